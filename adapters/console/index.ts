@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import readline from 'node:readline';
+import type { ConversationService, TurnOutcome } from '../../src/conversation/service.js';
+import type { TurnEvent } from '../../src/orchestrator/events.js';
+
+export interface ConsoleAdapterOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** Conversation id; the same id after a restart continues the same thread. */
+  threadId?: string;
+  userId?: string;
+  /** Show a `you>` prompt (for a person at a terminal). */
+  interactive?: boolean;
+}
+
+export interface ConsoleAdapter {
+  readonly thread: string;
+  /** Resolves when the input ends and every reply has been printed. */
+  run(): Promise<void>;
+  /** Sends one line as if typed; resolves when its reply has been printed. */
+  send(text: string): Promise<TurnOutcome>;
+}
+
+const MAX_TOOL_INPUT_CHARS = 120;
+
+/** Renders turn events as terminal lines: `[Agent] text…`, `  ↪ handoff`, `  · tool(…)`. */
+class ConsoleRenderer {
+  private speaker: string | undefined;
+  private midLine = false;
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  private line(text: string): void {
+    this.endLine();
+    this.out.write(`${text}\n`);
+    this.speaker = undefined;
+  }
+
+  private endLine(): void {
+    if (this.midLine) this.out.write('\n');
+    this.midLine = false;
+  }
+
+  event(event: TurnEvent): void {
+    switch (event.type) {
+      case 'text.delta': {
+        if (this.speaker !== event.agent) {
+          this.endLine();
+          this.out.write(`[${event.agent}] `);
+          this.speaker = event.agent;
+        }
+        this.out.write(event.text);
+        this.midLine = !event.text.endsWith('\n');
+        return;
+      }
+      case 'handoff':
+        return this.line(`  ↪ ${event.from} → ${event.to}`);
+      case 'tool.call': {
+        const input = JSON.stringify(event.input ?? {});
+        return this.line(`  · ${event.tool} ${input.length > MAX_TOOL_INPUT_CHARS ? `${input.slice(0, MAX_TOOL_INPUT_CHARS)}…` : input}`);
+      }
+      case 'tool.result':
+        if (!event.ok) this.line(`  · ${event.tool} failed`);
+        return;
+      case 'approval.resolved':
+        return this.line(`  · ${event.tool} ${event.approved ? 'confirmed' : 'not confirmed'}`);
+      case 'approval.requested':
+        return;
+    }
+  }
+
+  /** Ends a turn; a failed or refused turn prints its apology or reason as the answering agent. */
+  finish(outcome: TurnOutcome): void {
+    if (outcome.status === 'failed' || outcome.status === 'rejected') this.line(`[${outcome.agent}] ${outcome.reply}`);
+    this.endLine();
+    this.speaker = undefined;
+  }
+}
+
+export function createConsoleAdapter(options: ConsoleAdapterOptions, service: ConversationService): ConsoleAdapter {
+  const thread = `console:${options.threadId ?? 'local'}`;
+  const userId = options.userId ?? 'console-user';
+  const renderer = new ConsoleRenderer(options.output);
+
+  const send = async (text: string): Promise<TurnOutcome> => {
+    const outcome = await service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, (e) => renderer.event(e));
+    renderer.finish(outcome);
+    return outcome;
+  };
+
+  const run = () =>
+    new Promise<void>((resolve) => {
+      const rl = readline.createInterface({ input: options.input, terminal: false });
+      const pending = new Set<Promise<unknown>>();
+      const prompt = () => {
+        if (options.interactive) options.output.write('you> ');
+      };
+      rl.on('line', (raw) => {
+        const text = raw.trim();
+        if (text === '') return prompt();
+        if (text === '/quit' || text === '/exit') return rl.close();
+        if (!options.interactive) options.output.write(`> ${text}\n`);
+        // Lines go to the service at once; it queues them per thread, so each is answered in order.
+        const turn = send(text).finally(() => {
+          pending.delete(turn);
+          if (pending.size === 0) prompt();
+        });
+        pending.add(turn);
+      });
+      rl.on('close', () => {
+        void Promise.allSettled([...pending]).then(() => resolve());
+      });
+      prompt();
+    });
+
+  return { thread, run, send };
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defineTool, type RecordStore } from '../../src/index.js';
+import { readDataFile } from '../dataFile.js';
+
+const invoiceSchema = z.object({
+  id: z.string(),
+  customerEmail: z.string(),
+  issuedAt: z.string(),
+  plan: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  status: z.enum(['open', 'paid', 'overdue', 'refunded']),
+  paidAt: z.string().optional(),
+  dueAt: z.string().optional(),
+  refundedAt: z.string().optional(),
+});
+type Invoice = z.infer<typeof invoiceSchema>;
+
+const INVOICES = readDataFile(new URL('./invoices.json', import.meta.url), z.array(invoiceSchema));
+
+export const invoiceIdSchema = z
+  .string()
+  .trim()
+  .transform((v) => v.toUpperCase().replace(/^INV[-_ ]?/, 'INV-'))
+  .pipe(z.string().regex(/^INV-\d{3,}$/, 'an invoice id looks like INV-2001'));
+
+async function findInvoice(records: RecordStore, id: string): Promise<Invoice | undefined> {
+  const base = INVOICES.find((i) => i.id === id);
+  if (!base) return undefined;
+  return { ...base, ...(await records.get<Partial<Invoice>>(`invoice:${id}`)) };
+}
+
+export const lookupInvoice = defineTool({
+  name: 'lookup_invoice',
+  description: 'Look up an invoice by id (like INV-2001): plan, amount, status and dates.',
+  input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
+  run: async ({ invoice_id }, { records }) => {
+    const invoice = await findInvoice(records, invoice_id);
+    return invoice ? { found: true, invoice } : { found: false, invoice_id, message: `No invoice ${invoice_id} exists.` };
+  },
+});
+
+/** Refunds are allowed this many days after payment, as the billing article says. */
+const REFUND_WINDOW_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const requestRefund = defineTool({
+  name: 'request_refund',
+  description: `Refund a paid invoice, in full, within ${REFUND_WINDOW_DAYS} days of payment. Needs the customer to confirm.`,
+  input: z.object({
+    invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001'),
+    reason: z.string().min(1).max(500).describe("The customer's reason for the refund"),
+  }),
+  needsApproval: true,
+  approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
+  run: async ({ invoice_id, reason }, { records }) => {
+    const invoice = await findInvoice(records, invoice_id);
+    if (!invoice) return { refunded: false, invoice_id, reason: `No invoice ${invoice_id} exists.` };
+    if (invoice.status === 'refunded') return { refunded: false, invoice_id, reason: 'This invoice was already refunded.' };
+    if (invoice.status !== 'paid' || !invoice.paidAt) return { refunded: false, invoice_id, reason: `The invoice is ${invoice.status}, not paid, so there is nothing to refund.` };
+    const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
+    if (ageDays > REFUND_WINDOW_DAYS) {
+      return { refunded: false, invoice_id, reason: `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.` };
+    }
+    const refundedAt = new Date().toISOString();
+    await records.set(`invoice:${invoice_id}`, { status: 'refunded', refundedAt, refundReason: reason });
+    return { refunded: true, invoice_id, amount: invoice.amount, currency: invoice.currency, refundedAt, arrives: 'within 5–10 business days' };
+  },
+});

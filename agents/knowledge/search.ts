@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import MiniSearch from 'minisearch';
+import { z } from 'zod';
+import { defineTool } from '../../src/index.js';
+
+export interface Article {
+  id: string;
+  title: string;
+  body: string;
+}
+
+const KNOWLEDGE_DIR = new URL('./', import.meta.url);
+const MAX_RESULTS = 3;
+
+function loadArticles(): Article[] {
+  return readdirSync(KNOWLEDGE_DIR)
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => {
+      const text = readFileSync(new URL(file, KNOWLEDGE_DIR), 'utf8');
+      const title = /^#\s+(.+)$/m.exec(text)?.[1]?.trim() ?? file;
+      return { id: file.replace(/\.md$/, ''), title, body: text.replace(/^#\s+.+$/m, '').trim() };
+    });
+}
+
+/** Full-text index over agents/knowledge/*.md: fuzzy and prefix matching, titles weighted over bodies. */
+export class KnowledgeBase {
+  private readonly index = new MiniSearch<Article>({
+    fields: ['title', 'body'],
+    storeFields: ['title', 'body'],
+    searchOptions: { boost: { title: 2 }, fuzzy: 0.2, prefix: true, combineWith: 'OR' },
+  });
+
+  constructor(readonly articles: Article[] = loadArticles()) {
+    this.index.addAll(articles);
+  }
+
+  search(query: string, limit = MAX_RESULTS): Array<Article & { score: number }> {
+    return this.index
+      .search(query)
+      .slice(0, limit)
+      .map((hit) => ({ id: hit.id as string, title: hit.title as string, body: hit.body as string, score: Math.round(hit.score * 100) / 100 }));
+  }
+}
+
+export const knowledgeBase = new KnowledgeBase();
+
+export const searchKnowledgeBase = defineTool({
+  name: 'search_knowledge_base',
+  description: 'Search the help-center articles (login, crashes, 2FA, passwords, shipping, returns, billing, notifications, data export). Returns the best-matching articles.',
+  input: z.object({ query: z.string().trim().min(2).max(500).describe('What the customer is asking about, in a few words') }),
+  run: ({ query }) => {
+    const results = knowledgeBase.search(query);
+    return results.length ? { results } : { results: [], message: 'No article matches. Offer to file a bug report or hand over to a person.' };
+  },
+});

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defineTool, type RecordStore } from '../../src/index.js';
+import { readDataFile } from '../dataFile.js';
+
+const orderSchema = z.object({
+  id: z.string(),
+  customerEmail: z.string(),
+  placedAt: z.string(),
+  status: z.enum(['pending_payment', 'processing', 'shipped', 'delivered', 'cancelled']),
+  items: z.array(z.object({ sku: z.string(), name: z.string(), qty: z.number(), price: z.number() })),
+  total: z.number(),
+  carrier: z.string().optional(),
+  tracking: z.string().optional(),
+  estimatedDelivery: z.string().optional(),
+  deliveredAt: z.string().optional(),
+  cancelledAt: z.string().optional(),
+});
+export type Order = z.infer<typeof orderSchema>;
+
+const ORDERS = readDataFile(new URL('./orders.json', import.meta.url), z.array(orderSchema));
+
+/** Order ids look like ORD-1001; models and people write them in any case, with or without the dash. */
+export const orderIdSchema = z
+  .string()
+  .trim()
+  .transform((v) => v.toUpperCase().replace(/^ORD[-_ ]?/, 'ORD-'))
+  .pipe(z.string().regex(/^ORD-\d{3,}$/, 'an order id looks like ORD-1001'));
+
+/** Changes made through tools (cancellations) are stored over the shipped demo data. */
+async function findOrder(records: RecordStore, id: string): Promise<Order | undefined> {
+  const base = ORDERS.find((o) => o.id === id);
+  if (!base) return undefined;
+  const changes = await records.get<Partial<Order>>(`order:${id}`);
+  return { ...base, ...changes };
+}
+
+const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
+
+export const lookupOrder = defineTool({
+  name: 'lookup_order',
+  description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
+  input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
+  run: async ({ order_id }, { records }) => {
+    const order = await findOrder(records, order_id);
+    return order ? { found: true, order } : { found: false, order_id, message: `No order ${order_id} exists.` };
+  },
+});
+
+export const cancelOrder = defineTool({
+  name: 'cancel_order',
+  description: 'Cancel an order that has not shipped yet. Needs the customer to confirm; shipped orders are refused (they can be returned instead).',
+  input: z.object({
+    order_id: orderIdSchema.describe('The order id, e.g. ORD-1002'),
+    reason: z.string().max(500).optional().describe("The customer's reason, if given"),
+  }),
+  needsApproval: true,
+  approvalPrompt: ({ order_id }) => `Cancel order ${order_id}?`,
+  run: async ({ order_id, reason }, { records }) => {
+    const order = await findOrder(records, order_id);
+    if (!order) return { cancelled: false, order_id, reason: `No order ${order_id} exists.` };
+    if (order.status === 'cancelled') return { cancelled: false, order_id, reason: 'The order was already cancelled.' };
+    if (!CANCELLABLE.has(order.status)) {
+      return { cancelled: false, order_id, status: order.status, reason: `The order has already ${order.status === 'delivered' ? 'been delivered' : 'shipped'}, so it cannot be cancelled. It can be returned within 30 days of delivery.` };
+    }
+    const cancelledAt = new Date().toISOString();
+    await records.set(`order:${order_id}`, { status: 'cancelled', cancelledAt, cancelReason: reason });
+    return { cancelled: true, order_id, cancelledAt, refund: `${order.total.toFixed(2)} will be refunded to the original payment method within 5–10 business days.` };
+  },
+});

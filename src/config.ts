@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/** Per-agent model overrides come from variables named OPENAI_MODEL_<AGENT>, e.g. OPENAI_MODEL_TRIAGE. */
+const AGENT_MODEL_PREFIX = 'OPENAI_MODEL_';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+  OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  OPENAI_TIMEOUT_MS: positiveInt(60_000),
+  MODEL_PROVIDER: z.enum(['auto', 'openai', 'offline']).default('auto'),
+  STORE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(redis|rediss|sqlite):\/\//, 'must start with redis://, rediss:// or sqlite://')
+      .optional(),
+  ),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  MAX_MODEL_CALLS_PER_TURN: positiveInt(10),
+  MAX_HANDOFFS_PER_TURN: positiveInt(3),
+  TOOL_TIMEOUT_MS: positiveInt(15_000),
+  MAX_MESSAGE_CHARS: positiveInt(8_000),
+  SLACK_BOT_TOKEN: optionalString,
+  DISCORD_BOT_TOKEN: optionalString,
+});
+
+export type ProviderChoice = 'openai' | 'offline' | 'none';
+
+export interface Config {
+  model: {
+    provider: ProviderChoice;
+    /** Why this provider was picked, in words for the start-up line. */
+    providerReason: string;
+    apiKey: string | undefined;
+    baseURL: string | undefined;
+    defaultModel: string;
+    /** Lower-cased agent id → model name. */
+    agentModels: Record<string, string>;
+    maxRetries: number;
+    timeoutMs: number;
+  };
+  store: { url: string | undefined; dataDir: string };
+  logLevel: string | undefined;
+  limits: {
+    maxModelCallsPerTurn: number;
+    maxHandoffsPerTurn: number;
+    toolTimeoutMs: number;
+    maxMessageChars: number;
+  };
+  platforms: { slackBotToken: string | undefined; discordBotToken: string | undefined };
+}
+
+export class ConfigError extends Error {
+  readonly kind = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function chooseProvider(env: z.infer<typeof envSchema>): { provider: ProviderChoice; reason: string } {
+  if (env.MODEL_PROVIDER === 'offline') return { provider: 'offline', reason: 'MODEL_PROVIDER=offline' };
+  if (env.MODEL_PROVIDER === 'openai') return { provider: 'openai', reason: 'MODEL_PROVIDER=openai' };
+  if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL) {
+    return { provider: 'openai', reason: env.OPENAI_BASE_URL ? `OPENAI_BASE_URL=${env.OPENAI_BASE_URL}` : 'OPENAI_API_KEY is set' };
+  }
+  return { provider: 'none', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
+}
+
+/** Parses the environment into one typed object; throws ConfigError listing every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const agentModels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(AGENT_MODEL_PREFIX) && value && value.trim() !== '') {
+      agentModels[name.slice(AGENT_MODEL_PREFIX.length).toLowerCase()] = value.trim();
+    }
+  }
+  const { provider, reason } = chooseProvider(e);
+  return {
+    model: {
+      provider,
+      providerReason: reason,
+      apiKey: e.OPENAI_API_KEY,
+      baseURL: e.OPENAI_BASE_URL,
+      defaultModel: e.OPENAI_MODEL,
+      agentModels,
+      maxRetries: e.OPENAI_MAX_RETRIES,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+    },
+    store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
+    logLevel: e.LOG_LEVEL,
+    limits: {
+      maxModelCallsPerTurn: e.MAX_MODEL_CALLS_PER_TURN,
+      maxHandoffsPerTurn: e.MAX_HANDOFFS_PER_TURN,
+      toolTimeoutMs: e.TOOL_TIMEOUT_MS,
+      maxMessageChars: e.MAX_MESSAGE_CHARS,
+    },
+    platforms: { slackBotToken: e.SLACK_BOT_TOKEN, discordBotToken: e.DISCORD_BOT_TOKEN },
+  };
+}

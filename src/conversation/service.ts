@@ -1,0 +1,140 @@
+import type { Logger } from '../log.js';
+import { ModelError } from '../model/types.js';
+import type { TurnEventListener } from '../orchestrator/events.js';
+import { TurnError, type TurnRunner } from '../orchestrator/turnRunner.js';
+import type { Store } from './store.js';
+import { newThreadState, parseThreadState, type ThreadState } from './threadState.js';
+
+/** One user post, already turned from a platform event into our shape by an adapter. */
+export interface InboundMessage {
+  /** Platform-unique message id; the dedupe key. */
+  id: string;
+  /** Conversation key, e.g. `slack:T1:C1:1700000000.000100`, `discord:G:C`, `console:local`. */
+  thread: string;
+  userId: string;
+  userName?: string | undefined;
+  text: string;
+}
+
+export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'failed';
+
+export interface TurnOutcome {
+  status: TurnStatus;
+  /** What the user should see in full; for `failed` and `rejected` it is the apology or the reason. */
+  reply: string;
+  agent: string;
+}
+
+/** How long a processed message id is remembered, so redeliveries and retries are ignored. */
+export const DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface ConversationServiceOptions {
+  store: Store;
+  runner: TurnRunner;
+  defaultAgentId: string;
+  /** Display name of an agent id. */
+  agentName(id: string): string;
+  maxMessageChars: number;
+  log: Logger;
+}
+
+export function apologyFor(err: unknown): string {
+  const cause = err instanceof TurnError ? err.cause : err;
+  if (cause instanceof ModelError) {
+    if (cause.kind === 'rate_limited') return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
+    if (cause.kind === 'timeout') return 'Sorry, that took too long and I had to stop. Please try again.';
+    return "Sorry, I can't reach my language model right now, so I couldn't answer. Please try again shortly.";
+  }
+  return 'Sorry, something went wrong on my side and I could not answer that. Please try again.';
+}
+
+/**
+ * Inbound message → dedupe → one turn at a time per thread → state load/run/save.
+ * A message that arrives while its thread is busy waits its turn; none is dropped.
+ */
+export class ConversationService {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Ids claimed by this process but maybe not yet written to the store; makes the claim atomic in-process. */
+  private readonly claiming = new Set<string>();
+
+  constructor(private readonly options: ConversationServiceOptions) {}
+
+  /** Resolves once this message's turn has finished (after any turns queued before it). */
+  handle(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+    const previous = this.tails.get(message.thread) ?? Promise.resolve();
+    const run = previous.then(() => this.process(message, listener));
+    const tail = run.catch(() => undefined);
+    this.tails.set(message.thread, tail);
+    void tail.then(() => {
+      if (this.tails.get(message.thread) === tail) this.tails.delete(message.thread);
+    });
+    return run;
+  }
+
+  /** Resolves when every queued turn has finished. */
+  async drain(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
+
+  async loadState(thread: string): Promise<ThreadState> {
+    const raw = await this.options.store.threads.get<unknown>(thread);
+    return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);
+  }
+
+  private async claim(id: string): Promise<boolean> {
+    if (this.claiming.has(id)) return false;
+    this.claiming.add(id);
+    try {
+      if (await this.options.store.dedupe.get<boolean>(id)) return false;
+      await this.options.store.dedupe.set(id, true, DEDUPE_TTL_MS);
+      return true;
+    } finally {
+      this.claiming.delete(id);
+    }
+  }
+
+  private async process(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+    const { log, store } = this.options;
+    const started = performance.now();
+    const base = { thread: message.thread, message: message.id };
+    const defaultName = this.options.agentName(this.options.defaultAgentId);
+    if (message.text.length > this.options.maxMessageChars) {
+      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
+      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
+      return { status: 'rejected', reply, agent: defaultName };
+    }
+    let state: ThreadState;
+    try {
+      if (!(await this.claim(message.id))) {
+        log.info(base, 'dedupe.hit');
+        return { status: 'duplicate', reply: '', agent: defaultName };
+      }
+      state = await this.loadState(message.thread);
+    } catch (err) {
+      log.error({ ...base, err }, 'turn.failed');
+      return { status: 'failed', reply: apologyFor(err), agent: defaultName };
+    }
+    try {
+      const result = await this.options.runner.run(state, { thread: message.thread, userId: message.userId, text: message.text }, listener);
+      await store.threads.set(message.thread, result.state);
+      log.info(
+        { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+        'turn.end',
+      );
+      return { status: 'answered', reply: result.reply, agent: result.agent };
+    } catch (err) {
+      log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
+      if (err instanceof TurnError) await this.savePartial(err.state);
+      return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(state.activeAgent) };
+    }
+  }
+
+  /** Keeps what a failed turn already did (tool results, the user's message) so it is not lost or repeated. */
+  private async savePartial(state: ThreadState): Promise<void> {
+    try {
+      await this.options.store.threads.set(state.thread, state);
+    } catch (err) {
+      this.options.log.error({ thread: state.thread, err }, 'state.save_failed');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { chatMessageSchema } from '../model/types.js';
+
+export const THREAD_STATE_SCHEMA_VERSION = 1;
+
+const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
+
+export const pendingApprovalSchema = z.object({
+  id: z.string(),
+  agent: z.string(),
+  tool: z.string(),
+  input: z.unknown(),
+  /** Platform user id of the person who must confirm. */
+  requestedBy: z.string(),
+  question: z.string(),
+  createdAt: z.string(),
+});
+export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
+
+export const threadStateSchema = z.object({
+  schemaVersion: z.literal(THREAD_STATE_SCHEMA_VERSION),
+  thread: z.string(),
+  activeAgent: z.string(),
+  history: z.array(chatMessageSchema),
+  pendingApproval: pendingApprovalSchema.nullable(),
+  usage: z.object({ total: tokenCountSchema, byAgent: z.record(z.string(), tokenCountSchema) }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ThreadState = z.infer<typeof threadStateSchema>;
+
+export class ThreadStateError extends Error {
+  readonly kind = 'ThreadStateError';
+}
+
+/**
+ * Each entry upgrades a stored state from version N to N+1. When the schema changes, add a migration here
+ * and a fixture of the old version under test/fixtures/, so a live conversation is never stranded.
+ */
+const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
+  const stamp = now.toISOString();
+  return {
+    schemaVersion: THREAD_STATE_SCHEMA_VERSION,
+    thread,
+    activeAgent,
+    history: [],
+    pendingApproval: null,
+    usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {} },
+    createdAt: stamp,
+    updatedAt: stamp,
+  };
+}
+
+/** Reads a stored state of any known version; throws ThreadStateError instead of guessing, so nothing is overwritten. */
+export function parseThreadState(raw: unknown): ThreadState {
+  if (typeof raw !== 'object' || raw === null) throw new ThreadStateError('stored thread state is not an object');
+  let value = raw as Record<string, unknown>;
+  const stored = value.schemaVersion;
+  if (typeof stored !== 'number') throw new ThreadStateError('stored thread state has no schemaVersion');
+  let version = stored;
+  if (version > THREAD_STATE_SCHEMA_VERSION) {
+    throw new ThreadStateError(`stored thread state is schema v${version}, newer than this build (v${THREAD_STATE_SCHEMA_VERSION})`);
+  }
+  while (version < THREAD_STATE_SCHEMA_VERSION) {
+    const migrate = MIGRATIONS[version];
+    if (!migrate) throw new ThreadStateError(`no migration from thread state schema v${version}`);
+    value = migrate(value);
+    version = value.schemaVersion as number;
+  }
+  const parsed = threadStateSchema.safeParse(value);
+  if (!parsed.success) throw new ThreadStateError(`stored thread state is invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,8 @@
+/** The public surface that agent packs and adapters build on. */
+export type { Agent } from './orchestrator/agent.js';
+export { AgentRegistry } from './orchestrator/agent.js';
+export { defineTool, type Tool, type ToolContext, type ToolDefinition } from './orchestrator/tool.js';
+export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
+export type { RecordStore } from './conversation/store.js';
+export type { InboundMessage, TurnOutcome } from './conversation/service.js';
+export { ConversationService } from './conversation/service.js';

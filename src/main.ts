@@ -1,0 +1,134 @@
+/**
+ * The composition root: config → logger → store → agents → model → runner → service → adapter.
+ * The only file in src/ that imports adapters/ and agents/.
+ */
+import dotenv from 'dotenv';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConsoleAdapter } from '../adapters/console/index.js';
+import { createAgentRegistry } from '../agents/registry.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConversationService } from './conversation/service.js';
+import { createStore, sqlitePath, type Store } from './conversation/store.js';
+import { createLogger, type Logger } from './log.js';
+import { OpenAIProvider } from './model/openaiProvider.js';
+import type { ModelProvider } from './model/types.js';
+import type { Agent, AgentRegistry } from './orchestrator/agent.js';
+import { TurnRunner } from './orchestrator/turnRunner.js';
+
+/** How long shutdown waits for in-flight turns before closing the store anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+export const NO_MODEL_MESSAGE =
+  'No language model is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM, LM Studio or a proxy), or MODEL_PROVIDER=offline once the offline engine is available, then run npm start again.';
+
+export function modelFor(config: Config) {
+  return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
+}
+
+export interface App {
+  service: ConversationService;
+  agents: AgentRegistry;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Wires one running bot; tests call this with their own provider and store. */
+export function createApp(config: Config, log: Logger, provider: ModelProvider, store: Store = createStore(config.store, log)): App {
+  const agents = createAgentRegistry();
+  const runner = new TurnRunner({ agents, provider, records: store.records, limits: config.limits, log, modelFor: modelFor(config) });
+  const service = new ConversationService({
+    store,
+    runner,
+    defaultAgentId: agents.defaultAgentId,
+    agentName: (id) => agents.get(id)?.name ?? id,
+    maxMessageChars: config.limits.maxMessageChars,
+    log,
+  });
+  return {
+    service,
+    agents,
+    store,
+    close: async () => {
+      await service.drain();
+      await store.close();
+    },
+  };
+}
+
+function createProvider(config: Config): ModelProvider | undefined {
+  if (config.model.provider === 'openai') {
+    return new OpenAIProvider({
+      apiKey: config.model.apiKey,
+      baseURL: config.model.baseURL,
+      maxRetries: config.model.maxRetries,
+      timeoutMs: config.model.timeoutMs,
+    });
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  dotenv.config({ quiet: true });
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const platformMode = Boolean(config.platforms.slackBotToken || config.platforms.discordBotToken);
+  // In the terminal chat, logs go to stderr at warn level so the conversation on stdout stays readable.
+  const logToStderr = !platformMode;
+  const log = createLogger({
+    level: config.logLevel ?? (platformMode ? 'info' : 'warn'),
+    destination: logToStderr ? process.stderr : process.stdout,
+    pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
+  });
+
+  const provider = createProvider(config);
+  if (!provider) {
+    process.stderr.write(`${NO_MODEL_MESSAGE}\n`);
+    return 2;
+  }
+  if (platformMode) {
+    log.warn('Slack and Discord adapters are not part of this build yet; starting the terminal chat instead');
+  }
+
+  const app = createApp(config, log, provider);
+  const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
+  const interactive = Boolean(process.stdin.isTTY);
+  process.stdout.write(
+    `Switchboard: model ${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}); threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`,
+  );
+  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive }, app.service);
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutdown');
+    const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DEADLINE_MS).unref());
+    await Promise.race([app.service.drain(), deadline]);
+    await app.store.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await chat.run();
+  await app.close();
+  return 0;
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && realpathSync(path.resolve(entry)) === realpathSync(fileURLToPath(import.meta.url))) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`Switchboard failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,21 @@
+import type { ToolSpec } from '../model/types.js';
+import type { Agent } from './agent.js';
+
+const TRANSFER_PREFIX = 'transfer_to_';
+
+/** A handoff is an ordinary function tool, so the model, the logs and the tests see one mechanism. */
+export function transferToolName(agentId: string): string {
+  return `${TRANSFER_PREFIX}${agentId}`;
+}
+
+export function transferTarget(toolName: string): string | undefined {
+  return toolName.startsWith(TRANSFER_PREFIX) ? toolName.slice(TRANSFER_PREFIX.length) : undefined;
+}
+
+export function transferToolSpec(target: Agent): ToolSpec {
+  return {
+    name: transferToolName(target.id),
+    description: `Hand the conversation to ${target.name}. ${target.description}`,
+    parameters: { type: 'object', properties: {}, additionalProperties: false },
+  };
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { RecordStore } from '../conversation/store.js';
+import type { ToolSpec } from '../model/types.js';
+
+/** What a tool sees of the world while it runs. */
+export interface ToolContext {
+  thread: string;
+  /** Platform user id of the person whose message started this turn (or who approved the call). */
+  userId: string;
+  agent: string;
+  /** Aborted when the tool's timeout passes. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Durable key/value records shared by all threads, for tool data such as tickets and order changes. */
+  records: RecordStore;
+}
+
+export interface ToolDefinition<S extends z.ZodType> {
+  name: string;
+  description: string;
+  input: S;
+  run(input: z.output<S>, context: ToolContext): unknown;
+  timeoutMs?: number;
+  /** A tool that needs approval does not run until the requesting user confirms. */
+  needsApproval?: boolean | ((input: z.output<S>) => boolean);
+  /** The confirmation question shown to the user; a generic one is used when absent. */
+  approvalPrompt?: (input: z.output<S>) => string;
+}
+
+/** A tool with its input type erased, as the runner holds it; `run` receives already-validated input. */
+export interface Tool {
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType;
+  readonly parameters: Record<string, unknown>;
+  readonly timeoutMs: number | undefined;
+  needsApproval(input: unknown): boolean;
+  approvalPrompt(input: unknown): string;
+  run(input: unknown, context: ToolContext): Promise<unknown>;
+}
+
+const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export function defineTool<S extends z.ZodType>(definition: ToolDefinition<S>): Tool {
+  if (!TOOL_NAME_PATTERN.test(definition.name)) {
+    throw new Error(`tool name "${definition.name}" must match ${TOOL_NAME_PATTERN}`);
+  }
+  const parameters = z.toJSONSchema(definition.input, { io: 'input' }) as Record<string, unknown>;
+  delete parameters.$schema;
+  const approval = definition.needsApproval ?? false;
+  return {
+    name: definition.name,
+    description: definition.description,
+    input: definition.input,
+    parameters,
+    timeoutMs: definition.timeoutMs,
+    needsApproval: (input) => (typeof approval === 'function' ? approval(input as z.output<S>) : approval),
+    approvalPrompt: (input) =>
+      definition.approvalPrompt?.(input as z.output<S>) ??
+      `Please confirm: run ${definition.name} with ${JSON.stringify(input)}?`,
+    run: async (input, context) => definition.run(input as z.output<S>, context),
+  };
+}
+
+export function toolSpec(tool: Tool): ToolSpec {
+  return { name: tool.name, description: tool.description, parameters: tool.parameters };
+}

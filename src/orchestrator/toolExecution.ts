@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { RecordStore } from '../conversation/store.js';
+import type { ToolCall } from '../model/types.js';
+import type { Tool } from './tool.js';
+
+/** Why a tool call produced no normal result; every kind becomes a tool message the model can read and correct. */
+export type ToolFailureKind = 'ToolArgumentsError' | 'UnknownToolError' | 'ToolTimeoutError' | 'ToolRunError';
+
+export type ParsedCall =
+  | { ok: true; tool: Tool; input: unknown }
+  | { ok: false; kind: ToolFailureKind; message: string };
+
+export interface ToolOutcome {
+  ok: boolean;
+  /** The tool message content, as the model will read it. */
+  content: string;
+  kind?: ToolFailureKind;
+  ms: number;
+}
+
+/** Tool results longer than this are cut before they enter history and the next prompt. */
+export const MAX_TOOL_RESULT_CHARS = 8_000;
+
+export function parseToolCall(call: ToolCall, tools: Tool[]): ParsedCall {
+  const tool = tools.find((t) => t.name === call.function.name);
+  if (!tool) {
+    const names = tools.map((t) => t.name).join(', ') || 'none';
+    return { ok: false, kind: 'UnknownToolError', message: `There is no tool named "${call.function.name}". Available tools: ${names}.` };
+  }
+  let raw: unknown;
+  try {
+    raw = call.function.arguments.trim() === '' ? {} : JSON.parse(call.function.arguments);
+  } catch {
+    return {
+      ok: false,
+      kind: 'ToolArgumentsError',
+      message: `The arguments for ${tool.name} were not valid JSON. Call it again with a JSON object that matches its schema.`,
+    };
+  }
+  const parsed = tool.input.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      kind: 'ToolArgumentsError',
+      message: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}. Call it again with corrected arguments.`,
+    };
+  }
+  return { ok: true, tool, input: parsed.data };
+}
+
+export function formatToolResult(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  return text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated]` : text;
+}
+
+export interface ToolRunContext {
+  thread: string;
+  userId: string;
+  agent: string;
+  log: Logger;
+  records: RecordStore;
+  defaultTimeoutMs: number;
+}
+
+class ToolTimeout extends Error {}
+
+/** Runs one validated call with a timeout; never throws. */
+export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContext): Promise<ToolOutcome> {
+  const started = performance.now();
+  const timeoutMs = tool.timeoutMs ?? ctx.defaultTimeoutMs;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new ToolTimeout());
+    }, timeoutMs);
+  });
+  try {
+    const value = await Promise.race([
+      tool.run(input, {
+        thread: ctx.thread,
+        userId: ctx.userId,
+        agent: ctx.agent,
+        signal: controller.signal,
+        log: ctx.log,
+        records: ctx.records,
+      }),
+      timeout,
+    ]);
+    return { ok: true, content: formatToolResult(value), ms: performance.now() - started };
+  } catch (err) {
+    const ms = performance.now() - started;
+    if (err instanceof ToolTimeout) {
+      return { ok: false, kind: 'ToolTimeoutError', content: `Error: ${tool.name} did not finish within ${timeoutMs} ms. It may be retried once, or tell the user it is unavailable.`, ms };
+    }
+    ctx.log.warn({ thread: ctx.thread, tool: tool.name, err }, 'tool.error');
+    const reason = err instanceof Error ? err.message : String(err);
+    return { ok: false, kind: 'ToolRunError', content: `Error: ${tool.name} failed: ${reason}`, ms };
+  } finally {
+    clearTimeout(timer);
+  }
+}

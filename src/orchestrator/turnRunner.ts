@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { RecordStore } from '../conversation/store.js';
+import type { ThreadState } from '../conversation/threadState.js';
+import type { ModelProvider, ToolCall, ToolSpec, Usage } from '../model/types.js';
+import type { Agent, AgentRegistry } from './agent.js';
+import { APPROVAL_HINT, classifyConfirmation } from './approval.js';
+import type { TurnEvent, TurnEventListener } from './events.js';
+import { transferTarget, transferToolSpec } from './handoff.js';
+import { toolSpec } from './tool.js';
+import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
+
+export interface TurnLimits {
+  maxModelCallsPerTurn: number;
+  maxHandoffsPerTurn: number;
+  toolTimeoutMs: number;
+}
+
+export interface TurnRunnerOptions {
+  agents: AgentRegistry;
+  provider: ModelProvider;
+  records: RecordStore;
+  limits: TurnLimits;
+  log: Logger;
+  /** Model name for an agent (env override, then the agent's own, then the default). */
+  modelFor(agent: Agent): string;
+}
+
+export interface TurnInput {
+  thread: string;
+  userId: string;
+  text: string;
+}
+
+export interface TurnResult {
+  state: ThreadState;
+  /** Everything said to the user this turn. */
+  reply: string;
+  /** Display name of the agent that spoke last. */
+  agent: string;
+  modelCalls: number;
+  usage: Usage;
+}
+
+/** A model failure mid-turn; `state` holds everything that happened before it, so nothing done is forgotten. */
+export class TurnError extends Error {
+  readonly kind = 'TurnError';
+  constructor(
+    override readonly cause: unknown,
+    readonly state: ThreadState,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+export const MODEL_CALL_LIMIT_REPLY =
+  "Sorry, I couldn't finish that in a reasonable number of steps. Could you rephrase, or ask one thing at a time?";
+
+class Turn {
+  readonly state: ThreadState;
+  agent: Agent;
+  modelCalls = 0;
+  handoffs = 0;
+  readonly visited: string[];
+  readonly said: string[] = [];
+  readonly usage: Usage = { promptTokens: 0, completionTokens: 0 };
+
+  constructor(
+    readonly runner: TurnRunnerOptions,
+    state: ThreadState,
+    readonly input: TurnInput,
+    private readonly listener: TurnEventListener,
+  ) {
+    this.state = structuredClone(state);
+    this.agent = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
+    this.state.activeAgent = this.agent.id;
+    this.visited = [this.agent.id];
+  }
+
+  emit(event: TurnEvent): void {
+    try {
+      this.listener(event);
+    } catch (err) {
+      this.runner.log.warn({ thread: this.input.thread, err }, 'turn.listener_error');
+    }
+  }
+
+  /** Text the bot says without a model call (guards, approval questions); it also enters history. */
+  say(text: string): void {
+    this.emit({ type: 'text.delta', agent: this.agent.name, text });
+    this.said.push(text);
+    this.state.history.push({ role: 'assistant', content: text, agent: this.agent.id });
+  }
+
+  result(): TurnResult {
+    this.state.updatedAt = new Date().toISOString();
+    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.modelCalls, usage: this.usage };
+  }
+}
+
+/** The run loop: model call → text, tool calls or a handoff → repeat, within the turn's limits. */
+export class TurnRunner {
+  constructor(private readonly options: TurnRunnerOptions) {}
+
+  async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
+    const turn = new Turn(this.options, state, input, listener);
+    try {
+      const pending = turn.state.pendingApproval;
+      if (pending && pending.requestedBy === input.userId) {
+        await this.resolveApproval(turn);
+      } else {
+        turn.state.history.push({ role: 'user', content: input.text });
+      }
+      await this.loop(turn);
+      return turn.result();
+    } catch (err) {
+      turn.state.updatedAt = new Date().toISOString();
+      throw new TurnError(err, turn.state);
+    }
+  }
+
+  /** The requester answered a confirmation question: run the stored call, or record that they declined. */
+  private async resolveApproval(turn: Turn): Promise<void> {
+    const pending = turn.state.pendingApproval!;
+    turn.state.pendingApproval = null;
+    const agent = this.options.agents.get(pending.agent) ?? turn.agent;
+    turn.agent = agent;
+    turn.state.activeAgent = agent.id;
+    const decision = classifyConfirmation(turn.input.text);
+    const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
+    let content: string;
+    if (decision === 'approve') {
+      turn.state.history.push({ role: 'user', content: turn.input.text });
+      const tool = (agent.tools ?? []).find((t) => t.name === pending.tool);
+      const outcome: ToolOutcome = tool
+        ? await this.runTool(turn, tool.name, () => executeTool(tool, pending.input, this.toolContext(turn)), pending.input)
+        : { ok: false, content: `Error: the tool ${pending.tool} is no longer available.`, ms: 0 };
+      content = outcome.content;
+    } else {
+      content =
+        decision === 'reject'
+          ? `The user declined. ${pending.tool} was not run.`
+          : `Not run: the user did not confirm ${pending.tool} and wrote something else instead.`;
+    }
+    this.emit(turn, { type: 'approval.resolved', agent: agent.name, tool: pending.tool, approved: decision === 'approve' });
+    this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
+    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
+    turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
+    if (decision !== 'approve') turn.state.history.push({ role: 'user', content: turn.input.text });
+  }
+
+  private async loop(turn: Turn): Promise<void> {
+    const { limits } = this.options;
+    for (;;) {
+      if (turn.modelCalls >= limits.maxModelCallsPerTurn) {
+        this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, calls: turn.modelCalls }, 'turn.model_call_limit');
+        turn.say(MODEL_CALL_LIMIT_REPLY);
+        return;
+      }
+      const response = await this.callModel(turn);
+      const agent = turn.agent;
+      turn.state.history.push({
+        role: 'assistant',
+        content: response.text === '' ? null : response.text,
+        ...(response.toolCalls.length ? { tool_calls: response.toolCalls } : {}),
+        agent: agent.id,
+      });
+      if (response.text) turn.said.push(response.text);
+      if (response.toolCalls.length === 0) return;
+
+      const handoffCalls = response.toolCalls.filter((c) => transferTarget(c.function.name) !== undefined && (agent.handoffs ?? []).includes(transferTarget(c.function.name)!));
+      const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
+      const approvalAsked = await this.runToolCalls(turn, toolCalls);
+      const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
+      if (approvalAsked || stop) return;
+    }
+  }
+
+  private async callModel(turn: Turn) {
+    const agent = turn.agent;
+    const model = this.options.modelFor(agent);
+    const started = performance.now();
+    turn.modelCalls += 1;
+    const response = await this.options.provider.complete(
+      { model, agent: agent.id, system: agent.instructions, messages: turn.state.history, tools: this.toolsFor(agent) },
+      (text) => this.emit(turn, { type: 'text.delta', agent: agent.name, text }),
+    );
+    const ms = Math.round(performance.now() - started);
+    this.recordUsage(turn, agent.id, response.usage);
+    this.options.log.info(
+      { thread: turn.input.thread, agent: agent.id, model, ms, promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens, toolCalls: response.toolCalls.length },
+      'model.call',
+    );
+    return response;
+  }
+
+  private toolsFor(agent: Agent): ToolSpec[] {
+    const handoffs = (agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!));
+    return [...(agent.tools ?? []).map(toolSpec), ...handoffs];
+  }
+
+  private recordUsage(turn: Turn, agentId: string, usage: Usage): void {
+    turn.usage.promptTokens += usage.promptTokens;
+    turn.usage.completionTokens += usage.completionTokens;
+    const totals = turn.state.usage;
+    const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
+    for (const bucket of [totals.total, byAgent]) {
+      bucket.promptTokens += usage.promptTokens;
+      bucket.completionTokens += usage.completionTokens;
+      bucket.calls += 1;
+    }
+  }
+
+  /** Runs every call of one response concurrently; returns true when one of them now waits for the user's approval. */
+  private async runToolCalls(turn: Turn, calls: ToolCall[]): Promise<boolean> {
+    const agent = turn.agent;
+    const tools = agent.tools ?? [];
+    let approvalAsked = false;
+    const outcomes = await Promise.all(
+      calls.map(async (call): Promise<string> => {
+        const parsed = parseToolCall(call, tools);
+        if (!parsed.ok) {
+          this.options.log.warn({ thread: turn.input.thread, agent: agent.id, tool: call.function.name, kind: parsed.kind }, 'tool.rejected');
+          return `Error: ${parsed.message}`;
+        }
+        if (parsed.tool.needsApproval(parsed.input)) {
+          if (approvalAsked || turn.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
+          approvalAsked = true;
+          return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
+        }
+        const outcome = await this.runTool(turn, parsed.tool.name, () => executeTool(parsed.tool, parsed.input, this.toolContext(turn)), parsed.input);
+        return outcome.content;
+      }),
+    );
+    calls.forEach((call, i) => turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes[i]! }));
+    if (approvalAsked) turn.say(`${turn.state.pendingApproval!.question} ${APPROVAL_HINT}`);
+    return approvalAsked;
+  }
+
+  private async runTool(turn: Turn, name: string, execute: () => Promise<ToolOutcome>, input: unknown): Promise<ToolOutcome> {
+    this.emit(turn, { type: 'tool.call', agent: turn.agent.name, tool: name, input });
+    const outcome = await execute();
+    const ms = Math.round(outcome.ms);
+    this.emit(turn, { type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
+    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool: name, ok: outcome.ok, kind: outcome.kind, ms }, 'tool.call');
+    return outcome;
+  }
+
+  private requestApproval(turn: Turn, tool: string, question: string, input: unknown): string {
+    turn.state.pendingApproval = {
+      id: randomUUID(),
+      agent: turn.agent.id,
+      tool,
+      input,
+      requestedBy: turn.input.userId,
+      question,
+      createdAt: new Date().toISOString(),
+    };
+    this.emit(turn, { type: 'approval.requested', agent: turn.agent.name, tool, question, requestedBy: turn.input.userId });
+    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' }, 'approval');
+    return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
+  }
+
+  /** Applies at most one transfer per response; returns true when a guard ended the turn. */
+  private applyHandoffs(turn: Turn, calls: ToolCall[], approvalAsked: boolean): boolean {
+    const [first, ...rest] = calls;
+    for (const extra of rest) {
+      turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: only one transfer can happen at a time.' });
+    }
+    if (!first) return false;
+    const target = this.options.agents.get(transferTarget(first.function.name)!)!;
+    const from = turn.agent;
+    const reason =
+      approvalAsked ? 'an action is waiting for confirmation'
+      : turn.handoffs >= this.options.limits.maxHandoffsPerTurn ? 'too many transfers in one turn'
+      : turn.visited.includes(target.id) ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
+      : undefined;
+    if (reason) {
+      turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transfer refused: ${reason}.` });
+      if (approvalAsked) return false;
+      this.options.log.warn({ thread: turn.input.thread, from: from.id, to: target.id, reason }, 'handoff.refused');
+      turn.agent = this.options.agents.defaultAgent;
+      turn.state.activeAgent = turn.agent.id;
+      turn.say(this.clarifyingQuestion());
+      return true;
+    }
+    turn.handoffs += 1;
+    turn.visited.push(target.id);
+    turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
+    turn.agent = target;
+    turn.state.activeAgent = target.id;
+    this.emit(turn, { type: 'handoff', from: from.name, to: target.name });
+    this.options.log.info({ thread: turn.input.thread, from: from.id, to: target.id }, 'handoff');
+    return false;
+  }
+
+  private clarifyingQuestion(): string {
+    const triage = this.options.agents.defaultAgent;
+    const teams = (triage.handoffs ?? []).map((id) => this.options.agents.get(id)!.name);
+    const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : teams[0] ?? 'our team';
+    return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
+  }
+
+  private toolContext(turn: Turn) {
+    return {
+      thread: turn.input.thread,
+      userId: turn.input.userId,
+      agent: turn.agent.id,
+      log: this.options.log,
+      records: this.options.records,
+      defaultTimeoutMs: this.options.limits.toolTimeoutMs,
+    };
+  }
+
+  private emit(turn: Turn, event: TurnEvent): void {
+    turn.emit(event);
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createConsoleAdapter, type ConsoleAdapter } from '../adapters/console/index.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createStore } from '../src/conversation/store.js';
+import type { ThreadState } from '../src/conversation/threadState.js';
+import { createLogger } from '../src/log.js';
+import { createApp, type App } from '../src/main.js';
+import { OpenAIProvider } from '../src/model/openaiProvider.js';
+import type { ModelProvider } from '../src/model/types.js';
+import { FakeOpenAI, waitFor } from './fakes/openaiServer.js';
+
+export { FakeOpenAI, waitFor };
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(env: Record<string, string>): Config {
+  return loadConfig({ OPENAI_API_KEY: 'sk-test-key', OPENAI_MAX_RETRIES: '0', ...env });
+}
+
+/** A console chat wired exactly as `npm start` wires it, with the output captured. */
+export class ConsoleSession {
+  readonly input = new PassThrough();
+  readonly output = new PassThrough();
+  text = '';
+  readonly app: App;
+  readonly chat: ConsoleAdapter;
+  private running: Promise<void> | undefined;
+
+  constructor(config: Config, provider: ModelProvider, options: { namespace?: string } = {}) {
+    const log = createLogger({ level: 'silent' });
+    this.app = createApp(config, log, provider, createStore({ ...config.store, namespace: options.namespace }, log));
+    this.chat = createConsoleAdapter({ input: this.input, output: this.output }, this.app.service);
+    this.output.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
+  }
+
+  static openai(fake: FakeOpenAI, env: Record<string, string>, options: { namespace?: string } = {}): ConsoleSession {
+    const config = testConfig({ OPENAI_BASE_URL: fake.baseURL, ...env });
+    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.baseURL, maxRetries: 0, timeoutMs: 10_000 });
+    return new ConsoleSession(config, provider, options);
+  }
+
+  /** Types a line into the chat (as a person or a pipe would). */
+  type(line: string): void {
+    this.running ??= this.chat.run();
+    this.input.write(`${line}\n`);
+  }
+
+  /** Ends the input and waits for every reply. */
+  async end(): Promise<void> {
+    this.running ??= this.chat.run();
+    this.input.end();
+    await this.running;
+  }
+
+  /** Closes the store, as a stopping process does; a new session on the same data is a restart. */
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+
+  async state(): Promise<ThreadState> {
+    return this.app.service.loadState(this.chat.thread);
+  }
+
+  waitForText(fragment: string): Promise<boolean> {
+    return waitFor(() => this.text.includes(fragment), `console output to contain ${JSON.stringify(fragment)}; got:\n${this.text}`);
+  }
+}
+
+/** The system prompt of a recorded request tells which agent the model was called for. */
+export function systemPrompt(fake: FakeOpenAI, index: number): string {
+  const message = fake.requests[index]?.body.messages[0];
+  return message?.role === 'system' ? (message.content ?? '') : '';
+}
+
+export function toolNames(fake: FakeOpenAI, index: number): string[] {
+  return (fake.requests[index]?.body.tools ?? []).map((t) => t.function.name);
+}
+
+export function toolMessages(fake: FakeOpenAI, index: number): string[] {
+  return (fake.requests[index]?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => m.content ?? '');
+}

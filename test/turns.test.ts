@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+
+describe('a turn through the console adapter', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  after(async () => fake.close());
+
+  test('triage hands to Orders, which looks the order up and answers; a restart continues with Orders', async () => {
+    const data = tempDir();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: 'Your order ORD-1001 shipped with UPS, tracking 1Z999AA10123456784.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('Where is my order ORD-1001?');
+    await chat.end();
+    await chat.close();
+
+    assert.equal(fake.requests.length, 3);
+    assert.match(systemPrompt(fake, 0), /front desk/);
+    assert.ok(toolNames(fake, 0).includes('transfer_to_orders'));
+    assert.match(systemPrompt(fake, 1), /Orders specialist/);
+    assert.deepEqual(toolNames(fake, 1).sort(), ['cancel_order', 'lookup_order', 'transfer_to_triage']);
+    // The real tool ran on the shipped demo data, and its result went back to the model.
+    const results = toolMessages(fake, 2);
+    assert.ok(results.some((r) => r.includes('1Z999AA10123456784') && r.includes('"status":"shipped"')), results.join('\n'));
+    assert.match(chat.text, /↪ Triage → Orders/);
+    assert.match(chat.text, /· lookup_order \{"order_id":"ORD-1001"\}/);
+    assert.match(chat.text, /\[Orders\] Your order ORD-1001 shipped with UPS/);
+
+    const restarted = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    assert.equal((await restarted.state()).activeAgent, 'orders');
+    fake.script({ text: 'It should arrive on 2026-11-24.' });
+    restarted.type('When will it arrive?');
+    await restarted.end();
+    assert.equal(fake.requests.length, 4);
+    assert.match(systemPrompt(fake, 3), /Orders specialist/, 'the next message goes straight to the specialist');
+    const history = fake.requests[3]!.body.messages.map((m) => m.content);
+    assert.ok(history.includes('Where is my order ORD-1001?'), 'history survived the restart');
+    assert.match(restarted.text, /\[Orders\] It should arrive on 2026-11-24\./);
+    await restarted.close();
+    data.remove();
+  });
+
+  test('text streams to the adapter in pieces, before the model has finished', async () => {
+    const data = tempDir();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    fake.script({ text: 'Hello! I can help with orders, technical problems and billing.', chunkChars: 6, gate });
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('hi');
+    await chat.waitForText('[Triage] Hello!');
+    assert.ok(!chat.text.includes('billing'), 'the rest of the reply has not been sent by the model yet');
+    release();
+    await chat.end();
+    assert.match(chat.text, /\[Triage\] Hello! I can help with orders, technical problems and billing\./);
+    await chat.close();
+    data.remove();
+  });
+
+  test('a message sent mid-turn is answered after that turn, in order', async () => {
+    const data = tempDir();
+    const before = fake.requests.length;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fake.script(
+      async () => {
+        await held;
+        return { text: 'First answer.' };
+      },
+      { text: 'Second answer.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('first question');
+    await waitFor(() => fake.requests.length === before + 1, 'the first model call');
+    chat.type('second question');
+    await waitFor(() => chat.text.includes('> second question'), 'the second line to be read');
+    assert.equal(fake.requests.length, before + 1, 'the second message waits for the running turn');
+    release();
+    await chat.end();
+    assert.equal(fake.requests.length, before + 2);
+    const second = fake.requests[before + 1]!.body.messages.map((m) => `${m.role}:${m.content}`);
+    assert.deepEqual(second.slice(1), ['user:first question', 'assistant:First answer.', 'user:second question']);
+    assert.ok(chat.text.indexOf('First answer.') < chat.text.indexOf('Second answer.'));
+    await chat.close();
+    data.remove();
+  });
+
+  test('invalid arguments, malformed JSON and unknown tools become tool results the model corrects', async () => {
+    const data = tempDir();
+    const start = fake.requests.length;
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      {
+        toolCalls: [
+          { name: 'lookup_order', arguments: '{"order_id": "ORD-10' },
+          { name: 'lookup_order', arguments: { order_id: 'banana' } },
+          { name: 'delete_all_orders', arguments: {} },
+        ],
+      },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ord1002' } }] },
+      { text: 'ORD-1002 is being processed.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('status of my order 1002?');
+    await chat.end();
+    const errors = toolMessages(fake, start + 2).slice(1);
+    assert.equal(errors.length, 3);
+    assert.match(errors[0]!, /not valid JSON/);
+    assert.match(errors[1]!, /Invalid arguments for lookup_order: .*order id looks like ORD-1001/s);
+    assert.match(errors[2]!, /no tool named "delete_all_orders".*lookup_order, cancel_order/);
+    const final = toolMessages(fake, start + 3);
+    assert.ok(final.at(-1)!.includes('"id":"ORD-1002"'), 'the corrected call ran (ids are normalised)');
+    assert.match(chat.text, /\[Orders\] ORD-1002 is being processed\./);
+    await chat.close();
+    data.remove();
+  });
+
+  test('a completion with both text and tool calls shows the text and runs the tools', async () => {
+    const data = tempDir();
+    const start = fake.requests.length;
+    fake.script(
+      { text: 'Let me pass you to Orders.', toolCalls: [{ name: 'transfer_to_orders' }] },
+      { text: 'Checking now.', toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1003' } }, { name: 'lookup_order', arguments: { order_id: 'ORD-1007' } }] },
+      { text: 'Both found.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('check ORD-1003 and ORD-1007');
+    await chat.end();
+    assert.match(chat.text, /\[Triage\] Let me pass you to Orders\./);
+    assert.match(chat.text, /\[Orders\] Checking now\./);
+    const results = toolMessages(fake, start + 2);
+    assert.ok(results.some((r) => r.includes('"id":"ORD-1003"')) && results.some((r) => r.includes('"id":"ORD-1007"')));
+    await chat.close();
+    data.remove();
+  });
+});
+
+describe('turn limits', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  after(async () => fake.close());
+
+  test('a handoff cycle (Triage → Orders → Triage) ends with a clarifying question', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'transfer_to_triage' }] }, { text: 'should never be requested' });
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('hmm, about that thing');
+    await chat.end();
+    assert.equal(fake.requests.length, 2, 'no ping-pong: the loop stops at the cycle');
+    assert.equal(fake.unusedReplies, 1);
+    assert.match(chat.text, /\[Triage\] I want to get you to the right place\. .*Orders, Technical Support or Billing\?/);
+    const state = await chat.state();
+    assert.equal(state.activeAgent, 'triage');
+    const last = state.history.at(-2);
+    assert.ok(last?.role === 'tool' && /Transfer refused: transfer loop/.test(last.content), 'the refused transfer has a tool result');
+    await chat.close();
+    data.remove();
+  });
+
+  test('the handoff cap ends the turn with a clarifying question', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'transfer_to_triage' }] });
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, MAX_HANDOFFS_PER_TURN: '1' });
+    chat.type('something');
+    await chat.end();
+    assert.equal(fake.requests.length, 2);
+    assert.match(chat.text, /Could you tell me a little more/);
+    const state = await chat.state();
+    assert.ok(state.history.some((m) => m.role === 'tool' && /too many transfers/.test(m.content)));
+    await chat.close();
+    data.remove();
+  });
+
+  test('the model-call cap ends the turn with a clear message', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.respondWith(() => ({ toolCalls: [{ name: 'search_knowledge_base', arguments: { query: 'login' } }] }));
+    fake.script({ toolCalls: [{ name: 'transfer_to_technical_support' }] });
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, MAX_MODEL_CALLS_PER_TURN: '4' });
+    chat.type('login broken');
+    await chat.end();
+    assert.equal(fake.requests.length, 4);
+    assert.match(chat.text, /\[Technical Support\] Sorry, I couldn't finish that in a reasonable number of steps/);
+    await chat.close();
+    data.remove();
+  });
+});
