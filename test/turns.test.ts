@@ -79,7 +79,7 @@ describe('a turn through the console adapter', () => {
     chat.type('first question');
     await waitFor(() => fake.requests.length === before + 1, 'the first model call');
     chat.type('second question');
-    await waitFor(() => chat.text.includes('> second question'), 'the second line to be read');
+    await waitFor(() => chat.app.service.queued(chat.chat.thread) === 2, 'the second message to be queued');
     assert.equal(fake.requests.length, before + 1, 'the second message waits for the running turn');
     release();
     await chat.end();

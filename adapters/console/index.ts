@@ -41,8 +41,11 @@ class ConsoleRenderer {
     this.midLine = false;
   }
 
-  event(event: TurnEvent): void {
+  event(event: TurnEvent, echo: string | undefined): void {
     switch (event.type) {
+      case 'turn.start':
+        if (echo !== undefined) this.line(`> ${echo}`);
+        return;
       case 'text.delta': {
         if (this.speaker !== event.agent) {
           this.endLine();
@@ -82,8 +85,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
   const userId = options.userId ?? 'console-user';
   const renderer = new ConsoleRenderer(options.output);
 
+  // Piped input is echoed when its turn starts, so a transcript reads question, answer, question, answer.
+  const echo = (text: string) => (options.interactive ? undefined : text);
   const send = async (text: string): Promise<TurnOutcome> => {
-    const outcome = await service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, (e) => renderer.event(e));
+    const outcome = await service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, (e) => renderer.event(e, echo(text)));
     renderer.finish(outcome);
     return outcome;
   };
@@ -99,7 +104,6 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
         const text = raw.trim();
         if (text === '') return prompt();
         if (text === '/quit' || text === '/exit') return rl.close();
-        if (!options.interactive) options.output.write(`> ${text}\n`);
         // Lines go to the service at once; it queues them per thread, so each is answered in order.
         const turn = send(text).finally(() => {
           pending.delete(turn);

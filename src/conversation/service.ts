@@ -54,6 +54,7 @@ export function apologyFor(err: unknown): string {
  */
 export class ConversationService {
   private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly depth = new Map<string, number>();
   /** Ids claimed by this process but maybe not yet written to the store; makes the claim atomic in-process. */
   private readonly claiming = new Set<string>();
 
@@ -61,14 +62,25 @@ export class ConversationService {
 
   /** Resolves once this message's turn has finished (after any turns queued before it). */
   handle(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    const previous = this.tails.get(message.thread) ?? Promise.resolve();
+    const { thread } = message;
+    const previous = this.tails.get(thread) ?? Promise.resolve();
+    this.depth.set(thread, (this.depth.get(thread) ?? 0) + 1);
     const run = previous.then(() => this.process(message, listener));
-    const tail = run.catch(() => undefined);
-    this.tails.set(message.thread, tail);
+    const tail = run.catch(() => undefined).then(() => {
+      const left = (this.depth.get(thread) ?? 1) - 1;
+      if (left > 0) this.depth.set(thread, left);
+      else this.depth.delete(thread);
+    });
+    this.tails.set(thread, tail);
     void tail.then(() => {
-      if (this.tails.get(message.thread) === tail) this.tails.delete(message.thread);
+      if (this.tails.get(thread) === tail) this.tails.delete(thread);
     });
     return run;
+  }
+
+  /** Messages of this thread that are running or waiting for their turn. */
+  queued(thread: string): number {
+    return this.depth.get(thread) ?? 0;
   }
 
   /** Resolves when every queued turn has finished. */
@@ -98,6 +110,7 @@ export class ConversationService {
     const started = performance.now();
     const base = { thread: message.thread, message: message.id };
     const defaultName = this.options.agentName(this.options.defaultAgentId);
+    listener?.({ type: 'turn.start', thread: message.thread });
     if (message.text.length > this.options.maxMessageChars) {
       log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
       const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
@@ -124,8 +137,9 @@ export class ConversationService {
       return { status: 'answered', reply: result.reply, agent: result.agent };
     } catch (err) {
       log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
+      const reached = err instanceof TurnError ? err.state : state;
       if (err instanceof TurnError) await this.savePartial(err.state);
-      return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(state.activeAgent) };
+      return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
     }
   }
 

@@ -1,5 +1,6 @@
 /** What a turn reports while it runs; adapters render these (streamed text, tool lines, handoff lines). */
 export type TurnEvent =
+  | { type: 'turn.start'; thread: string }
   | { type: 'text.delta'; agent: string; text: string }
   | { type: 'tool.call'; agent: string; tool: string; input: unknown }
   | { type: 'tool.result'; agent: string; tool: string; ok: boolean; ms: number }

@@ -1,0 +1,136 @@
+import {
+  Agent,
+  OpenAIChatCompletionsModel,
+  Runner,
+  setTracingDisabled,
+  tool,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type ModelRetryAdviceRequest,
+  type RunContext,
+  type StreamEvent,
+} from '@openai/agents';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { agents as pack, DEFAULT_AGENT_ID } from '../agents/registry.js';
+import type { RecordStore, Tool } from '../src/index.js';
+import type { Logger } from '../src/log.js';
+import { checkReply, USER_TEXT, type BenchSubject } from './scenario.js';
+import { MODEL_TIMEOUT_MS } from './switchboardSubject.js';
+
+/** What our tools need from a run; the SDK carries it as the run context. */
+interface BenchRunContext {
+  thread: string;
+  userId: string;
+}
+
+/**
+ * Times the model, counting only the time spent inside the stream's `next()`: between events the SDK runs
+ * its own per-event work, which is framework overhead, not model time.
+ */
+class TimedModel implements Model {
+  ms = 0;
+  calls = 0;
+
+  constructor(private readonly inner: Model) {}
+
+  async getResponse(request: ModelRequest): Promise<ModelResponse> {
+    const started = performance.now();
+    this.calls += 1;
+    try {
+      return await this.inner.getResponse(request);
+    } finally {
+      this.ms += performance.now() - started;
+    }
+  }
+
+  getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
+    this.calls += 1;
+    const stream = this.inner.getStreamedResponse(request);
+    const timed = { add: (ms: number) => (this.ms += ms) };
+    return {
+      [Symbol.asyncIterator]() {
+        const events = stream[Symbol.asyncIterator]();
+        return {
+          next: async () => {
+            const started = performance.now();
+            try {
+              return await events.next();
+            } finally {
+              timed.add(performance.now() - started);
+            }
+          },
+          return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true as const, value: undefined },
+        };
+      },
+    };
+  }
+
+  getRetryAdvice(args: ModelRetryAdviceRequest) {
+    return this.inner.getRetryAdvice?.(args);
+  }
+}
+
+/**
+ * The same tool code as ours, declared the SDK's way: our zod schema when its strict mode accepts it
+ * (it rejects optional fields), otherwise our JSON Schema with the same zod parse inside execute.
+ */
+function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
+  const execute = async (input: unknown, run?: RunContext<BenchRunContext>, details?: { signal?: AbortSignal }) => {
+    const context = run?.context ?? { thread: 'unknown', userId: 'unknown' };
+    const signal = details?.signal ?? new AbortController().signal;
+    return ours.run(input, { thread: context.thread, userId: context.userId, agent: 'agents-sdk', signal, log, records });
+  };
+  // The pack declares approval as a flag; no tool decides it per input, so probing without input is safe.
+  const needsApproval = ours.needsApproval(undefined);
+  if (ours.input instanceof z.ZodObject) {
+    try {
+      return tool<typeof ours.input, BenchRunContext>({ name: ours.name, description: ours.description, parameters: ours.input, needsApproval, execute });
+    } catch {
+      // Falls through to the non-strict declaration below.
+    }
+  }
+  const schema = ours.parameters as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return tool<{ type: 'object'; properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: true }, BenchRunContext>({
+    name: ours.name,
+    description: ours.description,
+    parameters: { type: 'object', properties: schema.properties ?? {}, required: schema.required ?? [], additionalProperties: true },
+    strict: false,
+    needsApproval,
+    execute: (input, run, details) => execute(ours.input.parse(input), run, details),
+  });
+}
+
+/** Our agent pack rebuilt as SDK agents (same instructions, tools and handoffs), run by the SDK's Runner. */
+export function createAgentsSdkSubject(baseURL: string, records: RecordStore, log: Logger): BenchSubject {
+  setTracingDisabled(true);
+  const client = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: MODEL_TIMEOUT_MS });
+  const model = new TimedModel(new OpenAIChatCompletionsModel(client, 'gpt-4o-mini'));
+  const byId = new Map<string, Agent<BenchRunContext>>();
+  for (const ours of pack) {
+    const tools = (ours.tools ?? []).map((t) => sdkTool(t, records, log));
+    byId.set(ours.id, new Agent<BenchRunContext>({ name: ours.name, instructions: ours.instructions, handoffDescription: ours.description, model, tools }));
+  }
+  // Handoffs are circular (triage ⇄ orders), so they are wired once every agent exists.
+  for (const ours of pack) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);
+  const triage = byId.get(DEFAULT_AGENT_ID)!;
+  const runner = new Runner({ tracingDisabled: true });
+  return {
+    label: '@openai/agents',
+    mode: 'streamed chat completions (OpenAIChatCompletionsModel, run with stream: true), no session',
+    async turn(index) {
+      model.ms = 0;
+      model.calls = 0;
+      const started = performance.now();
+      const result = await runner.run(triage, USER_TEXT, { stream: true, context: { thread: `bench:agents-sdk:${index}`, userId: 'U-bench' } });
+      // Consumed event by event, as an adapter rendering the stream would.
+      for await (const event of result) void event;
+      await result.completed;
+      const wallMs = performance.now() - started;
+      checkReply('@openai/agents', result.finalOutput, model.calls);
+      return { wallMs, modelMs: model.ms, modelCalls: model.calls };
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,60 @@
+/** `npm run bench`: framework overhead per model call, our TurnRunner vs @openai/agents, on one fake model server. */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
+import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
+
+/** The project's goal: our overhead is at most a fifth of theirs. */
+const TARGET_RATIO = 0.2;
+
+function iterationsFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_ITERATIONS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_ITERATIONS must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const ms = (value: number) => value.toFixed(3).padStart(9);
+
+function row(report: SubjectReport): string {
+  const { overheadPerCallMs: o, wallPerTurnMs: w, modelPerCallMs: m } = report;
+  return `${report.label.padEnd(16)}${ms(o.median)} ${ms(o.p90)}   ${ms(w.median)} ${ms(w.p90)}   ${ms(m.median)}`;
+}
+
+export function formatReport(report: OverheadReport): string {
+  const { machine } = report;
+  const verdict = report.ratio <= TARGET_RATIO ? 'met' : 'NOT met';
+  return [
+    `Framework overhead per model call: switchboard vs @openai/agents ${report.agentsSdkVersion}`,
+    `scenario: "${USER_TEXT}" in a new thread each turn; triage → transfer_to_orders → lookup_order → answer (${MODEL_CALLS_PER_TURN} model calls)`,
+    `overhead = (turn wall time − time inside model calls) / model calls; model time = HTTP + SSE parsing + the provider's conversion`,
+    `  switchboard:    ${report.ours.mode}`,
+    `  @openai/agents: ${report.theirs.mode}`,
+    `machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.platform}`,
+    `turns: ${report.iterations} per runner after ${report.warmupIterations} warm-up, alternating in blocks of ${report.blockTurns}; fake model server on 127.0.0.1 in this process`,
+    '',
+    `                 overhead/call (ms)    wall/turn (ms)         model/call (ms)`,
+    `runner             median       p90      median       p90      median`,
+    row(report.ours),
+    row(report.theirs),
+    '',
+    `ratio ours/theirs (median overhead per call): ${report.ratio.toFixed(3)}  — goal ≤ ${TARGET_RATIO}: ${verdict}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const report = await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) });
+  process.stdout.write(`${formatReport(report)}\n`);
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && realpathSync(path.resolve(entry)) === realpathSync(fileURLToPath(import.meta.url))) {
+  main().then(
+    () => undefined,
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

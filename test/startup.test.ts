@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { FakeOpenAI, tempDir } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bot as `npm start` does (without npm in between), with a clean environment and piped stdin. */
+function startBot(env: Record<string, string>, stdin: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('configuration', () => {
+  test('every bad variable is listed in one error', () => {
+    try {
+      loadConfig({ OPENAI_BASE_URL: 'not a url', MAX_HANDOFFS_PER_TURN: 'zero', STORE_URL: 'mongodb://x', MODEL_PROVIDER: 'magic' });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const names = err.problems.map((p) => p.split(':')[0]);
+      assert.deepEqual(names.sort(), ['MAX_HANDOFFS_PER_TURN', 'MODEL_PROVIDER', 'OPENAI_BASE_URL', 'STORE_URL']);
+    }
+  });
+
+  test('per-agent models come from OPENAI_MODEL_<AGENT>', () => {
+    const config = loadConfig({ OPENAI_API_KEY: 'k', OPENAI_MODEL: 'big-model', OPENAI_MODEL_TRIAGE: 'small-model' });
+    assert.equal(config.model.defaultModel, 'big-model');
+    assert.deepEqual(config.model.agentModels, { triage: 'small-model' });
+    assert.equal(config.model.provider, 'openai');
+  });
+
+  test('bad config exits with code 2 and no stack trace', async () => {
+    const result = await startBot({ OPENAI_BASE_URL: 'nope', MAX_MODEL_CALLS_PER_TURN: '-1' }, '');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Invalid configuration:\n {2}- OPENAI_BASE_URL: .*\n {2}- MAX_MODEL_CALLS_PER_TURN: /);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+});
+
+describe('npm start with piped input', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  after(async () => fake.close());
+
+  test('prints each reply, with the agent, and exits cleanly at end of input', async () => {
+    const data = tempDir();
+    fake.script(
+      { text: 'Hi! I can help with orders, technical problems and billing.' },
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: 'ORD-1001 shipped with UPS and should arrive on 2026-11-24.' },
+    );
+    const result = await startBot({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: data.dir }, 'hi\nwhere is my order ORD-1001?\n');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Switchboard: model gpt-4o-mini via http:\/\/127\.0\.0\.1:\d+\/v1/);
+    assert.match(result.stdout, /> hi\n\[Triage\] Hi! I can help with orders, technical problems and billing\.\n/);
+    assert.match(result.stdout, /> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] ORD-1001 shipped with UPS/);
+    assert.equal(fake.requests[0]?.headers.authorization, 'Bearer not-needed', 'a local server needs no key');
+    data.remove();
+  });
+});
+
+describe('logging', () => {
+  test('keys and tokens are redacted, at any depth', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const log = createLogger({ level: 'info', destination: sink });
+    log.info({ apiKey: 'sk-live-1', config: { model: { apiKey: 'sk-live-2' }, platforms: { token: 'xoxb-3' } }, headers: { authorization: 'Bearer sk-live-4' } }, 'config.loaded');
+    for (const secret of ['sk-live-1', 'sk-live-2', 'xoxb-3', 'sk-live-4']) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+    assert.match(out, /"msg":"config.loaded"/);
+    assert.match(out, /\[redacted\]/);
+  });
+});

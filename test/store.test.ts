@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { createClient } from '@keyv/redis';
+import { createStore } from '../src/conversation/store.js';
+import { parseThreadState, ThreadStateError, THREAD_STATE_SCHEMA_VERSION } from '../src/conversation/threadState.js';
+import { createLogger } from '../src/log.js';
+import { ConsoleSession, FakeOpenAI, REDIS_URL, tempDir } from './harness.js';
+
+const fixture = (version: number): unknown =>
+  JSON.parse(readFileSync(new URL(`./fixtures/thread-state-v${version}.json`, import.meta.url), 'utf8'));
+
+describe('thread state schema', () => {
+  test('every stored version has a fixture that loads into the current schema', () => {
+    for (let version = 1; version <= THREAD_STATE_SCHEMA_VERSION; version++) {
+      const state = parseThreadState(fixture(version));
+      assert.equal(state.schemaVersion, THREAD_STATE_SCHEMA_VERSION);
+      assert.equal(state.activeAgent, 'orders');
+      assert.equal(state.pendingApproval?.tool, 'cancel_order');
+    }
+  });
+
+  test('a state from a newer build or a corrupt one is refused, not guessed at', () => {
+    const newer = { ...(fixture(1) as object), schemaVersion: THREAD_STATE_SCHEMA_VERSION + 1 };
+    assert.throws(() => parseThreadState(newer), ThreadStateError);
+    assert.throws(() => parseThreadState({ ...(fixture(1) as object), history: 'oops' }), /invalid/);
+    assert.throws(() => parseThreadState('nope'), ThreadStateError);
+  });
+
+  test('a thread whose state cannot be read gets an apology and its state is left untouched', async () => {
+    const fake = await new FakeOpenAI().start();
+    const data = tempDir();
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    const newer = { ...(fixture(1) as object), thread: chat.chat.thread, schemaVersion: 99 };
+    await chat.app.store.threads.set(chat.chat.thread, newer);
+    const outcome = await chat.chat.send('hello?');
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.reply, /^Sorry, something went wrong on my side/);
+    assert.deepEqual(await chat.app.store.threads.get(chat.chat.thread), newer);
+    assert.equal(fake.requests.length, 0);
+    await chat.close();
+    await fake.close();
+    data.remove();
+  });
+});
+
+describe('Redis store (REDIS_URL)', () => {
+  const namespace = `switchboard-test-${randomUUID()}`;
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  after(async () => {
+    await fake.close();
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    for await (const keys of client.scanIterator({ MATCH: `${namespace}*` })) if (keys.length) await client.del(keys);
+    await client.quit();
+  });
+
+  test('round trip: a record written by one connection is read by another', async () => {
+    const log = createLogger({ level: 'silent' });
+    const writer = createStore({ url: REDIS_URL, dataDir: '.', namespace }, log);
+    assert.equal(writer.kind, 'redis');
+    const value = { schemaVersion: 1, nested: { list: [1, 2, 3] }, text: 'héllo' };
+    await writer.threads.set('slack:T1:C1:1700000000.000100', value);
+    await writer.close();
+    const reader = createStore({ url: REDIS_URL, dataDir: '.', namespace }, log);
+    assert.deepEqual(await reader.threads.get('slack:T1:C1:1700000000.000100'), value);
+    assert.equal(await reader.dedupe.get('slack:T1:C1:1700000000.000100'), undefined, 'keyspaces do not collide');
+    await reader.threads.delete('slack:T1:C1:1700000000.000100');
+    assert.equal(await reader.threads.get('slack:T1:C1:1700000000.000100'), undefined);
+    await reader.close();
+  });
+
+  test('a conversation on Redis continues with its specialist after a restart', async () => {
+    fake.script({ toolCalls: [{ name: 'transfer_to_billing' }] }, { text: 'Which invoice is it about?' });
+    const env = { STORE_URL: REDIS_URL, DATA_DIR: '/nonexistent' };
+    const first = ConsoleSession.openai(fake, env, { namespace });
+    await first.chat.send('I have a question about a charge');
+    await first.close();
+    const second = ConsoleSession.openai(fake, env, { namespace });
+    const state = await second.state();
+    assert.equal(state.activeAgent, 'billing');
+    assert.equal(state.history[0]?.role === 'user' && state.history[0].content, 'I have a question about a charge');
+    fake.script({ text: 'INV-2001 was paid on 2026-11-01.' });
+    await second.chat.send('INV-2001');
+    assert.match(fake.requests[2]!.body.messages[0]!.content ?? '', /Billing specialist/);
+    await second.close();
+  });
+});
