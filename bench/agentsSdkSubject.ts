@@ -110,7 +110,8 @@ export function createAgentsSdkSubject(baseURL: string, records: RecordStore, lo
   const byId = new Map<string, Agent<BenchRunContext>>();
   for (const ours of pack) {
     const tools = (ours.tools ?? []).map((t) => sdkTool(t, records, log));
-    byId.set(ours.id, new Agent<BenchRunContext>({ name: ours.name, instructions: ours.instructions, handoffDescription: ours.description, model, tools }));
+    // Named by id: the SDK derives `transfer_to_<name>` keeping case, and ours is `transfer_to_<id>`.
+    byId.set(ours.id, new Agent<BenchRunContext>({ name: ours.id, instructions: ours.instructions, handoffDescription: ours.description, model, tools }));
   }
   // Handoffs are circular (triage ⇄ orders), so they are wired once every agent exists.
   for (const ours of pack) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);

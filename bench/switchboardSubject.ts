@@ -29,23 +29,30 @@ class TimedProvider implements ModelProvider {
   }
 }
 
+export interface SwitchboardSubjectOptions {
+  /** SQLite in memory instead of a file: the same store code without the disk sync on every write. */
+  memoryStore?: boolean;
+}
+
 /** Our stack as `npm start` wires it (SQLite store, silent log), entered at the conversation service as adapters do. */
-export function createSwitchboardSubject(baseURL: string, dataDir: string): BenchSubject {
-  const config = loadConfig({ OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir });
+export function createSwitchboardSubject(baseURL: string, dataDir: string, options: SwitchboardSubjectOptions = {}): BenchSubject {
+  const env = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir };
+  const config = loadConfig(options.memoryStore ? { ...env, STORE_URL: 'sqlite://:memory:' } : env);
   const log = createLogger({ level: 'silent' });
   const provider = new TimedProvider(new OpenAIProvider({ apiKey: 'sk-bench', baseURL, maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }));
   const app = createApp(config, log, provider, createStore({ ...config.store, namespace: 'bench' }, log));
+  const label = options.memoryStore ? 'switchboard/mem' : 'switchboard';
   return {
-    label: 'switchboard',
-    mode: 'streamed chat completions (OpenAIProvider), SQLite thread store',
+    label,
+    mode: `streamed chat completions (OpenAIProvider), SQLite ${options.memoryStore ? 'in memory (diagnostic)' : 'file'} store`,
     async turn(index) {
       provider.ms = 0;
       provider.calls = 0;
       const started = performance.now();
       // A listener, as every adapter passes one to render streamed text.
-      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:switchboard:${index}`, userId: 'U-bench', text: USER_TEXT }, () => {});
+      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', text: USER_TEXT }, () => {});
       const wallMs = performance.now() - started;
-      checkReply('switchboard', outcome.reply, provider.calls);
+      checkReply(label, outcome.reply, provider.calls);
       return { wallMs, modelMs: provider.ms, modelCalls: provider.calls };
     },
     close: () => app.close(),
