@@ -16,10 +16,11 @@ function iterationsFromEnv(value: string | undefined): number {
 }
 
 const ms = (value: number) => value.toFixed(3).padStart(9);
+const LABEL_CHARS = 28;
 
 function row(report: SubjectReport): string {
   const { overheadPerCallMs: o, wallPerTurnMs: w, modelPerCallMs: m } = report;
-  return `${report.label.padEnd(16)}${ms(o.median)} ${ms(o.p90)}   ${ms(w.median)} ${ms(w.p90)}   ${ms(m.median)}`;
+  return `${report.label.padEnd(LABEL_CHARS)}${ms(o.median)} ${ms(o.p90)}   ${ms(w.median)} ${ms(w.p90)}   ${ms(m.median)}`;
 }
 
 export function formatReport(report: OverheadReport): string {
@@ -29,17 +30,19 @@ export function formatReport(report: OverheadReport): string {
     `Framework overhead per model call: switchboard vs @openai/agents ${report.agentsSdkVersion}`,
     `scenario: "${USER_TEXT}" in a new thread each turn; triage → transfer_to_orders → lookup_order → answer (${MODEL_CALLS_PER_TURN} model calls)`,
     `overhead = (turn wall time − time inside model calls) / model calls; model time = HTTP + SSE parsing + the provider's conversion`,
-    `  switchboard:    ${report.ours.mode}`,
-    `  @openai/agents: ${report.theirs.mode}`,
-    `machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.platform}`,
+    `  (for the SDK only the time inside the model stream's next() is model time; its work between events is overhead)`,
+    ...[report.ours, report.theirs, ...report.diagnostics].map((r) => `  ${`${r.label}:`.padEnd(LABEL_CHARS)}${r.mode}`),
+    `machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.platform}, load average ${machine.loadAverage1m.toFixed(2)} at start`,
     `turns: ${report.iterations} per runner after ${report.warmupIterations} warm-up, alternating in blocks of ${report.blockTurns}; fake model server on 127.0.0.1 in this process`,
     '',
-    `                 overhead/call (ms)    wall/turn (ms)         model/call (ms)`,
-    `runner             median       p90      median       p90      median`,
+    `${''.padEnd(LABEL_CHARS)} overhead/call (ms)    wall/turn (ms)         model/call (ms)`,
+    `${'runner'.padEnd(LABEL_CHARS)}   median       p90      median       p90      median`,
     row(report.ours),
     row(report.theirs),
+    ...report.diagnostics.map(row),
     '',
     `ratio ours/theirs (median overhead per call): ${report.ratio.toFixed(3)}  — goal ≤ ${TARGET_RATIO}: ${verdict}`,
+    ...report.diagnostics.map((d) => `  diagnostic, ${d.label}: ${d.ratio.toFixed(3)}`),
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@ import { createLogger } from '../src/log.js';
 import { createApp } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
+import { createMapStore } from './mapStore.js';
 import { checkReply, USER_TEXT, type BenchSubject } from './scenario.js';
 
 export const MODEL_TIMEOUT_MS = 10_000;
@@ -29,22 +30,32 @@ class TimedProvider implements ModelProvider {
   }
 }
 
-export interface SwitchboardSubjectOptions {
-  /** SQLite in memory instead of a file: the same store code without the disk sync on every write. */
-  memoryStore?: boolean;
-}
+/**
+ * Where thread state, dedupe marks and tool records live:
+ * - `sqlite-file`: as `npm start` runs by default;
+ * - `sqlite-memory`: the same store code without the disk sync on each write (diagnostic);
+ * - `map`: no store I/O at all, leaving only the runner's own work (diagnostic).
+ */
+export type BenchStoreKind = 'sqlite-file' | 'sqlite-memory' | 'map';
 
-/** Our stack as `npm start` wires it (SQLite store, silent log), entered at the conversation service as adapters do. */
-export function createSwitchboardSubject(baseURL: string, dataDir: string, options: SwitchboardSubjectOptions = {}): BenchSubject {
+const STORE_DESCRIPTION: Record<BenchStoreKind, string> = {
+  'sqlite-file': 'SQLite file store (the default)',
+  'sqlite-memory': 'SQLite in memory (diagnostic)',
+  map: 'in-process Map store, no I/O (diagnostic)',
+};
+
+/** Our stack as `npm start` wires it (silent log), entered at the conversation service as adapters do. */
+export function createSwitchboardSubject(baseURL: string, dataDir: string, storeKind: BenchStoreKind = 'sqlite-file'): BenchSubject {
   const env = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir };
-  const config = loadConfig(options.memoryStore ? { ...env, STORE_URL: 'sqlite://:memory:' } : env);
+  const config = loadConfig(storeKind === 'sqlite-memory' ? { ...env, STORE_URL: 'sqlite://:memory:' } : env);
   const log = createLogger({ level: 'silent' });
   const provider = new TimedProvider(new OpenAIProvider({ apiKey: 'sk-bench', baseURL, maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }));
-  const app = createApp(config, log, provider, createStore({ ...config.store, namespace: 'bench' }, log));
-  const label = options.memoryStore ? 'switchboard/mem' : 'switchboard';
+  const store = storeKind === 'map' ? createMapStore() : createStore({ ...config.store, namespace: 'bench' }, log);
+  const app = createApp(config, log, { provider, store });
+  const label = storeKind === 'sqlite-file' ? 'switchboard' : `switchboard/${storeKind}`;
   return {
     label,
-    mode: `streamed chat completions (OpenAIProvider), SQLite ${options.memoryStore ? 'in memory (diagnostic)' : 'file'} store`,
+    mode: `streamed chat completions (OpenAIProvider), ${STORE_DESCRIPTION[storeKind]}`,
     async turn(index) {
       provider.ms = 0;
       provider.calls = 0;

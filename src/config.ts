@@ -30,11 +30,13 @@ const envSchema = z.object({
   MAX_HANDOFFS_PER_TURN: positiveInt(3),
   TOOL_TIMEOUT_MS: positiveInt(15_000),
   MAX_MESSAGE_CHARS: positiveInt(8_000),
+  TRIAGE_FASTPATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => ['on', 'true', '1'].includes(v)),
+  TRIAGE_FASTPATH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
   SLACK_BOT_TOKEN: optionalString,
   DISCORD_BOT_TOKEN: optionalString,
 });
 
-export type ProviderChoice = 'openai' | 'offline' | 'none';
+export type ProviderChoice = 'openai' | 'offline';
 
 export interface Config {
   model: {
@@ -58,6 +60,8 @@ export interface Config {
     maxMessageChars: number;
   };
   platforms: { slackBotToken: string | undefined; discordBotToken: string | undefined };
+  /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
+  fastPath: { enabled: boolean; threshold: number };
 }
 
 export class ConfigError extends Error {
@@ -73,7 +77,7 @@ function chooseProvider(env: z.infer<typeof envSchema>): { provider: ProviderCho
   if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL) {
     return { provider: 'openai', reason: env.OPENAI_BASE_URL ? `OPENAI_BASE_URL=${env.OPENAI_BASE_URL}` : 'OPENAI_API_KEY is set' };
   }
-  return { provider: 'none', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
+  return { provider: 'offline', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
 }
 
 /** Parses the environment into one typed object; throws ConfigError listing every bad variable at once. */
@@ -111,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxMessageChars: e.MAX_MESSAGE_CHARS,
     },
     platforms: { slackBotToken: e.SLACK_BOT_TOKEN, discordBotToken: e.DISCORD_BOT_TOKEN },
+    fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
   };
 }

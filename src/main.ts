@@ -12,16 +12,15 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, sqlitePath, type Store } from './conversation/store.js';
 import { createLogger, type Logger } from './log.js';
+import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
+import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ModelProvider } from './model/types.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
 import { TurnRunner } from './orchestrator/turnRunner.js';
 
 /** How long shutdown waits for in-flight turns before closing the store anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
-
-export const NO_MODEL_MESSAGE =
-  'No language model is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, vLLM, LM Studio or a proxy), or MODEL_PROVIDER=offline once the offline engine is available, then run npm start again.';
 
 export function modelFor(config: Config) {
   return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
@@ -34,10 +33,19 @@ export interface App {
   close(): Promise<void>;
 }
 
+export interface AppParts {
+  provider: ModelProvider;
+  store?: Store;
+  /** Enables fast-path triage (LLM mode) when given and switched on in config. */
+  router?: IntentRouter | undefined;
+}
+
 /** Wires one running bot; tests call this with their own provider and store. */
-export function createApp(config: Config, log: Logger, provider: ModelProvider, store: Store = createStore(config.store, log)): App {
+export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const agents = createAgentRegistry();
-  const runner = new TurnRunner({ agents, provider, records: store.records, limits: config.limits, log, modelFor: modelFor(config) });
+  const store = parts.store ?? createStore(config.store, log);
+  const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
+  const runner = new TurnRunner({ agents, provider: parts.provider, records: store.records, limits: config.limits, log, modelFor: modelFor(config), fastPath });
   const service = new ConversationService({
     store,
     runner,
@@ -57,16 +65,27 @@ export function createApp(config: Config, log: Logger, provider: ModelProvider, 
   };
 }
 
-function createProvider(config: Config): ModelProvider | undefined {
-  if (config.model.provider === 'openai') {
-    return new OpenAIProvider({
-      apiKey: config.model.apiKey,
-      baseURL: config.model.baseURL,
-      maxRetries: config.model.maxRetries,
-      timeoutMs: config.model.timeoutMs,
-    });
+/** Trains the intent router, then builds the configured model: the OpenAI-compatible provider or the offline engine. */
+export async function createModel(config: Config, log: Logger): Promise<{ provider: ModelProvider; router: IntentRouter }> {
+  const agents = createAgentRegistry();
+  const router = await IntentRouter.train(agents);
+  log.info({ ms: Math.round(router.trainingMs) }, 'router.trained');
+  if (config.model.provider === 'offline') return { provider: await OfflineEngine.create(agents, router), router };
+  const provider = new OpenAIProvider({
+    apiKey: config.model.apiKey,
+    baseURL: config.model.baseURL,
+    maxRetries: config.model.maxRetries,
+    timeoutMs: config.model.timeoutMs,
+  });
+  return { provider, router };
+}
+
+function describeModel(config: Config): string {
+  if (config.model.provider === 'offline') {
+    return `offline engine (no API key needed; ${config.model.providerReason}; set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)`;
   }
-  return undefined;
+  const fastPath = config.fastPath.enabled ? `fast-path triage at ${config.fastPath.threshold}` : 'fast-path triage off';
+  return `${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}; ${fastPath})`;
 }
 
 async function main(): Promise<number> {
@@ -90,21 +109,15 @@ async function main(): Promise<number> {
     pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
   });
 
-  const provider = createProvider(config);
-  if (!provider) {
-    process.stderr.write(`${NO_MODEL_MESSAGE}\n`);
-    return 2;
-  }
   if (platformMode) {
     log.warn('Slack and Discord adapters are not part of this build yet; starting the terminal chat instead');
   }
 
-  const app = createApp(config, log, provider);
+  const { provider, router } = await createModel(config, log);
+  const app = createApp(config, log, { provider, router: config.model.provider === 'openai' ? router : undefined });
   const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
   const interactive = Boolean(process.stdin.isTTY);
-  process.stdout.write(
-    `Switchboard: model ${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}); threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`,
-  );
+  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
   const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive }, app.service);
 
   const shutdown = async (signal: string) => {

@@ -6,8 +6,9 @@ import { createConsoleAdapter, type ConsoleAdapter } from '../adapters/console/i
 import { loadConfig, type Config } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
-import { createLogger } from '../src/log.js';
-import { createApp, type App } from '../src/main.js';
+import { createLogger, type Logger } from '../src/log.js';
+import { createApp, createModel, type App } from '../src/main.js';
+import type { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider } from '../src/model/types.js';
 import { FakeOpenAI, waitFor } from './fakes/openaiServer.js';
@@ -25,6 +26,12 @@ export function testConfig(env: Record<string, string>): Config {
   return loadConfig({ OPENAI_API_KEY: 'sk-test-key', OPENAI_MAX_RETRIES: '0', ...env });
 }
 
+export interface SessionOptions {
+  namespace?: string;
+  router?: IntentRouter;
+  log?: Logger;
+}
+
 /** A console chat wired exactly as `npm start` wires it, with the output captured. */
 export class ConsoleSession {
   readonly input = new PassThrough();
@@ -34,14 +41,21 @@ export class ConsoleSession {
   readonly chat: ConsoleAdapter;
   private running: Promise<void> | undefined;
 
-  constructor(config: Config, provider: ModelProvider, options: { namespace?: string } = {}) {
-    const log = createLogger({ level: 'silent' });
-    this.app = createApp(config, log, provider, createStore({ ...config.store, namespace: options.namespace }, log));
+  constructor(config: Config, provider: ModelProvider, options: SessionOptions = {}) {
+    const log = options.log ?? createLogger({ level: 'silent' });
+    this.app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log), router: options.router });
     this.chat = createConsoleAdapter({ input: this.input, output: this.output }, this.app.service);
     this.output.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
   }
 
-  static openai(fake: FakeOpenAI, env: Record<string, string>, options: { namespace?: string } = {}): ConsoleSession {
+  /** The offline engine, built as `npm start` builds it with no keys. */
+  static async offline(env: Record<string, string>): Promise<ConsoleSession> {
+    const config = loadConfig({ MODEL_PROVIDER: 'offline', ...env });
+    const { provider } = await createModel(config, createLogger({ level: 'silent' }));
+    return new ConsoleSession(config, provider);
+  }
+
+  static openai(fake: FakeOpenAI, env: Record<string, string>, options: SessionOptions = {}): ConsoleSession {
     const config = testConfig({ OPENAI_BASE_URL: fake.baseURL, ...env });
     const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.baseURL, maxRetries: 0, timeoutMs: 10_000 });
     return new ConsoleSession(config, provider, options);

@@ -78,8 +78,8 @@ describe('npm start with piped input', () => {
     const result = await startBot({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: data.dir }, 'hi\nwhere is my order ORD-1001?\n');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Switchboard: model gpt-4o-mini via http:\/\/127\.0\.0\.1:\d+\/v1/);
-    assert.match(result.stdout, /> hi\n\[Triage\] Hi! I can help with orders, technical problems and billing\.\n/);
-    assert.match(result.stdout, /> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] ORD-1001 shipped with UPS/);
+    assert.match(result.stdout, /you> hi\n\[Triage\] Hi! I can help with orders, technical problems and billing\.\n/);
+    assert.match(result.stdout, /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] ORD-1001 shipped with UPS/);
     assert.equal(fake.requests[0]?.headers.authorization, 'Bearer not-needed', 'a local server needs no key');
     data.remove();
   });

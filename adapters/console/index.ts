@@ -44,7 +44,7 @@ class ConsoleRenderer {
   event(event: TurnEvent, echo: string | undefined): void {
     switch (event.type) {
       case 'turn.start':
-        if (echo !== undefined) this.line(`> ${echo}`);
+        if (echo !== undefined) this.line(`you> ${echo}`);
         return;
       case 'text.delta': {
         if (this.speaker !== event.agent) {

@@ -36,7 +36,14 @@ export const lookupInvoice = defineTool({
   input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
   run: async ({ invoice_id }, { records }) => {
     const invoice = await findInvoice(records, invoice_id);
-    return invoice ? { found: true, invoice } : { found: false, invoice_id, message: `No invoice ${invoice_id} exists.` };
+    return invoice ? { found: true as const, invoice } : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
+  },
+  examples: ['what is on my invoice', 'show me invoice INV-2001', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
+  answerTemplate: (result) => {
+    if (!result.found) return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
+    const i = result.invoice;
+    const when = i.status === 'paid' ? `paid on ${i.paidAt}` : i.status === 'refunded' ? `refunded on ${i.refundedAt}` : `${i.status}, due ${i.dueAt}`;
+    return `Invoice ${i.id} (${i.plan}, issued ${i.issuedAt}) is for ${i.amount.toFixed(2)} ${i.currency} and is ${when}.`;
   },
 });
 
@@ -55,15 +62,20 @@ export const requestRefund = defineTool({
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
   run: async ({ invoice_id, reason }, { records }) => {
     const invoice = await findInvoice(records, invoice_id);
-    if (!invoice) return { refunded: false, invoice_id, reason: `No invoice ${invoice_id} exists.` };
-    if (invoice.status === 'refunded') return { refunded: false, invoice_id, reason: 'This invoice was already refunded.' };
-    if (invoice.status !== 'paid' || !invoice.paidAt) return { refunded: false, invoice_id, reason: `The invoice is ${invoice.status}, not paid, so there is nothing to refund.` };
+    if (!invoice) return { refunded: false as const, invoice_id, reason: `No invoice ${invoice_id} exists.` };
+    if (invoice.status === 'refunded') return { refunded: false as const, invoice_id, reason: 'This invoice was already refunded.' };
+    if (invoice.status !== 'paid' || !invoice.paidAt) return { refunded: false as const, invoice_id, reason: `The invoice is ${invoice.status}, not paid, so there is nothing to refund.` };
     const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
     if (ageDays > REFUND_WINDOW_DAYS) {
-      return { refunded: false, invoice_id, reason: `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.` };
+      return { refunded: false as const, invoice_id, reason: `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.` };
     }
     const refundedAt = new Date().toISOString();
     await records.set(`invoice:${invoice_id}`, { status: 'refunded', refundedAt, refundReason: reason });
-    return { refunded: true, invoice_id, amount: invoice.amount, currency: invoice.currency, refundedAt, arrives: 'within 5–10 business days' };
+    return { refunded: true as const, invoice_id, amount: invoice.amount, currency: invoice.currency, refundedAt, arrives: 'within 5–10 business days' };
   },
+  examples: ['I want a refund', 'refund invoice INV-2001', 'can I get my money back', 'please refund the charge', 'refund me'],
+  answerTemplate: (result) =>
+    result.refunded
+      ? `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`
+      : `I couldn't refund invoice ${result.invoice_id}: ${result.reason}`,
 });

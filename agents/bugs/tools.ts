@@ -17,4 +17,6 @@ export const createBugReport = defineTool({
     await records.set(`bug:${ticketId}`, { ticketId, ...input, thread, reportedBy: userId, createdAt });
     return { ticketId, createdAt, message: `Bug report ${ticketId} was filed with the engineering team.` };
   },
+  examples: ['please file a bug report', 'report this bug', 'that did not help, open a ticket', 'it still crashes, report it', 'create a bug ticket'],
+  answerTemplate: (result) => `I've filed bug report ${result.ticketId} with our engineers. Keep that id; we'll follow up as soon as they have looked at it.`,
 });

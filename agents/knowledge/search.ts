@@ -53,4 +53,11 @@ export const searchKnowledgeBase = defineTool({
     const results = knowledgeBase.search(query);
     return results.length ? { results } : { results: [], message: 'No article matches. Offer to file a bug report or hand over to a person.' };
   },
+  examples: ['the app crashes when I log in', "I can't log in", 'my 2FA code is not working', 'I forgot my password', 'notifications stopped working', 'the app keeps logging me out', 'how do I export my data', 'how long does shipping take', 'what is the return policy'],
+  answerTemplate: (result) => {
+    const best = result.results[0];
+    if (!best) return "I couldn't find a help article about that. I can file a bug report for our engineers, or get a person to help.";
+    const quote = best.body.split('\n').map((line) => `> ${line}`).join('\n');
+    return `From our help article "${best.title}":\n\n${quote}\n\nIf that doesn't solve it, I can file a bug report for our engineers.`;
+  },
 });

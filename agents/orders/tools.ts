@@ -36,14 +36,31 @@ async function findOrder(records: RecordStore, id: string): Promise<Order | unde
 
 const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
 
+const money = (amount: number) => `$${amount.toFixed(2)}`;
+
+function describeOrder(order: Order): string {
+  const items = order.items.map((i) => `${i.name} ×${i.qty}`).join(', ');
+  const where = order.carrier ? ` with ${order.carrier} (tracking ${order.tracking})` : '';
+  const status: Record<Order['status'], string> = {
+    pending_payment: 'is waiting for payment; it will be packed once the payment goes through.',
+    processing: 'is being prepared and has not shipped yet.',
+    shipped: `has shipped${where}${order.estimatedDelivery ? ` and should arrive on ${order.estimatedDelivery}` : ''}.`,
+    delivered: `was delivered${order.deliveredAt ? ` on ${order.deliveredAt}` : ''}${where}.`,
+    cancelled: `was cancelled${order.cancelledAt ? ` on ${order.cancelledAt.slice(0, 10)}` : ''}.`,
+  };
+  return `Order ${order.id} ${status[order.status]} Items: ${items}; total ${money(order.total)}.`;
+}
+
 export const lookupOrder = defineTool({
   name: 'lookup_order',
   description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
   run: async ({ order_id }, { records }) => {
     const order = await findOrder(records, order_id);
-    return order ? { found: true, order } : { found: false, order_id, message: `No order ${order_id} exists.` };
+    return order ? { found: true as const, order } : { found: false as const, order_id, message: `No order ${order_id} exists.` };
   },
+  examples: ['where is my order', 'has my order shipped yet', 'what is the status of ORD-1003', 'tracking number for my package', 'when will my order arrive', 'my parcel has not arrived'],
+  answerTemplate: (result) => (result.found ? describeOrder(result.order) : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`),
 });
 
 export const cancelOrder = defineTool({
@@ -64,6 +81,9 @@ export const cancelOrder = defineTool({
     }
     const cancelledAt = new Date().toISOString();
     await records.set(`order:${order_id}`, { status: 'cancelled', cancelledAt, cancelReason: reason });
-    return { cancelled: true, order_id, cancelledAt, refund: `${order.total.toFixed(2)} will be refunded to the original payment method within 5–10 business days.` };
+    return { cancelled: true, order_id, cancelledAt, refund: `${money(order.total)} will be refunded to the original payment method within 5–10 business days.` };
   },
+  examples: ['cancel my order', 'and cancel it', 'please cancel ORD-1002', "I don't want it anymore, cancel", 'stop my order', 'cancel the order please'],
+  answerTemplate: (result) =>
+    result.cancelled ? `Done: order ${result.order_id} is cancelled. ${result.refund}` : `I couldn't cancel order ${result.order_id}: ${result.reason}`,
 });

@@ -64,6 +64,12 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: SQLITE_BUSY_TIMEOUT_MS });
+    // Write-ahead logging without a disk sync per commit: a write costs ~0.2 ms instead of ~1.5 ms (bench/).
+    // Committed turns still survive a process crash; only an OS crash or power cut may lose the last commits.
+    void adapter
+      .query('PRAGMA journal_mode=WAL')
+      .then(() => adapter.query('PRAGMA synchronous=NORMAL'))
+      .catch((err: unknown) => log.warn({ err }, 'store.pragma_failed'));
     keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.

@@ -13,3 +13,7 @@ export function classifyConfirmation(text: string): ConfirmationReply {
 }
 
 export const APPROVAL_HINT = 'Reply "yes" to confirm or "no" to cancel.';
+
+/** Tool results the run loop writes when an approval is not given; the offline engine recognises them. */
+export const APPROVAL_DECLINED = 'The user declined.';
+export const APPROVAL_NOT_CONFIRMED = 'Not run: the user did not confirm';

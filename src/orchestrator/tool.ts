@@ -16,16 +16,20 @@ export interface ToolContext {
   records: RecordStore;
 }
 
-export interface ToolDefinition<S extends z.ZodType> {
+export interface ToolDefinition<S extends z.ZodType, R> {
   name: string;
   description: string;
   input: S;
-  run(input: z.output<S>, context: ToolContext): unknown;
+  run(input: z.output<S>, context: ToolContext): R | Promise<R>;
   timeoutMs?: number;
   /** A tool that needs approval does not run until the requesting user confirms. */
   needsApproval?: boolean | ((input: z.output<S>) => boolean);
   /** The confirmation question shown to the user; a generic one is used when absent. */
   approvalPrompt?: (input: z.output<S>) => string;
+  /** Example requests that call for this tool; they train the offline engine's tool choice. */
+  examples?: string[];
+  /** Words a result for the customer; the offline engine answers with it, instead of a model. */
+  answerTemplate?: (result: R, input: z.output<S>) => string;
 }
 
 /** A tool with its input type erased, as the runner holds it; `run` receives already-validated input. */
@@ -38,11 +42,14 @@ export interface Tool {
   needsApproval(input: unknown): boolean;
   approvalPrompt(input: unknown): string;
   run(input: unknown, context: ToolContext): Promise<unknown>;
+  readonly examples: string[];
+  /** The tool's own wording of a result, if it has a template. */
+  answer(result: unknown, input: unknown): string | undefined;
 }
 
 const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
-export function defineTool<S extends z.ZodType>(definition: ToolDefinition<S>): Tool {
+export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S, R>): Tool {
   if (!TOOL_NAME_PATTERN.test(definition.name)) {
     throw new Error(`tool name "${definition.name}" must match ${TOOL_NAME_PATTERN}`);
   }
@@ -60,6 +67,8 @@ export function defineTool<S extends z.ZodType>(definition: ToolDefinition<S>): 
       definition.approvalPrompt?.(input as z.output<S>) ??
       `Please confirm: run ${definition.name} with ${JSON.stringify(input)}?`,
     run: async (input, context) => definition.run(input as z.output<S>, context),
+    examples: definition.examples ?? [],
+    answer: (result, input) => definition.answerTemplate?.(result as R, input as z.output<S>),
   };
 }
 

@@ -4,9 +4,10 @@ import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import type { ModelProvider, ToolCall, ToolSpec, Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import { APPROVAL_HINT, classifyConfirmation } from './approval.js';
+import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
 import type { TurnEvent, TurnEventListener } from './events.js';
-import { transferTarget, transferToolSpec } from './handoff.js';
+import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
+import type { IntentRouter } from './intentRouter.js';
 import { toolSpec } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
 
@@ -24,6 +25,8 @@ export interface TurnRunnerOptions {
   log: Logger;
   /** Model name for an agent (env override, then the agent's own, then the default). */
   modelFor(agent: Agent): string;
+  /** Hands a clear first message straight to its specialist, skipping the triage model call. */
+  fastPath?: { router: IntentRouter; threshold: number } | undefined;
 }
 
 export interface TurnInput {
@@ -139,8 +142,8 @@ export class TurnRunner {
     } else {
       content =
         decision === 'reject'
-          ? `The user declined. ${pending.tool} was not run.`
-          : `Not run: the user did not confirm ${pending.tool} and wrote something else instead.`;
+          ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
+          : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
     }
     this.emit(turn, { type: 'approval.resolved', agent: agent.name, tool: pending.tool, approved: decision === 'approve' });
     this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
@@ -151,6 +154,7 @@ export class TurnRunner {
 
   private async loop(turn: Turn): Promise<void> {
     const { limits } = this.options;
+    await this.tryFastPath(turn);
     for (;;) {
       if (turn.modelCalls >= limits.maxModelCallsPerTurn) {
         this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, calls: turn.modelCalls }, 'turn.model_call_limit');
@@ -174,6 +178,20 @@ export class TurnRunner {
       const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
       if (approvalAsked || stop) return;
     }
+  }
+
+  /** When the classifier is sure which specialist a fresh message needs, transfer without asking the triage model. */
+  private async tryFastPath(turn: Turn): Promise<void> {
+    const fastPath = this.options.fastPath;
+    const last = turn.state.history.at(-1);
+    if (!fastPath || turn.agent.id !== this.options.agents.defaultAgentId || last?.role !== 'user') return;
+    const decision = await fastPath.router.route(last.content);
+    const { route, score } = decision;
+    if (route.kind !== 'agent' || score < fastPath.threshold || !(turn.agent.handoffs ?? []).includes(route.agent.id)) return;
+    const call: ToolCall = { id: `fastpath_${randomUUID()}`, type: 'function', function: { name: transferToolName(route.agent.id), arguments: '{}' } };
+    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: turn.agent.id });
+    this.options.log.info({ thread: turn.input.thread, to: route.agent.id, score: Math.round(score * 1000) / 1000, ms: Math.round(decision.ms * 100) / 100 }, 'triage.fastpath');
+    this.applyHandoffs(turn, [call], false);
   }
 
   private async callModel(turn: Turn) {

@@ -1,0 +1,74 @@
+import type { ChatMessage } from '../types.js';
+
+/** Entities the offline engine can find in text, by the argument names that take them. */
+const ENTITY_PATTERNS: Record<string, { pattern: RegExp; normalize(match: string): string }> = {
+  order_id: { pattern: /\bORD[-_ ]?\d{3,}\b/gi, normalize: (m) => `ORD-${m.replace(/\D/g, '')}` },
+  invoice_id: { pattern: /\bINV[-_ ]?\d{3,}\b/gi, normalize: (m) => `INV-${m.replace(/\D/g, '')}` },
+  email: { pattern: /\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b/g, normalize: (m) => m.toLowerCase() },
+};
+
+/** Free-text arguments are filled from what the customer wrote. */
+const TITLE_MAX_CHARS = 80;
+const DESCRIPTION_USER_MESSAGES = 3;
+
+function lastMatch(text: string, entity: string): string | undefined {
+  const spec = ENTITY_PATTERNS[entity]!;
+  const matches = text.match(spec.pattern);
+  return matches?.length ? spec.normalize(matches[matches.length - 1]!) : undefined;
+}
+
+/** Searches the current message first, then the thread from newest to oldest (user words and earlier tool arguments). */
+export function findEntity(entity: string, current: string, history: ChatMessage[]): string | undefined {
+  const inCurrent = lastMatch(current, entity);
+  if (inCurrent) return inCurrent;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const m = history[i]!;
+    const texts = m.role === 'user' ? [m.content] : m.role === 'assistant' ? (m.tool_calls ?? []).map((c) => c.function.arguments) : [];
+    for (const text of texts) {
+      const found = lastMatch(text, entity);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function entityFor(argument: string): string | undefined {
+  return Object.keys(ENTITY_PATTERNS).find((entity) => argument === entity || argument.endsWith(`_${entity}`));
+}
+
+function freeText(argument: string, current: string, history: ChatMessage[]): string | undefined {
+  if (/query|question|search|topic/.test(argument)) return current;
+  if (/title|summary|subject/.test(argument)) return current.length > TITLE_MAX_CHARS ? `${current.slice(0, TITLE_MAX_CHARS - 1)}…` : current;
+  if (/description|details|body|reason|message/.test(argument)) {
+    const recent = history.filter((m) => m.role === 'user').slice(-DESCRIPTION_USER_MESSAGES).map((m) => m.content);
+    return [...new Set([...recent, current])].join('\n');
+  }
+  return undefined;
+}
+
+export interface FilledArguments {
+  args: Record<string, string>;
+  /** Required arguments nothing could fill, with their schema descriptions. */
+  missing: Array<{ name: string; description: string | undefined }>;
+}
+
+interface ObjectSchema {
+  properties?: Record<string, { description?: string }>;
+  required?: string[];
+}
+
+/** Fills a tool's arguments from the conversation, by entity extraction and free text, guided by its JSON Schema. */
+export function fillArguments(parameters: Record<string, unknown>, current: string, history: ChatMessage[]): FilledArguments {
+  const schema = parameters as ObjectSchema;
+  const required = new Set(schema.required ?? []);
+  const args: Record<string, string> = {};
+  const missing: FilledArguments['missing'] = [];
+  for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    const entity = entityFor(name);
+    // Optional free text (a cancellation reason, say) is left out rather than guessed from unrelated words.
+    const value = entity ? findEntity(entity, current, history) : required.has(name) ? freeText(name, current, history) : undefined;
+    if (value !== undefined) args[name] = value;
+    else if (required.has(name)) missing.push({ name, description: property.description });
+  }
+  return { args, missing };
+}

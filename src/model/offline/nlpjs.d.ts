@@ -1,0 +1,24 @@
+// NLP.js ships no type declarations; these cover the part we use.
+declare module '@nlpjs/core' {
+  export interface Container {
+    use(plugin: unknown): void;
+  }
+  export function containerBootstrap(): Container;
+}
+
+declare module '@nlpjs/lang-en-min' {
+  export const LangEn: unknown;
+}
+
+declare module '@nlpjs/nlu' {
+  import type { Container } from '@nlpjs/core';
+  export interface NluClassification {
+    intent: string;
+    score: number;
+  }
+  export class NluNeural {
+    constructor(settings: Record<string, unknown>, container?: Container);
+    train(corpus: Array<{ utterance: string; intent: string }>): Promise<unknown>;
+    process(utterance: string): Promise<{ classifications: NluClassification[] }>;
+  }
+}

@@ -1,0 +1,157 @@
+import type { Agent, AgentRegistry } from '../../orchestrator/agent.js';
+import { APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED } from '../../orchestrator/approval.js';
+import { transferTarget, transferToolName } from '../../orchestrator/handoff.js';
+import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
+import type { Tool } from '../../orchestrator/tool.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall } from '../types.js';
+import { fillArguments } from './argumentFiller.js';
+import { IntentClassifier, NO_INTENT } from './intentClassifier.js';
+import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, thanksReply, toolFailedReply } from './replies.js';
+
+/** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
+export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
+
+const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
+
+function lastUserText(messages: ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'user') return m.content;
+  }
+  return '';
+}
+
+function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'assistant') {
+      const call = m.tool_calls?.find((c) => c.id === id);
+      if (call) return call;
+    }
+  }
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The zero-key model: routes with an NLU intent classifier, fills tool arguments by entity extraction, and words
+ * answers from each tool's template. It implements the same interface as the OpenAI provider, so the run loop,
+ * handoffs and approvals behave exactly as with a real model.
+ */
+export class OfflineEngine implements ModelProvider {
+  readonly name = 'offline';
+  private sequence = 0;
+
+  private constructor(
+    private readonly agents: AgentRegistry,
+    readonly router: IntentRouter,
+    private readonly toolClassifiers: Map<string, IntentClassifier>,
+  ) {}
+
+  static async create(agents: AgentRegistry, router?: IntentRouter): Promise<OfflineEngine> {
+    const trained = router ?? (await IntentRouter.train(agents));
+    const toolClassifiers = new Map<string, IntentClassifier>();
+    for (const agent of agents.all()) {
+      const tools = agent.tools ?? [];
+      if (tools.length < 2) continue;
+      const examples = tools.flatMap((tool) => [tool.description, ...tool.examples].map((utterance) => ({ utterance, intent: tool.name })));
+      toolClassifiers.set(agent.id, await IntentClassifier.train(examples));
+    }
+    return new OfflineEngine(agents, trained, toolClassifiers);
+  }
+
+  async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
+    const agent = this.agents.get(request.agent) ?? this.agents.defaultAgent;
+    const step = await this.decide(agent, request.messages);
+    if (step.text && onTextDelta) {
+      for (const piece of step.text.match(/\S+\s*|\s+/g) ?? []) onTextDelta(piece);
+    }
+    return { text: step.text ?? '', toolCalls: step.toolCalls ?? [], usage: NO_USAGE };
+  }
+
+  private call(name: string, args: Record<string, unknown> = {}): ToolCall {
+    return { id: `offline_${++this.sequence}`, type: 'function', function: { name, arguments: JSON.stringify(args) } };
+  }
+
+  private async decide(agent: Agent, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+    const last = messages.at(-1);
+    if (last?.role === 'tool') {
+      const call = findCall(messages, last.tool_call_id);
+      // Just handed over: answer the message that caused the transfer.
+      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages);
+      return { text: this.wordResult(agent, call, last.content) };
+    }
+    return this.answerMessage(agent, lastUserText(messages), messages);
+  }
+
+  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+    const decision = await this.router.route(text);
+    if (agent.id === this.agents.defaultAgentId) return this.triage(agent, decision);
+    const { route } = decision;
+    if (route.kind === 'thanks') return { text: thanksReply() };
+    if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
+    const elsewhere =
+      (route.kind === 'agent' && route.agent.id !== agent.id && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE) || route.kind === 'human' || route.kind === 'capabilities';
+    const backTo = this.agents.defaultAgentId;
+    if (elsewhere && (agent.handoffs ?? []).includes(backTo)) return { toolCalls: [this.call(transferToolName(backTo))] };
+    return this.useTool(agent, text, messages);
+  }
+
+  private triage(agent: Agent, decision: RouteDecision): { text?: string; toolCalls?: ToolCall[] } {
+    const { route } = decision;
+    const specialists = this.router.specialists;
+    switch (route.kind) {
+      case 'agent':
+        if ((agent.handoffs ?? []).includes(route.agent.id)) return { toolCalls: [this.call(transferToolName(route.agent.id))] };
+        return { text: clarifyingReply(specialists) };
+      case 'greeting':
+        return { text: greetingReply(specialists) };
+      case 'thanks':
+        return { text: thanksReply() };
+      case 'capabilities':
+        return { text: capabilitiesReply(specialists) };
+      case 'human':
+        return { text: humanRouteReply() };
+      case 'unclear':
+        return { text: clarifyingReply(specialists) };
+    }
+  }
+
+  private async chooseTool(agent: Agent, text: string): Promise<Tool | undefined> {
+    const tools = agent.tools ?? [];
+    const classifier = this.toolClassifiers.get(agent.id);
+    if (!classifier) return tools[0];
+    const { intent } = await classifier.classify(text);
+    return tools.find((t) => t.name === intent) ?? (intent === NO_INTENT ? tools[0] : undefined);
+  }
+
+  private async useTool(agent: Agent, text: string, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+    const tool = await this.chooseTool(agent, text);
+    if (!tool) return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
+    // The current message is the last user message; earlier ones are context for ids mentioned before.
+    const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
+    const { args, missing } = fillArguments(tool.parameters, text, earlier);
+    if (missing.length) {
+      const needs = missing.map((m) => m.description?.replace(/^./, (c) => c.toLowerCase()) ?? m.name.replace(/_/g, ' ')).join(' and ');
+      return { text: `I can help with that. To do it I need ${needs}. Could you send it?` };
+    }
+    return { toolCalls: [this.call(tool.name, args)] };
+  }
+
+  private wordResult(agent: Agent, call: ToolCall, content: string): string {
+    if (content.startsWith(APPROVAL_DECLINED) || content.startsWith(APPROVAL_NOT_CONFIRMED)) return notDoneReply();
+    if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
+    const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
+    const result = parseJson(content);
+    const input = parseJson(call.function.arguments);
+    const worded = tool && result !== undefined ? tool.answer(result, input) : undefined;
+    return worded ?? `Here is what I found:\n${content}`;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Agent } from '../../orchestrator/agent.js';
+
+/** What the bot can help with, built from the specialists' own descriptions. */
+export function capabilityList(specialists: Agent[]): string {
+  return specialists.map((agent) => `- ${agent.name}: ${agent.description}`).join('\n');
+}
+
+export function greetingReply(specialists: Agent[]): string {
+  return `Hi! I'm the support assistant. I can help with:\n${capabilityList(specialists)}\nWhat can I do for you?`;
+}
+
+export function capabilitiesReply(specialists: Agent[]): string {
+  return `I can help with:\n${capabilityList(specialists)}\nYou can also ask for a person at any time.`;
+}
+
+export function clarifyingReply(specialists: Agent[]): string {
+  return `Sorry, I'm not sure I understood. I can help with:\n${capabilityList(specialists)}\nWhich of these is it about? If you'd rather talk to a person, just say so.`;
+}
+
+export function thanksReply(): string {
+  return "You're welcome! Is there anything else I can help with?";
+}
+
+/** Until the escalation route is wired, a person is promised, not connected. */
+export function humanRouteReply(): string {
+  return "I'll pass this to a person. A member of our support team will follow up in this conversation as soon as possible.";
+}
+
+export function notDoneReply(): string {
+  return "Okay, I haven't done that. Is there anything else I can help with?";
+}
+
+export function toolFailedReply(reason: string): string {
+  return `Sorry, I couldn't complete that: ${reason}`;
+}

@@ -1,0 +1,67 @@
+import type { Agent, AgentRegistry } from './agent.js';
+import { CONVERSATION_INTENTS, type ConversationIntent } from './conversationIntents.js';
+import { IntentClassifier, type Classification } from '../model/offline/intentClassifier.js';
+
+/** Below this confidence a message counts as unclear and gets a clarifying question. */
+export const ROUTE_MIN_CONFIDENCE = 0.5;
+
+const AGENT_INTENT_PREFIX = 'agent:';
+
+export type Route = { kind: 'agent'; agent: Agent } | { kind: ConversationIntent } | { kind: 'unclear' };
+
+export interface RouteDecision {
+  route: Route;
+  score: number;
+  classification: Classification;
+  ms: number;
+}
+
+/**
+ * Routes a message to one of the default agent's specialists, or to a conversation intent (greeting, thanks,
+ * capabilities, human). Trained at start-up from each specialist's description and examples.
+ */
+export class IntentRouter {
+  private constructor(
+    private readonly classifier: IntentClassifier,
+    private readonly agents: AgentRegistry,
+    readonly trainingMs: number,
+  ) {}
+
+  static async train(agents: AgentRegistry): Promise<IntentRouter> {
+    const started = performance.now();
+    const examples = [];
+    for (const agent of IntentRouter.specialistsOf(agents)) {
+      const intent = `${AGENT_INTENT_PREFIX}${agent.id}`;
+      examples.push({ utterance: agent.description, intent });
+      for (const utterance of agent.examples ?? []) examples.push({ utterance, intent });
+    }
+    for (const [intent, utterances] of Object.entries(CONVERSATION_INTENTS)) {
+      for (const utterance of utterances) examples.push({ utterance, intent });
+    }
+    const classifier = await IntentClassifier.train(examples);
+    return new IntentRouter(classifier, agents, performance.now() - started);
+  }
+
+  /** The agents triage can hand to: the default agent's handoff targets. */
+  static specialistsOf(agents: AgentRegistry): Agent[] {
+    return (agents.defaultAgent.handoffs ?? []).map((id) => agents.get(id)!);
+  }
+
+  get specialists(): Agent[] {
+    return IntentRouter.specialistsOf(this.agents);
+  }
+
+  async route(text: string): Promise<RouteDecision> {
+    const started = performance.now();
+    const classification = await this.classifier.classify(text);
+    const { intent, score } = classification;
+    const ms = performance.now() - started;
+    if (score < ROUTE_MIN_CONFIDENCE) return { route: { kind: 'unclear' }, score, classification, ms };
+    if (intent.startsWith(AGENT_INTENT_PREFIX)) {
+      const agent = this.agents.get(intent.slice(AGENT_INTENT_PREFIX.length));
+      if (agent) return { route: { kind: 'agent', agent }, score, classification, ms };
+    }
+    if (intent in CONVERSATION_INTENTS) return { route: { kind: intent as ConversationIntent }, score, classification, ms };
+    return { route: { kind: 'unclear' }, score, classification, ms };
+  }
+}
