@@ -33,7 +33,9 @@ export class IntentRouter {
     for (const agent of IntentRouter.specialistsOf(agents)) {
       const intent = `${AGENT_INTENT_PREFIX}${agent.id}`;
       examples.push({ utterance: agent.description, intent });
-      for (const utterance of agent.examples ?? []) examples.push({ utterance, intent });
+      // What an agent's tools are asked for is also what the agent is for.
+      const utterances = [...(agent.examples ?? []), ...(agent.tools ?? []).flatMap((tool) => tool.examples)];
+      for (const utterance of utterances) examples.push({ utterance, intent });
     }
     for (const [intent, utterances] of Object.entries(CONVERSATION_INTENTS)) {
       for (const utterance of utterances) examples.push({ utterance, intent });

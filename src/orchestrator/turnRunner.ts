@@ -132,8 +132,9 @@ export class TurnRunner {
     const decision = classifyConfirmation(turn.input.text);
     const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
     let content: string;
+    // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
+    if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
     if (decision === 'approve') {
-      turn.state.history.push({ role: 'user', content: turn.input.text });
       const tool = (agent.tools ?? []).find((t) => t.name === pending.tool);
       const outcome: ToolOutcome = tool
         ? await this.runTool(turn, tool.name, () => executeTool(tool, pending.input, this.toolContext(turn)), pending.input)
@@ -149,7 +150,7 @@ export class TurnRunner {
     this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
     turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
     turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
-    if (decision !== 'approve') turn.state.history.push({ role: 'user', content: turn.input.text });
+    if (decision === 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
   }
 
   private async loop(turn: Turn): Promise<void> {

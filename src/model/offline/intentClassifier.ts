@@ -27,18 +27,26 @@ function englishContainer(): Container {
   return sharedContainer;
 }
 
+/** Ids and addresses say which entity is meant, not which intent; masking them keeps the features general. */
+export function maskEntities(text: string): string {
+  return text
+    .replace(/\bORD[-_ ]?\d+\b/gi, ' order ')
+    .replace(/\bINV[-_ ]?\d+\b/gi, ' invoice ')
+    .replace(/\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b/g, ' email ');
+}
+
 /** A small neural intent classifier (NLP.js) over English utterances: stemmed bag of words with a None class. */
 export class IntentClassifier {
   private constructor(private readonly nlu: NluNeural) {}
 
   static async train(examples: TrainingExample[]): Promise<IntentClassifier> {
     const nlu = new NluNeural({ locale: 'en', log: false, keepStopwords: true, useNoneFeature: true }, englishContainer());
-    await nlu.train(examples.filter((e) => e.utterance.trim() !== ''));
+    await nlu.train(examples.filter((e) => e.utterance.trim() !== '').map((e) => ({ utterance: maskEntities(e.utterance), intent: e.intent })));
     return new IntentClassifier(nlu);
   }
 
   async classify(text: string): Promise<Classification> {
-    const { classifications } = await this.nlu.process(text);
+    const { classifications } = await this.nlu.process(maskEntities(text));
     const ranking = classifications.filter((c) => c.score > 0).map((c) => ({ intent: c.intent, score: c.score }));
     const best = ranking[0] ?? { intent: NO_INTENT, score: 0 };
     return { intent: best.intent, score: best.score, ranking };

@@ -97,8 +97,8 @@ export class OfflineEngine implements ModelProvider {
     const { route } = decision;
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
-    const elsewhere =
-      (route.kind === 'agent' && route.agent.id !== agent.id && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE) || route.kind === 'human' || route.kind === 'capabilities';
+    const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
+    const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     const backTo = this.agents.defaultAgentId;
     if (elsewhere && (agent.handoffs ?? []).includes(backTo)) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages);

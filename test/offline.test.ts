@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { createAgentRegistry } from '../agents/registry.js';
+import { createLogger } from '../src/log.js';
+import { IntentRouter } from '../src/orchestrator/intentRouter.js';
+import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir } from './harness.js';
+
+/** One offline conversation, as the issue's "done when" list walks it, through the console adapter. */
+describe('offline engine (no keys)', () => {
+  let chat: ConsoleSession;
+  let data: ReturnType<typeof tempDir>;
+  before(async () => {
+    data = tempDir();
+    chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+  });
+  after(async () => {
+    await chat.close();
+    data.remove();
+  });
+
+  test('"hi" gets a greeting that lists what the bot can do', async () => {
+    const outcome = await chat.chat.send('hi');
+    assert.equal(outcome.agent, 'Triage');
+    assert.match(outcome.reply, /^Hi! .*I can help with:\n- Orders: .*\n- Technical Support: .*\n- Billing: /s);
+  });
+
+  test('"where\'s my order ORD-1001" → Orders answers with the status from the demo data', async () => {
+    const outcome = await chat.chat.send("where's my order ORD-1001");
+    assert.equal(outcome.agent, 'Orders');
+    assert.match(outcome.reply, /Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/);
+    assert.match(chat.text, /↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}/);
+  });
+
+  test('"cancel it" asks for confirmation about the order mentioned earlier; "yes" is refused because it shipped', async () => {
+    const asked = await chat.chat.send('cancel it');
+    assert.equal(asked.reply, 'Cancel order ORD-1001? Reply "yes" to confirm or "no" to cancel.');
+    assert.equal((await chat.state()).pendingApproval?.tool, 'cancel_order');
+    const answered = await chat.chat.send('yes');
+    assert.match(answered.reply, /^I couldn't cancel order ORD-1001: The order has already shipped, so it cannot be cancelled/);
+    assert.equal(await chat.app.store.records.get('order:ORD-1001'), undefined);
+  });
+
+  test('an order that has not shipped is cancelled after "yes", and "no" leaves one alone', async () => {
+    const asked = await chat.chat.send('please cancel ORD-1002');
+    assert.match(asked.reply, /^Cancel order ORD-1002\?/);
+    const done = await chat.chat.send('yes');
+    assert.match(done.reply, /^Done: order ORD-1002 is cancelled\. \$108\.00 will be refunded/);
+    assert.equal((await chat.app.store.records.get<{ status: string }>('order:ORD-1002'))?.status, 'cancelled');
+    await chat.chat.send('cancel ORD-1006 too');
+    const kept = await chat.chat.send('no');
+    assert.match(kept.reply, /haven't done that/);
+    assert.equal(await chat.app.store.records.get('order:ORD-1006'), undefined);
+  });
+
+  test('"the app crashes when I log in" → Technical Support quotes the best knowledge-base article', async () => {
+    const outcome = await chat.chat.send('the app crashes when I log in');
+    assert.equal(outcome.agent, 'Technical Support');
+    assert.match(outcome.reply, /From our help article "The app crashes or closes when I log in":\n\n> If the app closes/);
+    assert.match(outcome.reply, /> 1\. Update the app to the latest version/);
+    assert.match(chat.text, /↪ Orders → Triage\n {2}↪ Triage → Technical Support/);
+  });
+
+  test('"I want to talk to a person" takes the human route', async () => {
+    const outcome = await chat.chat.send('I want to talk to a person');
+    assert.equal(outcome.agent, 'Triage');
+    assert.match(outcome.reply, /A member of our support team will follow up in this conversation/);
+  });
+
+  test('a complaint takes the human route; gibberish gets a clarifying question; thanks is answered', async () => {
+    assert.match((await chat.chat.send('this is unacceptable, your service is awful')).reply, /member of our support team will follow up/);
+    assert.match((await chat.chat.send('zxqv plomb')).reply, /^Sorry, I'm not sure I understood\. I can help with:\n- Orders/);
+    assert.match((await chat.chat.send('thank you!')).reply, /^You're welcome!/);
+  });
+
+  test('billing: an invoice is looked up from an id in the message', async () => {
+    const outcome = await chat.chat.send('can you show me invoice INV-2003');
+    assert.equal(outcome.agent, 'Billing');
+    assert.match(outcome.reply, /Invoice INV-2003 \(Pro \(monthly\), issued 2026-11-01\) is for 29\.00 USD and is overdue, due 2026-11-15\./);
+  });
+});
+
+describe('offline engine, fresh thread', () => {
+  test('a missing order id is asked for, then used', async () => {
+    const data = tempDir();
+    const fresh = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    const asked = await fresh.chat.send('where is my package');
+    assert.equal(asked.agent, 'Orders');
+    assert.match(asked.reply, /I need the order id, e\.g\. ORD-1001\. Could you send it\?/);
+    const answered = await fresh.chat.send('it is ORD-1003');
+    assert.match(answered.reply, /Order ORD-1003 was delivered on 2026-11-03/);
+    await fresh.close();
+    data.remove();
+  });
+});
+
+describe('router', () => {
+  test('training the shipped pack takes under 2 s', async () => {
+    const router = await IntentRouter.train(createAgentRegistry());
+    assert.ok(router.trainingMs < 2_000, `training took ${router.trainingMs} ms`);
+    const decision = await router.route('where is my order ORD-1001?');
+    assert.equal(decision.route.kind === 'agent' && decision.route.agent.id, 'orders');
+  });
+});
+
+describe('fast-path triage in LLM mode', () => {
+  let fake: FakeOpenAI;
+  let router: IntentRouter;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+    router = await IntentRouter.train(createAgentRegistry());
+  });
+  after(async () => fake.close());
+
+  function capture() {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    return { lines, log: createLogger({ level: 'info', destination: sink }) };
+  }
+
+  test('a clear first message skips the triage model call and logs triage.fastpath with its score', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.script({ toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] }, { text: 'It shipped.' });
+    const { lines, log } = capture();
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir }, { router, log });
+    await chat.chat.send('where is my order ORD-1001?');
+    assert.equal(fake.requests.length, 2);
+    assert.match(systemPrompt(fake, 0), /Orders specialist/, 'the first model call is already the specialist');
+    const fastpath = lines.find((l) => l.msg === 'triage.fastpath');
+    assert.equal(fastpath?.to, 'orders');
+    assert.ok(typeof fastpath?.score === 'number' && fastpath.score >= 0.9);
+    assert.match(chat.text, /↪ Triage → Orders/);
+    await chat.close();
+    data.remove();
+  });
+
+  test('an unclear message still goes to the triage model; and the fast path can be switched off', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.script({ text: 'Could you tell me more?' }, { toolCalls: [{ name: 'transfer_to_orders' }] }, { text: 'Which order?' });
+    const unclear = ConsoleSession.openai(fake, { DATA_DIR: data.dir }, { router });
+    await unclear.chat.send('hmm');
+    assert.match(systemPrompt(fake, 0), /front desk/);
+    await unclear.close();
+    const off = ConsoleSession.openai(fake, { DATA_DIR: `${data.dir}/off`, TRIAGE_FASTPATH: 'off' }, { router });
+    await off.chat.send('where is my order ORD-1001?');
+    assert.match(systemPrompt(fake, 1), /front desk/, 'with the fast path off, triage is asked');
+    await off.close();
+    data.remove();
+  });
+});
