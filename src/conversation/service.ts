@@ -93,21 +93,8 @@ export class ConversationService {
     return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);
   }
 
-  private async claim(id: string): Promise<boolean> {
-    if (this.claiming.has(id)) return false;
-    this.claiming.add(id);
-    try {
-      if (await this.options.store.dedupe.get<boolean>(id)) return false;
-      await this.options.store.dedupe.set(id, true, DEDUPE_TTL_MS);
-      return true;
-    } finally {
-      this.claiming.delete(id);
-    }
-  }
-
   private async process(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    const { log, store } = this.options;
-    const started = performance.now();
+    const { log } = this.options;
     const base = { thread: message.thread, message: message.id };
     const defaultName = this.options.agentName(this.options.defaultAgentId);
     listener?.({ type: 'turn.start', thread: message.thread });
@@ -116,20 +103,41 @@ export class ConversationService {
       const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
       return { status: 'rejected', reply, agent: defaultName };
     }
+    // In-process claim first (synchronous, so atomic); the store remembers the id across restarts.
+    if (this.claiming.has(message.id)) {
+      log.info(base, 'dedupe.hit');
+      return { status: 'duplicate', reply: '', agent: defaultName };
+    }
+    this.claiming.add(message.id);
+    try {
+      return await this.claimedTurn(message, listener);
+    } finally {
+      this.claiming.delete(message.id);
+    }
+  }
+
+  private async claimedTurn(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+    const { log, store } = this.options;
+    const started = performance.now();
+    const base = { thread: message.thread, message: message.id };
+    const defaultName = this.options.agentName(this.options.defaultAgentId);
     let state: ThreadState;
     try {
-      if (!(await this.claim(message.id))) {
+      // Two independent reads, one round trip.
+      const [seen, loaded] = await Promise.all([store.dedupe.get<boolean>(message.id), this.loadState(message.thread)]);
+      if (seen) {
         log.info(base, 'dedupe.hit');
         return { status: 'duplicate', reply: '', agent: defaultName };
       }
-      state = await this.loadState(message.thread);
+      state = loaded;
     } catch (err) {
       log.error({ ...base, err }, 'turn.failed');
       return { status: 'failed', reply: apologyFor(err), agent: defaultName };
     }
+    const remember = () => store.dedupe.set(message.id, true, DEDUPE_TTL_MS);
     try {
       const result = await this.options.runner.run(state, { thread: message.thread, userId: message.userId, text: message.text }, listener);
-      await store.threads.set(message.thread, result.state);
+      await Promise.all([store.threads.set(message.thread, result.state), remember()]);
       log.info(
         { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
         'turn.end',
@@ -138,7 +146,8 @@ export class ConversationService {
     } catch (err) {
       log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
       const reached = err instanceof TurnError ? err.state : state;
-      if (err instanceof TurnError) await this.savePartial(err.state);
+      // The user gets an apology for this message, so a redelivery must not answer it again.
+      await Promise.all([err instanceof TurnError ? this.savePartial(err.state) : undefined, remember().catch(() => undefined)]);
       return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
     }
   }

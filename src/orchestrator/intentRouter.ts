@@ -30,11 +30,16 @@ export class IntentRouter {
   static async train(agents: AgentRegistry): Promise<IntentRouter> {
     const started = performance.now();
     const examples = [];
-    for (const agent of IntentRouter.specialistsOf(agents)) {
+    const specialists = IntentRouter.specialistsOf(agents);
+    const owners = new Map<string, number>();
+    for (const tool of specialists.flatMap((agent) => agent.tools ?? [])) owners.set(tool.name, (owners.get(tool.name) ?? 0) + 1);
+    for (const agent of specialists) {
       const intent = `${AGENT_INTENT_PREFIX}${agent.id}`;
       examples.push({ utterance: agent.description, intent });
-      // What an agent's tools are asked for is also what the agent is for.
-      const utterances = [...(agent.examples ?? []), ...(agent.tools ?? []).flatMap((tool) => tool.examples)];
+      // What an agent's own tools are asked for is also what the agent is for. A tool several agents share
+      // (the knowledge base) says nothing about which of them a message needs, so it does not train routing.
+      const ownTools = (agent.tools ?? []).filter((tool) => owners.get(tool.name) === 1);
+      const utterances = [...(agent.examples ?? []), ...ownTools.flatMap((tool) => tool.examples)];
       for (const utterance of utterances) examples.push({ utterance, intent });
     }
     for (const [intent, utterances] of Object.entries(CONVERSATION_INTENTS)) {
