@@ -3,11 +3,12 @@
  * set written apart from the training utterances (bench/routing-eval.jsonl), and how much of the traffic fast-path
  * triage would hand off without a model call.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createAgentRegistry } from '../agents/registry.js';
+import { runIfEntryPoint } from './entry.js';
 import { loadConfig } from '../src/config.js';
 import type { AgentRegistry } from '../src/index.js';
 import { CONVERSATION_INTENTS } from '../src/orchestrator/conversationIntents.js';
@@ -266,13 +267,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatRoutingReport(await benchRouting())}\n`);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && realpathSync(path.resolve(entry)) === realpathSync(fileURLToPath(import.meta.url))) {
-  main().then(
-    () => undefined,
-    (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main);

@@ -1,7 +1,5 @@
 /** `npm run bench`: framework overhead per model call, our TurnRunner vs @openai/agents, on one fake model server. */
-import { realpathSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runIfEntryPoint } from './entry.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
 import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
 
@@ -51,13 +49,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatReport(report)}\n`);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && realpathSync(path.resolve(entry)) === realpathSync(fileURLToPath(import.meta.url))) {
-  main().then(
-    () => undefined,
-    (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main);

@@ -3,12 +3,10 @@
  * The only file in src/ that imports adapters/ and agents/.
  */
 import dotenv from 'dotenv';
-import { realpathSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { createAgentRegistry } from '../agents/registry.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { isEntryPoint } from './entryPoint.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, sqlitePath, type Store } from './conversation/store.js';
 import { createLogger, type Logger } from './log.js';
@@ -135,8 +133,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && realpathSync(path.resolve(entry)) === realpathSync(fileURLToPath(import.meta.url))) {
+if (isEntryPoint(import.meta.url)) {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

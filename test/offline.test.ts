@@ -95,9 +95,9 @@ describe('offline engine, fresh thread', () => {
 });
 
 describe('router', () => {
-  test('training the shipped pack takes under 2 s', async () => {
+  // Training time is measured by `npm run bench:routing`, not asserted here.
+  test('the router trains from the shipped pack and routes a clear order question to Orders', async () => {
     const router = await IntentRouter.train(createAgentRegistry());
-    assert.ok(router.trainingMs < 2_000, `training took ${router.trainingMs} ms`);
     const decision = await router.route('where is my order ORD-1001?');
     assert.equal(decision.route.kind === 'agent' && decision.route.agent.id, 'orders');
   });

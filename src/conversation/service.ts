@@ -66,15 +66,13 @@ export class ConversationService {
     const previous = this.tails.get(thread) ?? Promise.resolve();
     this.depth.set(thread, (this.depth.get(thread) ?? 0) + 1);
     const run = previous.then(() => this.process(message, listener));
-    const tail = run.catch(() => undefined).then(() => {
+    const tail: Promise<unknown> = run.catch(() => undefined).then(() => {
       const left = (this.depth.get(thread) ?? 1) - 1;
       if (left > 0) this.depth.set(thread, left);
       else this.depth.delete(thread);
-    });
-    this.tails.set(thread, tail);
-    void tail.then(() => {
       if (this.tails.get(thread) === tail) this.tails.delete(thread);
     });
+    this.tails.set(thread, tail);
     return run;
   }
 

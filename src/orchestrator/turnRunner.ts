@@ -8,7 +8,7 @@ import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfi
 import type { TurnEvent, TurnEventListener } from './events.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
-import { toolSpec } from './tool.js';
+import { toolSpec, type Tool } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
 
 export interface TurnLimits {
@@ -61,7 +61,7 @@ export const MODEL_CALL_LIMIT_REPLY =
 
 class Turn {
   readonly state: ThreadState;
-  agent: Agent;
+  private current: Agent;
   modelCalls = 0;
   handoffs = 0;
   readonly visited: string[];
@@ -75,9 +75,19 @@ class Turn {
     private readonly listener: TurnEventListener,
   ) {
     this.state = structuredClone(state);
-    this.agent = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
-    this.state.activeAgent = this.agent.id;
-    this.visited = [this.agent.id];
+    this.current = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
+    this.state.activeAgent = this.current.id;
+    this.visited = [this.current.id];
+  }
+
+  get agent(): Agent {
+    return this.current;
+  }
+
+  /** The active agent; the thread state follows it, so the next message goes to the same agent. */
+  set agent(agent: Agent) {
+    this.current = agent;
+    this.state.activeAgent = agent.id;
   }
 
   emit(event: TurnEvent): void {
@@ -128,7 +138,6 @@ export class TurnRunner {
     turn.state.pendingApproval = null;
     const agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.agent = agent;
-    turn.state.activeAgent = agent.id;
     const decision = classifyConfirmation(turn.input.text);
     const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
     let content: string;
@@ -136,17 +145,14 @@ export class TurnRunner {
     if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
     if (decision === 'approve') {
       const tool = (agent.tools ?? []).find((t) => t.name === pending.tool);
-      const outcome: ToolOutcome = tool
-        ? await this.runTool(turn, tool.name, () => executeTool(tool, pending.input, this.toolContext(turn)), pending.input)
-        : { ok: false, content: `Error: the tool ${pending.tool} is no longer available.`, ms: 0 };
-      content = outcome.content;
+      content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
     } else {
       content =
         decision === 'reject'
           ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
           : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
     }
-    this.emit(turn, { type: 'approval.resolved', agent: agent.name, tool: pending.tool, approved: decision === 'approve' });
+    turn.emit({ type: 'approval.resolved', agent: agent.name, tool: pending.tool, approved: decision === 'approve' });
     this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
     turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
     turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
@@ -173,7 +179,7 @@ export class TurnRunner {
       if (response.text) turn.said.push(response.text);
       if (response.toolCalls.length === 0) return;
 
-      const handoffCalls = response.toolCalls.filter((c) => transferTarget(c.function.name) !== undefined && (agent.handoffs ?? []).includes(transferTarget(c.function.name)!));
+      const handoffCalls = response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
       const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
       const approvalAsked = await this.runToolCalls(turn, toolCalls);
       const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
@@ -202,7 +208,7 @@ export class TurnRunner {
     turn.modelCalls += 1;
     const response = await this.options.provider.complete(
       { model, agent: agent.id, system: agent.instructions, messages: turn.state.history, tools: this.toolsFor(agent) },
-      (text) => this.emit(turn, { type: 'text.delta', agent: agent.name, text }),
+      (text) => turn.emit({ type: 'text.delta', agent: agent.name, text }),
     );
     const ms = Math.round(performance.now() - started);
     this.recordUsage(turn, agent.id, response.usage);
@@ -243,12 +249,11 @@ export class TurnRunner {
           return `Error: ${parsed.message}`;
         }
         if (parsed.tool.needsApproval(parsed.input)) {
-          if (approvalAsked || turn.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
+          if (turn.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
           approvalAsked = true;
           return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
         }
-        const outcome = await this.runTool(turn, parsed.tool.name, () => executeTool(parsed.tool, parsed.input, this.toolContext(turn)), parsed.input);
-        return outcome.content;
+        return (await this.runTool(turn, parsed.tool, parsed.input)).content;
       }),
     );
     calls.forEach((call, i) => turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes[i]! }));
@@ -256,11 +261,12 @@ export class TurnRunner {
     return approvalAsked;
   }
 
-  private async runTool(turn: Turn, name: string, execute: () => Promise<ToolOutcome>, input: unknown): Promise<ToolOutcome> {
-    this.emit(turn, { type: 'tool.call', agent: turn.agent.name, tool: name, input });
-    const outcome = await execute();
+  private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
+    const name = tool.name;
+    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input });
+    const outcome = await executeTool(tool, input, this.toolContext(turn));
     const ms = Math.round(outcome.ms);
-    this.emit(turn, { type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
+    turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool: name, ok: outcome.ok, kind: outcome.kind, ms }, 'tool.call');
     return outcome;
   }
@@ -275,7 +281,7 @@ export class TurnRunner {
       question,
       createdAt: new Date().toISOString(),
     };
-    this.emit(turn, { type: 'approval.requested', agent: turn.agent.name, tool, question, requestedBy: turn.input.userId });
+    turn.emit({ type: 'approval.requested', agent: turn.agent.name, tool, question, requestedBy: turn.input.userId });
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' }, 'approval');
     return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
   }
@@ -299,7 +305,6 @@ export class TurnRunner {
       if (approvalAsked) return false;
       this.options.log.warn({ thread: turn.input.thread, from: from.id, to: target.id, reason }, 'handoff.refused');
       turn.agent = this.options.agents.defaultAgent;
-      turn.state.activeAgent = turn.agent.id;
       turn.say(this.clarifyingQuestion());
       return true;
     }
@@ -307,8 +312,7 @@ export class TurnRunner {
     turn.visited.push(target.id);
     turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
     turn.agent = target;
-    turn.state.activeAgent = target.id;
-    this.emit(turn, { type: 'handoff', from: from.name, to: target.name });
+    turn.emit({ type: 'handoff', from: from.name, to: target.name });
     this.options.log.info({ thread: turn.input.thread, from: from.id, to: target.id }, 'handoff');
     return false;
   }
@@ -329,9 +333,5 @@ export class TurnRunner {
       records: this.options.records,
       defaultTimeoutMs: this.options.limits.toolTimeoutMs,
     };
-  }
-
-  private emit(turn: Turn, event: TurnEvent): void {
-    turn.emit(event);
   }
 }

@@ -1,18 +1,12 @@
 import type { ChatMessage } from '../types.js';
-
-/** Entities the offline engine can find in text, by the argument names that take them. */
-const ENTITY_PATTERNS: Record<string, { pattern: RegExp; normalize(match: string): string }> = {
-  order_id: { pattern: /\bORD[-_ ]?\d{3,}\b/gi, normalize: (m) => `ORD-${m.replace(/\D/g, '')}` },
-  invoice_id: { pattern: /\bINV[-_ ]?\d{3,}\b/gi, normalize: (m) => `INV-${m.replace(/\D/g, '')}` },
-  email: { pattern: /\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b/g, normalize: (m) => m.toLowerCase() },
-};
+import { ENTITIES } from './entities.js';
 
 /** Free-text arguments are filled from what the customer wrote. */
 const TITLE_MAX_CHARS = 80;
 const DESCRIPTION_USER_MESSAGES = 3;
 
 function lastMatch(text: string, entity: string): string | undefined {
-  const spec = ENTITY_PATTERNS[entity]!;
+  const spec = ENTITIES[entity]!;
   const matches = text.match(spec.pattern);
   return matches?.length ? spec.normalize(matches[matches.length - 1]!) : undefined;
 }
@@ -33,7 +27,7 @@ export function findEntity(entity: string, current: string, history: ChatMessage
 }
 
 function entityFor(argument: string): string | undefined {
-  return Object.keys(ENTITY_PATTERNS).find((entity) => argument === entity || argument.endsWith(`_${entity}`));
+  return Object.keys(ENTITIES).find((entity) => argument === entity || argument.endsWith(`_${entity}`));
 }
 
 function freeText(argument: string, current: string, history: ChatMessage[]): string | undefined {

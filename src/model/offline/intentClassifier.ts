@@ -1,6 +1,7 @@
 import { containerBootstrap, type Container } from '@nlpjs/core';
 import { LangEn } from '@nlpjs/lang-en-min';
 import { NluNeural } from '@nlpjs/nlu';
+import { maskEntities } from './entities.js';
 
 export interface TrainingExample {
   utterance: string;
@@ -25,14 +26,6 @@ function englishContainer(): Container {
     sharedContainer.use(LangEn);
   }
   return sharedContainer;
-}
-
-/** Ids and addresses say which entity is meant, not which intent; masking them keeps the features general. */
-export function maskEntities(text: string): string {
-  return text
-    .replace(/\bORD[-_ ]?\d+\b/gi, ' order ')
-    .replace(/\bINV[-_ ]?\d+\b/gi, ' invoice ')
-    .replace(/\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b/g, ' email ');
 }
 
 /** A small neural intent classifier (NLP.js) over English utterances: stemmed bag of words with a None class. */

@@ -5,7 +5,7 @@ import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRoute
 import type { Tool } from '../../orchestrator/tool.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall } from '../types.js';
 import { fillArguments } from './argumentFiller.js';
-import { IntentClassifier, NO_INTENT } from './intentClassifier.js';
+import { IntentClassifier } from './intentClassifier.js';
 import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
@@ -128,8 +128,9 @@ export class OfflineEngine implements ModelProvider {
     const tools = agent.tools ?? [];
     const classifier = this.toolClassifiers.get(agent.id);
     if (!classifier) return tools[0];
+    // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
     const { intent } = await classifier.classify(text);
-    return tools.find((t) => t.name === intent) ?? (intent === NO_INTENT ? tools[0] : undefined);
+    return tools.find((t) => t.name === intent) ?? tools[0];
   }
 
   private async useTool(agent: Agent, text: string, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
