@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: full toolchain (the sqlite3 native addon may compile from source), then prune to production deps.
+# Build stage: full toolchain (the better-sqlite3 native addon may compile from source), then prune to production deps.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \

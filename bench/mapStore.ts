@@ -23,5 +23,7 @@ function mapKeyspace(): RecordStore {
  */
 export function createMapStore(): Store {
   // `kind` only names the store in the start-up line; nothing in a turn reads it.
-  return { kind: 'sqlite', threads: mapKeyspace(), dedupe: mapKeyspace(), records: mapKeyspace(), close: async () => {} };
+  const claimed = new Set<string>();
+  const claim = async (id: string) => !claimed.has(id) && Boolean(claimed.add(id));
+  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), claim, close: async () => {} };
 }

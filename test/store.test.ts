@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
-import { createStore } from '../src/conversation/store.js';
+import { createStore, type StoreOptions } from '../src/conversation/store.js';
 import { parseThreadState, ThreadStateError, THREAD_STATE_SCHEMA_VERSION } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
 import { ConsoleSession, FakeOpenAI, REDIS_URL, tempDir } from './harness.js';
@@ -68,7 +70,7 @@ describe('Redis store (REDIS_URL)', () => {
     await writer.close();
     const reader = createStore({ url: REDIS_URL, dataDir: '.', namespace }, log);
     assert.deepEqual(await reader.threads.get('slack:T1:C1:1700000000.000100'), value);
-    assert.equal(await reader.dedupe.get('slack:T1:C1:1700000000.000100'), undefined, 'keyspaces do not collide');
+    assert.equal(await reader.records.get('slack:T1:C1:1700000000.000100'), undefined, 'keyspaces do not collide');
     await reader.threads.delete('slack:T1:C1:1700000000.000100');
     assert.equal(await reader.threads.get('slack:T1:C1:1700000000.000100'), undefined);
     await reader.close();
@@ -89,4 +91,63 @@ describe('Redis store (REDIS_URL)', () => {
     assert.match(fake.requests[2]!.body.messages[0]!.content ?? '', /Billing specialist/);
     await second.close();
   });
+});
+
+/** The dedupe claim must hold across connections and restarts on both backends. */
+function claimContract(name: string, options: () => StoreOptions) {
+  describe(`${name}: dedupe claim`, () => {
+    const log = createLogger({ level: 'silent' });
+
+    test('only the first of many concurrent claims, from two connections, wins', async () => {
+      const [a, b] = [createStore(options(), log), createStore(options(), log)];
+      const id = `msg-${randomUUID()}`;
+      const results = await Promise.all([...Array.from({ length: 5 }, () => a.claim(id, 60_000)), ...Array.from({ length: 5 }, () => b.claim(id, 60_000))]);
+      assert.equal(results.filter(Boolean).length, 1);
+      await Promise.all([a.close(), b.close()]);
+      const reopened = createStore(options(), log);
+      assert.equal(await reopened.claim(id, 60_000), false, 'the mark survives a restart');
+      assert.equal(await reopened.claim(`msg-${randomUUID()}`, 60_000), true, 'another id is independent');
+      await reopened.close();
+    });
+
+    test('an expired mark can be claimed again', async () => {
+      const store = createStore(options(), log);
+      const id = `msg-${randomUUID()}`;
+      assert.equal(await store.claim(id, 1), true);
+      const deadline = Date.now() + 5_000;
+      let again = false;
+      while (!again && Date.now() < deadline) again = await store.claim(id, 60_000);
+      assert.equal(again, true);
+      assert.equal(await store.claim(id, 60_000), false);
+      await store.close();
+    });
+  });
+}
+
+const sqliteData = tempDir();
+after(() => sqliteData.remove());
+claimContract('SQLite', () => ({ url: undefined, dataDir: sqliteData.dir }));
+const claimNamespace = `switchboard-test-${randomUUID()}`;
+claimContract('Redis', () => ({ url: REDIS_URL, dataDir: '.', namespace: claimNamespace }));
+after(async () => {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${claimNamespace}*` })) if (keys.length) await client.del(keys);
+  await client.quit();
+});
+
+test('a data file written by @keyv/sqlite (key, value; no expires column) still loads', async () => {
+  const data = tempDir();
+  const file = path.join(data.dir, 'switchboard.sqlite');
+  const legacy = new Database(file);
+  legacy.exec('CREATE TABLE keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
+  const state = { ...(fixture(1) as object), thread: 'console:local' };
+  legacy.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)').run('switchboard:thread:console:local', JSON.stringify({ value: state, expires: null }));
+  legacy.close();
+  const store = createStore({ url: undefined, dataDir: data.dir }, createLogger({ level: 'silent' }));
+  assert.deepEqual(await store.threads.get('console:local'), state);
+  await store.threads.set('console:local', { ...state, activeAgent: 'billing' });
+  assert.equal((await store.threads.get<{ activeAgent: string }>('console:local'))?.activeAgent, 'billing');
+  await store.close();
+  data.remove();
 });

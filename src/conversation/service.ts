@@ -55,8 +55,6 @@ export function apologyFor(err: unknown): string {
 export class ConversationService {
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly depth = new Map<string, number>();
-  /** Ids claimed by this process but maybe not yet written to the store; makes the claim atomic in-process. */
-  private readonly claiming = new Set<string>();
 
   constructor(private readonly options: ConversationServiceOptions) {}
 
@@ -92,38 +90,17 @@ export class ConversationService {
   }
 
   private async process(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    const { log } = this.options;
-    const base = { thread: message.thread, message: message.id };
-    const defaultName = this.options.agentName(this.options.defaultAgentId);
-    listener?.({ type: 'turn.start', thread: message.thread });
-    if (message.text.length > this.options.maxMessageChars) {
-      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
-      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
-      return { status: 'rejected', reply, agent: defaultName };
-    }
-    // In-process claim first (synchronous, so atomic); the store remembers the id across restarts.
-    if (this.claiming.has(message.id)) {
-      log.info(base, 'dedupe.hit');
-      return { status: 'duplicate', reply: '', agent: defaultName };
-    }
-    this.claiming.add(message.id);
-    try {
-      return await this.claimedTurn(message, listener);
-    } finally {
-      this.claiming.delete(message.id);
-    }
-  }
-
-  private async claimedTurn(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
     const { log, store } = this.options;
     const started = performance.now();
     const base = { thread: message.thread, message: message.id };
     const defaultName = this.options.agentName(this.options.defaultAgentId);
+    listener?.({ type: 'turn.start', thread: message.thread });
     let state: ThreadState;
     try {
-      // Two independent reads, one round trip.
-      const [seen, loaded] = await Promise.all([store.dedupe.get<boolean>(message.id), this.loadState(message.thread)]);
-      if (seen) {
+      // The claim is atomic in the store, so a redelivery racing this one (another event, another replica,
+      // or after a restart) loses it. The state read is independent and shares the round trip.
+      const [first, loaded] = await Promise.all([store.claim(message.id, DEDUPE_TTL_MS), this.loadState(message.thread)]);
+      if (!first) {
         log.info(base, 'dedupe.hit');
         return { status: 'duplicate', reply: '', agent: defaultName };
       }
@@ -132,10 +109,14 @@ export class ConversationService {
       log.error({ ...base, err }, 'turn.failed');
       return { status: 'failed', reply: apologyFor(err), agent: defaultName };
     }
-    const remember = () => store.dedupe.set(message.id, true, DEDUPE_TTL_MS);
+    if (message.text.length > this.options.maxMessageChars) {
+      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
+      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
+      return { status: 'rejected', reply, agent: this.options.agentName(state.activeAgent) };
+    }
     try {
       const result = await this.options.runner.run(state, { thread: message.thread, userId: message.userId, text: message.text }, listener);
-      await Promise.all([store.threads.set(message.thread, result.state), remember()]);
+      await store.threads.set(message.thread, result.state);
       log.info(
         { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
         'turn.end',
@@ -144,8 +125,7 @@ export class ConversationService {
     } catch (err) {
       log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
       const reached = err instanceof TurnError ? err.state : state;
-      // The user gets an apology for this message, so a redelivery must not answer it again.
-      await Promise.all([err instanceof TurnError ? this.savePartial(err.state) : undefined, remember().catch(() => undefined)]);
+      if (err instanceof TurnError) await this.savePartial(err.state);
       return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
     }
   }

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
-import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from '../log.js';
+import { SqliteKeyvStore } from './sqliteStore.js';
 
-/** A durable key/value space; every key is prefixed so threads, dedupe marks and tool records never collide. */
+/** A durable key/value space; every key is prefixed so threads and tool records never collide. */
 export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
@@ -15,8 +15,12 @@ export interface RecordStore {
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly threads: RecordStore;
-  readonly dedupe: RecordStore;
   readonly records: RecordStore;
+  /**
+   * Atomically marks an id as seen for `ttlMs`: true for the first caller, false for every later one while
+   * the mark lives, across processes and restarts. This is what makes redeliveries get exactly one reply.
+   */
+  claim(id: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -28,7 +32,6 @@ export interface StoreOptions {
   namespace?: string;
 }
 
-const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 
 function keyspace(keyv: Keyv, prefix: string): RecordStore {
@@ -52,6 +55,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   const namespace = options.namespace ?? 'switchboard';
   const isRedis = options.url !== undefined && /^rediss?:\/\//.test(options.url);
   let keyv: Keyv;
+  let claim: Store['claim'];
   if (isRedis) {
     const adapter = new KeyvRedis(options.url, {
       namespace,
@@ -60,25 +64,24 @@ export function createStore(options: StoreOptions, log: Logger): Store {
       connectionTimeout: REDIS_CONNECT_TIMEOUT_MS,
     });
     keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
+    claim = async (id, ttlMs) => {
+      const client = await adapter.getClient();
+      return (await client.set(`${namespace}:dedupe:${id}`, '1', { NX: true, PX: ttlMs })) === 'OK';
+    };
   } else {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: SQLITE_BUSY_TIMEOUT_MS });
-    // Write-ahead logging without a disk sync per commit: a write costs ~0.2 ms instead of ~1.5 ms (bench/).
-    // Committed turns still survive a process crash; only an OS crash or power cut may lose the last commits.
-    void adapter
-      .query('PRAGMA journal_mode=WAL')
-      .then(() => adapter.query('PRAGMA synchronous=NORMAL'))
-      .catch((err: unknown) => log.warn({ err }, 'store.pragma_failed'));
+    const adapter = new SqliteKeyvStore(file);
     keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+    claim = async (id, ttlMs) => adapter.claim(`${namespace}:dedupe:${id}`, ttlMs);
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
   return {
     kind: isRedis ? 'redis' : 'sqlite',
     threads: keyspace(keyv, 'thread'),
-    dedupe: keyspace(keyv, 'dedupe'),
     records: keyspace(keyv, 'record'),
+    claim,
     close: async () => {
       await keyv.disconnect();
     },
