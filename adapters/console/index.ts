@@ -68,7 +68,7 @@ class ConsoleRenderer {
       case 'approval.resolved':
         return this.line(`  · ${event.tool} ${event.approved ? 'confirmed' : 'not confirmed'}`);
       case 'approval.requested':
-        return;
+        return this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? ' ' : ''}${event.question} ${event.hint}` }, echo);
     }
   }
 

@@ -32,6 +32,7 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
 
 export const lookupInvoice = defineTool({
   name: 'lookup_invoice',
+  status: 'Looking up your invoice…',
   description: 'Look up an invoice by id (like INV-2001): plan, amount, status and dates.',
   input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
   run: async ({ invoice_id }, { records }) => {
@@ -53,6 +54,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const requestRefund = defineTool({
   name: 'request_refund',
+  status: 'Requesting your refund…',
   description: `Refund a paid invoice, in full, within ${REFUND_WINDOW_DAYS} days of payment. Needs the customer to confirm.`,
   input: z.object({
     invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001'),

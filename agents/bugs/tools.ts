@@ -4,6 +4,7 @@ import { defineTool } from '../../src/index.js';
 
 export const createBugReport = defineTool({
   name: 'create_bug_report',
+  status: 'Filing a bug report…',
   description: 'File a bug report with the engineering team when troubleshooting did not help. Returns the ticket id to give the customer.',
   input: z.object({
     title: z.string().min(3).max(200).describe('Short summary, e.g. "App crashes on login (Android 14)"'),

@@ -47,6 +47,7 @@ export const knowledgeBase = new KnowledgeBase();
 
 export const searchKnowledgeBase = defineTool({
   name: 'search_knowledge_base',
+  status: 'Searching the help center…',
   description: 'Search the help-center articles (login, crashes, 2FA, passwords, shipping, returns, billing, notifications, data export). Returns the best-matching articles.',
   input: z.object({ query: z.string().trim().min(2).max(500).describe('What the customer is asking about, in a few words') }),
   run: ({ query }) => {

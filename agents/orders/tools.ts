@@ -53,6 +53,7 @@ function describeOrder(order: Order): string {
 
 export const lookupOrder = defineTool({
   name: 'lookup_order',
+  status: 'Looking up your order…',
   description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
   run: async ({ order_id }, { records }) => {
@@ -65,6 +66,7 @@ export const lookupOrder = defineTool({
 
 export const cancelOrder = defineTool({
   name: 'cancel_order',
+  status: 'Cancelling your order…',
   description: 'Cancel an order that has not shipped yet. Needs the customer to confirm; shipped orders are refused (they can be returned instead).',
   input: z.object({
     order_id: orderIdSchema.describe('The order id, e.g. ORD-1002'),

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
-import { TurnError, type TurnRunner } from '../orchestrator/turnRunner.js';
+import { TurnError, type ApprovalDecision, type TurnRunner } from '../orchestrator/turnRunner.js';
 import type { Store } from './store.js';
 import { newThreadState, parseThreadState, type ThreadState } from './threadState.js';
 
@@ -14,9 +14,16 @@ export interface InboundMessage {
   userId: string;
   userName?: string | undefined;
   text: string;
+  /** A button press on a confirmation question; `text` then holds the button's label. */
+  decision?: ApprovalDecision | undefined;
 }
 
-export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'failed';
+/**
+ * `rejected`: the message was refused (too long); `stale`: a button press on a question that is already
+ * answered; `not_allowed`: a button press by someone other than the person asked. `reply` says why, for the
+ * presser alone.
+ */
+export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed';
 
 export interface TurnOutcome {
   status: TurnStatus;
@@ -114,8 +121,16 @@ export class ConversationService {
       const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
       return { status: 'rejected', reply, agent: this.options.agentName(state.activeAgent) };
     }
+    if (message.decision) {
+      const refusal = this.checkDecision(state, message);
+      if (refusal) {
+        log.info({ ...base, user: message.userId, status: refusal.status }, 'approval.refused');
+        return refusal;
+      }
+    }
     try {
-      const result = await this.options.runner.run(state, { thread: message.thread, userId: message.userId, text: message.text }, listener);
+      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
+      const result = await this.options.runner.run(state, input, listener);
       await store.threads.set(message.thread, result.state);
       log.info(
         { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
@@ -128,6 +143,19 @@ export class ConversationService {
       if (err instanceof TurnError) await this.savePartial(err.state);
       return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
     }
+  }
+
+  /** A button press counts only on the question still pending, and only from the person it was asked of. */
+  private checkDecision(state: ThreadState, message: InboundMessage): TurnOutcome | undefined {
+    const pending = state.pendingApproval;
+    const agent = this.options.agentName(state.activeAgent);
+    if (!pending || pending.id !== message.decision?.approvalId) {
+      return { status: 'stale', reply: 'That request has already been answered.', agent };
+    }
+    if (pending.requestedBy !== message.userId) {
+      return { status: 'not_allowed', reply: 'Only the person who made this request can confirm or cancel it.', agent };
+    }
+    return undefined;
   }
 
   /** Keeps what a failed turn already did (tool results, the user's message) so it is not lost or repeated. */

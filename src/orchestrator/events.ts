@@ -2,10 +2,11 @@
 export type TurnEvent =
   | { type: 'turn.start'; thread: string }
   | { type: 'text.delta'; agent: string; text: string }
-  | { type: 'tool.call'; agent: string; tool: string; input: unknown }
+  | { type: 'tool.call'; agent: string; tool: string; input: unknown; status: string }
   | { type: 'tool.result'; agent: string; tool: string; ok: boolean; ms: number }
   | { type: 'handoff'; from: string; to: string }
-  | { type: 'approval.requested'; agent: string; tool: string; question: string; requestedBy: string }
-  | { type: 'approval.resolved'; agent: string; tool: string; approved: boolean };
+  /** The turn ends waiting for `requestedBy`; adapters show `question` with buttons, or with `hint` where there are none. */
+  | { type: 'approval.requested'; id: string; agent: string; tool: string; question: string; hint: string; requestedBy: string }
+  | { type: 'approval.resolved'; id: string; agent: string; tool: string; approved: boolean; by: string };
 
 export type TurnEventListener = (event: TurnEvent) => void;

@@ -26,6 +26,8 @@ export interface ToolDefinition<S extends z.ZodType, R> {
   needsApproval?: boolean | ((input: z.output<S>) => boolean);
   /** The confirmation question shown to the user; a generic one is used when absent. */
   approvalPrompt?: (input: z.output<S>) => string;
+  /** What the user is told while the tool runs, e.g. "Looking up your order…" (Slack shows it as the thread status). */
+  status?: string;
   /** Example requests that call for this tool; they train the offline engine's tool choice. */
   examples?: string[];
   /** Words a result for the customer; the offline engine answers with it, instead of a model. */
@@ -41,6 +43,7 @@ export interface Tool {
   readonly timeoutMs: number | undefined;
   needsApproval(input: unknown): boolean;
   approvalPrompt(input: unknown): string;
+  readonly status: string;
   run(input: unknown, context: ToolContext): Promise<unknown>;
   readonly examples: string[];
   /** The tool's own wording of a result, if it has a template. */
@@ -66,6 +69,7 @@ export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S,
     approvalPrompt: (input) =>
       definition.approvalPrompt?.(input as z.output<S>) ??
       `Please confirm: run ${definition.name} with ${JSON.stringify(input)}?`,
+    status: definition.status ?? `Running ${definition.name.replace(/_/g, ' ')}…`,
     run: async (input, context) => definition.run(input as z.output<S>, context),
     examples: definition.examples ?? [],
     answer: (result, input) => definition.answerTemplate?.(result as R, input as z.output<S>),

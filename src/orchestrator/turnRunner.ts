@@ -33,6 +33,13 @@ export interface TurnInput {
   thread: string;
   userId: string;
   text: string;
+  /** A button press answering the pending approval; when absent, a typed yes or no is read from `text`. */
+  decision?: ApprovalDecision | undefined;
+}
+
+export interface ApprovalDecision {
+  approvalId: string;
+  approve: boolean;
 }
 
 export interface TurnResult {
@@ -98,9 +105,14 @@ class Turn {
     }
   }
 
-  /** Text the bot says without a model call (guards, approval questions); it also enters history. */
+  /** Text the bot says without a model call (guards); it also enters history. */
   say(text: string): void {
     this.emit({ type: 'text.delta', agent: this.agent.name, text });
+    this.record(text);
+  }
+
+  /** Enters history and the reply without streaming it (the adapter renders it from an event instead). */
+  record(text: string): void {
     this.said.push(text);
     this.state.history.push({ role: 'assistant', content: text, agent: this.agent.id });
   }
@@ -138,7 +150,8 @@ export class TurnRunner {
     turn.state.pendingApproval = null;
     const agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.agent = agent;
-    const decision = classifyConfirmation(turn.input.text);
+    const { decision: pressed } = turn.input;
+    const decision = pressed ? (pressed.approve ? 'approve' : 'reject') : classifyConfirmation(turn.input.text);
     const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
     let content: string;
     // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
@@ -152,7 +165,7 @@ export class TurnRunner {
           ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
           : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
     }
-    turn.emit({ type: 'approval.resolved', agent: agent.name, tool: pending.tool, approved: decision === 'approve' });
+    turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
     this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
     turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
     turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
@@ -257,13 +270,17 @@ export class TurnRunner {
       }),
     );
     calls.forEach((call, i) => turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes[i]! }));
-    if (approvalAsked) turn.say(`${turn.state.pendingApproval!.question} ${APPROVAL_HINT}`);
+    if (approvalAsked) {
+      const pending = turn.state.pendingApproval!;
+      turn.record(`${pending.question} ${APPROVAL_HINT}`);
+      turn.emit({ type: 'approval.requested', id: pending.id, agent: turn.agent.name, tool: pending.tool, question: pending.question, hint: APPROVAL_HINT, requestedBy: pending.requestedBy });
+    }
     return approvalAsked;
   }
 
   private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
     const name = tool.name;
-    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input });
+    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input, status: tool.status });
     const outcome = await executeTool(tool, input, this.toolContext(turn));
     const ms = Math.round(outcome.ms);
     turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
@@ -281,7 +298,6 @@ export class TurnRunner {
       question,
       createdAt: new Date().toISOString(),
     };
-    turn.emit({ type: 'approval.requested', agent: turn.agent.name, tool, question, requestedBy: turn.input.userId });
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' }, 'approval');
     return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
   }
