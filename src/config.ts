@@ -32,9 +32,32 @@ const envSchema = z.object({
   MAX_MESSAGE_CHARS: positiveInt(8_000),
   TRIAGE_FASTPATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => ['on', 'true', '1'].includes(v)),
   TRIAGE_FASTPATH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
-  SLACK_BOT_TOKEN: optionalString,
+  SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
+  SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  SLACK_API_URL: optionalString.pipe(z.url().optional()),
+  SLACK_ALLOWED_CHANNELS: optionalString,
   DISCORD_BOT_TOKEN: optionalString,
+}).superRefine((env, ctx) => {
+  if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set (Socket Mode)' });
+  }
 });
+
+/** Slack is on when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, else the HTTP Events API. */
+export interface SlackConfig {
+  botToken: string;
+  mode: 'socket' | 'http';
+  appToken: string | undefined;
+  signingSecret: string | undefined;
+  /** HTTP mode: the port that serves /slack/events. */
+  port: number;
+  /** Web API base, e.g. `https://slack.com/api/`; points elsewhere for tests and proxies. */
+  apiUrl: string | undefined;
+  /** Channel ids the bot answers in; undefined means every channel it is in. DMs are always answered. */
+  allowedChannels: string[] | undefined;
+}
 
 export type ProviderChoice = 'openai' | 'offline';
 
@@ -59,7 +82,7 @@ export interface Config {
     toolTimeoutMs: number;
     maxMessageChars: number;
   };
-  platforms: { slackBotToken: string | undefined; discordBotToken: string | undefined };
+  platforms: { slack: SlackConfig | undefined; discordBotToken: string | undefined };
   /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
   fastPath: { enabled: boolean; threshold: number };
 }
@@ -114,7 +137,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       toolTimeoutMs: e.TOOL_TIMEOUT_MS,
       maxMessageChars: e.MAX_MESSAGE_CHARS,
     },
-    platforms: { slackBotToken: e.SLACK_BOT_TOKEN, discordBotToken: e.DISCORD_BOT_TOKEN },
+    platforms: { slack: slackConfig(e), discordBotToken: e.DISCORD_BOT_TOKEN },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
+  };
+}
+
+function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
+  if (!e.SLACK_BOT_TOKEN) return undefined;
+  const allowed = e.SLACK_ALLOWED_CHANNELS?.split(/[\s,]+/).filter(Boolean);
+  return {
+    botToken: e.SLACK_BOT_TOKEN,
+    mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+    appToken: e.SLACK_APP_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    port: e.SLACK_PORT,
+    apiUrl: e.SLACK_API_URL,
+    allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
   };
 }

@@ -4,7 +4,8 @@
  */
 import dotenv from 'dotenv';
 import { createConsoleAdapter } from '../adapters/console/index.js';
-import { createAgentRegistry } from '../agents/registry.js';
+import { createSlackAdapter } from '../adapters/slack/index.js';
+import { createAgentRegistry, suggestedPrompts } from '../agents/registry.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { isEntryPoint } from './entryPoint.js';
 import { ConversationService } from './conversation/service.js';
@@ -98,7 +99,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const platformMode = Boolean(config.platforms.slackBotToken || config.platforms.discordBotToken);
+  const slack = config.platforms.slack;
+  const platformMode = slack !== undefined;
   // In the terminal chat, logs go to stderr at warn level so the conversation on stdout stays readable.
   const logToStderr = !platformMode;
   const log = createLogger({
@@ -106,28 +108,37 @@ async function main(): Promise<number> {
     destination: logToStderr ? process.stderr : process.stdout,
     pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
   });
-
-  if (platformMode) {
-    log.warn('Slack and Discord adapters are not part of this build yet; starting the terminal chat instead');
+  if (config.platforms.discordBotToken) {
+    log.warn('DISCORD_BOT_TOKEN is set, but the Discord adapter is not part of this build yet');
   }
 
   const { provider, router } = await createModel(config, log);
   const app = createApp(config, log, { provider, router: config.model.provider === 'openai' ? router : undefined });
   const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
-  const interactive = Boolean(process.stdin.isTTY);
-  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
-  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive }, app.service);
+  const stoppers: Array<() => Promise<void>> = [];
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutdown');
     const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DEADLINE_MS).unref());
-    await Promise.race([app.service.drain(), deadline]);
+    await Promise.race([Promise.allSettled(stoppers.map((stop) => stop())).then(() => app.service.drain()), deadline]);
     await app.store.close().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  if (slack) {
+    const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts });
+    stoppers.push(() => adapter.stop());
+    const { port } = await adapter.start();
+    log.info({ model: describeModel(config), store: where, slack: slack.mode, port }, 'switchboard.started');
+    // Runs until a signal arrives.
+    return new Promise<number>(() => {});
+  }
+
+  const interactive = Boolean(process.stdin.isTTY);
+  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
+  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive }, app.service);
   await chat.run();
   await app.close();
   return 0;

@@ -91,6 +91,11 @@ export class ConversationService {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
   }
 
+  /** True when the thread is a conversation: its state is stored, or a turn of it is running or queued. */
+  async hasConversation(thread: string): Promise<boolean> {
+    return this.queued(thread) > 0 || (await this.options.store.threads.get<unknown>(thread)) !== undefined;
+  }
+
   async loadState(thread: string): Promise<ThreadState> {
     const raw = await this.options.store.threads.get<unknown>(thread);
     return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);

@@ -1,0 +1,195 @@
+import type { WebClient } from '@slack/web-api';
+import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
+import type { Logger } from '../../src/log.js';
+import type { TurnEvent } from '../../src/orchestrator/events.js';
+import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
+import { toMrkdwn } from './format.js';
+import { platformError, SlackReply } from './replies.js';
+import { cleanText, ignoreReason, isDirectMessage, mentionsBot, readMessageFields, slackMessageId, slackThreadKey, type SlackThreadRef } from './threads.js';
+
+/** Errors that mean native streaming is unavailable for the whole app, not just one channel. */
+const APP_WIDE_STREAM_ERRORS = new Set(['unknown_method', 'not_allowed_token_type', 'missing_scope', 'method_deprecated']);
+/** Assistant thread titles are short; the first question is cut to this. */
+const MAX_TITLE_CHARS = 60;
+
+export interface SlackConversationsOptions {
+  service: ConversationService;
+  log: Logger;
+  allowedChannels: string[] | undefined;
+}
+
+/** Where an event came from: a channel mention, a channel or DM message, or the assistant pane. */
+export type MessageSource = 'mention' | 'message' | 'assistant';
+
+/** One person's post, resolved to its conversation. */
+interface SlackPost {
+  ref: SlackThreadRef;
+  id: string;
+  userId: string;
+  text: string;
+  dm: boolean;
+  decision?: InboundMessage['decision'];
+}
+
+interface ApprovalMessage {
+  channel: string;
+  ts: string;
+  questionMrkdwn: string;
+}
+
+/**
+ * Slack events → conversation turns → replies in the thread. Platform wiring (receivers, Bolt listeners)
+ * lives in index.ts; this is what happens to one message.
+ */
+export class SlackConversations {
+  private nativeStreaming = true;
+  private readonly nativeRefusedIn = new Set<string>();
+  /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
+  private readonly approvalMessages = new Map<string, ApprovalMessage>();
+
+  constructor(private readonly options: SlackConversationsOptions) {}
+
+  /**
+   * Decides whether a message event is ours to answer, and answers it. Returns the outcome, or undefined
+   * when the event was ignored.
+   */
+  async onMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
+    const { log } = this.options;
+    const fields = readMessageFields(event);
+    if (!fields) return undefined;
+    const ignored = ignoreReason(fields, botUserId, this.options.allowedChannels);
+    if (ignored) {
+      log.debug({ channel: fields.channel, ts: fields.ts, reason: ignored }, 'slack.ignored');
+      return undefined;
+    }
+    const dm = isDirectMessage(fields);
+    // A top-level post starts a conversation in a thread under it (in DMs too; see README: "Direct messages").
+    let threadTs = fields.threadTs ?? fields.ts;
+    if (!dm && source === 'message') {
+      // Channel chatter is not for us: a top-level mention arrives as its own app_mention event, and a thread
+      // reply is ours only when the thread is a conversation already (or mentions the bot).
+      if (!fields.threadTs) return undefined;
+      threadTs = fields.threadTs;
+      const key = slackThreadKey({ team, channel: fields.channel, threadTs });
+      if (!mentionsBot(fields.text, botUserId) && !(await this.options.service.hasConversation(key))) return undefined;
+    }
+    const text = cleanText(fields.text, botUserId) || 'Hello';
+    const ref = { team, channel: fields.channel, threadTs };
+    if (setTitle && !(await this.options.service.hasConversation(slackThreadKey(ref)))) {
+      setTitle(text.length > MAX_TITLE_CHARS ? `${text.slice(0, MAX_TITLE_CHARS - 1)}…` : text).catch((err: unknown) =>
+        log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
+      );
+    }
+    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, text, dm });
+  }
+
+  /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
+  async onApprovalPress(
+    client: WebClient,
+    press: { ref: SlackThreadRef; approvalId: string; approve: boolean; userId: string; actionTs: string; messageTs: string | undefined; questionMrkdwn: string | undefined },
+  ): Promise<TurnOutcome> {
+    if (press.messageTs && press.questionMrkdwn && !this.approvalMessages.has(press.approvalId)) {
+      // After a restart the map is empty; the press itself says which message to update.
+      this.approvalMessages.set(press.approvalId, { channel: press.ref.channel, ts: press.messageTs, questionMrkdwn: press.questionMrkdwn });
+    }
+    return this.answer(client, {
+      ref: press.ref,
+      id: `slack:${press.ref.team}:action:${press.userId}:${press.actionTs}`,
+      userId: press.userId,
+      text: press.approve ? 'Confirm' : 'Cancel',
+      dm: press.ref.channel.startsWith('D'),
+      decision: { approvalId: press.approvalId, approve: press.approve },
+    });
+  }
+
+  private async answer(client: WebClient, post: SlackPost): Promise<TurnOutcome> {
+    const { log, service } = this.options;
+    const { ref } = post;
+    const thread = slackThreadKey(ref);
+    const reply = new SlackReply(
+      client,
+      { channel: ref.channel, threadTs: ref.threadTs, team: ref.team, userId: post.userId },
+      {
+        native: this.nativeStreaming && !this.nativeRefusedIn.has(ref.channel),
+        log,
+        onNativeRefused: (reason) => {
+          if (APP_WIDE_STREAM_ERRORS.has(reason)) this.nativeStreaming = false;
+          else this.nativeRefusedIn.add(ref.channel);
+        },
+      },
+    );
+    const status = post.dm ? this.statusSetter(client, ref) : () => {};
+    const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
+    const updates: Array<Promise<void>> = [];
+    const outcome = await service.handle({ id: post.id, thread, userId: post.userId, text: post.text, decision: post.decision }, (event) => {
+      switch (event.type) {
+        case 'turn.start':
+          return status('is thinking…');
+        case 'text.delta':
+          return reply.append(event.agent, event.text);
+        case 'tool.call':
+          return status(event.status);
+        case 'handoff':
+          return status(`is passing you to ${event.to}…`);
+        case 'approval.requested':
+          asked.push(event);
+          return;
+        case 'approval.resolved':
+          updates.push(this.showApprovalOutcome(client, event.id, event.approved, event.by));
+          return;
+        default:
+          return;
+      }
+    });
+    if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed') return outcome;
+    if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
+    else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
+    await reply.finish();
+    for (const question of asked) await this.postApproval(client, ref, thread, question);
+    await Promise.all(updates);
+    if (!reply.hasText && asked.length === 0) status('');
+    log.info({ thread, status: outcome.status, agent: outcome.agent }, 'slack.replied');
+    return outcome;
+  }
+
+  /** Assistant-pane status ("is looking up your order…"), best effort: a status never blocks a reply. */
+  private statusSetter(client: WebClient, ref: SlackThreadRef) {
+    return (text: string) => {
+      const status = text === '' || text.startsWith('is ') ? text : `is ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+      client.assistant.threads
+        .setStatus({ channel_id: ref.channel, thread_ts: ref.threadTs, status })
+        .catch((err: unknown) => this.options.log.debug({ err: platformError(err) ?? err, channel: ref.channel }, 'slack.status_failed'));
+    };
+  }
+
+  private async postApproval(client: WebClient, ref: SlackThreadRef, thread: string, question: Extract<TurnEvent, { type: 'approval.requested' }>): Promise<void> {
+    try {
+      const posted = await client.chat.postMessage({
+        channel: ref.channel,
+        thread_ts: ref.threadTs,
+        text: `${question.question} (Confirm or Cancel)`,
+        blocks: approvalBlocks(question.question, question.requestedBy, { thread, approval: question.id }),
+      });
+      if (posted.ts) this.approvalMessages.set(question.id, { channel: ref.channel, ts: posted.ts, questionMrkdwn: toMrkdwn(question.question) });
+    } catch (err) {
+      this.options.log.error({ err, thread }, 'slack.approval_post_failed');
+    }
+  }
+
+  /** Replaces the buttons with who decided what. */
+  private async showApprovalOutcome(client: WebClient, approvalId: string, approved: boolean, by: string): Promise<void> {
+    const message = this.approvalMessages.get(approvalId);
+    if (!message) return;
+    this.approvalMessages.delete(approvalId);
+    try {
+      await client.chat.update({
+        channel: message.channel,
+        ts: message.ts,
+        text: `${approved ? 'Confirmed' : 'Cancelled'} by <@${by}>`,
+        blocks: approvalOutcomeBlocks(message.questionMrkdwn, approved, by),
+      });
+    } catch (err) {
+      this.options.log.error({ err, channel: message.channel }, 'slack.approval_update_failed');
+    }
+  }
+}

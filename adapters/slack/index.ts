@@ -1,0 +1,165 @@
+import type { AddressInfo } from 'node:net';
+import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import webApi, { type RetryOptions, type WebClient } from '@slack/web-api';
+import type { SlackConfig } from '../../src/config.js';
+import type { ConversationService } from '../../src/conversation/service.js';
+import type { Logger } from '../../src/log.js';
+import { APPROVAL_ACTION_PATTERN, CONFIRM_ACTION_ID, parseButtonValue, questionFromBlocks } from './approvals.js';
+import { SlackConversations } from './conversation.js';
+import { platformError } from './replies.js';
+import { parseSlackThreadKey } from './threads.js';
+
+export { parseSlackThreadKey, slackThreadKey } from './threads.js';
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+const HEALTH_PATH = '/healthz';
+
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+export interface SlackAdapterDeps {
+  log: Logger;
+  /** Shown when someone opens a new thread in Slack's assistant pane. */
+  suggestedPrompts: SuggestedPrompt[];
+  /**
+   * How Web API calls are retried on network and server errors. Rate-limited calls (429) always wait for
+   * Retry-After and try again. Default: up to five retries within five minutes.
+   */
+  retryConfig?: RetryOptions;
+}
+
+export interface SlackAdapter {
+  /** Connects (Socket Mode) or starts serving /slack/events (HTTP); resolves with the HTTP port if any. */
+  start(): Promise<{ port: number | undefined }>;
+  stop(): Promise<void>;
+}
+
+/** pino underneath Bolt, so its warnings and errors land in our logs (redacted like everything else). */
+function boltLogger(log: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  const text = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
+  return {
+    debug: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
+    info: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
+    warn: (...msg) => log.warn({ bolt: text(msg) }, 'slack.bolt'),
+    error: (...msg) => log.error({ bolt: text(msg) }, 'slack.bolt'),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+function teamOf(body: unknown, fallback: string | undefined): string {
+  const team = (body as { team_id?: unknown; team?: { id?: unknown } } | undefined) ?? {};
+  if (typeof team.team_id === 'string') return team.team_id;
+  if (typeof team.team?.id === 'string') return team.team.id;
+  return fallback ?? 'unknown-team';
+}
+
+export function createSlackAdapter(config: SlackConfig, service: ConversationService, deps: SlackAdapterDeps): SlackAdapter {
+  const log = deps.log.child({ adapter: 'slack' });
+  const logger = boltLogger(log);
+  const clientOptions = {
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+    retryConfig: deps.retryConfig ?? webApi.retryPolicies.fiveRetriesInFiveMinutes,
+  };
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (config.mode === 'socket') {
+    receiver = new SocketModeReceiver({ appToken: config.appToken!, logger, installerOptions: { clientOptions } });
+  } else {
+    httpReceiver = new HTTPReceiver({
+      signingSecret: config.signingSecret!,
+      endpoints: SLACK_EVENTS_PATH,
+      logger,
+      // Ack first, then run the turn: Slack wants an answer within 3 s, a turn can take longer.
+      processBeforeResponse: false,
+      customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
+    });
+    receiver = httpReceiver;
+  }
+  const app = new App({ token: config.botToken, receiver, logger, clientOptions });
+  const conversations = new SlackConversations({ service, log, allowedChannels: config.allowedChannels });
+
+  // The assistant pane first: it takes DM thread messages before the plain message listener sees them.
+  app.assistant(
+    new Assistant({
+      threadStarted: async ({ setSuggestedPrompts }) => {
+        if (deps.suggestedPrompts.length === 0) return;
+        await setSuggestedPrompts({ title: 'Here are a few things I can help with:', prompts: deps.suggestedPrompts });
+      },
+      // We keep no per-thread channel context, so Bolt's default (message metadata writes) is not wanted.
+      threadContextChanged: async () => {},
+      userMessage: async ({ message, body, context, client, setTitle }) => {
+        await conversations.onMessage(client, message, teamOf(body, context.teamId), context.botUserId ?? '', 'assistant', setTitle);
+      },
+    }),
+  );
+  app.event('app_mention', async ({ event, body, context, client }) => {
+    await conversations.onMessage(client, event, teamOf(body, context.teamId), context.botUserId ?? '', 'mention');
+  });
+  app.event('message', async ({ event, body, context, client }) => {
+    await conversations.onMessage(client, event, teamOf(body, context.teamId), context.botUserId ?? '', 'message');
+  });
+  app.action<BlockAction<ButtonAction>>(APPROVAL_ACTION_PATTERN, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const value = parseButtonValue(action.value);
+    const ref = value && parseSlackThreadKey(value.thread);
+    if (!value || !ref) {
+      log.warn({ action: action.action_id }, 'slack.approval_value_invalid');
+      return;
+    }
+    const outcome = await conversations.onApprovalPress(client, {
+      ref,
+      approvalId: value.approval,
+      approve: action.action_id === CONFIRM_ACTION_ID,
+      userId: body.user.id,
+      actionTs: action.action_ts,
+      messageTs: body.container?.message_ts ?? body.message?.ts,
+      questionMrkdwn: questionFromBlocks(body.message?.blocks),
+    });
+    if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
+      await tellOnly(client, respond, { channel: ref.channel, threadTs: ref.threadTs, user: body.user.id, text: outcome.reply });
+    }
+  });
+  app.error(async (err) => {
+    log.error({ err: err.original ?? err, code: err.code }, 'slack.error');
+  });
+
+  /** An ephemeral note to one person; through the action's response_url when Slack refuses (not a channel member). */
+  async function tellOnly(
+    client: WebClient,
+    respond: (message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>,
+    note: { channel: string; threadTs: string; user: string; text: string },
+  ): Promise<void> {
+    try {
+      await client.chat.postEphemeral({ channel: note.channel, thread_ts: note.threadTs, user: note.user, text: note.text });
+    } catch (err) {
+      log.info({ reason: platformError(err), channel: note.channel }, 'slack.ephemeral_refused');
+      await respond({ response_type: 'ephemeral', replace_original: false, text: note.text }).catch((cause: unknown) =>
+        log.warn({ err: cause, channel: note.channel }, 'slack.ephemeral_failed'),
+      );
+    }
+  }
+
+  return {
+    async start() {
+      if (!httpReceiver) {
+        await app.start();
+        log.info({ mode: 'socket' }, 'slack.started');
+        return { port: undefined };
+      }
+      const server = await app.start(config.port);
+      const port = (server.address() as AddressInfo | null)?.port;
+      log.info({ mode: 'http', port, path: SLACK_EVENTS_PATH }, 'slack.started');
+      return { port };
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}
