@@ -31,6 +31,17 @@ interface SlackPost {
   decision?: InboundMessage['decision'];
 }
 
+export interface ApprovalPress {
+  ref: SlackThreadRef;
+  approvalId: string;
+  approve: boolean;
+  userId: string;
+  actionTs: string;
+  /** The message holding the buttons, and its question as shown, so it can show the outcome after a restart. */
+  messageTs: string | undefined;
+  questionMrkdwn: string | undefined;
+}
+
 interface ApprovalMessage {
   channel: string;
   ts: string;
@@ -46,14 +57,31 @@ export class SlackConversations {
   private readonly nativeRefusedIn = new Set<string>();
   /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
   private readonly approvalMessages = new Map<string, ApprovalMessage>();
+  /** Events being handled right now, so shutdown (and tests) can wait for their replies. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: SlackConversationsOptions) {}
+
+  /** Resolves when every event taken so far has been answered (or ignored). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work)).catch(() => undefined);
+    return work;
+  }
 
   /**
    * Decides whether a message event is ours to answer, and answers it. Returns the outcome, or undefined
    * when the event was ignored.
    */
-  async onMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
+  onMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
+    return this.track(this.takeMessage(client, event, team, botUserId, source, setTitle));
+  }
+
+  private async takeMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
     const { log } = this.options;
     const fields = readMessageFields(event);
     if (!fields) return undefined;
@@ -84,10 +112,11 @@ export class SlackConversations {
   }
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
-  async onApprovalPress(
-    client: WebClient,
-    press: { ref: SlackThreadRef; approvalId: string; approve: boolean; userId: string; actionTs: string; messageTs: string | undefined; questionMrkdwn: string | undefined },
-  ): Promise<TurnOutcome> {
+  onApprovalPress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {
+    return this.track(this.takePress(client, press));
+  }
+
+  private async takePress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {
     if (press.messageTs && press.questionMrkdwn && !this.approvalMessages.has(press.approvalId)) {
       // After a restart the map is empty; the press itself says which message to update.
       this.approvalMessages.set(press.approvalId, { channel: press.ref.channel, ts: press.messageTs, questionMrkdwn: press.questionMrkdwn });

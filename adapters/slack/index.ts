@@ -33,6 +33,9 @@ export interface SlackAdapterDeps {
 export interface SlackAdapter {
   /** Connects (Socket Mode) or starts serving /slack/events (HTTP); resolves with the HTTP port if any. */
   start(): Promise<{ port: number | undefined }>;
+  /** Resolves when every event received so far has been answered. */
+  idle(): Promise<void>;
+  /** Stops taking events, then waits for the replies already under way. */
   stop(): Promise<void>;
 }
 
@@ -158,8 +161,10 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       log.info({ mode: 'http', port, path: SLACK_EVENTS_PATH }, 'slack.started');
       return { port };
     },
+    idle: () => conversations.idle(),
     async stop() {
       await app.stop();
+      await conversations.idle();
     },
   };
 }

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { FakeSlack, blockActionsPayload, deliverEvent, eventEnvelope, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
+import { FakeOpenAI, tempDir, waitFor } from './harness.js';
+import {
+  CHANNEL,
+  contextText,
+  CUSTOMER,
+  DM_CHANNEL,
+  messageEvent,
+  OTHER_USER,
+  postTs,
+  SIGNING_SECRET,
+  SlackSession,
+  threadMessages,
+  botMessages,
+} from './slackHarness.js';
+
+const ORDER_ANSWER = 'Your order ORD-1001 shipped with UPS and arrives on 2026-11-24.';
+
+function scriptOrderLookup(openai: FakeOpenAI): void {
+  openai.script(
+    { toolCalls: [{ name: 'transfer_to_orders' }] },
+    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+    { text: ORDER_ANSWER, chunkChars: 7 },
+  );
+}
+
+describe('Slack adapter (HTTP Events API)', () => {
+  let slack: FakeSlack;
+  let openai: FakeOpenAI;
+  let data: ReturnType<typeof tempDir>;
+  let session: SlackSession;
+
+  before(async () => {
+    openai = await new FakeOpenAI().start();
+  });
+  after(async () => {
+    await openai.close();
+  });
+  beforeEach(async () => {
+    openai.reset();
+    slack = await new FakeSlack().start();
+    data = tempDir();
+    session = await SlackSession.start(slack, openai, { dataDir: data.dir });
+  });
+  afterEach(async () => {
+    await session.stop();
+    await slack.close();
+    data.remove();
+  });
+
+  test('a mention gets a streamed reply in a thread under it, naming the agent', async () => {
+    scriptOrderLookup(openai);
+    const ts = await session.mention(`<@${BOT_USER_ID}> where is my order ORD-1001?`);
+    await waitFor(() => threadMessages(slack, CHANNEL, ts)[0]?.blocks, 'the finished reply');
+    await session.idle();
+    const [reply, ...more] = threadMessages(slack, CHANNEL, ts);
+    assert.equal(more.length, 0, 'one reply');
+    assert.equal(reply!.via, 'stream');
+    assert.equal(reply!.text, ORDER_ANSWER);
+    assert.match(contextText(reply), /Orders/);
+    const start = slack.callsTo('chat.startStream')[0]!;
+    assert.equal(start.args.recipient_team_id, TEAM_ID);
+    assert.equal(start.args.recipient_user_id, CUSTOMER);
+    assert.equal(openai.requests[0]!.body.messages.at(-1)!.content, 'where is my order ORD-1001?', 'the mention is stripped');
+    const state = await session.app.service.loadState(`slack:${TEAM_ID}:${CHANNEL}:${ts}`);
+    assert.equal(state.activeAgent, 'orders');
+  });
+
+  test('a follow-up in the thread is answered without a mention; other threads are left alone', async () => {
+    scriptOrderLookup(openai);
+    const ts = await session.mention(`<@${BOT_USER_ID}> where is my order ORD-1001?`);
+    await waitFor(() => threadMessages(slack, CHANNEL, ts)[0]?.blocks, 'the first reply');
+    await session.idle();
+    const unrelated = postTs();
+    await session.message('lunch anyone?', { threadTs: unrelated, ts: postTs() });
+    await session.message('just chatting at the top level');
+    openai.script({ text: 'It left our warehouse on 2026-11-20.' });
+    await session.message('when did it leave the warehouse?', { threadTs: ts });
+    await waitFor(() => threadMessages(slack, CHANNEL, ts)[1]?.blocks, 'the follow-up reply');
+    await session.idle();
+    assert.equal(openai.requests.length, 4, 'three model calls for the first question, one for the follow-up');
+    assert.match(openai.requests[3]!.body.messages[0]!.content ?? '', /Orders/, 'the specialist answers the follow-up');
+    assert.equal(threadMessages(slack, CHANNEL, unrelated).length, 0);
+    assert.equal(botMessages(slack).length, 2);
+  });
+
+  test('a DM is a conversation; the reply goes in a thread under the message', async () => {
+    scriptOrderLookup(openai);
+    const ts = await session.message('where is my order ORD-1001?', { channel: DM_CHANNEL });
+    await waitFor(() => threadMessages(slack, DM_CHANNEL, ts)[0]?.blocks, 'the DM reply');
+    await session.idle();
+    assert.equal(threadMessages(slack, DM_CHANNEL, ts)[0]!.text, ORDER_ANSWER);
+    assert.equal((await session.app.service.loadState(`slack:${TEAM_ID}:${DM_CHANNEL}:${ts}`)).activeAgent, 'orders');
+  });
+
+  test('retries and the double app_mention + message delivery produce exactly one reply', async () => {
+    scriptOrderLookup(openai);
+    const ts = postTs();
+    const text = `<@${BOT_USER_ID}> where is my order ORD-1001?`;
+    const mention = { type: 'app_mention', channel: CHANNEL, user: CUSTOMER, text, ts, event_ts: ts };
+    await session.deliver(mention, { eventId: 'Ev0MENTION01' });
+    await session.deliver(messageEvent(text, { ts }), { eventId: 'Ev0MESSAGE01' });
+    await session.deliver(mention, { eventId: 'Ev0MENTION01', retryNum: 1 });
+    await session.deliver(mention, { eventId: 'Ev0MENTION01', retryNum: 2 });
+    await waitFor(() => threadMessages(slack, CHANNEL, ts)[0]?.blocks, 'the reply');
+    await session.idle();
+    assert.equal(threadMessages(slack, CHANNEL, ts).length, 1);
+    assert.equal(openai.requests.length, 3, 'one turn');
+  });
+
+  test('forged, unsigned and stale requests get 401 and are not processed', async () => {
+    const body = eventEnvelope(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL }));
+    const forged = await deliverEvent(session.eventsUrl, body, { signingSecret: 'not-the-secret' });
+    const unsigned = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, unsigned: true });
+    const stale = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: Math.floor(Date.now() / 1000) - 6 * 60 });
+    assert.deepEqual([forged.status, unsigned.status, stale.status], [401, 401, 401]);
+    await session.idle();
+    assert.equal(openai.requests.length, 0);
+    assert.equal(botMessages(slack).length, 0);
+  });
+
+  test('the bot ignores itself, other bots, edits and joins', async () => {
+    const thread = postTs();
+    openai.script({ text: 'Hello! How can I help?' });
+    const first = await session.mention(`<@${BOT_USER_ID}> hi`, { ts: thread });
+    await waitFor(() => threadMessages(slack, CHANNEL, first)[0]?.blocks, 'the greeting');
+    await session.message('I am the bot', { threadTs: thread, user: BOT_USER_ID, extra: { bot_id: BOT_ID } });
+    await session.message('beep', { threadTs: thread, user: 'U0OTHERBOT1', extra: { bot_id: 'B0OTHERBOT1' } });
+    await session.message('edited', { threadTs: thread, extra: { subtype: 'message_changed' } });
+    await session.message('<@U0CUSTOMER1> has joined the channel', { threadTs: thread, extra: { subtype: 'channel_join' } });
+    await session.idle();
+    assert.equal(openai.requests.length, 1);
+    assert.equal(threadMessages(slack, CHANNEL, thread).length, 1);
+  });
+
+  test('when Slack refuses native streaming, the reply is posted, updated, split at the limit and labelled', async () => {
+    slack.respondAlways('chat.startStream', { body: { ok: false, error: 'not_allowed' } });
+    const long = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1}: ${'details about your order and its shipment. '.repeat(4)}`).join('\n\n');
+    openai.script({ text: `**Good news**: see [tracking](https://example.test/track).\n\n${long}`, chunkChars: 400 });
+    const ts = await session.mention(`<@${BOT_USER_ID}> tell me everything about ORD-1001`);
+    await session.idle();
+    const messages = threadMessages(slack, CHANNEL, ts);
+    assert.ok(messages.length >= 3, `a ${long.length}-character reply needs several messages, got ${messages.length}`);
+    assert.ok(messages.every((m) => m.via === 'post' && m.text.length <= 3000));
+    assert.match(messages[0]!.text, /\*Good news\*/, 'markdown bold became mrkdwn bold');
+    assert.match(messages[0]!.text, /<https:\/\/example\.test\/track\|tracking>/, 'links became mrkdwn links');
+    assert.match(messages.map((m) => m.text).join('\n'), /Paragraph 40:/, 'nothing was lost');
+    assert.match(contextText(messages.at(-1)), /Triage/);
+    assert.ok(slack.callsTo('chat.update').length >= 1, 'the message was updated as text arrived');
+    // The next reply in that channel does not try to stream again.
+    const before = slack.callsTo('chat.startStream').length;
+    openai.script({ text: 'Anything else?' });
+    await session.message('thanks', { threadTs: ts });
+    await session.idle();
+    assert.equal(slack.callsTo('chat.startStream').length, before);
+    assert.equal(threadMessages(slack, CHANNEL, ts).at(-1)!.text, 'Anything else?');
+  });
+
+  test('a 429 from Slack is waited out (Retry-After) and the reply still arrives', async () => {
+    slack.respondAlways('chat.startStream', { body: { ok: false, error: 'not_allowed' } });
+    slack.respondOnce('chat.postMessage', { status: 429, headers: { 'retry-after': '1' } });
+    openai.script({ text: 'Here is your answer.' });
+    const ts = await session.mention(`<@${BOT_USER_ID}> question`);
+    await session.idle();
+    assert.equal(slack.callsTo('chat.postMessage').length, 2, 'one refused, one retried');
+    assert.equal(threadMessages(slack, CHANNEL, ts)[0]?.text, 'Here is your answer.');
+  });
+
+  test('a model failure posts a short apology in the thread', async () => {
+    openai.script({ status: 500, error: 'upstream exploded' });
+    const ts = await session.mention(`<@${BOT_USER_ID}> where is my order ORD-1001?`);
+    await session.idle();
+    const [reply, ...more] = threadMessages(slack, CHANNEL, ts);
+    assert.equal(more.length, 0);
+    assert.match(reply?.text ?? '', /^Sorry/);
+  });
+});
