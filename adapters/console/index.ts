@@ -23,6 +23,15 @@ export interface ConsoleAdapter {
 
 const MAX_TOOL_INPUT_CHARS = 120;
 
+export function consoleThreadKey(id: string): string {
+  return `console:${id}`;
+}
+
+export function parseConsoleThreadKey(key: string): string | undefined {
+  const match = /^console:(.+)$/.exec(key);
+  return match?.[1];
+}
+
 /** Renders turn events as terminal lines: `[Agent] text…`, `  ↪ handoff`, `  · tool(…)`. */
 class ConsoleRenderer {
   private speaker: string | undefined;
@@ -81,7 +90,7 @@ class ConsoleRenderer {
 }
 
 export function createConsoleAdapter(options: ConsoleAdapterOptions, service: ConversationService): ConsoleAdapter {
-  const thread = `console:${options.threadId ?? 'local'}`;
+  const thread = consoleThreadKey(options.threadId ?? 'local');
   const userId = options.userId ?? 'console-user';
   const renderer = new ConsoleRenderer(options.output);
 
