@@ -24,7 +24,7 @@ export interface ContractDriver {
 }
 
 /** The behaviour every adapter must show; each adapter's test file runs it with its own driver. */
-export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) => Promise<ContractDriver>): void {
+export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) => Promise<ContractDriver>, can: { receiveOwnMessages: boolean }): void {
   describe(`adapter contract: ${name}`, () => {
     let openai: FakeOpenAI;
     let driver: ContractDriver;
@@ -61,11 +61,13 @@ export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) =
       assert.equal(openai.requests.length, 2);
     });
 
-    test('the bot never answers itself', async (t) => {
-      if (!driver.ownMessage) return t.skip(`${name} never receives its own output as input`);
+    // Decided up front: a test skipped from inside would skip this file's afterEach on Node 20, leaking the fakes.
+    const selfSkip = can.receiveOwnMessages ? false : `${name} never receives its own output as input`;
+    test('the bot never answers itself', { skip: selfSkip }, async () => {
+      assert.ok(driver.ownMessage, 'a driver that can receive its own messages delivers one');
       openai.script({ text: 'Hello!' }, { text: 'Talking to myself (must not happen).' });
       const thread = await driver.startConversation('hi');
-      await driver.ownMessage(thread, 'Hello!');
+      await driver.ownMessage!(thread, 'Hello!');
       await driver.idle();
       assert.deepEqual(driver.replies(thread), ['Hello!']);
       assert.equal(openai.requests.length, 1);

@@ -102,5 +102,5 @@ async function slackDriver(openai: FakeOpenAI): Promise<ContractDriver> {
   };
 }
 
-adapterContract('console', consoleDriver);
-adapterContract('slack', slackDriver);
+adapterContract('console', consoleDriver, { receiveOwnMessages: false });
+adapterContract('slack', slackDriver, { receiveOwnMessages: true });
