@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { FakeSlack, blockActionsPayload, deliverEvent, eventEnvelope, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
+import { createLogger } from '../src/log.js';
 import { FakeOpenAI, tempDir, waitFor } from './harness.js';
 import {
   CHANNEL,
@@ -110,6 +112,20 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.equal(openai.requests.length, 3, 'one turn');
   });
 
+  test('events are acked at once, while the turn is still running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    openai.script({ text: 'Sorry for the wait, here it is.', gate });
+    const ts = postTs();
+    const status = await session.deliver(messageEvent('a slow question', { channel: DM_CHANNEL, ts }));
+    assert.equal(status, 200);
+    await waitFor(() => openai.requests.length === 1, 'the model call to start');
+    assert.equal(threadMessages(slack, DM_CHANNEL, ts).length, 0, 'acked before any reply exists');
+    release();
+    await waitFor(() => threadMessages(slack, DM_CHANNEL, ts)[0]?.blocks, 'the reply');
+    await session.idle();
+  });
+
   test('forged, unsigned and stale requests get 401 and are not processed', async () => {
     const body = eventEnvelope(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL }));
     const forged = await deliverEvent(session.eventsUrl, body, { signingSecret: 'not-the-secret' });
@@ -168,13 +184,20 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.equal(threadMessages(slack, CHANNEL, ts)[0]?.text, 'Here is your answer.');
   });
 
-  test('a model failure posts a short apology in the thread', async () => {
+  test('a model failure posts a short apology in the thread and logs the cause', async () => {
+    await session.stop();
+    let logged = '';
+    const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) }) });
+    session = await SlackSession.start(slack, openai, { dataDir: data.dir, log });
     openai.script({ status: 500, error: 'upstream exploded' });
     const ts = await session.mention(`<@${BOT_USER_ID}> where is my order ORD-1001?`);
     await session.idle();
     const [reply, ...more] = threadMessages(slack, CHANNEL, ts);
     assert.equal(more.length, 0);
-    assert.match(reply?.text ?? '', /^Sorry/);
+    assert.match(reply?.text ?? '', /^Sorry, I can't reach my language model/);
+    const failure = logged.split('\n').find((line) => line.includes('"turn.failed"'));
+    assert.match(failure ?? '', /500/, 'the cause is logged');
+    assert.doesNotMatch(logged, /xoxb-test-token/, 'the bot token never reaches the logs');
   });
 });
 

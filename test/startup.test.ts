@@ -101,3 +101,48 @@ describe('logging', () => {
     assert.match(out, /\[redacted\]/);
   });
 });
+
+describe('npm start with Slack tokens', () => {
+  test('serves /slack/events, answers a DM with the offline engine, never logs the tokens, and stops on SIGTERM', async () => {
+    const { FakeSlack, eventEnvelope, deliverEvent } = await import('./fakes/slackServer.js');
+    const { threadMessages } = await import('./slackHarness.js');
+    const { waitFor } = await import('./harness.js');
+    const slack = await new FakeSlack().start();
+    const data = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        SLACK_BOT_TOKEN: 'xoxb-secret-bot-token',
+        SLACK_SIGNING_SECRET: 'secret-signing-value',
+        SLACK_API_URL: slack.apiUrl,
+        SLACK_PORT: '0',
+        DATA_DIR: data.dir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const started = await waitFor(() => stdout.split('\n').find((line) => line.includes('"slack.started"')), 'the slack.started log line', 30_000);
+      const port = (JSON.parse(started) as { port: number }).port;
+      const ts = '1710000000.000100';
+      const event = { type: 'message', channel: 'D0DIRECT001', channel_type: 'im', user: 'U0CUSTOMER1', text: 'where is my order ORD-1001?', ts, event_ts: ts };
+      const delivered = await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), { signingSecret: 'secret-signing-value' });
+      assert.equal(delivered.status, 200);
+      const reply = await waitFor(() => threadMessages(slack, 'D0DIRECT001', ts).find((m) => m.blocks), 'the reply in Slack', 20_000);
+      assert.match(reply.text, /ORD-1001/);
+      assert.match(reply.text, /UPS/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.doesNotMatch(stdout, /xoxb-secret-bot-token|secret-signing-value/);
+      assert.match(stdout, /"turn.end"/, 'pino JSON logs on stdout');
+    } finally {
+      child.kill('SIGKILL');
+      await slack.close();
+      data.remove();
+    }
+  });
+});
