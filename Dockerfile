@@ -25,4 +25,6 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 # node directly, not npm start: npm does not reliably pass SIGTERM on, and graceful shutdown needs it.
+# HTTP Events API mode serves /slack/events and /healthz here (SLACK_PORT); Socket Mode needs no port.
+EXPOSE 3000
 CMD ["node", "dist/src/main.js"]
