@@ -174,6 +174,18 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.equal(threadMessages(slack, CHANNEL, ts).at(-1)!.text, 'Anything else?');
   });
 
+  test('a very long streamed reply continues in a new streamed message at the size limit', async () => {
+    const long = Array.from({ length: 300 }, (_, i) => `Line ${i + 1}: ${'all the details you asked for. '.repeat(3)}`).join('\n');
+    openai.script({ text: long, chunkChars: 500 });
+    const ts = await session.mention(`<@${BOT_USER_ID}> tell me everything`);
+    await session.idle();
+    const messages = threadMessages(slack, CHANNEL, ts);
+    assert.ok(messages.length >= 3, `a ${long.length}-character reply needs several streamed messages, got ${messages.length}`);
+    assert.ok(messages.every((m) => m.via === 'stream' && m.text.length <= 12_000));
+    assert.equal(messages.map((m) => m.text).join(''), long, 'nothing lost or repeated');
+    assert.match(contextText(messages.at(-1)), /Triage/);
+  });
+
   test('a 429 from Slack is waited out (Retry-After) and the reply still arrives', async () => {
     slack.respondAlways('chat.startStream', { body: { ok: false, error: 'not_allowed' } });
     slack.respondOnce('chat.postMessage', { status: 429, headers: { 'retry-after': '1' } });
