@@ -108,6 +108,12 @@ async function main(): Promise<number> {
     destination: logToStderr ? process.stderr : process.stdout,
     pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
   });
+  // A library promise nobody awaits (e.g. a failed Socket Mode reconnect) would end the process silently on Node 20;
+  // say why, and exit non-zero so the supervisor restarts the bot instead of leaving it deaf.
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'process.unhandled_rejection');
+    process.exit(1);
+  });
   if (config.platforms.discordBotToken) {
     log.warn('DISCORD_BOT_TOKEN is set, but the Discord adapter is not part of this build yet');
   }

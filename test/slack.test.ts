@@ -5,6 +5,7 @@ import { FakeSlack, blockActionsPayload, deliverEvent, eventEnvelope, BOT_ID, BO
 import { createLogger } from '../src/log.js';
 import { FakeOpenAI, tempDir, waitFor } from './harness.js';
 import {
+  mentionEvent,
   CHANNEL,
   contextText,
   CUSTOMER,
@@ -110,6 +111,49 @@ describe('Slack adapter (HTTP Events API)', () => {
     await session.idle();
     assert.equal(threadMessages(slack, CHANNEL, ts).length, 1);
     assert.equal(openai.requests.length, 3, 'one turn');
+
+    // A reply in the thread that mentions the bot: both events reach the conversation, one answer.
+    openai.script({ text: 'It is on its way.' });
+    const followUp = postTs();
+    const again = `<@${BOT_USER_ID}> any news?`;
+    await session.deliver(messageEvent(again, { ts: followUp, threadTs: ts }));
+    await session.deliver({ ...mentionEvent(again, { ts: followUp, threadTs: ts }) });
+    await session.deliver(messageEvent(again, { ts: followUp, threadTs: ts }), { retryNum: 1 });
+    await waitFor(() => threadMessages(slack, CHANNEL, ts)[1]?.blocks, 'the follow-up reply');
+    await session.idle();
+    assert.equal(threadMessages(slack, CHANNEL, ts).length, 2);
+    assert.equal(openai.requests.length, 4);
+  });
+
+  test('a stream that fails midway continues as a posted message with only the rest: nothing twice', async () => {
+    const text = Array.from({ length: 12 }, (_, i) => `Sentence number ${i + 1} of a long answer.`).join(' ');
+    slack.respondOnce('chat.appendStream', { body: { ok: false, error: 'internal_error' } });
+    openai.script({ text, chunkChars: 60 });
+    const ts = await session.mention(`<@${BOT_USER_ID}> explain`);
+    await session.idle();
+    const messages = threadMessages(slack, CHANNEL, ts);
+    assert.deepEqual(messages.map((m) => m.via), ['stream', 'post']);
+    assert.equal(slack.callsTo('chat.stopStream').length, 1, 'the broken stream was ended');
+    const visible = (messages[0]!.text + messages[1]!.text).replace(/\s+/g, '');
+    assert.equal(visible, text.replace(/\s+/g, ''), 'every word shown once');
+    assert.match(contextText(messages[1]), /Triage/);
+    // A transient error does not turn streaming off for the channel.
+    openai.script({ text: 'Short one.' });
+    await session.message('and?', { threadTs: ts });
+    await session.idle();
+    assert.equal(threadMessages(slack, CHANNEL, ts).at(-1)!.via, 'stream');
+  });
+
+  test('after a message is refused as too long, a shorter retry in the thread is answered', async () => {
+    await session.stop();
+    session = await SlackSession.start(slack, openai, { dataDir: data.dir, env: { MAX_MESSAGE_CHARS: '40' } });
+    const ts = await session.mention(`<@${BOT_USER_ID}> ${'this is a very long message that goes on and on '.repeat(3)}`);
+    await session.idle();
+    assert.match(threadMessages(slack, CHANNEL, ts)[0]?.text ?? '', /too long/);
+    openai.script({ text: 'Thanks, that I can answer.' });
+    await session.message('short version', { threadTs: ts });
+    await session.idle();
+    assert.equal(threadMessages(slack, CHANNEL, ts)[1]?.text, 'Thanks, that I can answer.');
   });
 
   test('events are acked at once, while the turn is still running', async () => {
@@ -144,7 +188,7 @@ describe('Slack adapter (HTTP Events API)', () => {
     await waitFor(() => threadMessages(slack, CHANNEL, first)[0]?.blocks, 'the greeting');
     await session.message('I am the bot', { threadTs: thread, user: BOT_USER_ID, extra: { bot_id: BOT_ID } });
     await session.message('beep', { threadTs: thread, user: 'U0OTHERBOT1', extra: { bot_id: 'B0OTHERBOT1' } });
-    await session.message('edited', { threadTs: thread, extra: { subtype: 'message_changed' } });
+    await session.message('', { threadTs: thread, extra: { subtype: 'message_changed', hidden: true, user: undefined, message: { type: 'message', user: CUSTOMER, text: 'edited', ts: thread } } });
     await session.message('<@U0CUSTOMER1> has joined the channel', { threadTs: thread, extra: { subtype: 'channel_join' } });
     await session.idle();
     assert.equal(openai.requests.length, 1);
@@ -155,6 +199,7 @@ describe('Slack adapter (HTTP Events API)', () => {
     slack.respondAlways('chat.startStream', { body: { ok: false, error: 'not_allowed' } });
     const long = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1}: ${'details about your order and its shipment. '.repeat(4)}`).join('\n\n');
     openai.script({ text: `**Good news**: see [tracking](https://example.test/track).\n\n${long}`, chunkChars: 400 });
+    const started = Date.now();
     const ts = await session.mention(`<@${BOT_USER_ID}> tell me everything about ORD-1001`);
     await session.idle();
     const messages = threadMessages(slack, CHANNEL, ts);
@@ -164,7 +209,10 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.match(messages[0]!.text, /<https:\/\/example\.test\/track\|tracking>/, 'links became mrkdwn links');
     assert.match(messages.map((m) => m.text).join('\n'), /Paragraph 40:/, 'nothing was lost');
     assert.match(contextText(messages.at(-1)), /Triage/);
-    assert.ok(slack.callsTo('chat.update').length >= 1, 'the message was updated as text arrived');
+    // Throttled: the first message is edited at most once per elapsed second, plus the final edit.
+    const firstTs = messages[0]!.ts;
+    const edits = slack.callsTo('chat.update').filter((c) => c.args.ts === firstTs).length;
+    assert.ok(edits <= Math.ceil((Date.now() - started) / 1000) + 1, `${edits} edits of one message`);
     // The next reply in that channel does not try to stream again.
     const before = slack.callsTo('chat.startStream').length;
     openai.script({ text: 'Anything else?' });
@@ -343,7 +391,7 @@ describe('Slack assistant pane, Socket Mode and the channel allowlist', () => {
     assert.ok(Array.isArray(prompts.args.prompts) && prompts.args.prompts.length > 0);
 
     scriptOrderLookup(openai);
-    await session.message('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs });
+    const asked = await session.message('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs });
     await waitFor(() => threadMessages(slack, DM_CHANNEL, threadTs)[0]?.blocks, 'the reply');
     await session.idle();
     assert.equal(threadMessages(slack, DM_CHANNEL, threadTs)[0]!.text, ORDER_ANSWER);
@@ -351,6 +399,13 @@ describe('Slack assistant pane, Socket Mode and the channel allowlist', () => {
     assert.ok(statuses.includes('is looking up your order…'), `statuses: ${JSON.stringify(statuses)}`);
     assert.equal(slack.callsTo('assistant.threads.setTitle')[0]?.args.title, 'where is my order ORD-1001?');
     assert.ok(slack.acks.length >= 2, 'every envelope was acked');
+    // A redelivery after the reply starts no turn, so no "is thinking…" is left hanging.
+    const statusCalls = slack.callsTo('assistant.threads.setStatus').length;
+    const modelCalls = openai.requests.length;
+    await session.deliver(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs, ts: asked }), { retryNum: 1 });
+    await session.idle();
+    assert.equal(openai.requests.length, modelCalls);
+    assert.equal(slack.callsTo('assistant.threads.setStatus').length, statusCalls);
     await session.stop();
   });
 

@@ -26,6 +26,7 @@ interface SlackPost {
   ref: SlackThreadRef;
   id: string;
   userId: string;
+  userTeam: string;
   text: string;
   dm: boolean;
   decision?: InboundMessage['decision'];
@@ -36,6 +37,7 @@ export interface ApprovalPress {
   approvalId: string;
   approve: boolean;
   userId: string;
+  userTeam: string | undefined;
   actionTs: string;
   /** The message holding the buttons, and its question as shown, so it can show the outcome after a restart. */
   messageTs: string | undefined;
@@ -108,7 +110,7 @@ export class SlackConversations {
         log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
       );
     }
-    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, text, dm });
+    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, dm });
   }
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
@@ -125,6 +127,7 @@ export class SlackConversations {
       ref: press.ref,
       id: `slack:${press.ref.team}:action:${press.userId}:${press.actionTs}`,
       userId: press.userId,
+      userTeam: press.userTeam ?? press.ref.team,
       text: press.approve ? 'Confirm' : 'Cancel',
       dm: press.ref.channel.startsWith('D'),
       decision: { approvalId: press.approvalId, approve: press.approve },
@@ -137,7 +140,7 @@ export class SlackConversations {
     const thread = slackThreadKey(ref);
     const reply = new SlackReply(
       client,
-      { channel: ref.channel, threadTs: ref.threadTs, team: ref.team, userId: post.userId },
+      { channel: ref.channel, threadTs: ref.threadTs, userId: post.userId, userTeam: post.userTeam },
       {
         native: this.nativeStreaming && !this.nativeRefusedIn.has(ref.channel),
         log,

@@ -121,6 +121,7 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       approvalId: value.approval,
       approve: action.action_id === CONFIRM_ACTION_ID,
       userId: body.user.id,
+      userTeam: body.user.team_id,
       actionTs: action.action_ts,
       messageTs: body.container?.message_ts ?? body.message?.ts,
       questionMrkdwn: questionFromBlocks(body.message?.blocks),

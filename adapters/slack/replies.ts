@@ -1,41 +1,49 @@
-import type { ChatStreamer, WebClient } from '@slack/web-api';
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/log.js';
 import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, splitText, toMrkdwn } from './format.js';
 
 /** The fallback edits its message at most this often, well inside Slack's per-channel rate limit. */
 export const UPDATE_INTERVAL_MS = 1_000;
-/** Characters the native stream buffers before each Slack call. */
+/** Characters gathered before each streaming call, so a reply costs a handful of calls, not one per token. */
 const STREAM_BUFFER_CHARS = 256;
+/** Platform errors that say nothing about whether streaming is allowed here: try streaming again next time. */
+const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'ratelimited', 'request_timeout', 'service_unavailable', 'team_added_to_org']);
 
 export interface ReplyTarget {
   channel: string;
   threadTs: string;
-  team: string;
-  /** The person being answered; streaming outside DMs names its recipient. */
+  /** The person being answered, and their team; streaming outside DMs names its recipient. */
   userId: string;
+  userTeam: string;
 }
 
 export interface ReplyOptions {
-  /** Try `chat.startStream` first; false goes straight to post-and-update. */
+  /** Try Slack's native streaming first; false goes straight to post-and-update. */
   native: boolean;
   log: Logger;
-  /** Called once when Slack refuses native streaming here, so later replies skip the attempt. */
+  /** Called when Slack refuses native streaming here (not for transient errors), so later replies skip it. */
   onNativeRefused(reason: string): void;
 }
 
 /**
- * One reply in one thread, written as the turn produces it: Slack's native chat streaming where Slack allows
- * it, otherwise a posted message edited at most once a second. Slack calls are chained, so they happen in
- * order and a failure of one never loses the text: the fallback re-posts everything said so far.
+ * One reply in one thread, written as the turn produces it: Slack's native chat streaming
+ * (`chat.startStream` / `appendStream` / `stopStream`) where Slack allows it, otherwise a posted message edited
+ * at most once a second. Slack calls are chained, so they happen in order. The writer knows how much of the text
+ * Slack already shows, so when streaming fails midway the fallback posts only the rest: nothing lost, nothing twice.
  */
 export class SlackReply {
   private text = '';
   private agent: string | undefined;
   private native: boolean;
   private chain: Promise<void> = Promise.resolve();
-  private streamer: ChatStreamer | undefined;
-  private streamedChars = 0;
-  /** Fallback: the messages posted so far, one per piece of the split reply. */
+  /** Native: the message being streamed, how much of it Slack shows, and text not sent yet. */
+  private stream: { ts: string; chars: number } | undefined;
+  private pending = '';
+  /** Characters of `text` that finished streamed messages and the current one already show. */
+  private shown = 0;
+  /** Fallback: where in `text` the posted messages start, and the messages, one per piece. */
+  private fallbackFrom = 0;
   private readonly posted: Array<{ ts: string; text: string }> = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
@@ -57,8 +65,9 @@ export class SlackReply {
     if (delta === '') return;
     this.agent = agent;
     this.text += delta;
-    if (this.native) this.enqueue(() => this.streamAppend(delta));
-    else this.scheduleFlush();
+    if (!this.native) return this.scheduleFlush();
+    this.pending += delta;
+    if (this.pending.length >= STREAM_BUFFER_CHARS) this.enqueue(() => this.sendPending(false));
   }
 
   /** Adds a whole paragraph (an apology, a refusal) after whatever was said. */
@@ -72,14 +81,7 @@ export class SlackReply {
     this.flushTimer = undefined;
     if (this.text === '') return this.chain;
     this.enqueue(async () => {
-      if (this.native && this.streamer) {
-        try {
-          await this.streamer.stop({ blocks: [agentContextBlock(this.agent ?? '')] });
-          return;
-        } catch (err) {
-          this.fallBack(err);
-        }
-      }
+      if (this.native) await this.sendPending(true);
       if (!this.native) await this.flush(true);
     });
     return this.chain;
@@ -91,37 +93,61 @@ export class SlackReply {
     });
   }
 
-  private async streamAppend(delta: string): Promise<void> {
+  /** Native: sends what is buffered; `final` stops the stream with the agent line. Falls back on any failure. */
+  private async sendPending(final: boolean): Promise<void> {
     if (!this.native) return;
     try {
-      if (this.streamer && this.streamedChars + delta.length > MAX_STREAMED_MESSAGE_CHARS) {
-        // One streamed message holds at most this much; the reply continues in the next one.
-        await this.streamer.stop();
-        this.streamer = undefined;
-        this.streamedChars = 0;
+      while (this.pending !== '') {
+        // A streamed message holds at most MAX_STREAMED_MESSAGE_CHARS; the reply continues in the next one.
+        if (this.stream && this.stream.chars >= MAX_STREAMED_MESSAGE_CHARS) await this.stopStream([]);
+        const piece = this.pending.slice(0, MAX_STREAMED_MESSAGE_CHARS - (this.stream?.chars ?? 0));
+        const chunks = [{ type: 'markdown_text' as const, text: piece }];
+        if (this.stream) {
+          await this.client.chat.appendStream({ channel: this.target.channel, ts: this.stream.ts, chunks });
+        } else {
+          const started = await this.client.chat.startStream({
+            channel: this.target.channel,
+            thread_ts: this.target.threadTs,
+            recipient_team_id: this.target.userTeam,
+            recipient_user_id: this.target.userId,
+            chunks,
+          });
+          if (!started.ts) throw new Error('chat.startStream returned no ts');
+          this.stream = { ts: started.ts, chars: 0 };
+        }
+        this.stream.chars += piece.length;
+        this.shown += piece.length;
+        this.pending = this.pending.slice(piece.length);
       }
-      this.streamer ??= this.client.chatStream({
-        channel: this.target.channel,
-        thread_ts: this.target.threadTs,
-        recipient_team_id: this.target.team,
-        recipient_user_id: this.target.userId,
-        buffer_size: STREAM_BUFFER_CHARS,
-      });
-      this.streamedChars += delta.length;
-      await this.streamer.append({ markdown_text: delta });
+      if (final && this.stream) await this.stopStream([agentContextBlock(this.agent ?? '')]);
     } catch (err) {
-      this.fallBack(err);
-      await this.flush(false);
+      await this.fallBack(err);
     }
   }
 
-  /** Native streaming failed here: from now on post and update, starting with everything said so far. */
-  private fallBack(err: unknown): void {
-    const reason = platformError(err) ?? (err instanceof Error ? err.message : String(err));
-    this.options.log.warn({ channel: this.target.channel, reason }, 'slack.stream_refused');
+  private async stopStream(blocks: KnownBlock[]): Promise<void> {
+    const { ts } = this.stream!;
+    await this.client.chat.stopStream({ channel: this.target.channel, ts, ...(blocks.length ? { blocks } : {}) });
+    this.stream = undefined;
+  }
+
+  /**
+   * Native streaming failed: end the open stream if Slack lets us, then post and update the text Slack does not
+   * show yet. A refusal (not a transient error) is remembered, so later replies here skip the attempt.
+   */
+  private async fallBack(err: unknown): Promise<void> {
+    const code = platformError(err);
+    const reason = code ?? (err instanceof Error ? err.message : String(err));
+    this.options.log.warn({ channel: this.target.channel, reason }, 'slack.stream_failed');
+    if (this.stream) {
+      await this.client.chat.stopStream({ channel: this.target.channel, ts: this.stream.ts }).catch(() => undefined);
+      this.stream = undefined;
+    }
     this.native = false;
-    this.streamer = undefined;
-    this.options.onNativeRefused(reason);
+    this.pending = '';
+    this.fallbackFrom = this.shown;
+    if (code !== undefined && !TRANSIENT_ERRORS.has(code)) this.options.onNativeRefused(code);
+    await this.flush(false);
   }
 
   private scheduleFlush(): void {
@@ -136,7 +162,9 @@ export class SlackReply {
   /** Fallback: brings the posted messages up to date; `final` adds the agent line under the last one. */
   private async flush(final: boolean): Promise<void> {
     this.lastFlush = Date.now();
-    const pieces = splitText(toMrkdwn(this.text), MAX_SECTION_CHARS);
+    const rest = this.text.slice(this.fallbackFrom).replace(/^\s+/, '');
+    if (rest === '') return;
+    const pieces = splitText(toMrkdwn(rest), MAX_SECTION_CHARS);
     for (const [index, piece] of pieces.entries()) {
       const last = index === pieces.length - 1;
       const blocks = final && last ? [sectionBlock(piece), agentContextBlock(this.agent ?? '')] : undefined;
@@ -147,7 +175,8 @@ export class SlackReply {
         existing.text = piece;
       } else {
         const posted = await this.client.chat.postMessage({ channel: this.target.channel, thread_ts: this.target.threadTs, text: piece, ...(blocks ? { blocks } : {}) });
-        this.posted.push({ ts: posted.ts ?? '', text: piece });
+        if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+        this.posted.push({ ts: posted.ts, text: piece });
       }
     }
   }

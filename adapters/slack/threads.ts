@@ -33,6 +33,8 @@ export interface SlackMessageFields {
   channel: string;
   channelType: string | undefined;
   user: string | undefined;
+  /** The poster's own team, which differs from the workspace's in Slack Connect channels. */
+  userTeam: string | undefined;
   botId: string | undefined;
   text: string;
   ts: string;
@@ -60,6 +62,7 @@ export function readMessageFields(event: unknown): SlackMessageFields | undefine
     channel,
     channelType: stringField(record, 'channel_type'),
     user: stringField(record, 'user'),
+    userTeam: stringField(record, 'user_team') ?? stringField(record, 'team'),
     botId: stringField(record, 'bot_id'),
     text: stringField(record, 'text') ?? '',
     ts,

@@ -106,7 +106,6 @@ export class ConversationService {
     const started = performance.now();
     const base = { thread: message.thread, message: message.id };
     const defaultName = this.options.agentName(this.options.defaultAgentId);
-    listener?.({ type: 'turn.start', thread: message.thread });
     let state: ThreadState;
     try {
       // The claim is atomic in the store, so a redelivery racing this one (another event, another replica,
@@ -119,12 +118,8 @@ export class ConversationService {
       state = loaded;
     } catch (err) {
       log.error({ ...base, err }, 'turn.failed');
+      listener?.({ type: 'turn.start', thread: message.thread });
       return { status: 'failed', reply: apologyFor(err), agent: defaultName };
-    }
-    if (message.text.length > this.options.maxMessageChars) {
-      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
-      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
-      return { status: 'rejected', reply, agent: this.options.agentName(state.activeAgent) };
     }
     if (message.decision) {
       const refusal = this.checkDecision(state, message);
@@ -132,6 +127,15 @@ export class ConversationService {
         log.info({ ...base, user: message.userId, status: refusal.status }, 'approval.refused');
         return refusal;
       }
+    }
+    // Only now is this a turn: duplicates and refused presses never start one (no "thinking…" for them).
+    listener?.({ type: 'turn.start', thread: message.thread });
+    if (message.text.length > this.options.maxMessageChars) {
+      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
+      // The thread is a conversation from now on, so a shortened retry in it is answered without a new mention.
+      if (state.history.length === 0) await this.savePartial(state);
+      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
+      return { status: 'rejected', reply, agent: this.options.agentName(state.activeAgent) };
     }
     try {
       const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
