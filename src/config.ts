@@ -39,6 +39,9 @@ const envSchema = z.object({
   SLACK_API_URL: optionalString.pipe(z.url().optional()),
   SLACK_ALLOWED_CHANNELS: optionalString,
   DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString.pipe(z.string().regex(/^\d{15,22}$/, 'must be a numeric application id').optional()),
+  DISCORD_ALLOWED_CHANNELS: optionalString,
+  DISCORD_API_URL: optionalString.pipe(z.url().optional()),
 }).superRefine((env, ctx) => {
   if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set (Socket Mode)' });
@@ -57,6 +60,17 @@ export interface SlackConfig {
   apiUrl: string | undefined;
   /** Channel ids the bot answers in; undefined means every channel it is in. DMs are always answered. */
   allowedChannels: string[] | undefined;
+}
+
+/** Discord is on when DISCORD_BOT_TOKEN is set. */
+export interface DiscordConfig {
+  botToken: string;
+  /** Registers the /support slash command at start when set. */
+  applicationId: string | undefined;
+  /** Channel ids (threads count as their parent channel); undefined means every channel. DMs are always answered. */
+  allowedChannels: string[] | undefined;
+  /** REST base, e.g. `https://discord.com/api`; points elsewhere for tests and proxies. */
+  apiUrl: string | undefined;
 }
 
 export type ProviderChoice = 'openai' | 'offline';
@@ -82,7 +96,7 @@ export interface Config {
     toolTimeoutMs: number;
     maxMessageChars: number;
   };
-  platforms: { slack: SlackConfig | undefined; discordBotToken: string | undefined };
+  platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
   /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
   fastPath: { enabled: boolean; threshold: number };
 }
@@ -137,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       toolTimeoutMs: e.TOOL_TIMEOUT_MS,
       maxMessageChars: e.MAX_MESSAGE_CHARS,
     },
-    platforms: { slack: slackConfig(e), discordBotToken: e.DISCORD_BOT_TOKEN },
+    platforms: { slack: slackConfig(e), discord: discordConfig(e) },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
   };
 }
@@ -153,5 +167,16 @@ function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
     port: e.SLACK_PORT,
     apiUrl: e.SLACK_API_URL,
     allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
+  };
+}
+
+function discordConfig(e: z.infer<typeof envSchema>): DiscordConfig | undefined {
+  if (!e.DISCORD_BOT_TOKEN) return undefined;
+  const allowed = e.DISCORD_ALLOWED_CHANNELS?.split(/[\s,]+/).filter(Boolean);
+  return {
+    botToken: e.DISCORD_BOT_TOKEN,
+    applicationId: e.DISCORD_APPLICATION_ID,
+    allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
+    apiUrl: e.DISCORD_API_URL,
   };
 }

@@ -4,6 +4,7 @@
  */
 import dotenv from 'dotenv';
 import { createConsoleAdapter } from '../adapters/console/index.js';
+import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createSlackAdapter } from '../adapters/slack/index.js';
 import { createAgentRegistry, suggestedPrompts } from '../agents/registry.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -99,8 +100,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const slack = config.platforms.slack;
-  const platformMode = slack !== undefined;
+  const { slack, discord } = config.platforms;
+  const platformMode = slack !== undefined || discord !== undefined;
   // In the terminal chat, logs go to stderr at warn level so the conversation on stdout stays readable.
   const logToStderr = !platformMode;
   const log = createLogger({
@@ -114,9 +115,6 @@ async function main(): Promise<number> {
     log.fatal({ err }, 'process.unhandled_rejection');
     process.exit(1);
   });
-  if (config.platforms.discordBotToken) {
-    log.warn('DISCORD_BOT_TOKEN is set, but the Discord adapter is not part of this build yet');
-  }
 
   const { provider, router } = await createModel(config, log);
   const app = createApp(config, log, { provider, router: config.model.provider === 'openai' ? router : undefined });
@@ -133,11 +131,21 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  if (slack) {
-    const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts });
-    stoppers.push(() => adapter.stop());
-    const { port } = await adapter.start();
-    log.info({ model: describeModel(config), store: where, slack: slack.mode, port }, 'switchboard.started');
+  if (platformMode) {
+    const started: Record<string, unknown> = { model: describeModel(config), store: where };
+    if (slack) {
+      const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts });
+      stoppers.push(() => adapter.stop());
+      const { port } = await adapter.start();
+      Object.assign(started, { slack: slack.mode, port });
+    }
+    if (discord) {
+      const adapter = createDiscordAdapter(discord, app.service, { log });
+      stoppers.push(() => adapter.stop());
+      await adapter.start();
+      started.discord = true;
+    }
+    log.info(started, 'switchboard.started');
     // Runs until a signal arrives.
     return new Promise<number>(() => {});
   }

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
+import { InFlight } from '../../src/conversation/inFlight.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
@@ -60,19 +61,13 @@ export class SlackConversations {
   /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
   private readonly approvalMessages = new Map<string, ApprovalMessage>();
   /** Events being handled right now, so shutdown (and tests) can wait for their replies. */
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: SlackConversationsOptions) {}
 
   /** Resolves when every event taken so far has been answered (or ignored). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
-  }
-
-  private track<T>(work: Promise<T>): Promise<T> {
-    this.running.add(work);
-    void work.finally(() => this.running.delete(work)).catch(() => undefined);
-    return work;
+  idle(): Promise<void> {
+    return this.inFlight.idle();
   }
 
   /**
@@ -80,7 +75,7 @@ export class SlackConversations {
    * when the event was ignored.
    */
   onMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
-    return this.track(this.takeMessage(client, event, team, botUserId, source, setTitle));
+    return this.inFlight.track(this.takeMessage(client, event, team, botUserId, source, setTitle));
   }
 
   private async takeMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
@@ -115,7 +110,7 @@ export class SlackConversations {
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
   onApprovalPress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {
-    return this.track(this.takePress(client, press));
+    return this.inFlight.track(this.takePress(client, press));
   }
 
   private async takePress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {

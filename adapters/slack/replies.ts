@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/log.js';
-import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, splitText, toMrkdwn } from './format.js';
+import { splitText } from '../../src/conversation/messageSplit.js';
+import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, toMrkdwn } from './format.js';
 
 /** The fallback edits its message at most this often, well inside Slack's per-channel rate limit. */
 export const UPDATE_INTERVAL_MS = 1_000;

@@ -1,0 +1,196 @@
+import { ChannelType, DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message, type SendableChannels } from 'discord.js';
+import { InFlight } from '../../src/conversation/inFlight.js';
+import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
+import type { Logger } from '../../src/log.js';
+import type { TurnEvent } from '../../src/orchestrator/events.js';
+import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
+import { DiscordReply } from './replies.js';
+import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, threadName, type DiscordThreadRef } from './threads.js';
+
+/** Discord shows "is typing…" for about 10 s; it is renewed this often while a turn runs. */
+export const TYPING_RENEW_MS = 8_000;
+/** Starting a second thread on one message fails with this code: another delivery of the message got there first. */
+const THREAD_ALREADY_CREATED = 160004;
+const NO_MENTIONS = { parse: [] as [] };
+
+export interface DiscordConversationsOptions {
+  service: ConversationService;
+  log: Logger;
+  allowedChannels: string[] | undefined;
+}
+
+interface DiscordPost {
+  id: string;
+  userId: string;
+  text: string;
+  decision?: InboundMessage['decision'];
+}
+
+/** Discord messages and interactions → conversation turns → replies. Client wiring lives in index.ts. */
+export class DiscordConversations {
+  private readonly inFlight = new InFlight();
+  /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
+  private readonly approvalMessages = new Map<string, { message: Message; question: string }>();
+
+  constructor(private readonly options: DiscordConversationsOptions) {}
+
+  idle(): Promise<void> {
+    return this.inFlight.idle();
+  }
+
+  onMessage(message: Message, botUserId: string): Promise<TurnOutcome | undefined> {
+    return this.inFlight.track(this.takeMessage(message, botUserId));
+  }
+
+  onButton(interaction: ButtonInteraction): Promise<TurnOutcome | undefined> {
+    return this.inFlight.track(this.takeButton(interaction));
+  }
+
+  onSupportCommand(interaction: ChatInputCommandInteraction): Promise<TurnOutcome | undefined> {
+    return this.inFlight.track(this.takeSupportCommand(interaction));
+  }
+
+  private allowed(channelId: string | null): boolean {
+    const { allowedChannels } = this.options;
+    return !allowedChannels || (channelId !== null && allowedChannels.includes(channelId));
+  }
+
+  private async takeMessage(message: Message, botUserId: string): Promise<TurnOutcome | undefined> {
+    const { log, service } = this.options;
+    if (message.author.bot || message.author.id === botUserId || message.system) return undefined;
+    const channel = message.channel;
+    const mentioned = message.mentions.users.has(botUserId);
+    const text = cleanContent(message.content, botUserId) || 'Hello';
+    const post = { id: discordMessageId(message.id), userId: message.author.id, text };
+    if (channel.type === ChannelType.DM) {
+      return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
+    }
+    if (!message.guildId) return undefined;
+    if (channel.isThread()) {
+      // Threads count as their parent channel for the allowlist. In a thread the bot did not start, only mentions.
+      if (!this.allowed(channel.parentId)) return undefined;
+      const ref = { guild: message.guildId, channel: channel.id };
+      if (!mentioned && !(await service.hasConversation(discordThreadKey(ref)))) return undefined;
+      return this.answer(channel, ref, post);
+    }
+    if (!mentioned || !channel.isSendable() || !this.allowed(channel.id)) return undefined;
+    try {
+      const thread = await message.startThread({ name: threadName(text) });
+      return this.answer(thread, { guild: message.guildId, channel: thread.id }, post);
+    } catch (err) {
+      if (err instanceof DiscordAPIError && err.code === THREAD_ALREADY_CREATED) {
+        log.info({ message: message.id }, 'dedupe.hit');
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async takeButton(interaction: ButtonInteraction): Promise<TurnOutcome | undefined> {
+    const parsed = parseApprovalButton(interaction.customId);
+    if (!parsed || !interaction.channel?.isSendable()) return undefined;
+    // Acknowledge within Discord's 3 s; the turn and the outcome follow.
+    await interaction.deferUpdate();
+    const message = interaction.message;
+    if (!this.approvalMessages.has(parsed.approvalId)) {
+      // After a restart the map is empty; the question is the message's first line.
+      this.approvalMessages.set(parsed.approvalId, { message, question: message.content.split('\n-# ')[0] ?? message.content });
+    }
+    const ref = { guild: interaction.guildId ?? DM_GUILD, channel: interaction.channelId };
+    const outcome = await this.answer(interaction.channel, ref, {
+      id: `discord:interaction:${interaction.id}`,
+      userId: interaction.user.id,
+      text: parsed.approve ? 'Confirm' : 'Cancel',
+      decision: parsed,
+    });
+    if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
+      await interaction.followUp({ content: outcome.reply, flags: MessageFlags.Ephemeral });
+    }
+    return outcome;
+  }
+
+  /** `/support <question>`: deferred at once, then a thread under the reply (or the DM itself) holds the conversation. */
+  private async takeSupportCommand(interaction: ChatInputCommandInteraction): Promise<TurnOutcome | undefined> {
+    const question = interaction.options.getString('question', true);
+    await interaction.deferReply();
+    const asked = await interaction.editReply({ content: `<@${interaction.user.id}> asked: ${question}`, allowedMentions: NO_MENTIONS });
+    const post = { id: `discord:interaction:${interaction.id}`, userId: interaction.user.id, text: question };
+    if (!interaction.guildId) {
+      const channel = interaction.channel;
+      if (!channel?.isSendable()) return undefined;
+      return this.answer(channel, { guild: DM_GUILD, channel: interaction.channelId }, post);
+    }
+    if (!this.allowed(interaction.channelId)) {
+      await interaction.followUp({ content: 'I do not answer in this channel.', flags: MessageFlags.Ephemeral });
+      return undefined;
+    }
+    const thread = await asked.startThread({ name: threadName(question) });
+    return this.answer(thread, { guild: interaction.guildId, channel: thread.id }, post);
+  }
+
+  private async answer(channel: SendableChannels, ref: DiscordThreadRef, post: DiscordPost): Promise<TurnOutcome> {
+    const { log, service } = this.options;
+    const thread = discordThreadKey(ref);
+    const reply = new DiscordReply(channel, log);
+    const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
+    const updates: Array<Promise<void>> = [];
+    let typing: NodeJS.Timeout | undefined;
+    const showTyping = () => void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
+    try {
+      const outcome = await service.handle({ id: post.id, thread, userId: post.userId, text: post.text, decision: post.decision }, (event) => {
+        switch (event.type) {
+          case 'turn.start':
+            showTyping();
+            typing = setInterval(showTyping, TYPING_RENEW_MS);
+            return;
+          case 'text.delta':
+            return reply.append(event.agent, event.text);
+          case 'approval.requested':
+            asked.push(event);
+            return;
+          case 'approval.resolved':
+            updates.push(this.showApprovalOutcome(event.id, event.approved, event.by));
+            return;
+          default:
+            return;
+        }
+      });
+      clearInterval(typing);
+      if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed') return outcome;
+      if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
+      else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
+      await reply.finish();
+      for (const question of asked) await this.postApproval(channel, question);
+      await Promise.all(updates);
+      log.info({ thread, status: outcome.status, agent: outcome.agent }, 'discord.replied');
+      return outcome;
+    } finally {
+      clearInterval(typing);
+    }
+  }
+
+  private async postApproval(channel: SendableChannels, question: Extract<TurnEvent, { type: 'approval.requested' }>): Promise<void> {
+    try {
+      const message = await channel.send({
+        content: approvalQuestion(question.question, question.requestedBy),
+        components: [approvalButtons(question.id)],
+        allowedMentions: NO_MENTIONS,
+      });
+      this.approvalMessages.set(question.id, { message, question: question.question });
+    } catch (err) {
+      this.options.log.error({ err }, 'discord.approval_post_failed');
+    }
+  }
+
+  /** The outcome replaces the buttons. */
+  private async showApprovalOutcome(approvalId: string, approved: boolean, by: string): Promise<void> {
+    const posted = this.approvalMessages.get(approvalId);
+    if (!posted) return;
+    this.approvalMessages.delete(approvalId);
+    try {
+      await posted.message.edit({ content: approvalOutcome(posted.question, approved, by), components: [], allowedMentions: NO_MENTIONS });
+    } catch (err) {
+      this.options.log.error({ err }, 'discord.approval_update_failed');
+    }
+  }
+}

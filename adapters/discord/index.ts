@@ -1,0 +1,72 @@
+import { Client, Events, GatewayIntentBits, Partials, SlashCommandBuilder } from 'discord.js';
+import type { DiscordConfig } from '../../src/config.js';
+import type { ConversationService } from '../../src/conversation/service.js';
+import type { Logger } from '../../src/log.js';
+import { DiscordConversations } from './conversation.js';
+
+export { discordThreadKey, parseDiscordThreadKey } from './threads.js';
+
+/** The gateway intents the bot asks for; Message Content must also be switched on in the Developer Portal. */
+export const DISCORD_INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.MessageContent,
+  GatewayIntentBits.DirectMessages,
+];
+
+const supportCommand = new SlashCommandBuilder()
+  .setName('support')
+  .setDescription('Ask the support bot a question')
+  .addStringOption((option) => option.setName('question').setDescription('What do you need help with?').setRequired(true).setMaxLength(2_000));
+
+export interface DiscordAdapter {
+  /** Logs in and waits for the gateway to be ready; registers /support when an application id is configured. */
+  start(): Promise<void>;
+  /** Resolves when every message received so far has been answered. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createDiscordAdapter(config: DiscordConfig, service: ConversationService, deps: { log: Logger }): DiscordAdapter {
+  const log = deps.log.child({ adapter: 'discord' });
+  const client = new Client({
+    intents: DISCORD_INTENTS,
+    // DM channels are not cached before their first message; without this, DMs are dropped.
+    partials: [Partials.Channel],
+    ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
+  });
+  const conversations = new DiscordConversations({ service, log, allowedChannels: config.allowedChannels });
+
+  client.on(Events.MessageCreate, (message) => {
+    conversations.onMessage(message, client.user?.id ?? '').catch((err: unknown) => log.error({ err, message: message.id }, 'discord.message_failed'));
+  });
+  client.on(Events.InteractionCreate, (interaction) => {
+    const work = interaction.isButton()
+      ? conversations.onButton(interaction)
+      : interaction.isChatInputCommand() && interaction.commandName === 'support'
+        ? conversations.onSupportCommand(interaction)
+        : undefined;
+    work?.catch((err: unknown) => log.error({ err, interaction: interaction.id }, 'discord.interaction_failed'));
+  });
+  client.on(Events.Error, (err) => log.error({ err }, 'discord.error'));
+  client.on(Events.Warn, (warning) => log.warn({ warning }, 'discord.warn'));
+  client.on(Events.ShardReconnecting, () => log.info('discord.reconnecting'));
+
+  return {
+    async start() {
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      await client.login(config.botToken);
+      await ready;
+      if (config.applicationId) {
+        await client.application!.commands.set([supportCommand.toJSON()]);
+        log.info({ command: 'support' }, 'discord.command_registered');
+      }
+      log.info({ user: client.user?.id }, 'discord.started');
+    },
+    idle: () => conversations.idle(),
+    async stop() {
+      await client.destroy();
+      await conversations.idle();
+    },
+  };
+}
