@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { discordThreadKey } from '../adapters/discord/index.js';
+import { CUSTOMER_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
+import { FakeOpenAI, tempDir, waitFor } from './harness.js';
+import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
+
+const ORDER_ANSWER = 'Your order ORD-1001 shipped with UPS and arrives on 2026-11-24.';
+
+function scriptOrderLookup(openai: FakeOpenAI): void {
+  openai.script(
+    { toolCalls: [{ name: 'transfer_to_orders' }] },
+    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+    { text: ORDER_ANSWER, chunkChars: 7 },
+  );
+}
+
+/** The bot's finished messages in a channel (the ones carrying the agent line, and approval questions). */
+function replies(discord: FakeDiscord, channelId: string) {
+  return discord.messagesIn(channelId).filter((m) => !(m.flags && m.flags & 128));
+}
+
+describe('Discord adapter', () => {
+  let discord: FakeDiscord;
+  let openai: FakeOpenAI;
+  let data: ReturnType<typeof tempDir>;
+  let session: DiscordSession;
+
+  before(async () => {
+    openai = await new FakeOpenAI().start();
+  });
+  after(async () => {
+    await openai.close();
+  });
+  beforeEach(async () => {
+    openai.reset();
+    discord = await new FakeDiscord().start();
+    data = tempDir();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir });
+    await discord.waitForReady();
+  });
+  afterEach(async () => {
+    await session.stop();
+    await discord.close();
+    data.remove();
+  });
+
+  async function reply(channelId: string, index = 0) {
+    // Finished replies carry the agent line; that also leaves out anything posted as the bot by the test itself.
+    return waitFor(() => replies(discord, channelId).filter((m) => agentLine(m.content))[index], `reply ${index + 1} in ${channelId}`);
+  }
+
+  test('a mention starts a thread named after it, and the reply goes into it', async () => {
+    scriptOrderLookup(openai);
+    const posted = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'where is my order ORD-1001?', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    assert.equal(thread.parentId, TEXT_CHANNEL_ID);
+    assert.equal(thread.startedFrom, posted.id);
+    assert.equal(thread.name, 'where is my order ORD-1001?');
+    const message = await reply(thread.id);
+    await session.idle();
+    assert.equal(visibleText(message.content), ORDER_ANSWER);
+    assert.equal(agentLine(message.content), 'Orders');
+    assert.equal(replies(discord, TEXT_CHANNEL_ID).length, 0, 'nothing in the channel itself');
+    assert.ok(discord.callsTo('POST', new RegExp(`/channels/${thread.id}/typing`)).length >= 1, 'typing shown');
+    assert.equal((await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }))).activeAgent, 'orders');
+  });
+
+  test('a follow-up in the thread needs no mention; threads the bot did not start need one', async () => {
+    scriptOrderLookup(openai);
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'where is my order ORD-1001?', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    await reply(thread.id);
+    await session.idle();
+    openai.script({ text: 'It left our warehouse on 2026-11-20.' });
+    discord.userMessage({ channelId: thread.id, content: 'when did it leave?' });
+    const second = await reply(thread.id, 1);
+    await session.idle();
+    assert.equal(visibleText(second.content), 'It left our warehouse on 2026-11-20.');
+    assert.match(openai.requests[3]!.body.messages[0]!.content ?? '', /Orders/);
+    assert.equal(discord.threads().length, 1, 'no new thread for a follow-up');
+  });
+
+  test('a DM is a conversation', async () => {
+    scriptOrderLookup(openai);
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order ORD-1001?' });
+    const message = await reply(DM_CHANNEL_ID);
+    await session.idle();
+    assert.equal(visibleText(message.content), ORDER_ANSWER);
+    assert.equal((await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }))).activeAgent, 'orders');
+  });
+
+  test('a 5,000-character reply is split at 2,000 on line breaks, with code fences intact', async () => {
+    const code = Array.from({ length: 90 }, (_, i) => `const line${i} = compute(${i}); // step ${i}`).join('\n');
+    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} explains one more detail of the fix.`).join('\n\n');
+    const text = `${prose}\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat should do it.`;
+    assert.ok(text.length > 5_000, `${text.length} characters`);
+    openai.script({ text, chunkChars: 300 });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'how do I fix it?' });
+    await waitFor(() => replies(discord, DM_CHANNEL_ID).find((m) => agentLine(m.content)), 'the last piece');
+    await session.idle();
+    const pieces = replies(discord, DM_CHANNEL_ID).map((m) => m.content);
+    assert.ok(pieces.length >= 3, `${pieces.length} messages`);
+    for (const piece of pieces) {
+      assert.ok(piece.length <= 2_000, `a piece of ${piece.length} characters`);
+      assert.equal((piece.match(/```/g)?.length ?? 0) % 2, 0, `an open code fence in:\n${piece.slice(-200)}`);
+    }
+    const joined = pieces.map(visibleText).join('\n').replace(/```(ts)?\n?/g, '').replace(/\s+/g, '');
+    assert.equal(joined, text.replace(/```(ts)?\n?/g, '').replace(/\s+/g, ''), 'every character arrives once');
+  });
+
+  test('the reply is posted early and edited as text arrives; a rate-limited edit still ends with the final text', async () => {
+    discord.respondOnce('PATCH', /\/channels\/\d+\/messages\/\d+/, rateLimitResponse(0.2));
+    openai.script(
+      { text: 'One moment, let me check that order.', toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: ` ${ORDER_ANSWER}`, chunkChars: 5 },
+    );
+    const started = Date.now();
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order ORD-1001?' });
+    const message = await reply(DM_CHANNEL_ID);
+    await session.idle();
+    assert.equal(visibleText(message.content), `One moment, let me check that order. ${ORDER_ANSWER}`);
+    assert.equal(agentLine(message.content), 'Orders');
+    const first = discord.callsTo('POST', /\/channels\/\d+\/messages$/)[0]!;
+    assert.doesNotMatch(String((first.body as { content?: string }).content), /UPS/, 'posted before the answer was complete');
+    const patches = discord.callsTo('PATCH', new RegExp(`/messages/${message.id}$`));
+    assert.ok(patches.some((c) => c.status === 429), 'an edit was rate limited');
+    const edits = patches.filter((c) => c.status === 200).length;
+    assert.ok(edits >= 1 && edits <= Math.ceil((Date.now() - started) / 1000) + 1, `${edits} edits`);
+  });
+
+  test('a duplicate MESSAGE_CREATE (after a restart, when discord.js has no cache) gets one reply', async () => {
+    openai.script({ text: 'Hello there!' });
+    const first = discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'hi' });
+    await reply(DM_CHANNEL_ID);
+    await session.idle();
+    await session.stop();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir });
+    await discord.waitForReady();
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'hi', id: first.id });
+    openai.script({ text: 'Second message answered.' });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'and now?' });
+    await reply(DM_CHANNEL_ID, 1);
+    await session.idle();
+    assert.equal(openai.requests.length, 2, 'the duplicate ran no turn');
+    assert.deepEqual(replies(discord, DM_CHANNEL_ID).map((m) => visibleText(m.content)), ['Hello there!', 'Second message answered.']);
+  });
+
+  test('approval buttons: someone else gets an ephemeral note; the requester confirms and the outcome replaces the buttons', async () => {
+    openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'please cancel ORD-1002', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    const question = await waitFor(() => discord.messagesIn(thread.id).find((m) => JSON.stringify(m.components).includes('switchboard:approval:confirm')), 'the buttons');
+    await session.idle();
+    const confirmId = JSON.stringify(question.components).match(/switchboard:approval:confirm:[\w-]+/)![0];
+
+    discord.pressButton({ channelId: thread.id, messageId: question.id, customId: confirmId, userId: OTHER_USER_ID });
+    const note = await discord.waitForCall('POST', /\/webhooks\/\d+\/[^/]+$/);
+    await session.idle();
+    assert.equal((note.body as { flags?: number }).flags, 64, 'ephemeral');
+    assert.match(String((note.body as { content?: string }).content), /Only the person who made this request/);
+    assert.equal(openai.requests.length, 2);
+
+    openai.script({ text: 'Done: ORD-1002 is cancelled.' });
+    discord.pressButton({ channelId: thread.id, messageId: question.id, customId: confirmId, userId: CUSTOMER_ID });
+    await waitFor(() => discord.messagesIn(thread.id).find((m) => m.content.includes('is cancelled') && agentLine(m.content)), 'the reply');
+    await session.idle();
+    const updated = discord.messagesIn(thread.id).find((m) => m.id === question.id)!;
+    assert.deepEqual(updated.components, [], 'the buttons are gone');
+    assert.match(updated.content, new RegExp(`Confirmed by <@${CUSTOMER_ID}>`));
+    const state = await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }));
+    assert.equal(state.pendingApproval, null);
+    assert.ok(discord.callsTo('POST', /\/interactions\/\d+\/[^/]+\/callback/).length >= 2, 'each press was acknowledged over REST');
+  });
+
+  test('the bot ignores itself and other bots', async () => {
+    openai.script({ text: 'Hi!' }, { text: 'Only you.' });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'hello' });
+    await reply(DM_CHANNEL_ID);
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'I am the bot', authorId: BOT_USER_ID, bot: true });
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'beep', authorId: '1400000000000000099', bot: true, mentionsBot: true });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'anyone there?' });
+    await reply(DM_CHANNEL_ID, 1);
+    await session.idle();
+    assert.equal(openai.requests.length, 2);
+    assert.equal(discord.threads().length, 0);
+  });
+});
