@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createConsoleAdapter, consoleThreadKey, parseConsoleThreadKey, type ConsoleAdapter } from '../adapters/console/index.js';
+import { discordThreadKey, parseDiscordThreadKey } from '../adapters/discord/index.js';
 import { parseSlackThreadKey, slackThreadKey } from '../adapters/slack/index.js';
+import { FakeDiscord, BOT_USER_ID as DISCORD_BOT_ID, GUILD_ID, TEXT_CHANNEL_ID } from './fakes/discordServer.js';
+import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { createApp } from '../src/main.js';
@@ -102,5 +105,57 @@ async function slackDriver(openai: FakeOpenAI): Promise<ContractDriver> {
   };
 }
 
+async function discordDriver(openai: FakeOpenAI): Promise<ContractDriver> {
+  const data = tempDir();
+  const discord = await new FakeDiscord().start();
+  const session = await DiscordSession.start(discord, openai, { dataDir: data.dir });
+  await discord.waitForReady();
+  let last: { channelId: string; content: string; id: string } | undefined;
+  const replies = (thread: string) =>
+    discord
+      .messagesIn(parseDiscordThreadKey(thread)!.channel)
+      .filter((m) => agentLine(m.content))
+      .map((m) => visibleText(m.content));
+  const waitForReply = async (thread: string, count: number) => {
+    await waitFor(() => replies(thread).length >= count, `reply ${count} in ${thread}`);
+    await session.idle();
+  };
+  return {
+    app: session.app,
+    async startConversation(text) {
+      const posted = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: text, mentionsBot: true });
+      const started = await waitFor(() => discord.threads().find((t) => t.startedFrom === posted.id), 'the thread');
+      const thread = discordThreadKey({ guild: GUILD_ID, channel: started.id });
+      await waitForReply(thread, 1);
+      return thread;
+    },
+    async continueConversation(thread, text) {
+      const before = replies(thread).length;
+      const channelId = parseDiscordThreadKey(thread)!.channel;
+      const posted = discord.userMessage({ channelId, content: text });
+      last = { channelId, content: text, id: posted.id };
+      await waitForReply(thread, before + 1);
+    },
+    async redeliverLast() {
+      if (last) discord.userMessage({ ...last });
+    },
+    async ownMessage(thread, text) {
+      discord.userMessage({ channelId: parseDiscordThreadKey(thread)!.channel, content: text, authorId: DISCORD_BOT_ID, bot: true });
+    },
+    replies,
+    roundTrip: (thread) => {
+      const ref = parseDiscordThreadKey(thread);
+      return ref && discordThreadKey(ref);
+    },
+    idle: () => session.idle(),
+    stop: async () => {
+      await session.stop();
+      await discord.close();
+      data.remove();
+    },
+  };
+}
+
 adapterContract('console', consoleDriver, { receiveOwnMessages: false });
 adapterContract('slack', slackDriver, { receiveOwnMessages: true });
+adapterContract('discord', discordDriver, { receiveOwnMessages: true });

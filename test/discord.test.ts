@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
-import { CUSTOMER_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
+import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
 import { FakeOpenAI, tempDir, waitFor } from './harness.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 
@@ -185,5 +185,22 @@ describe('Discord adapter', () => {
     await session.idle();
     assert.equal(openai.requests.length, 2);
     assert.equal(discord.threads().length, 0);
+  });
+
+  test('/support is registered and opens a thread, with a deferred reply inside the 3 s window', async () => {
+    await session.stop();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir, env: { DISCORD_APPLICATION_ID: APPLICATION_ID } });
+    await discord.waitForReady();
+    const registered = await discord.waitForCall('PUT', new RegExp(`/applications/${APPLICATION_ID}/commands`));
+    assert.equal((registered.body as Array<{ name: string }>)[0]?.name, 'support');
+    scriptOrderLookup(openai);
+    discord.slashCommand({ channelId: TEXT_CHANNEL_ID, userId: CUSTOMER_ID, question: 'where is my order ORD-1001?' });
+    const callback = await discord.waitForCall('POST', /\/interactions\/\d+\/[^/]+\/callback/);
+    assert.equal((callback.body as { type?: number }).type, 5, 'deferred');
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    assert.equal(thread.name, 'where is my order ORD-1001?');
+    const message = await reply(thread.id);
+    await session.idle();
+    assert.equal(visibleText(message.content), ORDER_ANSWER);
   });
 });
