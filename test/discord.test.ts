@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
-import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
+import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
 import { FakeOpenAI, tempDir, waitFor } from './harness.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 
@@ -162,6 +162,10 @@ describe('Discord adapter', () => {
     assert.match(String((note.body as { content?: string }).content), /Only the person who made this request/);
     assert.equal(openai.requests.length, 2);
 
+    // A restart between the question and the answer: the pending approval and the buttons still work.
+    await session.stop();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir });
+    await discord.waitForReady();
     openai.script({ text: 'Done: ORD-1002 is cancelled.' });
     discord.pressButton({ channelId: thread.id, messageId: question.id, customId: confirmId, userId: CUSTOMER_ID });
     await waitFor(() => discord.messagesIn(thread.id).find((m) => m.content.includes('is cancelled') && agentLine(m.content)), 'the reply');
@@ -202,5 +206,33 @@ describe('Discord adapter', () => {
     const message = await reply(thread.id);
     await session.idle();
     assert.equal(visibleText(message.content), ORDER_ANSWER);
+  });
+
+  test('in threads it did not start the bot needs a mention; DISCORD_ALLOWED_CHANNELS limits where it answers', async () => {
+    await session.stop();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir, env: { DISCORD_ALLOWED_CHANNELS: TEXT_CHANNEL_ID } });
+    await discord.waitForReady();
+    discord.userMessage({ channelId: OTHER_CHANNEL_ID, content: 'help?', mentionsBot: true });
+    openai.script({ text: 'Happy to help.' }, { text: 'Still here.' });
+    const posted = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'help?', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads().find((t) => t.startedFrom === posted.id), 'the thread');
+    await reply(thread.id);
+    discord.userMessage({ channelId: thread.id, content: 'thanks!' });
+    await reply(thread.id, 1);
+    // A thread a person started is not a conversation until the bot is mentioned in it.
+    const created = await fetch(`${discord.apiUrl}/v10/channels/${TEXT_CHANNEL_ID}/threads`, {
+      method: 'POST',
+      headers: { authorization: 'Bot someone-else', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'team chat', type: 11 }),
+    });
+    const humanThread = ((await created.json()) as { id: string }).id;
+    openai.script({ text: 'You called?' });
+    discord.userMessage({ channelId: humanThread, content: 'just chatting among ourselves' });
+    discord.userMessage({ channelId: humanThread, content: 'can you check ORD-1001?', mentionsBot: true });
+    await reply(humanThread);
+    await session.idle();
+    assert.equal(discord.threads().filter((t) => t.parentId === OTHER_CHANNEL_ID).length, 0, 'no thread outside the allowlist');
+    assert.equal(openai.requests.length, 3, 'the chatter and the other channel ran no turn');
+    assert.equal(openai.requests[2]!.body.messages.filter((m) => m.role === 'user').length, 1);
   });
 });

@@ -146,3 +146,34 @@ describe('npm start with Slack tokens', () => {
     }
   });
 });
+
+describe('npm start with a Discord token', () => {
+  test('logs in over the gateway, answers a DM with the offline engine, never logs the token, and stops on SIGTERM', async () => {
+    const { FakeDiscord, DM_CHANNEL_ID } = await import('./fakes/discordServer.js');
+    const { waitFor } = await import('./harness.js');
+    const discord = await new FakeDiscord().start();
+    const data = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, DATA_DIR: data.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor(() => stdout.includes('"discord.started"'), 'the discord.started log line', 30_000);
+      await discord.waitForReady();
+      discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order ORD-1001?' });
+      const reply = await waitFor(() => discord.messagesIn(DM_CHANNEL_ID).find((m) => m.content.includes('\n-# ')), 'the reply in Discord', 20_000);
+      assert.match(reply.content, /ORD-1001/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.doesNotMatch(stdout, /secret-discord-token/);
+    } finally {
+      child.kill('SIGKILL');
+      await discord.close();
+      data.remove();
+    }
+  });
+});
