@@ -65,12 +65,15 @@ export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) =
     const selfSkip = can.receiveOwnMessages ? false : `${name} never receives its own output as input`;
     test('the bot never answers itself', { skip: selfSkip }, async () => {
       assert.ok(driver.ownMessage, 'a driver that can receive its own messages delivers one');
-      openai.script({ text: 'Hello!' }, { text: 'Talking to myself (must not happen).' });
+      openai.script({ text: 'Hello!' }, { text: 'Yes, still here.' });
       const thread = await driver.startConversation('hi');
       await driver.ownMessage!(thread, 'Hello!');
-      await driver.idle();
-      assert.deepEqual(driver.replies(thread), ['Hello!']);
-      assert.equal(openai.requests.length, 1);
+      // A person's message after it: once that is answered, the bot's own message has surely been seen and skipped.
+      await driver.continueConversation(thread, 'still there?');
+      assert.deepEqual(driver.replies(thread), ['Hello!', 'Yes, still here.']);
+      assert.equal(openai.requests.length, 2);
+      const said = (await driver.app.service.loadState(thread)).history.filter((m) => m.role === 'user').map((m) => m.content);
+      assert.deepEqual(said, ['hi', 'still there?']);
     });
 
     test('a failed turn becomes a short apology', async () => {

@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
 import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
-import { FakeOpenAI, tempDir, waitFor } from './harness.js';
+import { FakeOpenAI, ORDER_ANSWER, scriptOrderLookup, tempDir, waitFor } from './harness.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
-
-const ORDER_ANSWER = 'Your order ORD-1001 shipped with UPS and arrives on 2026-11-24.';
-
-function scriptOrderLookup(openai: FakeOpenAI): void {
-  openai.script(
-    { toolCalls: [{ name: 'transfer_to_orders' }] },
-    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
-    { text: ORDER_ANSWER, chunkChars: 7 },
-  );
-}
 
 /** The bot's finished messages in a channel (the ones carrying the agent line, and approval questions). */
 function replies(discord: FakeDiscord, channelId: string) {

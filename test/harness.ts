@@ -101,3 +101,14 @@ export function toolNames(fake: FakeOpenAI, index: number): string[] {
 export function toolMessages(fake: FakeOpenAI, index: number): string[] {
   return (fake.requests[index]?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => m.content ?? '');
 }
+
+/** The answer of the standard scenario: triage → transfer_to_orders → lookup_order → this text, streamed in small pieces. */
+export const ORDER_ANSWER = 'Your order ORD-1001 shipped with UPS and arrives on 2026-11-24.';
+
+export function scriptOrderLookup(openai: FakeOpenAI): void {
+  openai.script(
+    { toolCalls: [{ name: 'transfer_to_orders' }] },
+    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+    { text: ORDER_ANSWER, chunkChars: 7 },
+  );
+}

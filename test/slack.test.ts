@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { FakeSlack, blockActionsPayload, deliverEvent, eventEnvelope, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
 import { createLogger } from '../src/log.js';
-import { FakeOpenAI, tempDir, waitFor } from './harness.js';
+import { FakeOpenAI, ORDER_ANSWER, scriptOrderLookup, tempDir, waitFor } from './harness.js';
 import {
   mentionEvent,
   CHANNEL,
@@ -18,16 +18,6 @@ import {
   threadMessages,
   botMessages,
 } from './slackHarness.js';
-
-const ORDER_ANSWER = 'Your order ORD-1001 shipped with UPS and arrives on 2026-11-24.';
-
-function scriptOrderLookup(openai: FakeOpenAI): void {
-  openai.script(
-    { toolCalls: [{ name: 'transfer_to_orders' }] },
-    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
-    { text: ORDER_ANSWER, chunkChars: 7 },
-  );
-}
 
 describe('Slack adapter (HTTP Events API)', () => {
   let slack: FakeSlack;
@@ -271,7 +261,7 @@ function buttonValue(message: { blocks: unknown[] | undefined } | undefined): st
   return actions!.elements[0]!.value;
 }
 
-describe('Slack approvals', () => {
+describe('Slack with a session per test', () => {
   let slack: FakeSlack;
   let openai: FakeOpenAI;
   let data: ReturnType<typeof tempDir>;
@@ -292,135 +282,117 @@ describe('Slack approvals', () => {
     data.remove();
   });
 
-  async function askToCancel(session: SlackSession): Promise<{ ts: string; question: NonNullable<ReturnType<typeof approvalMessage>> }> {
-    openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
-    const ts = await session.mention(`<@${BOT_USER_ID}> please cancel ORD-1002`);
-    const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
-    await session.idle();
-    return { ts, question };
-  }
+  describe('approvals', () => {
+    async function askToCancel(session: SlackSession): Promise<{ ts: string; question: NonNullable<ReturnType<typeof approvalMessage>> }> {
+      openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
+      const ts = await session.mention(`<@${BOT_USER_ID}> please cancel ORD-1002`);
+      const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
+      await session.idle();
+      return { ts, question };
+    }
 
-  test('buttons: a press by someone else gets an ephemeral note; the requester confirms, across a restart', async () => {
-    let session = await SlackSession.start(slack, openai, { dataDir: data.dir });
-    const { ts, question } = await askToCancel(session);
-    assert.match(question.text, /Cancel order ORD-1002\?/);
-    assert.equal(openai.requests.length, 2, 'the tool did not run yet');
-    const thread = `slack:${TEAM_ID}:${CHANNEL}:${ts}`;
-    assert.equal((await session.app.service.loadState(thread)).pendingApproval?.requestedBy, CUSTOMER);
+    test('buttons: a press by someone else gets an ephemeral note; the requester confirms, across a restart', async () => {
+      let session = await SlackSession.start(slack, openai, { dataDir: data.dir });
+      const { ts, question } = await askToCancel(session);
+      assert.match(question.text, /Cancel order ORD-1002\?/);
+      assert.equal(openai.requests.length, 2, 'the tool did not run yet');
+      const thread = `slack:${TEAM_ID}:${CHANNEL}:${ts}`;
+      assert.equal((await session.app.service.loadState(thread)).pendingApproval?.requestedBy, CUSTOMER);
 
-    // Someone else presses Confirm: only they are told no; nothing runs.
-    const value = buttonValue(question);
-    await session.press(blockActionsPayload({ userId: OTHER_USER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
-    const note = await slack.waitForCall('chat.postEphemeral');
-    await session.idle();
-    assert.equal(note.args.user, OTHER_USER);
-    assert.match(String(note.args.text), /Only the person who made this request/);
-    assert.equal(openai.requests.length, 2);
-    assert.ok((await session.app.service.loadState(thread)).pendingApproval, 'still waiting for the requester');
+      // Someone else presses Confirm: only they are told no; nothing runs.
+      const value = buttonValue(question);
+      await session.press(blockActionsPayload({ userId: OTHER_USER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
+      const note = await slack.waitForCall('chat.postEphemeral');
+      await session.idle();
+      assert.equal(note.args.user, OTHER_USER);
+      assert.match(String(note.args.text), /Only the person who made this request/);
+      assert.equal(openai.requests.length, 2);
+      assert.ok((await session.app.service.loadState(thread)).pendingApproval, 'still waiting for the requester');
 
-    // Restart, then the requester confirms.
-    await session.stop();
-    session = await SlackSession.start(slack, openai, { dataDir: data.dir });
-    openai.script({ text: 'Done: ORD-1002 is cancelled.' });
-    const press = blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value });
-    (press.message as Record<string, unknown>).blocks = question.blocks;
-    assert.equal(await session.press(press), 200);
-    await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('is cancelled'))?.blocks, 'the confirmation reply');
-    await session.idle();
-    const toolResult = openai.requests[2]!.body.messages.find((m) => m.role === 'tool' && m.tool_call_id?.startsWith('approved_'));
-    assert.match(toolResult?.content ?? '', /cancelled/);
-    const state = await session.app.service.loadState(thread);
-    assert.equal(state.pendingApproval, null);
-    const updated = threadMessages(slack, CHANNEL, ts).find((m) => m.ts === question.ts)!;
-    assert.doesNotMatch(JSON.stringify(updated.blocks), /switchboard_approval_confirm/, 'the buttons are gone');
-    assert.match(contextText(updated), new RegExp(`Confirmed by <@${CUSTOMER}>`));
-    await session.stop();
-  });
-
-  test('Cancel declines; a second press on an answered question is only told so', async () => {
-    const session = await SlackSession.start(slack, openai, { dataDir: data.dir });
-    const { ts, question } = await askToCancel(session);
-    openai.script({ text: 'OK, I left ORD-1002 as it is.' });
-    const value = buttonValue(question);
-    await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_cancel', value }));
-    await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('left ORD-1002'))?.blocks, 'the reply');
-    await session.idle();
-    assert.match(openai.requests[2]!.body.messages.at(-1)!.content ?? '', /declined/);
-    assert.match(contextText(threadMessages(slack, CHANNEL, ts).find((m) => m.ts === question.ts)), /Cancelled by/);
-    await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
-    const note = await slack.waitForCall('chat.postEphemeral');
-    await session.idle();
-    assert.match(String(note.args.text), /already been answered/);
-    assert.equal(openai.requests.length, 3, 'the late press ran nothing');
-    await session.stop();
-  });
-});
-
-describe('Slack assistant pane, Socket Mode and the channel allowlist', () => {
-  let slack: FakeSlack;
-  let openai: FakeOpenAI;
-  let data: ReturnType<typeof tempDir>;
-
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-  });
-  after(async () => {
-    await openai.close();
-  });
-  beforeEach(async () => {
-    openai.reset();
-    slack = await new FakeSlack().start();
-    data = tempDir();
-  });
-  afterEach(async () => {
-    await slack.close();
-    data.remove();
-  });
-
-  test('over Socket Mode, a new assistant thread gets suggested prompts, then a status per step, a title and a reply', async () => {
-    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, mode: 'socket' });
-    const threadTs = postTs();
-    await session.deliver({
-      type: 'assistant_thread_started',
-      assistant_thread: { user_id: CUSTOMER, context: { channel_id: CHANNEL, team_id: TEAM_ID }, channel_id: DM_CHANNEL, thread_ts: threadTs },
-      event_ts: threadTs,
+      // Restart, then the requester confirms.
+      await session.stop();
+      session = await SlackSession.start(slack, openai, { dataDir: data.dir });
+      openai.script({ text: 'Done: ORD-1002 is cancelled.' });
+      const press = blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value });
+      (press.message as Record<string, unknown>).blocks = question.blocks;
+      assert.equal(await session.press(press), 200);
+      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('is cancelled'))?.blocks, 'the confirmation reply');
+      await session.idle();
+      const toolResult = openai.requests[2]!.body.messages.find((m) => m.role === 'tool' && m.tool_call_id?.startsWith('approved_'));
+      assert.match(toolResult?.content ?? '', /cancelled/);
+      const state = await session.app.service.loadState(thread);
+      assert.equal(state.pendingApproval, null);
+      const updated = threadMessages(slack, CHANNEL, ts).find((m) => m.ts === question.ts)!;
+      assert.doesNotMatch(JSON.stringify(updated.blocks), /switchboard_approval_confirm/, 'the buttons are gone');
+      assert.match(contextText(updated), new RegExp(`Confirmed by <@${CUSTOMER}>`));
+      await session.stop();
     });
-    const prompts = await slack.waitForCall('assistant.threads.setSuggestedPrompts');
-    assert.equal(prompts.args.channel_id, DM_CHANNEL);
-    assert.equal(prompts.args.thread_ts, threadTs);
-    assert.ok(Array.isArray(prompts.args.prompts) && prompts.args.prompts.length > 0);
 
-    scriptOrderLookup(openai);
-    const asked = await session.message('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs });
-    await waitFor(() => threadMessages(slack, DM_CHANNEL, threadTs)[0]?.blocks, 'the reply');
-    await session.idle();
-    assert.equal(threadMessages(slack, DM_CHANNEL, threadTs)[0]!.text, ORDER_ANSWER);
-    const statuses = slack.callsTo('assistant.threads.setStatus').map((c) => c.args.status);
-    assert.ok(statuses.includes('is looking up your order…'), `statuses: ${JSON.stringify(statuses)}`);
-    assert.equal(slack.callsTo('assistant.threads.setTitle')[0]?.args.title, 'where is my order ORD-1001?');
-    assert.ok(slack.acks.length >= 2, 'every envelope was acked');
-    // A redelivery after the reply starts no turn, so no "is thinking…" is left hanging.
-    const statusCalls = slack.callsTo('assistant.threads.setStatus').length;
-    const modelCalls = openai.requests.length;
-    await session.deliver(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs, ts: asked }), { retryNum: 1 });
-    await session.idle();
-    assert.equal(openai.requests.length, modelCalls);
-    assert.equal(slack.callsTo('assistant.threads.setStatus').length, statusCalls);
-    await session.stop();
+    test('Cancel declines; a second press on an answered question is only told so', async () => {
+      const session = await SlackSession.start(slack, openai, { dataDir: data.dir });
+      const { ts, question } = await askToCancel(session);
+      openai.script({ text: 'OK, I left ORD-1002 as it is.' });
+      const value = buttonValue(question);
+      await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_cancel', value }));
+      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('left ORD-1002'))?.blocks, 'the reply');
+      await session.idle();
+      assert.match(openai.requests[2]!.body.messages.at(-1)!.content ?? '', /declined/);
+      assert.match(contextText(threadMessages(slack, CHANNEL, ts).find((m) => m.ts === question.ts)), /Cancelled by/);
+      await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
+      const note = await slack.waitForCall('chat.postEphemeral');
+      await session.idle();
+      assert.match(String(note.args.text), /already been answered/);
+      assert.equal(openai.requests.length, 3, 'the late press ran nothing');
+      await session.stop();
+    });
   });
 
-  test('with SLACK_ALLOWED_CHANNELS, mentions elsewhere are ignored; DMs still work', async () => {
-    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED01, C0ALLOWED02' } });
-    openai.script({ text: 'Hi from the allowed channel.' }, { text: 'Hi in your DMs.' });
-    await session.mention(`<@${BOT_USER_ID}> hello`);
-    const allowed = await session.mention(`<@${BOT_USER_ID}> hello`, { channel: 'C0ALLOWED02' });
-    await waitFor(() => threadMessages(slack, 'C0ALLOWED02', allowed)[0]?.blocks, 'the reply in the allowed channel');
-    const dm = await session.message('hello', { channel: DM_CHANNEL });
-    await waitFor(() => threadMessages(slack, DM_CHANNEL, dm)[0]?.blocks, 'the DM reply');
-    await session.idle();
-    assert.equal(threadMessages(slack, 'C0ALLOWED02', allowed)[0]?.text, 'Hi from the allowed channel.');
-    assert.equal(botMessages(slack).filter((m) => m.channel === CHANNEL).length, 0);
-    assert.equal(openai.requests.length, 2);
-    await session.stop();
+  describe('assistant pane, Socket Mode and the channel allowlist', () => {
+    test('over Socket Mode, a new assistant thread gets suggested prompts, then a status per step, a title and a reply', async () => {
+      const session = await SlackSession.start(slack, openai, { dataDir: data.dir, mode: 'socket' });
+      const threadTs = postTs();
+      await session.deliver({
+        type: 'assistant_thread_started',
+        assistant_thread: { user_id: CUSTOMER, context: { channel_id: CHANNEL, team_id: TEAM_ID }, channel_id: DM_CHANNEL, thread_ts: threadTs },
+        event_ts: threadTs,
+      });
+      const prompts = await slack.waitForCall('assistant.threads.setSuggestedPrompts');
+      assert.equal(prompts.args.channel_id, DM_CHANNEL);
+      assert.equal(prompts.args.thread_ts, threadTs);
+      assert.ok(Array.isArray(prompts.args.prompts) && prompts.args.prompts.length > 0);
+
+      scriptOrderLookup(openai);
+      const asked = await session.message('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs });
+      await waitFor(() => threadMessages(slack, DM_CHANNEL, threadTs)[0]?.blocks, 'the reply');
+      await session.idle();
+      assert.equal(threadMessages(slack, DM_CHANNEL, threadTs)[0]!.text, ORDER_ANSWER);
+      const statuses = slack.callsTo('assistant.threads.setStatus').map((c) => c.args.status);
+      assert.ok(statuses.includes('is looking up your order…'), `statuses: ${JSON.stringify(statuses)}`);
+      assert.equal(slack.callsTo('assistant.threads.setTitle')[0]?.args.title, 'where is my order ORD-1001?');
+      assert.ok(slack.acks.length >= 2, 'every envelope was acked');
+      // A redelivery after the reply starts no turn, so no "is thinking…" is left hanging.
+      const statusCalls = slack.callsTo('assistant.threads.setStatus').length;
+      const modelCalls = openai.requests.length;
+      await session.deliver(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs, ts: asked }), { retryNum: 1 });
+      await session.idle();
+      assert.equal(openai.requests.length, modelCalls);
+      assert.equal(slack.callsTo('assistant.threads.setStatus').length, statusCalls);
+      await session.stop();
+    });
+
+    test('with SLACK_ALLOWED_CHANNELS, mentions elsewhere are ignored; DMs still work', async () => {
+      const session = await SlackSession.start(slack, openai, { dataDir: data.dir, env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED01, C0ALLOWED02' } });
+      openai.script({ text: 'Hi from the allowed channel.' }, { text: 'Hi in your DMs.' });
+      await session.mention(`<@${BOT_USER_ID}> hello`);
+      const allowed = await session.mention(`<@${BOT_USER_ID}> hello`, { channel: 'C0ALLOWED02' });
+      await waitFor(() => threadMessages(slack, 'C0ALLOWED02', allowed)[0]?.blocks, 'the reply in the allowed channel');
+      const dm = await session.message('hello', { channel: DM_CHANNEL });
+      await waitFor(() => threadMessages(slack, DM_CHANNEL, dm)[0]?.blocks, 'the DM reply');
+      await session.idle();
+      assert.equal(threadMessages(slack, 'C0ALLOWED02', allowed)[0]?.text, 'Hi from the allowed channel.');
+      assert.equal(botMessages(slack).filter((m) => m.channel === CHANNEL).length, 0);
+      assert.equal(openai.requests.length, 2);
+      await session.stop();
+    });
   });
 });

@@ -1,4 +1,5 @@
-import type { Message, MessageCreateOptions, MessageEditOptions } from 'discord.js';
+import type { Message, MessageCreateOptions } from 'discord.js';
+import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import type { Logger } from '../../src/log.js';
 
@@ -25,14 +26,22 @@ export class DiscordReply {
   private text = '';
   private agent: string | undefined;
   private chain: Promise<void> = Promise.resolve();
-  private readonly posted: Array<{ message: Message; content: string }> = [];
-  private timer: NodeJS.Timeout | undefined;
-  private lastFlush = 0;
+  private readonly edited: EditedReply<Message>;
 
   constructor(
-    private readonly channel: ReplyChannel,
+    channel: ReplyChannel,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const content = (text: string, last: boolean) => (last ? `${text}\n-# ${this.agent ?? ''}` : text);
+    this.edited = new EditedReply<Message>(
+      {
+        post: (text, last) => channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS }),
+        edit: (message, text, last) => message.edit({ content: content(text, last), allowedMentions: NO_MENTIONS }),
+      },
+      EDIT_INTERVAL_MS,
+      (step) => this.enqueue(step),
+    );
+  }
 
   get hasText(): boolean {
     return this.text !== '';
@@ -42,12 +51,7 @@ export class DiscordReply {
     if (delta === '') return;
     this.agent = agent;
     this.text += delta;
-    if (this.timer) return;
-    const wait = this.posted.length === 0 ? 0 : Math.max(0, this.lastFlush + EDIT_INTERVAL_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.enqueue(() => this.flush(false));
-    }, wait);
+    this.edited.schedule(() => this.pieces());
   }
 
   appendParagraph(agent: string, text: string): void {
@@ -56,9 +60,8 @@ export class DiscordReply {
 
   /** Writes the final text, with the agent's name under the last message. Never throws. */
   async finish(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.text !== '') this.enqueue(() => this.flush(true));
+    this.edited.cancel();
+    if (this.text !== '') this.enqueue(() => this.edited.sync(this.pieces(), true));
     return this.chain;
   }
 
@@ -66,21 +69,7 @@ export class DiscordReply {
     this.chain = this.chain.then(step).catch((err: unknown) => this.log.error({ err }, 'discord.reply_failed'));
   }
 
-  private async flush(final: boolean): Promise<void> {
-    this.lastFlush = Date.now();
-    const pieces = splitText(this.text, MAX_MESSAGE_CHARS - AGENT_LINE_RESERVE_CHARS);
-    for (const [index, piece] of pieces.entries()) {
-      const content = final && index === pieces.length - 1 ? `${piece}\n-# ${this.agent ?? ''}` : piece;
-      const existing = this.posted[index];
-      if (existing?.content === content) continue;
-      if (existing) {
-        const edit: MessageEditOptions = { content, allowedMentions: NO_MENTIONS };
-        existing.message = await existing.message.edit(edit);
-        existing.content = content;
-      } else {
-        const message = await this.channel.send({ content, allowedMentions: NO_MENTIONS });
-        this.posted.push({ message, content });
-      }
-    }
+  private pieces(): string[] {
+    return splitText(this.text, MAX_MESSAGE_CHARS - AGENT_LINE_RESERVE_CHARS);
   }
 }

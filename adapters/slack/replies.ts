@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/log.js';
+import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, toMrkdwn } from './format.js';
 
@@ -43,11 +44,9 @@ export class SlackReply {
   private pending = '';
   /** Characters of `text` that finished streamed messages and the current one already show. */
   private shown = 0;
-  /** Fallback: where in `text` the posted messages start, and the messages, one per piece. */
+  /** Fallback: where in `text` the posted messages start, and those messages, one per piece. */
   private fallbackFrom = 0;
-  private readonly posted: Array<{ ts: string; text: string }> = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private lastFlush = 0;
+  private readonly edited: EditedReply<string>;
 
   constructor(
     private readonly client: WebClient,
@@ -55,6 +54,23 @@ export class SlackReply {
     private readonly options: ReplyOptions,
   ) {
     this.native = options.native;
+    const { channel, threadTs } = target;
+    const blocks = (text: string, last: boolean) => (last ? { blocks: [sectionBlock(text), agentContextBlock(this.agent ?? '')] } : {});
+    this.edited = new EditedReply<string>(
+      {
+        post: async (text, last) => {
+          const posted = await client.chat.postMessage({ channel, thread_ts: threadTs, text, ...blocks(text, last) });
+          if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+          return posted.ts;
+        },
+        edit: async (ts, text, last) => {
+          await client.chat.update({ channel, ts, text, ...blocks(text, last) });
+          return ts;
+        },
+      },
+      UPDATE_INTERVAL_MS,
+      (step) => this.enqueue(step),
+    );
   }
 
   get hasText(): boolean {
@@ -66,7 +82,7 @@ export class SlackReply {
     if (delta === '') return;
     this.agent = agent;
     this.text += delta;
-    if (!this.native) return this.scheduleFlush();
+    if (!this.native) return this.edited.schedule(() => this.fallbackPieces());
     this.pending += delta;
     if (this.pending.length >= STREAM_BUFFER_CHARS) this.enqueue(() => this.sendPending(false));
   }
@@ -78,12 +94,11 @@ export class SlackReply {
 
   /** Writes the rest, and the quiet agent line under the last message. Never throws. */
   async finish(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.edited.cancel();
     if (this.text === '') return this.chain;
     this.enqueue(async () => {
       if (this.native) await this.sendPending(true);
-      if (!this.native) await this.flush(true);
+      if (!this.native) await this.edited.sync(this.fallbackPieces(), true);
     });
     return this.chain;
   }
@@ -148,38 +163,13 @@ export class SlackReply {
     this.pending = '';
     this.fallbackFrom = this.shown;
     if (code !== undefined && !TRANSIENT_ERRORS.has(code)) this.options.onNativeRefused(code);
-    await this.flush(false);
+    await this.edited.sync(this.fallbackPieces(), false);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
-    const wait = this.posted.length === 0 ? 0 : Math.max(0, this.lastFlush + UPDATE_INTERVAL_MS - Date.now());
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      this.enqueue(() => this.flush(false));
-    }, wait);
-  }
-
-  /** Fallback: brings the posted messages up to date; `final` adds the agent line under the last one. */
-  private async flush(final: boolean): Promise<void> {
-    this.lastFlush = Date.now();
+  /** Fallback: the text Slack does not show yet, as mrkdwn pieces that fit a section block. */
+  private fallbackPieces(): string[] {
     const rest = this.text.slice(this.fallbackFrom).replace(/^\s+/, '');
-    if (rest === '') return;
-    const pieces = splitText(toMrkdwn(rest), MAX_SECTION_CHARS);
-    for (const [index, piece] of pieces.entries()) {
-      const last = index === pieces.length - 1;
-      const blocks = final && last ? [sectionBlock(piece), agentContextBlock(this.agent ?? '')] : undefined;
-      const existing = this.posted[index];
-      if (existing && existing.text === piece && !(final && last)) continue;
-      if (existing) {
-        await this.client.chat.update({ channel: this.target.channel, ts: existing.ts, text: piece, ...(blocks ? { blocks } : {}) });
-        existing.text = piece;
-      } else {
-        const posted = await this.client.chat.postMessage({ channel: this.target.channel, thread_ts: this.target.threadTs, text: piece, ...(blocks ? { blocks } : {}) });
-        if (!posted.ts) throw new Error('chat.postMessage returned no ts');
-        this.posted.push({ ts: posted.ts, text: piece });
-      }
-    }
+    return rest === '' ? [] : splitText(toMrkdwn(rest), MAX_SECTION_CHARS);
   }
 }
 

@@ -69,26 +69,12 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     return this.statements.get.get(key)?.value as StoredData<Value> | undefined;
   }
 
-  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    return keys.map((key) => this.statements.get.get(key)?.value as StoredData<Value | undefined>);
-  }
-
-  async has(key: string): Promise<boolean> {
-    return this.statements.get.get(key) !== undefined;
-  }
-
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.statements.set.run(key, value, ttlMs ? Date.now() + ttlMs : null);
   }
 
   async delete(key: string): Promise<boolean> {
     return this.statements.delete.run(key).changes > 0;
-  }
-
-  async deleteMany(keys: string[]): Promise<boolean> {
-    let deleted = false;
-    for (const key of keys) deleted = this.statements.delete.run(key).changes > 0 || deleted;
-    return deleted;
   }
 
   async clear(): Promise<void> {
