@@ -11,6 +11,40 @@ const optionalString = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** `10m`, `90s`, `1h`, `250ms`; a bare number is minutes. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?$/i.exec(value);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 10m, 90s, 1h or 500ms (a bare number is minutes)' });
+        return z.NEVER;
+      }
+      return Math.round(Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? 'm').toLowerCase()]!);
+    });
+
+/** Where staff work: `slack:<channel id>` or `discord:<channel id>`. */
+const staffChannel = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional()
+  .pipe(
+    z
+      .string()
+      .regex(/^(slack:[CG][A-Z0-9]{6,}|discord:\d{15,22})$/, 'must be slack:<channel id> (like slack:C0123ABCD) or discord:<channel id>')
+      .transform((value) => {
+        const [platform, id] = value.split(':') as ['slack' | 'discord', string];
+        return { platform, id };
+      })
+      .optional(),
+  );
+
 const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
@@ -42,7 +76,21 @@ const envSchema = z.object({
   DISCORD_APPLICATION_ID: optionalString.pipe(z.string().regex(/^\d{15,22}$/, 'must be a numeric application id').optional()),
   DISCORD_ALLOWED_CHANNELS: optionalString,
   DISCORD_API_URL: optionalString.pipe(z.url().optional()),
+  DISCORD_STAFF_ROLE_ID: optionalString.pipe(z.string().regex(/^\d{15,22}$/, 'must be a numeric role id').optional()),
+  ESCALATION_CHANNEL: staffChannel,
+  ESCALATION_REMIND_AFTER: duration('10m'),
+  ESCALATION_REMIND_MENTION: optionalString,
 }).superRefine((env, ctx) => {
+  const staff = env.ESCALATION_CHANNEL;
+  if (staff?.platform === 'slack' && !env.SLACK_BOT_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['ESCALATION_CHANNEL'], message: 'a Slack staff channel needs SLACK_BOT_TOKEN' });
+  }
+  if (staff?.platform === 'discord' && !env.DISCORD_BOT_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['ESCALATION_CHANNEL'], message: 'a Discord staff channel needs DISCORD_BOT_TOKEN' });
+  }
+  if (staff?.platform === 'discord' && !env.DISCORD_STAFF_ROLE_ID) {
+    ctx.addIssue({ code: 'custom', path: ['DISCORD_STAFF_ROLE_ID'], message: 'required with a Discord staff channel: only holders of this role may claim and resolve' });
+  }
   if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set (Socket Mode)' });
   }
@@ -71,6 +119,16 @@ export interface DiscordConfig {
   allowedChannels: string[] | undefined;
   /** REST base, e.g. `https://discord.com/api`; points elsewhere for tests and proxies. */
   apiUrl: string | undefined;
+  /** Holders of this role are staff: they may claim, resolve and escalate by hand, and their words are relayed. */
+  staffRoleId: string | undefined;
+}
+
+/** Human escalation; `channel` undefined in platform mode means no staff channel (the bot says it cannot fetch a person). */
+export interface EscalationConfig {
+  channel: { platform: 'slack' | 'discord'; id: string } | undefined;
+  remindAfterMs: number;
+  /** Who the reminder mentions: a Slack user group id (S…), `here`/`channel`, or a Discord role id (default: the staff role). */
+  remindMention: string | undefined;
 }
 
 export type ProviderChoice = 'openai' | 'offline';
@@ -97,6 +155,7 @@ export interface Config {
     maxMessageChars: number;
   };
   platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
+  escalation: EscalationConfig;
   /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
   fastPath: { enabled: boolean; threshold: number };
 }
@@ -152,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxMessageChars: e.MAX_MESSAGE_CHARS,
     },
     platforms: { slack: slackConfig(e), discord: discordConfig(e) },
+    escalation: { channel: e.ESCALATION_CHANNEL, remindAfterMs: e.ESCALATION_REMIND_AFTER, remindMention: e.ESCALATION_REMIND_MENTION },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
   };
 }
@@ -178,5 +238,6 @@ function discordConfig(e: z.infer<typeof envSchema>): DiscordConfig | undefined 
     applicationId: e.DISCORD_APPLICATION_ID,
     allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
     apiUrl: e.DISCORD_API_URL,
+    staffRoleId: e.DISCORD_STAFF_ROLE_ID,
   };
 }

@@ -11,6 +11,9 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { isEntryPoint } from './entryPoint.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, sqlitePath, type Store } from './conversation/store.js';
+import { ThreadQueue } from './conversation/threadQueue.js';
+import { EscalationDesk } from './escalation/desk.js';
+import { extractiveSummary, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
@@ -28,6 +31,8 @@ export function modelFor(config: Config) {
 
 export interface App {
   service: ConversationService;
+  /** Human escalation; inactive until an adapter attaches a staff room. */
+  desk: EscalationDesk;
   agents: AgentRegistry;
   store: Store;
   close(): Promise<void>;
@@ -45,20 +50,38 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const agents = createAgentRegistry();
   const store = parts.store ?? createStore(config.store, log);
   const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
-  const runner = new TurnRunner({ agents, provider: parts.provider, records: store.records, limits: config.limits, log, modelFor: modelFor(config), fastPath });
+  const queue = new ThreadQueue();
+  const agentName = (id: string) => agents.get(id)?.name ?? id;
+  const summarize: Summarizer =
+    parts.provider.name === 'offline' ? async (history) => extractiveSummary(history) : modelSummarizer(parts.provider, config.model.defaultModel, log);
+  const desk = new EscalationDesk({ store, queue, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log });
+  const runner = new TurnRunner({
+    agents,
+    provider: parts.provider,
+    records: store.records,
+    limits: config.limits,
+    log,
+    modelFor: modelFor(config),
+    fastPath,
+    escalation: () => desk.enabled,
+  });
   const service = new ConversationService({
     store,
     runner,
     defaultAgentId: agents.defaultAgentId,
-    agentName: (id) => agents.get(id)?.name ?? id,
+    agentName,
     maxMessageChars: config.limits.maxMessageChars,
     log,
+    queue,
+    escalations: desk,
   });
   return {
     service,
+    desk,
     agents,
     store,
     close: async () => {
+      await desk.stop();
       await service.drain();
       await store.close();
     },
@@ -152,7 +175,8 @@ async function main(): Promise<number> {
 
   const interactive = Boolean(process.stdin.isTTY);
   process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
-  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive }, app.service);
+  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk }, app.service);
+  app.desk.start();
   await chat.run();
   await app.close();
   return 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createAgentRegistry } from '../agents/registry.js';
+import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { createLogger } from '../src/log.js';
 import { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir } from './harness.js';
@@ -61,14 +62,25 @@ describe('offline engine (no keys)', () => {
     assert.match(chat.text, /↪ Orders → Triage\n {2}↪ Triage → Technical Support/);
   });
 
-  test('"I want to talk to a person" takes the human route', async () => {
+  test('"I want to talk to a person" escalates to staff; the next message is relayed, not answered', async () => {
     const outcome = await chat.chat.send('I want to talk to a person');
-    assert.equal(outcome.agent, 'Triage');
-    assert.match(outcome.reply, /A member of our support team will follow up in this conversation/);
+    assert.equal(outcome.status, 'answered');
+    assert.equal(outcome.reply, ESCALATED_REPLY);
+    const escalation = (await chat.state()).escalation;
+    assert.equal(escalation?.urgency, 'normal');
+    assert.match(escalation?.reason ?? '', /I want to talk to a person/);
+    assert.match(chat.text, /\[staff\] ┌ New escalation \(normal\)/);
+    const relayed = await chat.chat.send('still there?');
+    assert.equal(relayed.status, 'relayed');
+    assert.match(chat.text, /\[staff\] you: still there\?/);
+    await chat.chat.staff('resolve');
+    assert.equal((await chat.state()).escalation, null);
   });
 
-  test('a complaint takes the human route; gibberish gets a clarifying question; thanks is answered', async () => {
-    assert.match((await chat.chat.send('this is unacceptable, your service is awful')).reply, /member of our support team will follow up/);
+  test('a complaint escalates as high urgency; back with the bot, gibberish gets a clarifying question; thanks is answered', async () => {
+    assert.equal((await chat.chat.send('this is unacceptable, your service is awful')).reply, ESCALATED_REPLY);
+    assert.equal((await chat.state()).escalation?.urgency, 'high');
+    await chat.chat.staff('resolve');
     assert.match((await chat.chat.send('zxqv plomb')).reply, /^Sorry, I'm not sure I understood\. I can help with:\n- Orders/);
     assert.match((await chat.chat.send('thank you!')).reply, /^You're welcome!/);
   });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import type { ConversationService, TurnOutcome } from '../../src/conversation/service.js';
+import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
+import { ConsoleStaffSide } from './staffSide.js';
 
 export interface ConsoleAdapterOptions {
   input: NodeJS.ReadableStream;
@@ -11,6 +13,8 @@ export interface ConsoleAdapterOptions {
   userId?: string;
   /** Show a `you>` prompt (for a person at a terminal). */
   interactive?: boolean;
+  /** Makes the terminal the staff channel too: escalations print there and `/staff …` lines play the staff side. */
+  desk?: EscalationDesk;
 }
 
 export interface ConsoleAdapter {
@@ -19,6 +23,8 @@ export interface ConsoleAdapter {
   run(): Promise<void>;
   /** Sends one line as if typed; resolves when its reply has been printed. */
   send(text: string): Promise<TurnOutcome>;
+  /** Runs one `/staff …` line (without the `/staff`); resolves when its effects are printed. */
+  staff(args: string): Promise<void>;
 }
 
 const MAX_TOOL_INPUT_CHARS = 120;
@@ -39,7 +45,7 @@ class ConsoleRenderer {
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
-  private line(text: string): void {
+  line(text: string): void {
     this.endLine();
     this.out.write(`${text}\n`);
     this.speaker = undefined;
@@ -53,6 +59,7 @@ class ConsoleRenderer {
   event(event: TurnEvent, echo: string | undefined): void {
     switch (event.type) {
       case 'turn.start':
+      case 'relay.start':
         if (echo !== undefined) this.line(`you> ${echo}`);
         return;
       case 'text.delta': {
@@ -76,6 +83,8 @@ class ConsoleRenderer {
         return;
       case 'approval.resolved':
         return this.line(`  · ${event.tool} ${event.approved ? 'confirmed' : 'not confirmed'}`);
+      case 'escalation.requested':
+        return;
       case 'approval.requested':
         return this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? ' ' : ''}${event.question} ${event.hint}` }, echo);
     }
@@ -93,6 +102,16 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
   const thread = consoleThreadKey(options.threadId ?? 'local');
   const userId = options.userId ?? 'console-user';
   const renderer = new ConsoleRenderer(options.output);
+  const staffSide = options.desk ? new ConsoleStaffSide((line) => renderer.line(line), service, options.desk) : undefined;
+  if (staffSide && options.desk) {
+    options.desk.attach(staffSide);
+    options.desk.attachStaffRoom(staffSide);
+  }
+  const staff = async (args: string) => {
+    if (!staffSide) return renderer.line('  [staff] No staff side here: escalation is not set up.');
+    if (!options.interactive) renderer.line(`staff> ${args.trim()}`);
+    await staffSide.command(thread, args);
+  };
 
   // Piped input is echoed when its turn starts, so a transcript reads question, answer, question, answer.
   const echo = (text: string) => (options.interactive ? undefined : text);
@@ -106,6 +125,9 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
     new Promise<void>((resolve) => {
       const rl = readline.createInterface({ input: options.input, terminal: false });
       const pending = new Set<Promise<unknown>>();
+      // A /staff line waits for every line before it, and lines after it wait for it; customer lines go to the
+      // service at once, which queues them per thread, so each is answered in order.
+      let barrier: Promise<unknown> = Promise.resolve();
       const prompt = () => {
         if (options.interactive) options.output.write('you> ');
       };
@@ -113,12 +135,18 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
         const text = raw.trim();
         if (text === '') return prompt();
         if (text === '/quit' || text === '/exit') return rl.close();
-        // Lines go to the service at once; it queues them per thread, so each is answered in order.
-        const turn = send(text).finally(() => {
-          pending.delete(turn);
-          if (pending.size === 0) prompt();
-        });
-        pending.add(turn);
+        const staffArgs = /^\/staff(?:\s+|$)/.test(text) ? text.slice('/staff'.length) : undefined;
+        const work =
+          staffArgs === undefined
+            ? barrier.then(() => send(text))
+            : (barrier = Promise.allSettled([...pending]).then(() => staff(staffArgs)));
+        const tracked = work
+          .catch((err: unknown) => renderer.line(`  (error: ${err instanceof Error ? err.message : String(err)})`))
+          .finally(() => {
+            pending.delete(tracked);
+            if (pending.size === 0) prompt();
+          });
+        pending.add(tracked);
       });
       rl.on('close', () => {
         void Promise.allSettled([...pending]).then(() => resolve());
@@ -126,5 +154,5 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
       prompt();
     });
 
-  return { thread, run, send };
+  return { thread, run, send, staff };
 }

@@ -3,6 +3,7 @@ import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
 import { TurnError, type ApprovalDecision, type TurnRunner } from '../orchestrator/turnRunner.js';
 import type { Store } from './store.js';
+import { ThreadQueue } from './threadQueue.js';
 import { newThreadState, parseThreadState, type ThreadState } from './threadState.js';
 
 /** One user post, already turned from a platform event into our shape by an adapter. */
@@ -21,9 +22,9 @@ export interface InboundMessage {
 /**
  * `rejected`: the message was refused (too long); `stale`: a button press on a question that is already
  * answered; `not_allowed`: a button press by someone other than the person asked. `reply` says why, for the
- * presser alone.
+ * presser alone; `relayed`: the thread is escalated, so the message went to staff and the bot stays quiet.
  */
-export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed';
+export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed' | 'relayed';
 
 export interface TurnOutcome {
   status: TurnStatus;
@@ -43,7 +44,24 @@ export interface ConversationServiceOptions {
   agentName(id: string): string;
   maxMessageChars: number;
   log: Logger;
+  /** Shared with whatever else changes thread state (the escalation desk), so changes never overlap. */
+  queue?: ThreadQueue;
+  escalations?: EscalationHooks | undefined;
 }
+
+/** What the conversation service needs from human escalation; both run inside the thread's queue slot. */
+export interface EscalationHooks {
+  /** False when no staff channel is connected: escalated threads are then answered by the bot again. */
+  readonly enabled: boolean;
+  /** A turn just escalated and its state is saved: post it to staff. Returns the state to save; never throws. */
+  open(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
+  /** A customer wrote while staff have the thread: pass it on. Returns the state to save. */
+  relayFromCustomer(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
+}
+
+export const ESCALATED_PRESS_REPLY = 'A member of our support team has this conversation now, so that button no longer does anything.';
+/** The name a relayed message's outcome carries: staff, not an agent, answer while escalated. */
+export const SUPPORT_TEAM_NAME = 'Support team';
 
 export function apologyFor(err: unknown): string {
   const cause = err instanceof TurnError ? err.cause : err;
@@ -60,35 +78,25 @@ export function apologyFor(err: unknown): string {
  * A message that arrives while its thread is busy waits its turn; none is dropped.
  */
 export class ConversationService {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  private readonly depth = new Map<string, number>();
+  readonly queue: ThreadQueue;
 
-  constructor(private readonly options: ConversationServiceOptions) {}
+  constructor(private readonly options: ConversationServiceOptions) {
+    this.queue = options.queue ?? new ThreadQueue();
+  }
 
   /** Resolves once this message's turn has finished (after any turns queued before it). */
   handle(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    const { thread } = message;
-    const previous = this.tails.get(thread) ?? Promise.resolve();
-    this.depth.set(thread, (this.depth.get(thread) ?? 0) + 1);
-    const run = previous.then(() => this.process(message, listener));
-    const tail: Promise<unknown> = run.catch(() => undefined).then(() => {
-      const left = (this.depth.get(thread) ?? 1) - 1;
-      if (left > 0) this.depth.set(thread, left);
-      else this.depth.delete(thread);
-      if (this.tails.get(thread) === tail) this.tails.delete(thread);
-    });
-    this.tails.set(thread, tail);
-    return run;
+    return this.queue.run(message.thread, () => this.process(message, listener));
   }
 
   /** Messages of this thread that are running or waiting for their turn. */
   queued(thread: string): number {
-    return this.depth.get(thread) ?? 0;
+    return this.queue.queued(thread);
   }
 
   /** Resolves when every queued turn has finished. */
-  async drain(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
   /** True when the thread is a conversation: its state is stored, or a turn of it is running or queued. */
@@ -121,6 +129,12 @@ export class ConversationService {
       listener?.({ type: 'turn.start', thread: message.thread });
       return { status: 'failed', reply: apologyFor(err), agent: defaultName };
     }
+    const { escalations } = this.options;
+    if (state.escalation && escalations?.enabled) {
+      listener?.({ type: 'relay.start', thread: message.thread });
+      return this.relay(escalations, state, message);
+    }
+    state.startedBy ??= message.userId;
     if (message.decision) {
       const refusal = this.checkDecision(state, message);
       if (refusal) {
@@ -141,6 +155,10 @@ export class ConversationService {
       const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
       const result = await this.options.runner.run(state, input, listener);
       await store.threads.set(message.thread, result.state);
+      if (escalations?.enabled && result.state.escalation && !state.escalation) {
+        // Saved first, so a crash while posting to staff leaves an escalation the desk finishes later.
+        await store.threads.set(message.thread, await escalations.open(result.state, message));
+      }
       log.info(
         { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
         'turn.end',
@@ -151,6 +169,19 @@ export class ConversationService {
       const reached = err instanceof TurnError ? err.state : state;
       if (err instanceof TurnError) await this.savePartial(err.state);
       return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
+    }
+  }
+
+  private async relay(escalations: EscalationHooks, state: ThreadState, message: InboundMessage): Promise<TurnOutcome> {
+    const base = { thread: message.thread, message: message.id };
+    if (message.decision) return { status: 'stale', reply: ESCALATED_PRESS_REPLY, agent: SUPPORT_TEAM_NAME };
+    try {
+      await this.options.store.threads.set(message.thread, await escalations.relayFromCustomer(state, message));
+      this.options.log.info({ ...base, escalation: state.escalation?.id }, 'escalation.relayed_from_customer');
+      return { status: 'relayed', reply: '', agent: SUPPORT_TEAM_NAME };
+    } catch (err) {
+      this.options.log.error({ ...base, err }, 'escalation.relay_failed');
+      return { status: 'failed', reply: "Sorry, I couldn't pass that on to our support team. Please try sending it again.", agent: SUPPORT_TEAM_NAME };
     }
   }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema } from '../model/types.js';
 
-export const THREAD_STATE_SCHEMA_VERSION = 1;
+export const THREAD_STATE_SCHEMA_VERSION = 2;
 
 const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
 
@@ -21,8 +22,14 @@ export const threadStateSchema = z.object({
   schemaVersion: z.literal(THREAD_STATE_SCHEMA_VERSION),
   thread: z.string(),
   activeAgent: z.string(),
+  /** Platform user id of the person who started the conversation: the customer when staff escalate it by hand. */
+  startedBy: z.string().nullable(),
   history: z.array(chatMessageSchema),
   pendingApproval: pendingApprovalSchema.nullable(),
+  /** Set while people have the conversation: the bot relays instead of answering. */
+  escalation: escalationSchema.nullable(),
+  /** Past escalations, newest last, so the bot knows the thread's history with staff. */
+  escalations: z.array(resolvedEscalationSchema),
   usage: z.object({ total: tokenCountSchema, byAgent: z.record(z.string(), tokenCountSchema) }),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -37,7 +44,10 @@ export class ThreadStateError extends Error {
  * Each entry upgrades a stored state from version N to N+1. When the schema changes, add a migration here
  * and a fixture of the old version under test/fixtures/, so a live conversation is never stranded.
  */
-const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {
+  // v2: human escalation.
+  1: (old) => ({ ...old, schemaVersion: 2, startedBy: null, escalation: null, escalations: [] }),
+};
 
 export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
   const stamp = now.toISOString();
@@ -45,8 +55,11 @@ export function newThreadState(thread: string, activeAgent: string, now = new Da
     schemaVersion: THREAD_STATE_SCHEMA_VERSION,
     thread,
     activeAgent,
+    startedBy: null,
     history: [],
     pendingApproval: null,
+    escalation: null,
+    escalations: [],
     usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {} },
     createdAt: stamp,
     updatedAt: stamp,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
+import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateInputSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS } from '../escalation/escalationTool.js';
 import type { ModelProvider, ToolCall, ToolSpec, Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
@@ -27,6 +29,8 @@ export interface TurnRunnerOptions {
   modelFor(agent: Agent): string;
   /** Hands a clear first message straight to its specialist, skipping the triage model call. */
   fastPath?: { router: IntentRouter; threshold: number } | undefined;
+  /** Whether escalate_to_human is offered to every agent: true while a staff channel is connected. */
+  escalation?: (() => boolean) | undefined;
 }
 
 export interface TurnInput {
@@ -194,7 +198,12 @@ export class TurnRunner {
 
       const handoffCalls = response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
       const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
-      const approvalAsked = await this.runToolCalls(turn, toolCalls);
+      const escalationCalls = this.escalationOn() ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
+      const approvalAsked = await this.runToolCalls(turn, toolCalls.filter((c) => !escalationCalls.includes(c)));
+      if (escalationCalls.length > 0 && this.escalate(turn, escalationCalls)) {
+        for (const call of handoffCalls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: 'Ignored: the conversation went to the support team.' });
+        return;
+      }
       const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
       if (approvalAsked || stop) return;
     }
@@ -220,7 +229,7 @@ export class TurnRunner {
     const started = performance.now();
     turn.modelCalls += 1;
     const response = await this.options.provider.complete(
-      { model, agent: agent.id, system: agent.instructions, messages: turn.state.history, tools: this.toolsFor(agent) },
+      { model, agent: agent.id, system: this.instructionsFor(agent), messages: turn.state.history, tools: this.toolsFor(agent) },
       (text) => turn.emit({ type: 'text.delta', agent: agent.name, text }),
     );
     const ms = Math.round(performance.now() - started);
@@ -234,7 +243,61 @@ export class TurnRunner {
 
   private toolsFor(agent: Agent): ToolSpec[] {
     const handoffs = (agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!));
-    return [...(agent.tools ?? []).map(toolSpec), ...handoffs];
+    return [...(agent.tools ?? []).map(toolSpec), ...handoffs, ...(this.escalationOn() ? [escalateToolSpec] : [])];
+  }
+
+  private escalationOn(): boolean {
+    return this.options.escalation?.() ?? false;
+  }
+
+  private instructionsFor(agent: Agent): string {
+    return this.escalationOn() ? `${agent.instructions}\n${ESCALATION_INSTRUCTIONS}` : agent.instructions;
+  }
+
+  /**
+   * Hands the conversation to staff: the escalation is recorded in the state (the service posts it to the staff
+   * channel after saving) and the turn ends with the customer told so. Returns false when every call was malformed,
+   * so the model can read why and try again.
+   */
+  private escalate(turn: Turn, calls: ToolCall[]): boolean {
+    const [first, ...rest] = calls;
+    let parsed: ReturnType<typeof escalateInputSchema.safeParse> | undefined;
+    let problem = 'the arguments were not valid JSON';
+    try {
+      parsed = escalateInputSchema.safeParse(first!.function.arguments.trim() === '' ? {} : JSON.parse(first!.function.arguments));
+      if (!parsed.success) problem = z.prettifyError(parsed.error);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) {
+      this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: 'ToolArgumentsError' }, 'tool.rejected');
+      for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: invalid arguments for ${ESCALATE_TOOL_NAME}: ${problem}. Call it again with a reason.` });
+      return false;
+    }
+    const { reason, urgency } = parsed.data;
+    const now = new Date().toISOString();
+    turn.state.escalation = {
+      id: randomUUID(),
+      reason,
+      urgency,
+      openedBy: { agent: turn.agent.id },
+      customer: { id: turn.input.userId, name: null, link: null },
+      summary: null,
+      staffThread: null,
+      claimedBy: null,
+      openedAt: now,
+      claimedAt: null,
+      remindedAt: null,
+      relayed: { fromCustomer: 0, fromStaff: 0 },
+    };
+    // A pending confirmation is moot once people take over; they can do it themselves.
+    turn.state.pendingApproval = null;
+    turn.state.history.push({ role: 'tool', tool_call_id: first!.id, content: 'Escalated: the support team has been asked to join this conversation.' });
+    for (const extra of rest) turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: the conversation was already escalated.' });
+    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, urgency }, 'escalation.requested');
+    turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency });
+    turn.say(ESCALATED_REPLY);
+    return true;
   }
 
   private recordUsage(turn: Turn, agentId: string, usage: Usage): void {

@@ -3,10 +3,17 @@ import { APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED } from '../../orchestrator/ap
 import { transferTarget, transferToolName } from '../../orchestrator/handoff.js';
 import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
 import type { Tool } from '../../orchestrator/tool.js';
-import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall } from '../types.js';
+import { ESCALATE_TOOL_NAME } from '../../escalation/escalationTool.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
 import { fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, thanksReply, toolFailedReply } from './replies.js';
+
+/** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
+const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
+
+/** The customer's words quoted as the escalation reason are cut to this. */
+const QUOTED_REASON_CHARS = 300;
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
@@ -69,7 +76,7 @@ export class OfflineEngine implements ModelProvider {
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
     const agent = this.agents.get(request.agent) ?? this.agents.defaultAgent;
-    const step = await this.decide(agent, request.messages);
+    const step = await this.decide(agent, request.messages, request.tools);
     if (step.text && onTextDelta) {
       for (const piece of step.text.match(/\S+\s*|\s+/g) ?? []) onTextDelta(piece);
     }
@@ -80,21 +87,26 @@ export class OfflineEngine implements ModelProvider {
     return { id: `offline_${++this.sequence}`, type: 'function', function: { name, arguments: JSON.stringify(args) } };
   }
 
-  private async decide(agent: Agent, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
     const last = messages.at(-1);
+    const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     if (last?.role === 'tool') {
       const call = findCall(messages, last.tool_call_id);
       // Just handed over: answer the message that caused the transfer.
-      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages);
+      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages, canEscalate);
       return { text: this.wordResult(agent, call, last.content) };
     }
-    return this.answerMessage(agent, lastUserText(messages), messages);
+    return this.answerMessage(agent, lastUserText(messages), messages, canEscalate);
   }
 
-  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], canEscalate: boolean): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
     const decision = await this.router.route(text);
-    if (agent.id === this.agents.defaultAgentId) return this.triage(agent, decision);
     const { route } = decision;
+    // Asking for a person or complaining goes to staff from any agent, when there is a staff channel.
+    if (route.kind === 'human' && canEscalate && (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)) {
+      return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' })] };
+    }
+    if (agent.id === this.agents.defaultAgentId) return this.triage(agent, decision);
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';

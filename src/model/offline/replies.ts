@@ -21,9 +21,9 @@ export function thanksReply(): string {
   return "You're welcome! Is there anything else I can help with?";
 }
 
-/** Until the escalation route is wired, a person is promised, not connected. */
+/** Asked for a person where no staff channel is configured (ESCALATION_CHANNEL): say so rather than promise one. */
 export function humanRouteReply(): string {
-  return "I'll pass this to a person. A member of our support team will follow up in this conversation as soon as possible.";
+  return "Sorry, I can't bring a person into this chat: no support team is connected to it. I can still help with your orders, technical problems or billing.";
 }
 
 export function notDoneReply(): string {

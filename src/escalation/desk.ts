@@ -1,0 +1,421 @@
+import { randomUUID } from 'node:crypto';
+import type { EscalationHooks, InboundMessage } from '../conversation/service.js';
+import { DEDUPE_TTL_MS } from '../conversation/service.js';
+import type { Store } from '../conversation/store.js';
+import type { ThreadQueue } from '../conversation/threadQueue.js';
+import { newThreadState, parseThreadState, type ThreadState } from '../conversation/threadState.js';
+import type { Logger } from '../log.js';
+import { platformOf, type Escalation, type StaffMember, type Urgency } from './escalation.js';
+import { ESCALATED_REPLY } from './escalationTool.js';
+import type { Summarizer } from './summary.js';
+
+/** Staff messages starting with this stay in the staff thread: internal notes, never relayed to the customer. */
+export const INTERNAL_NOTE_PREFIX = '!note';
+/** Staff type this in a customer's thread to hand it to the team by hand. */
+export const MANUAL_ESCALATION_COMMAND = '!escalate';
+
+export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
+export const STAFF_ONLY_REPLY = 'Only members of the support team can do that.';
+
+/** The unclaimed-escalation sweep runs at most this often (and more often when the reminder delay is shorter). */
+const MAX_SWEEP_INTERVAL_MS = 30_000;
+const OPEN_INDEX_KEY = 'escalation:open';
+const staffThreadKey = (staffThread: string) => `escalation:staff:${staffThread}`;
+
+export function isInternalNote(text: string): boolean {
+  const trimmed = text.trimStart().toLowerCase();
+  return trimmed === INTERNAL_NOTE_PREFIX || trimmed.startsWith(`${INTERNAL_NOTE_PREFIX} `) || trimmed.startsWith(`${INTERNAL_NOTE_PREFIX}\n`);
+}
+
+/** The reason typed after `!escalate`, or undefined when the text is not that command. */
+export function manualEscalationReason(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.toLowerCase().startsWith(MANUAL_ESCALATION_COMMAND)) return undefined;
+  const rest = trimmed.slice(MANUAL_ESCALATION_COMMAND.length);
+  if (rest !== '' && !/^\s/.test(rest)) return undefined;
+  return rest.trim();
+}
+
+export interface CustomerDetails {
+  name: string;
+  /** A link to the customer's thread, where the platform has one. */
+  link: string | null;
+}
+
+/** How the desk reaches one platform's threads: customers' threads, and the staff threads when staff work there. */
+export interface ThreadChannel {
+  readonly platform: string;
+  /** Posts in a thread; `from` is the staff member's display name when relaying to a customer. */
+  post(thread: string, text: string, from?: string): Promise<void>;
+  customer(thread: string, userId: string): Promise<CustomerDetails>;
+}
+
+/** What the staff channel shows for one escalation; each platform renders it with its own buttons. */
+export interface EscalationCard {
+  escalationId: string;
+  customer: { name: string; platform: string; link: string | null };
+  urgency: Urgency;
+  reason: string;
+  summary: string;
+  openedBy: string;
+  status: 'open' | 'claimed' | 'resolved';
+  claimedBy: string | null;
+  resolvedBy: string | null;
+}
+
+/** The staff channel (ESCALATION_CHANNEL) on whichever platform it is. */
+export interface StaffRoom {
+  readonly platform: string;
+  /** Posts the card with Claim and Resolve buttons and opens a thread on it; returns the thread's key. */
+  open(card: EscalationCard): Promise<string>;
+  update(staffThread: string, card: EscalationCard): Promise<void>;
+  /** Posts in an escalation thread; `remind` adds the configured group or role mention. */
+  postToStaff(staffThread: string, text: string, options?: { remind?: boolean }): Promise<void>;
+}
+
+export type StaffActionStatus = 'relayed' | 'note' | 'claimed' | 'resolved' | 'escalated' | 'duplicate' | 'stale' | 'unknown' | 'failed';
+
+export interface StaffOutcome {
+  status: StaffActionStatus;
+  /** What to tell the staff member alone ('' for nothing). */
+  reply: string;
+}
+
+export interface EscalationDeskOptions {
+  store: Store;
+  queue: ThreadQueue;
+  summarize: Summarizer;
+  remindAfterMs: number;
+  /** The first agent of a thread; it takes the conversation back after resolve. */
+  defaultAgentId: string;
+  agentName(id: string): string;
+  log: Logger;
+}
+
+/**
+ * Human takeover: opens escalation threads in the staff channel, relays messages both ways, and records claim and
+ * resolve. Every change to a customer thread runs in that thread's queue slot, so it never races a turn.
+ */
+export class EscalationDesk implements EscalationHooks {
+  private readonly channels = new Map<string, ThreadChannel>();
+  private room: StaffRoom | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  /** Changes to the open-escalations index, chained so two escalations opening at once both stay in it. */
+  private indexChain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: EscalationDeskOptions) {}
+
+  get enabled(): boolean {
+    return this.room !== undefined;
+  }
+
+  /** Adds a platform whose threads can be escalated (and posted to). */
+  attach(channel: ThreadChannel): void {
+    this.channels.set(channel.platform, channel);
+  }
+
+  /** Sets where staff work. */
+  attachStaffRoom(room: StaffRoom): void {
+    this.room = room;
+  }
+
+  /** Sweeps once now (finishing work a restart interrupted), then at an interval for reminders. */
+  start(): void {
+    const interval = Math.max(10, Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)));
+    void this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), interval);
+    this.sweeper.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.sweeping;
+  }
+
+  // --- from the conversation service (already in the thread's queue slot) ---------------------------------------
+
+  async open(state: ThreadState, message?: InboundMessage): Promise<ThreadState> {
+    try {
+      await this.updateIndex((threads) => (threads.includes(state.thread) ? threads : [...threads, state.thread]));
+    } catch (err) {
+      // The escalation itself is saved; only the reminder sweep will not see it.
+      this.options.log.error({ err, thread: state.thread }, 'escalation.index_failed');
+    }
+    return this.postCard(state, message?.userName);
+  }
+
+  async relayFromCustomer(state: ThreadState, message: InboundMessage): Promise<ThreadState> {
+    const next = structuredClone(state);
+    const escalation = next.escalation!;
+    next.history.push({ role: 'user', content: message.text });
+    escalation.relayed.fromCustomer += 1;
+    next.updatedAt = new Date().toISOString();
+    // Until the staff thread exists the message waits in history; the card's summary will include it.
+    if (escalation.staffThread) await this.requireRoom().postToStaff(escalation.staffThread, `${escalation.customer.name ?? 'Customer'}: ${message.text}`);
+    return next;
+  }
+
+  // --- from the staff side -----------------------------------------------------------------------------------------
+
+  /** A message in an escalation thread: relayed to the customer, unless it is an internal note. */
+  async fromStaff(message: { id: string; staffThread: string; staff: StaffMember; text: string }): Promise<StaffOutcome> {
+    const customerThread = await this.options.store.records.get<string>(staffThreadKey(message.staffThread));
+    if (!customerThread) return { status: 'unknown', reply: '' };
+    if (isInternalNote(message.text)) return { status: 'note', reply: '' };
+    if (!(await this.options.store.claim(`staff:${message.id}`, DEDUPE_TTL_MS))) return { status: 'duplicate', reply: '' };
+    return this.withEscalation(customerThread, message.staffThread, undefined, async (state, escalation) => {
+      await this.channelFor(customerThread).post(customerThread, message.text, message.staff.name);
+      state.history.push({ role: 'assistant', content: `${message.staff.name} (support team): ${message.text}`, agent: 'staff' });
+      escalation.relayed.fromStaff += 1;
+      // Answering the customer is taking the escalation on.
+      const claimedNow = !escalation.claimedBy;
+      if (claimedNow) this.markClaimed(escalation, message.staff);
+      await this.save(state);
+      if (claimedNow) await this.refreshCard(state);
+      this.options.log.info({ thread: customerThread, escalation: escalation.id, staff: message.staff.id }, 'escalation.relayed_from_staff');
+      return { status: 'relayed', reply: '' };
+    });
+  }
+
+  /** Claim: records who owns the escalation, updates the card, and tells the customer who joined. */
+  claim(staffThread: string, escalationId: string | undefined, staff: StaffMember): Promise<StaffOutcome> {
+    return this.fromCard(staffThread, escalationId, async (state, escalation) => {
+      if (escalation.claimedBy?.id === staff.id) return { status: 'claimed', reply: 'You already have this one.' };
+      const previous = escalation.claimedBy;
+      this.markClaimed(escalation, staff);
+      await this.save(state);
+      await this.refreshCard(state);
+      const who = previous ? `${staff.name} took this over from ${previous.name}.` : `Claimed by ${staff.name}.`;
+      await this.requireRoom().postToStaff(staffThread, who).catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
+      await this.channelFor(state.thread)
+        .post(state.thread, `${staff.name} from our support team has joined the conversation.`)
+        .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
+      this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id }, 'escalation.claimed');
+      return { status: 'claimed', reply: '' };
+    });
+  }
+
+  /** Resolve: the customer is told the bot is back, the card shows who resolved it, and the thread returns to the bot. */
+  resolve(staffThread: string, escalationId: string | undefined, staff: StaffMember): Promise<StaffOutcome> {
+    return this.fromCard(staffThread, escalationId, async (state, escalation) => {
+      const resolvedAt = new Date().toISOString();
+      state.escalations.push({ ...escalation, resolvedBy: staff, resolvedAt });
+      state.escalation = null;
+      state.activeAgent = this.options.defaultAgentId;
+      const staffSaid = escalation.relayed.fromStaff > 0 ? 'Their messages to the customer are above.' : 'They sent the customer no messages through the bot.';
+      state.history.push({
+        role: 'system',
+        content: `The support team (${staff.name}) resolved the escalation ("${escalation.reason}") and handed the conversation back to the bot. ${staffSaid}`,
+      });
+      state.history.push({ role: 'assistant', content: BOT_BACK_REPLY, agent: this.options.defaultAgentId });
+      await this.save(state);
+      await this.updateIndex((threads) => threads.filter((t) => t !== state.thread));
+      await this.channelFor(state.thread).post(state.thread, BOT_BACK_REPLY).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
+      await this.refreshCard(state, { ...escalation, resolvedBy: staff });
+      await this.requireRoom()
+        .postToStaff(staffThread, `Resolved by ${staff.name}. The customer is back with the bot; messages here are no longer relayed.`)
+        .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
+      this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id, relayed: escalation.relayed }, 'escalation.resolved');
+      return { status: 'resolved', reply: '' };
+    });
+  }
+
+  /** A staff member hands a customer's thread to the team by hand (`!escalate <reason>` there, or /staff escalate). */
+  escalateByHand(customerThread: string, staff: StaffMember, reason: string): Promise<StaffOutcome> {
+    return this.options.queue.run(customerThread, async () => {
+      try {
+        const state = await this.load(customerThread);
+        if (state.escalation) return { status: 'stale', reply: 'This conversation is already with the support team.' };
+        const customerId = state.startedBy ?? staff.id;
+        const now = new Date().toISOString();
+        state.escalation = {
+          id: randomUUID(),
+          reason: reason || `Escalated by hand by ${staff.name}`,
+          urgency: 'normal',
+          openedBy: { staff },
+          customer: { id: customerId, name: null, link: null },
+          summary: null,
+          staffThread: null,
+          claimedBy: null,
+          openedAt: now,
+          claimedAt: null,
+          remindedAt: null,
+          relayed: { fromCustomer: 0, fromStaff: 0 },
+        };
+        state.pendingApproval = null;
+        state.history.push({ role: 'assistant', content: ESCALATED_REPLY, agent: this.options.defaultAgentId });
+        await this.save(state);
+        await this.channelFor(customerThread).post(customerThread, ESCALATED_REPLY);
+        await this.save(await this.open(state));
+        this.options.log.info({ thread: customerThread, escalation: state.escalation.id, staff: staff.id }, 'escalation.requested_by_staff');
+        return { status: 'escalated', reply: '' };
+      } catch (err) {
+        this.options.log.error({ err, thread: customerThread }, 'escalation.failed');
+        return { status: 'failed', reply: 'Sorry, that escalation could not be opened. Please try again.' };
+      }
+    });
+  }
+
+  /** The customer thread behind a staff thread, if it is an escalation thread. */
+  customerThreadOf(staffThread: string): Promise<string | undefined> {
+    return this.options.store.records.get<string>(staffThreadKey(staffThread));
+  }
+
+  /**
+   * Posts what a crash or an outage left unposted, and reminds staff once about escalations nobody claimed within
+   * the reminder delay. Runs at start and on an interval; one sweep at a time.
+   */
+  sweep(now = Date.now()): Promise<void> {
+    this.sweeping ??= this.sweepOnce(now).finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(now: number): Promise<void> {
+    try {
+      const threads = (await this.options.store.records.get<string[]>(OPEN_INDEX_KEY)) ?? [];
+      for (const thread of threads) await this.options.queue.run(thread, () => this.sweepThread(thread, now));
+    } catch (err) {
+      this.options.log.error({ err }, 'escalation.sweep_failed');
+    }
+  }
+
+  private async sweepThread(thread: string, now: number): Promise<void> {
+    const state = await this.load(thread);
+    const escalation = state.escalation;
+    if (!escalation) {
+      await this.updateIndex((threads) => threads.filter((t) => t !== thread));
+      return;
+    }
+    if (!escalation.staffThread) {
+      await this.save(await this.postCard(state));
+      return;
+    }
+    const waited = now - Date.parse(escalation.openedAt);
+    if (escalation.claimedBy || escalation.remindedAt || waited < this.options.remindAfterMs) return;
+    const minutes = Math.max(1, Math.round(waited / 60_000));
+    await this.requireRoom().postToStaff(escalation.staffThread, `Reminder: this escalation (${escalation.urgency}) has waited ${minutes} min and nobody has claimed it yet.`, { remind: true });
+    escalation.remindedAt = new Date(now).toISOString();
+    await this.save(state);
+    this.options.log.info({ thread, escalation: escalation.id, waitedMs: waited }, 'escalation.reminded');
+  }
+
+  // --- internals ---------------------------------------------------------------------------------------------------
+
+  private async postCard(state: ThreadState, fallbackName?: string): Promise<ThreadState> {
+    const next = structuredClone(state);
+    const escalation = next.escalation!;
+    try {
+      if (!escalation.customer.name) {
+        const details = await this.channelFor(next.thread)
+          .customer(next.thread, escalation.customer.id)
+          .catch((err: unknown) => {
+            this.options.log.warn({ err, thread: next.thread }, 'escalation.customer_lookup_failed');
+            return { name: fallbackName ?? escalation.customer.id, link: null };
+          });
+        escalation.customer = { id: escalation.customer.id, name: details.name, link: details.link };
+      }
+      escalation.summary ??= await this.options.summarize(next.history);
+      const staffThread = await this.requireRoom().open(this.card(next.thread, escalation));
+      await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
+      escalation.staffThread = staffThread;
+      this.options.log.info({ thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency }, 'escalation.opened');
+    } catch (err) {
+      this.options.log.error({ err, thread: next.thread, escalation: escalation.id }, 'escalation.open_failed');
+    }
+    return next;
+  }
+
+  /** Runs a card action (claim or resolve) on the escalation behind a staff thread, checking it is still that one. */
+  private async fromCard(
+    staffThread: string,
+    escalationId: string | undefined,
+    action: (state: ThreadState, escalation: Escalation) => Promise<StaffOutcome>,
+  ): Promise<StaffOutcome> {
+    const customerThread = await this.customerThreadOf(staffThread);
+    if (!customerThread) return { status: 'unknown', reply: 'This is not an open escalation.' };
+    return this.withEscalation(customerThread, staffThread, escalationId, action);
+  }
+
+  private withEscalation(
+    customerThread: string,
+    staffThread: string,
+    escalationId: string | undefined,
+    action: (state: ThreadState, escalation: Escalation) => Promise<StaffOutcome>,
+  ): Promise<StaffOutcome> {
+    return this.options.queue.run(customerThread, async () => {
+      try {
+        const state = await this.load(customerThread);
+        const escalation = state.escalation;
+        if (!escalation || escalation.staffThread !== staffThread || (escalationId && escalation.id !== escalationId)) {
+          return { status: 'stale', reply: 'This escalation is already resolved, so nothing here reaches the customer any more.' };
+        }
+        return await action(state, escalation);
+      } catch (err) {
+        this.options.log.error({ err, thread: customerThread, staffThread }, 'escalation.failed');
+        return { status: 'failed', reply: "Sorry, that didn't go through (the customer's platform or the store failed). Please try again." };
+      }
+    });
+  }
+
+  private markClaimed(escalation: Escalation, staff: StaffMember): void {
+    escalation.claimedBy = staff;
+    escalation.claimedAt = new Date().toISOString();
+  }
+
+  private async refreshCard(state: ThreadState, escalation: (Escalation & { resolvedBy?: StaffMember }) | null = state.escalation): Promise<void> {
+    if (!escalation?.staffThread) return;
+    try {
+      await this.requireRoom().update(escalation.staffThread, this.card(state.thread, escalation));
+    } catch (err) {
+      this.options.log.warn({ err, staffThread: escalation.staffThread }, 'escalation.card_update_failed');
+    }
+  }
+
+  private card(thread: string, escalation: Escalation & { resolvedBy?: StaffMember }): EscalationCard {
+    const opener = 'agent' in escalation.openedBy ? `${this.options.agentName(escalation.openedBy.agent)} (bot)` : `${escalation.openedBy.staff.name} (by hand)`;
+    return {
+      escalationId: escalation.id,
+      customer: { name: escalation.customer.name ?? escalation.customer.id, platform: platformOf(thread), link: escalation.customer.link },
+      urgency: escalation.urgency,
+      reason: escalation.reason,
+      summary: escalation.summary ?? '',
+      openedBy: opener,
+      status: escalation.resolvedBy ? 'resolved' : escalation.claimedBy ? 'claimed' : 'open',
+      claimedBy: escalation.claimedBy?.name ?? null,
+      resolvedBy: escalation.resolvedBy?.name ?? null,
+    };
+  }
+
+  private channelFor(thread: string): ThreadChannel {
+    const channel = this.channels.get(platformOf(thread));
+    if (!channel) throw new Error(`no ${platformOf(thread)} adapter is running to reach ${thread}`);
+    return channel;
+  }
+
+  private requireRoom(): StaffRoom {
+    if (!this.room) throw new Error('no staff channel is connected');
+    return this.room;
+  }
+
+  private async load(thread: string): Promise<ThreadState> {
+    const raw = await this.options.store.threads.get<unknown>(thread);
+    return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);
+  }
+
+  private async save(state: ThreadState): Promise<void> {
+    state.updatedAt = new Date().toISOString();
+    await this.options.store.threads.set(state.thread, state);
+  }
+
+  private updateIndex(change: (threads: string[]) => string[]): Promise<void> {
+    const next = this.indexChain.then(async () => {
+      const threads = (await this.options.store.records.get<string[]>(OPEN_INDEX_KEY)) ?? [];
+      await this.options.store.records.set(OPEN_INDEX_KEY, change(threads));
+    });
+    this.indexChain = next.catch(() => undefined);
+    return next;
+  }
+}

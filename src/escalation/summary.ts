@@ -1,0 +1,83 @@
+import type { Logger } from '../log.js';
+import type { ChatMessage, ModelProvider } from '../model/types.js';
+import { ESCALATED_REPLY } from './escalationTool.js';
+
+/** Turns a conversation into a few lines for the person who picks it up. */
+export type Summarizer = (history: ChatMessage[]) => Promise<string>;
+
+const QUOTE_CHARS = 200;
+const RECENT_USER_MESSAGES = 3;
+const TRANSCRIPT_MESSAGES = 40;
+const TRANSCRIPT_MESSAGE_CHARS = 1_000;
+
+const SUMMARY_INSTRUCTIONS = [
+  'You write hand-over notes for a human customer-support agent who is taking over a chat from a support bot.',
+  'Summarize the conversation below in at most five short bullet points: what the customer wants, what the bot already found or did (ids, statuses, amounts), and what is still open.',
+  'Only state facts that appear in the conversation. Write plain text bullets starting with "- ".',
+].join('\n');
+
+function quote(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > QUOTE_CHARS ? `${flat.slice(0, QUOTE_CHARS - 1)}…` : flat;
+}
+
+/** Extractive: the customer's own words, the tools the bot used with their arguments, and its last answer. */
+export function extractiveSummary(history: ChatMessage[]): string {
+  const said = history.filter((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user').map((m) => m.content);
+  if (said.length === 0) return '- The customer has not written anything yet.';
+  const lines = [`- First message: "${quote(said[0]!)}"`];
+  const recent = said.slice(1).slice(-RECENT_USER_MESSAGES);
+  if (said.length > RECENT_USER_MESSAGES + 1) lines.push(`- (${said.length - RECENT_USER_MESSAGES - 1} more messages)`);
+  for (const text of recent) lines.push(`- Then: "${quote(text)}"`);
+  const actions: string[] = [];
+  for (const m of history) {
+    if (m.role !== 'assistant') continue;
+    for (const call of m.tool_calls ?? []) {
+      if (call.function.name.startsWith('transfer_to_') || call.function.name === 'escalate_to_human') continue;
+      const args = call.function.arguments.trim();
+      actions.push(`${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args)}`}`);
+    }
+  }
+  if (actions.length > 0) lines.push(`- Bot actions: ${[...new Set(actions)].join('; ')}`);
+  const answers = history.flatMap((m) => (m.role === 'assistant' && m.content && m.content !== ESCALATED_REPLY ? [m.content] : []));
+  const answer = answers.at(-1);
+  if (answer) lines.push(`- Last bot answer: "${quote(answer)}"`);
+  return lines.join('\n');
+}
+
+/** The conversation as plain text for the summarizing model; tool traffic is shown as what it did. */
+function transcript(history: ChatMessage[]): string {
+  return history
+    .slice(-TRANSCRIPT_MESSAGES)
+    .flatMap((m) => {
+      if (m.role === 'user') return [`Customer: ${m.content}`];
+      if (m.role === 'tool') return [`Tool result: ${m.content}`];
+      if (m.role === 'assistant') {
+        const calls = (m.tool_calls ?? []).map((c) => `Bot called ${c.function.name}(${c.function.arguments})`);
+        return [...(m.content ? [`Bot: ${m.content}`] : []), ...calls];
+      }
+      return [];
+    })
+    .map((line) => (line.length > TRANSCRIPT_MESSAGE_CHARS ? `${line.slice(0, TRANSCRIPT_MESSAGE_CHARS)}…` : line))
+    .join('\n');
+}
+
+/** Model-written, falling back to the extractive summary when the model fails (the escalation must not wait on it). */
+export function modelSummarizer(provider: ModelProvider, model: string, log: Logger): Summarizer {
+  return async (history) => {
+    try {
+      const response = await provider.complete({
+        model,
+        agent: 'escalation_summary',
+        system: SUMMARY_INSTRUCTIONS,
+        messages: [{ role: 'user', content: transcript(history) }],
+        tools: [],
+      });
+      const text = response.text.trim();
+      if (text !== '') return text;
+    } catch (err) {
+      log.warn({ err }, 'escalation.summary_failed');
+    }
+    return extractiveSummary(history);
+  };
+}
