@@ -147,7 +147,7 @@ async function main(): Promise<number> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutdown');
     const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DEADLINE_MS).unref());
-    await Promise.race([Promise.allSettled(stoppers.map((stop) => stop())).then(() => app.service.drain()), deadline]);
+    await Promise.race([Promise.allSettled(stoppers.map((stop) => stop())).then(() => Promise.all([app.desk.stop(), app.service.drain()])), deadline]);
     await app.store.close().catch(() => undefined);
     process.exit(0);
   };
@@ -155,19 +155,27 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (platformMode) {
-    const started: Record<string, unknown> = { model: describeModel(config), store: where };
+    const staffChannel = config.escalation.channel;
+    const started: Record<string, unknown> = { model: describeModel(config), store: where, escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off' };
+    const escalation = (platform: 'slack' | 'discord') => ({
+      desk: app.desk,
+      staffChannel: staffChannel?.platform === platform ? staffChannel.id : undefined,
+      remindMention: staffChannel?.platform === platform ? config.escalation.remindMention : undefined,
+    });
+    if (!staffChannel) log.warn({ reason: 'ESCALATION_CHANNEL is not set, so the bot cannot hand conversations to people' }, 'escalation.off');
     if (slack) {
-      const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts });
+      const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts, escalation: escalation('slack') });
       stoppers.push(() => adapter.stop());
       const { port } = await adapter.start();
       Object.assign(started, { slack: slack.mode, port });
     }
     if (discord) {
-      const adapter = createDiscordAdapter(discord, app.service, { log });
+      const adapter = createDiscordAdapter(discord, app.service, { log, escalation: escalation('discord') });
       stoppers.push(() => adapter.stop());
       await adapter.start();
       started.discord = true;
     }
+    app.desk.start();
     log.info(started, 'switchboard.started');
     // Runs until a signal arrives.
     return new Promise<number>(() => {});

@@ -3,8 +3,10 @@ import { InFlight } from '../../src/conversation/inFlight.js';
 import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
+import { manualEscalationReason } from '../../src/escalation/desk.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply } from './replies.js';
+import type { DiscordStaffSide } from './staff.js';
 import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, threadName, type DiscordThreadRef } from './threads.js';
 
 /** Discord shows "is typing…" for about 10 s; it is renewed this often while a turn runs. */
@@ -17,6 +19,10 @@ export interface DiscordConversationsOptions {
   service: ConversationService;
   log: Logger;
   allowedChannels: string[] | undefined;
+  /** The staff channel's id when ESCALATION_CHANNEL is on Discord. */
+  staffChannel?: string | undefined;
+  /** Staff actions; present whenever escalation is on (`!escalate` works wherever the staff role does). */
+  staff?: DiscordStaffSide | undefined;
 }
 
 interface DiscordPost {
@@ -66,11 +72,19 @@ export class DiscordConversations {
       return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
     }
     if (!message.guildId) return undefined;
+    const { staff, staffChannel } = this.options;
+    // The staff channel is not a customer channel: only its escalation threads matter.
+    if (staffChannel && (channel.id === staffChannel || (channel.isThread() && channel.parentId === staffChannel))) {
+      if (channel.isThread() && staff) await staff.onStaffMessage(message, botUserId);
+      return undefined;
+    }
     if (channel.isThread()) {
       // Threads count as their parent channel for the allowlist. In a thread the bot did not start, only mentions.
       if (!this.allowed(channel.parentId)) return undefined;
       const ref = { guild: message.guildId, channel: channel.id };
       if (!mentioned && !(await service.hasConversation(discordThreadKey(ref)))) return undefined;
+      const manualReason = manualEscalationReason(text);
+      if (manualReason !== undefined && staff && (await staff.escalateByHand(message, ref, manualReason))) return undefined;
       return this.answer(channel, ref, post);
     }
     if (!mentioned || !channel.isSendable() || !this.allowed(channel.id)) return undefined;
@@ -87,6 +101,7 @@ export class DiscordConversations {
   }
 
   private async takeButton(interaction: ButtonInteraction): Promise<TurnOutcome | undefined> {
+    if (this.options.staff && (await this.options.staff.onButton(interaction))) return undefined;
     const parsed = parseApprovalButton(interaction.customId);
     if (!parsed || !interaction.channel?.isSendable()) return undefined;
     // Acknowledge within Discord's 3 s; the turn and the outcome follow.
@@ -156,7 +171,7 @@ export class DiscordConversations {
         }
       });
       clearInterval(typing);
-      if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed') return outcome;
+      if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
       await reply.finish();

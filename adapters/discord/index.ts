@@ -1,8 +1,11 @@
 import { Client, Events, GatewayIntentBits, Partials, SlashCommandBuilder } from 'discord.js';
 import type { DiscordConfig } from '../../src/config.js';
 import type { ConversationService } from '../../src/conversation/service.js';
+import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
 import { DiscordConversations } from './conversation.js';
+import { DiscordEscalationSide } from './escalation.js';
+import { DiscordStaffSide } from './staff.js';
 
 export { discordThreadKey, parseDiscordThreadKey } from './threads.js';
 
@@ -27,7 +30,13 @@ export interface DiscordAdapter {
   stop(): Promise<void>;
 }
 
-export function createDiscordAdapter(config: DiscordConfig, service: ConversationService, deps: { log: Logger }): DiscordAdapter {
+export interface DiscordAdapterDeps {
+  log: Logger;
+  /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Discord. */
+  escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
+}
+
+export function createDiscordAdapter(config: DiscordConfig, service: ConversationService, deps: DiscordAdapterDeps): DiscordAdapter {
   const log = deps.log.child({ adapter: 'discord' });
   const client = new Client({
     intents: DISCORD_INTENTS,
@@ -35,7 +44,15 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
     partials: [Partials.Channel],
     ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
   });
-  const conversations = new DiscordConversations({ service, log, allowedChannels: config.allowedChannels });
+  const escalation = deps.escalation;
+  let staff: DiscordStaffSide | undefined;
+  if (escalation) {
+    const side = new DiscordEscalationSide(client, { channel: escalation.staffChannel, remindRoleId: escalation.remindMention ?? config.staffRoleId });
+    escalation.desk.attach(side);
+    if (escalation.staffChannel) escalation.desk.attachStaffRoom(side);
+    staff = new DiscordStaffSide(escalation.desk, config.staffRoleId, log);
+  }
+  const conversations = new DiscordConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
 
   client.on(Events.MessageCreate, (message) => {
     conversations.onMessage(message, client.user?.id ?? '').catch((err: unknown) => log.error({ err, message: message.id }, 'discord.message_failed'));

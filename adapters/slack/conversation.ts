@@ -3,9 +3,11 @@ import type { ConversationService, InboundMessage, TurnOutcome } from '../../src
 import { InFlight } from '../../src/conversation/inFlight.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
+import { manualEscalationReason } from '../../src/escalation/desk.js';
 import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
 import { toMrkdwn } from './format.js';
 import { platformError, SlackReply } from './replies.js';
+import type { SlackStaffSide } from './staff.js';
 import { cleanText, ignoreReason, isDirectMessage, mentionsBot, readMessageFields, slackMessageId, slackThreadKey, type SlackThreadRef } from './threads.js';
 
 /** Errors that mean native streaming is unavailable for the whole app, not just one channel. */
@@ -17,6 +19,9 @@ export interface SlackConversationsOptions {
   service: ConversationService;
   log: Logger;
   allowedChannels: string[] | undefined;
+  /** The staff channel's id when ESCALATION_CHANNEL is on Slack, and the staff side that handles it. */
+  staffChannel?: string | undefined;
+  staff?: SlackStaffSide | undefined;
 }
 
 /** Where an event came from: a channel mention, a channel or DM message, or the assistant pane. */
@@ -82,9 +87,16 @@ export class SlackConversations {
     const { log } = this.options;
     const fields = readMessageFields(event);
     if (!fields) return undefined;
-    const ignored = ignoreReason(fields, botUserId, this.options.allowedChannels);
+    const { staffChannel, staff } = this.options;
+    const allowed = this.options.allowedChannels && staffChannel ? [...this.options.allowedChannels, staffChannel] : this.options.allowedChannels;
+    const ignored = ignoreReason(fields, botUserId, allowed);
     if (ignored) {
       log.debug({ channel: fields.channel, ts: fields.ts, reason: ignored }, 'slack.ignored');
+      return undefined;
+    }
+    // The staff channel is not a customer channel: only its escalation threads matter (a mention arrives twice).
+    if (fields.channel === staffChannel) {
+      if (source === 'message' && staff) await staff.onStaffChannelMessage(client, fields, team, botUserId);
       return undefined;
     }
     const dm = isDirectMessage(fields);
@@ -100,6 +112,8 @@ export class SlackConversations {
     }
     const text = cleanText(fields.text, botUserId) || 'Hello';
     const ref = { team, channel: fields.channel, threadTs };
+    const manualReason = manualEscalationReason(text);
+    if (manualReason !== undefined && staff && (await staff.escalateByHand(client, ref, fields.user!, manualReason))) return undefined;
     if (setTitle && !(await this.options.service.hasConversation(slackThreadKey(ref)))) {
       setTitle(text.length > MAX_TITLE_CHARS ? `${text.slice(0, MAX_TITLE_CHARS - 1)}…` : text).catch((err: unknown) =>
         log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
@@ -168,7 +182,7 @@ export class SlackConversations {
           return;
       }
     });
-    if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed') return outcome;
+    if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
     if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
     await reply.finish();

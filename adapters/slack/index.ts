@@ -3,9 +3,12 @@ import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockA
 import webApi, { type RetryOptions, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.js';
 import type { ConversationService } from '../../src/conversation/service.js';
+import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
 import { APPROVAL_ACTION_PATTERN, CONFIRM_ACTION_ID, parseButtonValue, questionFromBlocks } from './approvals.js';
 import { SlackConversations } from './conversation.js';
+import { CLAIM_ACTION_ID, ESCALATION_ACTION_PATTERN, SlackDirectory, SlackEscalationSide } from './escalation.js';
+import { SlackStaffSide } from './staff.js';
 import { platformError } from './replies.js';
 import { parseSlackThreadKey } from './threads.js';
 
@@ -28,6 +31,8 @@ export interface SlackAdapterDeps {
    * Retry-After and try again. Default: up to five retries within five minutes.
    */
   retryConfig?: RetryOptions;
+  /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Slack. */
+  escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
 }
 
 export interface SlackAdapter {
@@ -86,7 +91,18 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
     receiver = httpReceiver;
   }
   const app = new App({ token: config.botToken, receiver, logger, clientOptions });
-  const conversations = new SlackConversations({ service, log, allowedChannels: config.allowedChannels });
+  const escalation = deps.escalation;
+  let staff: SlackStaffSide | undefined;
+  if (escalation) {
+    const directory = new SlackDirectory(() => app.client, escalation.staffChannel);
+    const side = new SlackEscalationSide(() => app.client, directory, { channel: escalation.staffChannel, remindMention: escalation.remindMention }, log);
+    escalation.desk.attach(side);
+    if (escalation.staffChannel) {
+      escalation.desk.attachStaffRoom(side);
+      staff = new SlackStaffSide(escalation.desk, directory, log);
+    }
+  }
+  const conversations = new SlackConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
 
   // The assistant pane first: it takes DM thread messages before the plain message listener sees them.
   app.assistant(
@@ -129,6 +145,24 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
     if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
       await tellOnly(client, respond, { channel: ref.channel, threadTs: ref.threadTs, user: body.user.id, text: outcome.reply });
     }
+  });
+  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const cardTs = body.container?.message_ts ?? body.message?.ts;
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (!staff || !cardTs || !channel || !action.value) {
+      log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
+      return;
+    }
+    const reply = await staff.onPress({
+      team: teamOf(body, undefined),
+      channel,
+      cardTs,
+      escalationId: action.value,
+      action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
+      userId: body.user.id,
+    });
+    if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
   });
   app.error(async (err) => {
     log.error({ err: err.original ?? err, code: err.code }, 'slack.error');
