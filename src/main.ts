@@ -88,6 +88,13 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   };
 }
 
+/** What one platform adapter needs for escalation: the desk, and the staff channel when it is on that platform. */
+export function escalationDeps(config: Config, desk: EscalationDesk, platform: 'slack' | 'discord') {
+  const staffChannel = config.escalation.channel;
+  const here = staffChannel?.platform === platform;
+  return { desk, staffChannel: here ? staffChannel.id : undefined, remindMention: here ? config.escalation.remindMention : undefined };
+}
+
 /** Trains the intent router, then builds the configured model: the OpenAI-compatible provider or the offline engine. */
 export async function createModel(config: Config, log: Logger): Promise<{ provider: ModelProvider; router: IntentRouter }> {
   const agents = createAgentRegistry();
@@ -157,11 +164,7 @@ async function main(): Promise<number> {
   if (platformMode) {
     const staffChannel = config.escalation.channel;
     const started: Record<string, unknown> = { model: describeModel(config), store: where, escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off' };
-    const escalation = (platform: 'slack' | 'discord') => ({
-      desk: app.desk,
-      staffChannel: staffChannel?.platform === platform ? staffChannel.id : undefined,
-      remindMention: staffChannel?.platform === platform ? config.escalation.remindMention : undefined,
-    });
+    const escalation = (platform: 'slack' | 'discord') => escalationDeps(config, app.desk, platform);
     if (!staffChannel) log.warn({ reason: 'ESCALATION_CHANNEL is not set, so the bot cannot hand conversations to people' }, 'escalation.off');
     if (slack) {
       const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts, escalation: escalation('slack') });

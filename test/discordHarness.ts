@@ -1,7 +1,7 @@
 import { createDiscordAdapter, type DiscordAdapter } from '../adapters/discord/index.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createApp, type App } from '../src/main.js';
+import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { FakeDiscord } from './fakes/discordServer.js';
 import { testConfig, type FakeOpenAI } from './harness.js';
@@ -26,7 +26,7 @@ export class DiscordSession {
     const config = testConfig({ OPENAI_BASE_URL: openai.baseURL, DISCORD_BOT_TOKEN: 'discord-test-token', DISCORD_API_URL: discord.apiUrl, DATA_DIR: options.dataDir, ...options.env });
     const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
     this.app = createApp(config, log, { provider, store: createStore(config.store, log) });
-    this.adapter = createDiscordAdapter(config.platforms.discord!, this.app.service, { log });
+    this.adapter = createDiscordAdapter(config.platforms.discord!, this.app.service, { log, escalation: escalationDeps(config, this.app.desk, 'discord') });
   }
 
   static async start(discord: FakeDiscord, openai: FakeOpenAI, options: DiscordSessionOptions): Promise<DiscordSession> {

@@ -2,7 +2,7 @@ import { createSlackAdapter, type SlackAdapter } from '../adapters/slack/index.j
 import { suggestedPrompts } from '../agents/registry.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createApp, type App } from '../src/main.js';
+import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import { deliverAction, deliverEvent, eventEnvelope, TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
 import { testConfig, type FakeOpenAI } from './harness.js';
@@ -123,16 +123,18 @@ export interface SlackSessionOptions {
 
 /** The bot wired as `npm start` wires it with Slack tokens, against a fake Slack and a fake model. */
 export class SlackSession {
-  readonly app: App;
-  readonly adapter: SlackAdapter;
   eventsUrl = '';
 
   private constructor(
     readonly slack: FakeSlack,
     readonly openai: FakeOpenAI,
     readonly mode: 'http' | 'socket',
-    options: SlackSessionOptions,
-  ) {
+    readonly app: App,
+    readonly adapter: SlackAdapter,
+  ) {}
+
+  static async start(slack: FakeSlack, openai: FakeOpenAI, options: SlackSessionOptions): Promise<SlackSession> {
+    const mode = options.mode ?? 'http';
     const log = options.log ?? createLogger({ level: 'silent' });
     const env: Record<string, string> = {
       OPENAI_BASE_URL: openai.baseURL,
@@ -145,16 +147,25 @@ export class SlackSession {
     };
     const config = testConfig(env);
     const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
-    this.app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log) });
+    const app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log) });
     // Quick retries, so a test never waits on Slack's production back-off.
-    this.adapter = createSlackAdapter(config.platforms.slack!, this.app.service, { log, suggestedPrompts, retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 10 } });
+    const adapter = createSlackAdapter(config.platforms.slack!, app.service, {
+      log,
+      suggestedPrompts,
+      retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 10 },
+      escalation: escalationDeps(config, app.desk, 'slack'),
+    });
+    const session = new SlackSession(slack, openai, mode, app, adapter);
+    const { port } = await adapter.start();
+    if (mode === 'http') session.eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+    else await slack.waitForSocket();
+    return session;
   }
 
-  static async start(slack: FakeSlack, openai: FakeOpenAI, options: SlackSessionOptions): Promise<SlackSession> {
-    const session = new SlackSession(slack, openai, options.mode ?? 'http', options);
-    const { port } = await session.adapter.start();
-    if (session.mode === 'http') session.eventsUrl = `http://127.0.0.1:${port}/slack/events`;
-    else await slack.waitForSocket();
+  /** Delivers to an app and adapter wired elsewhere (HTTP mode), e.g. one that also runs Discord. */
+  static over(slack: FakeSlack, openai: FakeOpenAI, eventsUrl: string, app: App, adapter: SlackAdapter): SlackSession {
+    const session = new SlackSession(slack, openai, 'http', app, adapter);
+    session.eventsUrl = eventsUrl;
     return session;
   }
 

@@ -75,6 +75,11 @@ export class SlackConversations {
     return this.inFlight.idle();
   }
 
+  /** Counts other work (a staff button press) as in flight, so shutdown and idle() wait for it too. */
+  track<T>(work: Promise<T>): Promise<T> {
+    return this.inFlight.track(work);
+  }
+
   /**
    * Decides whether a message event is ours to answer, and answers it. Returns the outcome, or undefined
    * when the event was ignored.

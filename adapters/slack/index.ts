@@ -146,24 +146,29 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       await tellOnly(client, respond, { channel: ref.channel, threadTs: ref.threadTs, user: body.user.id, text: outcome.reply });
     }
   });
-  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, async ({ ack, body, action, client, respond }) => {
-    await ack();
-    const cardTs = body.container?.message_ts ?? body.message?.ts;
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (!staff || !cardTs || !channel || !action.value) {
-      log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
-      return;
-    }
-    const reply = await staff.onPress({
-      team: teamOf(body, undefined),
-      channel,
-      cardTs,
-      escalationId: action.value,
-      action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
-      userId: body.user.id,
-    });
-    if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
-  });
+  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, ({ ack, body, action, client, respond }) =>
+    // Tracked from before the ack, so whoever waits for idle() after Slack got its answer also waits for this.
+    conversations.track(
+      (async () => {
+        await ack();
+        const cardTs = body.container?.message_ts ?? body.message?.ts;
+        const channel = body.channel?.id ?? body.container?.channel_id;
+        if (!staff || !cardTs || !channel || !action.value) {
+          log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
+          return;
+        }
+        const reply = await staff.onPress({
+          team: teamOf(body, undefined),
+          channel,
+          cardTs,
+          escalationId: action.value,
+          action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
+          userId: body.user.id,
+        });
+        if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
+      })(),
+    ),
+  );
   app.error(async (err) => {
     log.error({ err: err.original ?? err, code: err.code }, 'slack.error');
   });

@@ -53,6 +53,11 @@ export const OTHER_USER_ID = '1400000000000000002';
 export const DM_CHANNEL_ID = '1500000000000000001';
 /** The bot's managed role; it carries the bot's permissions (@everyone has only member permissions). */
 export const BOT_ROLE_ID = '1600000000000000001';
+/** A guild text channel named 'staff', where escalation threads open. */
+export const STAFF_CHANNEL_ID = '1300000000000000003';
+/** The support team's role; STAFF_USER_ID holds it. */
+export const STAFF_ROLE_ID = '1600000000000000002';
+export const STAFF_USER_ID = '1400000000000000003';
 /** The id /support has until the client registers commands (then the registered id is used). */
 export const SUPPORT_COMMAND_ID = '1700000000000000001';
 
@@ -204,6 +209,8 @@ export class FakeDiscord {
   readonly gatewaySent: GatewayFrame[] = [];
   private readonly onceScripts: Script[] = [];
   private readonly alwaysScripts: Script[] = [];
+  /** Guild roles of each user (the bot's own role aside); tests may grant more. */
+  readonly memberRoles = new Map<string, string[]>([[STAFF_USER_ID, [STAFF_ROLE_ID]]]);
   private readonly channels = new Map<string, Channel>();
   private readonly messages = new Map<string, APIMessage>();
   private readonly threadStarters = new Map<string, string | undefined>();
@@ -222,6 +229,7 @@ export class FakeDiscord {
     this.ackDeadlineMs = options.interactionAckDeadlineMs ?? INTERACTION_ACK_DEADLINE_MS;
     this.channels.set(TEXT_CHANNEL_ID, textChannel(TEXT_CHANNEL_ID, 'support', 0));
     this.channels.set(OTHER_CHANNEL_ID, textChannel(OTHER_CHANNEL_ID, 'general', 1));
+    this.channels.set(STAFF_CHANNEL_ID, textChannel(STAFF_CHANNEL_ID, 'staff', 2));
     this.channels.set(DM_CHANNEL_ID, dmChannel(DM_CHANNEL_ID, userFor(CUSTOMER_ID)));
   }
 
@@ -401,6 +409,8 @@ export class FakeDiscord {
     { method: 'GET', pattern: /^\/gateway\/bot$/, handle: () => ok({ url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }) },
     { method: 'GET', pattern: /^\/gateway$/, noAuth: true, handle: () => ok({ url: this.gatewayUrl }) },
     { method: 'GET', pattern: /^\/users\/@me$/, handle: () => ok(BOT_USER) },
+    { method: 'GET', pattern: /^\/users\/(\d+)$/, handle: (_, [id]) => ok(id === BOT_USER_ID ? BOT_USER : userFor(id ?? '')) },
+    { method: 'PUT', pattern: /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/, handle: (_, [id, mid]) => this.withMessage(id, mid, () => ({ status: 204 })) },
     { method: 'POST', pattern: /^\/users\/@me\/channels$/, handle: (call) => this.openDm(call) },
     { method: 'GET', pattern: /^\/channels\/(\d+)$/, handle: (_, [id]) => this.withChannel(id, (channel) => ok(channel)) },
     { method: 'POST', pattern: /^\/channels\/(\d+)\/typing$/, handle: (_, [id]) => this.withChannel(id, () => ({ status: 204 })) },
@@ -591,7 +601,7 @@ export class FakeDiscord {
   private interactionBase(record: InteractionRecord, guild: boolean) {
     const channel = this.channels.get(record.channelId) ?? (guild ? textChannel(record.channelId, 'unknown', 99) : dmChannel(record.channelId, record.user));
     const who = guild
-      ? { guild_id: GUILD_ID, guild: { id: GUILD_ID, locale: Locale.EnglishUS, features: [] }, member: { ...memberFields(), user: record.user, permissions: EVERYONE_PERMISSIONS } }
+      ? { guild_id: GUILD_ID, guild: { id: GUILD_ID, locale: Locale.EnglishUS, features: [] }, member: { ...memberFields(), roles: this.rolesOf(record.user.id), user: record.user, permissions: EVERYONE_PERMISSIONS } }
       : { user: record.user };
     const base = {
       id: record.id,
@@ -775,9 +785,13 @@ export class FakeDiscord {
     const intents = this.session?.intents ?? 0;
     const readable = !guild || message.author.id === BOT_USER_ID || message.mentions.some((user) => user.id === BOT_USER_ID) || (intents & GatewayIntentBits.MessageContent) !== 0;
     const hidden = readable ? {} : { content: '', embeds: [], attachments: [], components: [] };
-    const member: APIGuildMemberNoUser = { ...memberFields(), roles: message.author.id === BOT_USER_ID ? [BOT_ROLE_ID] : [] };
+    const member: APIGuildMemberNoUser = { ...memberFields(), roles: this.rolesOf(message.author.id) };
     const mentions = message.mentions.map((user) => (guild ? { ...user, member: { ...memberFields(), roles: user.id === BOT_USER_ID ? [BOT_ROLE_ID] : [] } } : user));
     return { ...message, ...hidden, mentions, channel_type: channelType as GatewayMessageCreateDispatchData['channel_type'], ...(guild ? { guild_id: GUILD_ID, member } : {}) };
+  }
+
+  private rolesOf(userId: string): string[] {
+    return userId === BOT_USER_ID ? [BOT_ROLE_ID] : (this.memberRoles.get(userId) ?? []);
   }
 
   private isGuildChannel(channelId: string): boolean {
@@ -902,7 +916,7 @@ export class FakeDiscord {
       verification_level: 0,
       default_message_notifications: 1,
       explicit_content_filter: 0,
-      roles: [role(GUILD_ID, '@everyone', EVERYONE_PERMISSIONS, 0), { ...role(BOT_ROLE_ID, 'Switchboard', BOT_PERMISSIONS, 1), managed: true, tags: { bot_id: BOT_USER_ID } }],
+      roles: [role(GUILD_ID, '@everyone', EVERYONE_PERMISSIONS, 0), { ...role(BOT_ROLE_ID, 'Switchboard', BOT_PERMISSIONS, 1), managed: true, tags: { bot_id: BOT_USER_ID } }, role(STAFF_ROLE_ID, 'Support team', EVERYONE_PERMISSIONS, 2)],
       emojis: [],
       stickers: [],
       features: [],

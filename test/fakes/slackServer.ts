@@ -63,6 +63,10 @@ interface PendingAck {
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** conversations.members answers from here: channel id → member user ids. */
+  readonly channelMembers = new Map<string, string[]>();
+  /** users.info answers with these display names (others get `user-<id>`). */
+  readonly displayNames = new Map<string, string>();
   /** Every envelope ack the Socket Mode client sent, in arrival order. */
   readonly acks: SocketAck[] = [];
   private readonly onceResponses = new Map<string, ScriptedResponse[]>();
@@ -289,6 +293,17 @@ export class FakeSlack {
         return { ok: true, url: this.socketUrl };
       case 'conversations.replies':
         return { ok: true, messages: [], has_more: false };
+      case 'conversations.members': {
+        if (typeof channel !== 'string') return { ok: false, error: 'channel_not_found' };
+        return { ok: true, members: this.channelMembers.get(channel) ?? [BOT_USER_ID], response_metadata: { next_cursor: '' } };
+      }
+      case 'users.info': {
+        const id = String(args.user);
+        const name = this.displayNames.get(id) ?? `user-${id.toLowerCase()}`;
+        return { ok: true, user: { id, team_id: TEAM_ID, name: id.toLowerCase(), real_name: name, profile: { display_name: name, real_name: name } } };
+      }
+      case 'chat.getPermalink':
+        return { ok: true, channel, permalink: `https://fake.slack.test/archives/${String(channel)}/p${String(args.message_ts).replace('.', '')}` };
       default:
         return { ok: true };
     }
