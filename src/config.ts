@@ -51,6 +51,8 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   OPENAI_TIMEOUT_MS: positiveInt(60_000),
+  MODEL_BREAKER_FAILURES: positiveInt(5),
+  MODEL_BREAKER_COOLDOWN_MS: positiveInt(30_000),
   MODEL_PROVIDER: z.enum(['auto', 'openai', 'offline']).default('auto'),
   STORE_URL: optionalString.pipe(
     z
@@ -145,6 +147,8 @@ export interface Config {
     agentModels: Record<string, string>;
     maxRetries: number;
     timeoutMs: number;
+    /** Circuit breaker: consecutive outage failures that open it, and how long it stays open. */
+    breaker: { failureThreshold: number; cooldownMs: number };
   };
   store: { url: string | undefined; dataDir: string };
   logLevel: string | undefined;
@@ -201,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       agentModels,
       maxRetries: e.OPENAI_MAX_RETRIES,
       timeoutMs: e.OPENAI_TIMEOUT_MS,
+      breaker: { failureThreshold: e.MODEL_BREAKER_FAILURES, cooldownMs: e.MODEL_BREAKER_COOLDOWN_MS },
     },
     store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
     logLevel: e.LOG_LEVEL,

@@ -16,6 +16,7 @@ import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummary, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
+import { CircuitBreaker } from './model/circuitBreaker.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
 import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ModelProvider } from './model/types.js';
@@ -101,13 +102,13 @@ export async function createModel(config: Config, log: Logger): Promise<{ provid
   const router = await IntentRouter.train(agents);
   log.info({ ms: Math.round(router.trainingMs) }, 'router.trained');
   if (config.model.provider === 'offline') return { provider: await OfflineEngine.create(agents, router), router };
-  const provider = new OpenAIProvider({
+  const openai = new OpenAIProvider({
     apiKey: config.model.apiKey,
     baseURL: config.model.baseURL,
     maxRetries: config.model.maxRetries,
     timeoutMs: config.model.timeoutMs,
   });
-  return { provider, router };
+  return { provider: new CircuitBreaker(openai, { ...config.model.breaker, log }), router };
 }
 
 function describeModel(config: Config): string {

@@ -66,6 +66,7 @@ export const SUPPORT_TEAM_NAME = 'Support team';
 export function apologyFor(err: unknown): string {
   const cause = err instanceof TurnError ? err.cause : err;
   if (cause instanceof ModelError) {
+    if (cause.kind === 'circuit_open') return "Sorry, I'm temporarily unavailable because my language model is having problems. Please try again in a few minutes.";
     if (cause.kind === 'rate_limited') return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
     if (cause.kind === 'timeout') return 'Sorry, that took too long and I had to stop. Please try again.';
     return "Sorry, I can't reach my language model right now, so I couldn't answer. Please try again shortly.";
