@@ -25,5 +25,5 @@ export function createMapStore(): Store {
   // `kind` only names the store in the start-up line; nothing in a turn reads it.
   const claimed = new Set<string>();
   const claim = async (id: string) => !claimed.has(id) && Boolean(claimed.add(id));
-  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), claim, close: async () => {} };
+  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), claim, ping: async () => {}, close: async () => {} };
 }

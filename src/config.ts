@@ -51,6 +51,19 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   OPENAI_TIMEOUT_MS: positiveInt(60_000),
+  OPS_PORT: z
+    .string()
+    .trim()
+    .default('9090')
+    .transform((value, ctx) => {
+      if (value === 'off') return undefined;
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535) or off' });
+        return z.NEVER;
+      }
+      return port;
+    }),
   MODEL_BREAKER_FAILURES: positiveInt(5),
   MODEL_BREAKER_COOLDOWN_MS: positiveInt(30_000),
   MODEL_PROVIDER: z.enum(['auto', 'openai', 'offline']).default('auto'),
@@ -160,6 +173,8 @@ export interface Config {
   };
   platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
   escalation: EscalationConfig;
+  /** Port of /healthz, /readyz and /metrics when a platform adapter runs; undefined (OPS_PORT=off) turns them off. */
+  opsPort: number | undefined;
   /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
   fastPath: { enabled: boolean; threshold: number };
 }
@@ -216,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxMessageChars: e.MAX_MESSAGE_CHARS,
     },
     platforms: { slack: slackConfig(e), discord: discordConfig(e) },
+    opsPort: e.OPS_PORT,
     escalation: { channel: e.ESCALATION_CHANNEL, remindAfterMs: e.ESCALATION_REMIND_AFTER, remindMention: e.ESCALATION_REMIND_MENTION },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
   };

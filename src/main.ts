@@ -11,7 +11,11 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { isEntryPoint } from './entryPoint.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, sqlitePath, type Store } from './conversation/store.js';
+import type { Registry } from 'prom-client';
 import { ThreadQueue } from './conversation/threadQueue.js';
+import { createMetrics } from './ops/metrics.js';
+import { startOpsServer, type ReadinessCheck } from './ops/opsServer.js';
+import { Telemetry } from './telemetry.js';
 import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummary, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
@@ -32,6 +36,10 @@ export function modelFor(config: Config) {
 
 export interface App {
   service: ConversationService;
+  /** The typed event stream metrics (and user code) subscribe to. */
+  telemetry: Telemetry;
+  /** Prometheus metrics of this app, served at /metrics. */
+  metrics: Registry;
   /** Human escalation; inactive until an adapter attaches a staff room. */
   desk: EscalationDesk;
   agents: AgentRegistry;
@@ -51,11 +59,13 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const agents = createAgentRegistry();
   const store = parts.store ?? createStore(config.store, log);
   const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
-  const queue = new ThreadQueue();
+  const telemetry = new Telemetry();
+  const queue = new ThreadQueue((thread) => telemetry.emit({ type: 'lock.wait', thread }));
+  const metrics = createMetrics(telemetry, { inboxDepth: () => queue.total() });
   const agentName = (id: string) => agents.get(id)?.name ?? id;
   const summarize: Summarizer =
     parts.provider.name === 'offline' ? async (history) => extractiveSummary(history) : modelSummarizer(parts.provider, config.model.defaultModel, log);
-  const desk = new EscalationDesk({ store, queue, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log });
+  const desk = new EscalationDesk({ store, queue, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log, telemetry });
   const runner = new TurnRunner({
     agents,
     provider: parts.provider,
@@ -65,6 +75,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     modelFor: modelFor(config),
     fastPath,
     escalation: () => desk.enabled,
+    telemetry,
   });
   const service = new ConversationService({
     store,
@@ -75,9 +86,12 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     log,
     queue,
     escalations: desk,
+    telemetry,
   });
   return {
     service,
+    telemetry,
+    metrics,
     desk,
     agents,
     store,
@@ -167,17 +181,25 @@ async function main(): Promise<number> {
     const started: Record<string, unknown> = { model: describeModel(config), store: where, escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off' };
     const escalation = (platform: 'slack' | 'discord') => escalationDeps(config, app.desk, platform);
     if (!staffChannel) log.warn({ reason: 'ESCALATION_CHANNEL is not set, so the bot cannot hand conversations to people' }, 'escalation.off');
+    const checks: ReadinessCheck[] = [{ name: 'store', check: () => app.store.ping().then(() => true) }];
     if (slack) {
       const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts, escalation: escalation('slack') });
       stoppers.push(() => adapter.stop());
+      checks.push({ name: 'slack', check: () => adapter.ready() });
       const { port } = await adapter.start();
       Object.assign(started, { slack: slack.mode, port });
     }
     if (discord) {
       const adapter = createDiscordAdapter(discord, app.service, { log, escalation: escalation('discord') });
       stoppers.push(() => adapter.stop());
+      checks.push({ name: 'discord', check: () => adapter.ready() });
       await adapter.start();
       started.discord = true;
+    }
+    if (config.opsPort !== undefined) {
+      const ops = await startOpsServer({ port: config.opsPort, registry: app.metrics, checks, log });
+      stoppers.push(() => ops.close());
+      started.ops = ops.port;
     }
     app.desk.start();
     log.info(started, 'switchboard.started');

@@ -118,6 +118,7 @@ describe('npm start with Slack tokens', () => {
         SLACK_SIGNING_SECRET: 'secret-signing-value',
         SLACK_API_URL: slack.apiUrl,
         SLACK_PORT: '0',
+        OPS_PORT: '0',
         DATA_DIR: data.dir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,6 +136,25 @@ describe('npm start with Slack tokens', () => {
       const reply = await waitFor(() => threadMessages(slack, 'D0DIRECT001', ts).find((m) => m.blocks), 'the reply in Slack', 20_000);
       assert.match(reply.text, /ORD-1001/);
       assert.match(reply.text, /UPS/);
+
+      // Ops endpoints on their own port.
+      const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('"switchboard.started"')), 'the switchboard.started line');
+      const ops = `http://127.0.0.1:${(JSON.parse(line) as { ops: number }).ops}`;
+      assert.equal(await (await fetch(`${ops}/healthz`)).text(), 'ok');
+      const ready = await fetch(`${ops}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { ready: true, checks: { store: true, slack: true } });
+      const metrics = await (await fetch(`${ops}/metrics`)).text();
+      assert.match(metrics, /^switchboard_turns_total\{status="answered"\} 1$/m);
+      assert.match(metrics, /^switchboard_turn_duration_seconds_count\{status="answered"\} 1$/m);
+      assert.match(metrics, /^switchboard_tool_calls_total\{agent="orders",tool="lookup_order"\} 1$/m);
+      assert.match(metrics, /^switchboard_model_calls_total\{agent="orders",model="gpt-4o-mini"\} \d+$/m);
+      assert.match(metrics, /^switchboard_handoffs_total\{from="triage",to="orders"\} 1$/m);
+      assert.match(metrics, /^switchboard_inbox_depth 0$/m);
+      assert.match(metrics, /^switchboard_dedupe_hits_total 0$/m);
+      // A redelivery is counted as a dedupe hit, not answered again.
+      await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), { signingSecret: 'secret-signing-value', retryNum: 1 });
+      await waitFor(async () => /^switchboard_dedupe_hits_total 1$/m.test(await (await fetch(`${ops}/metrics`)).text()), 'the dedupe hit in /metrics');
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       assert.doesNotMatch(stdout, /xoxb-secret-bot-token|secret-signing-value/);
@@ -155,7 +175,7 @@ describe('npm start with a Discord token', () => {
     const data = tempDir();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, DATA_DIR: data.dir },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, OPS_PORT: '0', DATA_DIR: data.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -27,6 +27,8 @@ export interface DiscordAdapter {
   start(): Promise<void>;
   /** Resolves when every message received so far has been answered. */
   idle(): Promise<void>;
+  /** Logged in with a live gateway session: for /readyz. */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
       log.info({ user: client.user?.id }, 'discord.started');
     },
     idle: () => conversations.idle(),
+    ready: () => client.isReady(),
     async stop() {
       await client.destroy();
       await conversations.idle();

@@ -40,6 +40,8 @@ export interface SlackAdapter {
   start(): Promise<{ port: number | undefined }>;
   /** Resolves when every event received so far has been answered. */
   idle(): Promise<void>;
+  /** Connected (Socket Mode) or serving (HTTP): for /readyz. */
+  ready(): boolean;
   /** Stops taking events, then waits for the replies already under way. */
   stop(): Promise<void>;
 }
@@ -77,8 +79,11 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
   };
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;
+  let socketReceiver: SocketModeReceiver | undefined;
+  let serving = false;
   if (config.mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: config.appToken!, logger, installerOptions: { clientOptions } });
+    socketReceiver = new SocketModeReceiver({ appToken: config.appToken!, logger, installerOptions: { clientOptions } });
+    receiver = socketReceiver;
   } else {
     httpReceiver = new HTTPReceiver({
       signingSecret: config.signingSecret!,
@@ -197,12 +202,15 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
         return { port: undefined };
       }
       const server = await app.start(config.port);
+      serving = true;
       const port = (server.address() as AddressInfo | null)?.port;
       log.info({ mode: 'http', port, path: SLACK_EVENTS_PATH }, 'slack.started');
       return { port };
     },
     idle: () => conversations.idle(),
+    ready: () => (socketReceiver ? (socketReceiver.client.websocket?.isActive() ?? false) : serving),
     async stop() {
+      serving = false;
       await app.stop();
       await conversations.idle();
     },

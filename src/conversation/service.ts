@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry.js';
 import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
 import { TurnError, type ApprovalDecision, type TurnRunner } from '../orchestrator/turnRunner.js';
@@ -47,6 +48,7 @@ export interface ConversationServiceOptions {
   /** Shared with whatever else changes thread state (the escalation desk), so changes never overlap. */
   queue?: ThreadQueue;
   escalations?: EscalationHooks | undefined;
+  telemetry?: Telemetry | undefined;
 }
 
 /** What the conversation service needs from human escalation; both run inside the thread's queue slot. */
@@ -87,7 +89,13 @@ export class ConversationService {
 
   /** Resolves once this message's turn has finished (after any turns queued before it). */
   handle(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    return this.queue.run(message.thread, () => this.process(message, listener));
+    return this.queue.run(message.thread, async () => {
+      const started = performance.now();
+      const outcome = await this.process(message, listener);
+      if (outcome.status === 'duplicate') this.options.telemetry?.emit({ type: 'dedupe.hit' });
+      this.options.telemetry?.emit({ type: 'turn.end', status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
+      return outcome;
+    });
   }
 
   /** Messages of this thread that are running or waiting for their turn. */

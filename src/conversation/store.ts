@@ -21,6 +21,8 @@ export interface Store {
    * the mark lives, across processes and restarts. This is what makes redeliveries get exactly one reply.
    */
   claim(id: string, ttlMs: number): Promise<boolean>;
+  /** Resolves when the store answers a round trip; for readiness checks. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   const isRedis = options.url !== undefined && /^rediss?:\/\//.test(options.url);
   let keyv: Keyv;
   let claim: Store['claim'];
+  let ping: Store['ping'];
   if (isRedis) {
     const adapter = new KeyvRedis(options.url, {
       namespace,
@@ -68,12 +71,18 @@ export function createStore(options: StoreOptions, log: Logger): Store {
       const client = await adapter.getClient();
       return (await client.set(`${namespace}:dedupe:${id}`, '1', { NX: true, PX: ttlMs })) === 'OK';
     };
+    ping = async () => {
+      await (await adapter.getClient()).ping();
+    };
   } else {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const adapter = new SqliteKeyvStore(file);
     keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
     claim = async (id, ttlMs) => adapter.claim(`${namespace}:dedupe:${id}`, ttlMs);
+    ping = async () => {
+      await adapter.get(`${namespace}:ping`);
+    };
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
@@ -82,6 +91,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     threads: keyspace(keyv, 'thread'),
     records: keyspace(keyv, 'record'),
     claim,
+    ping,
     close: async () => {
       await keyv.disconnect();
     },

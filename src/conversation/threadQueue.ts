@@ -6,9 +6,13 @@ export class ThreadQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
   private readonly depth = new Map<string, number>();
 
+  constructor(private readonly onWait?: (thread: string) => void) {}
+
   /** Runs `job` after every job queued before it for this thread; resolves with its result. */
   run<T>(thread: string, job: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(thread) ?? Promise.resolve();
+    const waiting = this.tails.get(thread);
+    if (waiting) this.onWait?.(thread);
+    const previous = waiting ?? Promise.resolve();
     this.depth.set(thread, (this.depth.get(thread) ?? 0) + 1);
     const run = previous.then(job);
     const tail: Promise<unknown> = run.catch(() => undefined).then(() => {
@@ -24,6 +28,13 @@ export class ThreadQueue {
   /** Jobs of this thread that are running or waiting. */
   queued(thread: string): number {
     return this.depth.get(thread) ?? 0;
+  }
+
+  /** Jobs running or waiting, over all threads. */
+  total(): number {
+    let sum = 0;
+    for (const n of this.depth.values()) sum += n;
+    return sum;
   }
 
   /** Resolves when every queued job has finished. */

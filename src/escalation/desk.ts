@@ -5,6 +5,7 @@ import type { Store } from '../conversation/store.js';
 import type { ThreadQueue } from '../conversation/threadQueue.js';
 import { newThreadState, parseThreadState, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry.js';
 import { platformOf, type Escalation, type StaffMember, type Urgency } from './escalation.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
 import type { Summarizer } from './summary.js';
@@ -90,6 +91,7 @@ export interface EscalationDeskOptions {
   defaultAgentId: string;
   agentName(id: string): string;
   log: Logger;
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -192,6 +194,7 @@ export class EscalationDesk implements EscalationHooks {
         .post(state.thread, `${staff.name} from our support team has joined the conversation.`)
         .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
       this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id }, 'escalation.claimed');
+      this.options.telemetry?.emit({ type: 'escalation', event: 'claimed' });
       return { status: 'claimed', reply: '' };
     });
   }
@@ -217,6 +220,7 @@ export class EscalationDesk implements EscalationHooks {
         .postToStaff(staffThread, `Resolved by ${staff.name}. The customer is back with the bot; messages here are no longer relayed.`)
         .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
       this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id, relayed: escalation.relayed }, 'escalation.resolved');
+      this.options.telemetry?.emit({ type: 'escalation', event: 'resolved' });
       return { status: 'resolved', reply: '' };
     });
   }
@@ -300,6 +304,7 @@ export class EscalationDesk implements EscalationHooks {
     escalation.remindedAt = new Date(now).toISOString();
     await this.save(state);
     this.options.log.info({ thread, escalation: escalation.id, waitedMs: waited }, 'escalation.reminded');
+    this.options.telemetry?.emit({ type: 'escalation', event: 'reminded' });
   }
 
   // --- internals ---------------------------------------------------------------------------------------------------
@@ -322,6 +327,7 @@ export class EscalationDesk implements EscalationHooks {
       await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
       escalation.staffThread = staffThread;
       this.options.log.info({ thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency }, 'escalation.opened');
+      this.options.telemetry?.emit({ type: 'escalation', event: 'opened' });
     } catch (err) {
       this.options.log.error({ err, thread: next.thread, escalation: escalation.id }, 'escalation.open_failed');
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateInputSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS } from '../escalation/escalationTool.js';
@@ -29,6 +30,7 @@ export interface TurnRunnerOptions {
   modelFor(agent: Agent): string;
   /** Hands a clear first message straight to its specialist, skipping the triage model call. */
   fastPath?: { router: IntentRouter; threshold: number } | undefined;
+  telemetry?: Telemetry | undefined;
   /** Whether escalate_to_human is offered to every agent: true while a staff channel is connected. */
   escalation?: (() => boolean) | undefined;
 }
@@ -234,6 +236,7 @@ export class TurnRunner {
     );
     const ms = Math.round(performance.now() - started);
     this.recordUsage(turn, agent.id, response.usage);
+    this.options.telemetry?.emit({ type: 'model.call', agent: agent.id, model, promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens, ms });
     this.options.log.info(
       { thread: turn.input.thread, agent: agent.id, model, ms, promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens, toolCalls: response.toolCalls.length },
       'model.call',
@@ -347,6 +350,7 @@ export class TurnRunner {
     const outcome = await executeTool(tool, input, this.toolContext(turn));
     const ms = Math.round(outcome.ms);
     turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
+    this.options.telemetry?.emit({ type: 'tool.call', agent: turn.agent.id, tool: name, ok: outcome.ok, ms });
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool: name, ok: outcome.ok, kind: outcome.kind, ms }, 'tool.call');
     return outcome;
   }
@@ -392,6 +396,7 @@ export class TurnRunner {
     turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
     turn.agent = target;
     turn.emit({ type: 'handoff', from: from.name, to: target.name });
+    this.options.telemetry?.emit({ type: 'handoff', from: from.id, to: target.id });
     this.options.log.info({ thread: turn.input.thread, from: from.id, to: target.id }, 'handoff');
     return false;
   }
