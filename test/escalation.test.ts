@@ -19,7 +19,9 @@ function scriptEscalation(openai: FakeOpenAI, urgency = 'high'): void {
 }
 
 function cardPost(slack: FakeSlack): SlackCall | undefined {
-  return slack.callsTo('chat.postMessage').find((call) => call.args.channel === STAFF_CHANNEL && call.args.thread_ts === undefined);
+  return slack
+    .callsTo('chat.postMessage')
+    .find((call) => call.args.channel === STAFF_CHANNEL && call.args.thread_ts === undefined && (call.response as { ok?: boolean }).ok === true);
 }
 
 function cardTs(slack: FakeSlack): string {
@@ -224,6 +226,39 @@ describe('escalation: Slack customer, Slack staff', () => {
     assert.equal(postsIn(slack, CHANNEL, ts).at(-1), BOT_BACK_REPLY);
   });
 
+  test('a card that fails to post is retried by the sweep with a fresh summary, past a thread whose state is unreadable', async () => {
+    slack.respondOnce('chat.postMessage', { body: { ok: false, error: 'channel_not_found' } });
+    const { ts, thread } = await escalate();
+    assert.equal((await bench.state(thread)).escalation?.staffThread, null, 'no staff thread yet');
+    await bench.slackSession.message('are you still there?', { threadTs: ts });
+    await bench.idle();
+    assert.equal(threadMessages(slack, CHANNEL, ts).length, 1, 'the bot stays quiet while escalated');
+
+    // An unreadable thread ahead of it in the sweep's list must not stop the sweep.
+    const broken = slackThread(CHANNEL, '1710009999.000100');
+    await bench.app.store.threads.set(broken, { schemaVersion: 99 });
+    const open = (await bench.app.store.records.get<string[]>('escalation:open')) ?? [];
+    await bench.app.store.records.set('escalation:open', [broken, ...open]);
+
+    openai.script({ text: '- Wants a refund; has asked twice' });
+    await bench.app.desk.sweep();
+    const card = JSON.stringify(cardPost(slack)?.args.blocks);
+    assert.ok(card.includes('Wants a refund; has asked twice'), 'the summary was written again at the retry');
+    assert.match(JSON.stringify(openai.requests.at(-1)!.body.messages), /are you still there\?/);
+    assert.ok((await bench.state(thread)).escalation?.staffThread);
+  });
+
+  test('!note variants stay internal; other ! commands are not relayed', async () => {
+    const { ts } = await escalate();
+    const card = cardTs(slack);
+    for (const text of ['!note: check the refund policy', '!notes for later', '!NOTE shouting', '!claim']) await bench.staffSays(card, text);
+    await bench.idle();
+    assert.equal(postsIn(slack, CHANNEL, ts).length, 0, 'nothing reached the customer');
+    const told = slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === STAFF_USER).map((c) => String(c.args.text));
+    assert.equal(told.length, 1);
+    assert.match(told[0]!, /^Not sent to the customer: messages starting with ! are commands/);
+  });
+
   test('a staff member types !escalate in a customer thread; a customer typing it is just answered', async () => {
     openai.script({ text: 'Order ORD-1001 has shipped.' });
     const ts = await bench.slackSession.mention(`<@${BOT_USER_ID}> where is ORD-1001?`);
@@ -348,6 +383,7 @@ describe('escalation: Discord staff channel and the staff role', () => {
     discord.userMessage({ channelId: staffThread.id, content: 'I am not staff but I write here', authorId: DISCORD_CUSTOMER });
     discord.userMessage({ channelId: staffThread.id, content: 'Hello, I am taking a look.', authorId: STAFF_USER_ID });
     await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content.includes('Hello, I am taking a look.')), 'the staff relay');
+    await bench.idle();
     assert.ok(!discord.messagesIn(customerThread).some((m) => m.content.includes('I am not staff')), 'a non-staff message is not relayed');
     await waitFor(() => /Claimed by/.test(card().content), 'the card shows the claim');
 

@@ -8,8 +8,6 @@ const CUSTOM_ID_PATTERN = /^switchboard:escalation:(claim|resolve):(.+)$/;
 const NO_MENTIONS = { parse: [] as [] };
 const URGENCY_MARK: Record<EscalationCard['urgency'], string> = { low: '⚪', normal: '🔵', high: '🟠', urgent: '🔴' };
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', discord: 'Discord', console: 'the terminal' };
-/** Card text is cut to leave room under Discord's 2,000-character limit. */
-const MAX_SUMMARY_CHARS = 1_200;
 
 export function parseEscalationButton(customId: string): { action: 'claim' | 'resolve'; escalationId: string } | undefined {
   const match = CUSTOM_ID_PATTERN.exec(customId);
@@ -27,19 +25,16 @@ export function escalationButtons(card: EscalationCard): ActionRowBuilder<Button
 export function escalationContent(card: EscalationCard): string {
   const where = PLATFORM_NAMES[card.customer.platform] ?? card.customer.platform;
   const customer = card.customer.link ? `[${card.customer.name}](${card.customer.link})` : card.customer.name;
-  const summary = card.summary.length > MAX_SUMMARY_CHARS ? `${card.summary.slice(0, MAX_SUMMARY_CHARS - 1)}…` : card.summary;
   const status =
     card.status === 'resolved' ? `✅ Resolved by ${card.resolvedBy}`
     : card.status === 'claimed' ? `🙋 Claimed by ${card.claimedBy}`
     : '⏳ Waiting for someone to claim it';
-  return [
-    `## ${URGENCY_MARK[card.urgency]} Escalation: ${card.urgency} urgency`,
-    `**Customer:** ${customer} on ${where}`,
-    `**Reason:** ${card.reason}`,
-    `**Opened by:** ${card.openedBy}`,
-    `**Summary:**\n${summary}`,
-    `-# ${status} · Reply in the thread to write to the customer; start with \`!note\` for an internal note.`,
-  ].join('\n');
+  const head = [`## ${URGENCY_MARK[card.urgency]} Escalation: ${card.urgency} urgency`, `**Customer:** ${customer} on ${where}`, `**Reason:** ${card.reason}`, `**Opened by:** ${card.openedBy}`, '**Summary:**'].join('\n');
+  const foot = `-# ${status} · Reply in the thread to write to the customer; start with \`!note\` for an internal note.`;
+  // The summary gets whatever room the rest leaves under Discord's limit.
+  const room = MAX_MESSAGE_CHARS - head.length - foot.length - 2;
+  const summary = card.summary.length > room ? `${card.summary.slice(0, Math.max(0, room - 1))}…` : card.summary;
+  return `${head}\n${summary}\n${foot}`;
 }
 
 /** Posting into Discord channels for the escalation desk: relays to customers, and the staff channel when it is here. */
@@ -82,7 +77,11 @@ export class DiscordEscalationSide implements ThreadChannel, StaffRoom {
     if (!ref) return;
     const role = options.remind ? this.staff.remindRoleId : undefined;
     const channel = await this.sendable(ref.channel);
-    await channel.send({ content: role ? `<@&${role}> ${text}` : text, allowedMentions: role ? { roles: [role] } : NO_MENTIONS });
+    if (role) {
+      await channel.send({ content: `<@&${role}> ${text}`.slice(0, MAX_MESSAGE_CHARS), allowedMentions: { roles: [role] } });
+      return;
+    }
+    await this.send(channel, text);
   }
 
   /** The card is the message the escalation thread was started from, so it has the thread's id. */

@@ -55,6 +55,8 @@ export interface ConversationServiceOptions {
 export interface EscalationHooks {
   /** False when no staff channel is connected: escalated threads are then answered by the bot again. */
   readonly enabled: boolean;
+  /** A turn just escalated; called before its state is saved, so the escalation is retried if the process dies. */
+  register(thread: string): Promise<void>;
   /** A turn just escalated and its state is saved: post it to staff. Returns the state to save; never throws. */
   open(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
   /** A customer wrote while staff have the thread: pass it on. Returns the state to save. */
@@ -139,7 +141,7 @@ export class ConversationService {
       return { status: 'failed', reply: apologyFor(err), agent: defaultName };
     }
     const { escalations } = this.options;
-    if (state.escalation && escalations?.enabled) {
+    if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
       listener?.({ type: 'relay.start', thread: message.thread });
       return this.relay(escalations, state, message);
     }
@@ -163,9 +165,11 @@ export class ConversationService {
     try {
       const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
       const result = await this.options.runner.run(state, input, listener);
+      const escalated = escalations?.enabled && result.state.escalation && !state.escalation;
+      if (escalated) await escalations.register(message.thread);
       await store.threads.set(message.thread, result.state);
-      if (escalations?.enabled && result.state.escalation && !state.escalation) {
-        // Saved first, so a crash while posting to staff leaves an escalation the desk finishes later.
+      if (escalated) {
+        // Saved first, so a crash while posting to staff leaves an escalation the desk's sweep finishes later.
         await store.threads.set(message.thread, await escalations.open(result.state, message));
       }
       log.info(

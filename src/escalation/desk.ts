@@ -7,7 +7,7 @@ import { newThreadState, parseThreadState, type ThreadState } from '../conversat
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
 import { platformOf, type Escalation, type StaffMember, type Urgency } from './escalation.js';
-import { ESCALATED_REPLY } from './escalationTool.js';
+import { ESCALATED_REPLY, MAX_REASON_CHARS } from './escalationTool.js';
 import type { Summarizer } from './summary.js';
 
 /** Staff messages starting with this stay in the staff thread: internal notes, never relayed to the customer. */
@@ -18,23 +18,32 @@ export const MANUAL_ESCALATION_COMMAND = '!escalate';
 export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
 export const STAFF_ONLY_REPLY = 'Only members of the support team can do that.';
 
-/** The unclaimed-escalation sweep runs at most this often (and more often when the reminder delay is shorter). */
+/** The unclaimed-escalation sweep runs every half reminder delay, within these bounds. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
+const MIN_SWEEP_INTERVAL_MS = 10;
 const OPEN_INDEX_KEY = 'escalation:open';
 const staffThreadKey = (staffThread: string) => `escalation:staff:${staffThread}`;
 
+/** Any text starting with `!note` (`!note:`, `!notes`, …): when in doubt, a note stays internal. */
 export function isInternalNote(text: string): boolean {
-  const trimmed = text.trimStart().toLowerCase();
-  return trimmed === INTERNAL_NOTE_PREFIX || trimmed.startsWith(`${INTERNAL_NOTE_PREFIX} `) || trimmed.startsWith(`${INTERNAL_NOTE_PREFIX}\n`);
+  return text.trimStart().toLowerCase().startsWith(INTERNAL_NOTE_PREFIX);
 }
 
-/** The reason typed after `!escalate`, or undefined when the text is not that command. */
+/** Other `!word` messages in an escalation thread look like commands; they are not relayed either. */
+function looksLikeCommand(text: string): boolean {
+  return /^!\w/.test(text.trimStart());
+}
+
+export const NOT_RELAYED_COMMAND_REPLY = 'Not sent to the customer: messages starting with ! are commands here. Start with !note for an internal note, or write without the ! to reply.';
+
+/** The reason typed after `!escalate` (cut to the tool's limit), or undefined when the text is not that command. */
 export function manualEscalationReason(text: string): string | undefined {
   const trimmed = text.trim();
   if (!trimmed.toLowerCase().startsWith(MANUAL_ESCALATION_COMMAND)) return undefined;
   const rest = trimmed.slice(MANUAL_ESCALATION_COMMAND.length);
   if (rest !== '' && !/^\s/.test(rest)) return undefined;
-  return rest.trim();
+  const reason = rest.trim();
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
 }
 
 export interface CustomerDetails {
@@ -124,7 +133,7 @@ export class EscalationDesk implements EscalationHooks {
 
   /** Sweeps once now (finishing work a restart interrupted), then at an interval for reminders. */
   start(): void {
-    const interval = Math.max(10, Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)));
+    const interval = Math.max(MIN_SWEEP_INTERVAL_MS, Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)));
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), interval);
     this.sweeper.unref();
@@ -137,13 +146,12 @@ export class EscalationDesk implements EscalationHooks {
 
   // --- from the conversation service (already in the thread's queue slot) ---------------------------------------
 
+  /** Puts the thread on the sweep's list before its escalation is saved, so a crash after the save is retried. */
+  register(thread: string): Promise<void> {
+    return this.updateIndex((threads) => (threads.includes(thread) ? threads : [...threads, thread]));
+  }
+
   async open(state: ThreadState, message?: InboundMessage): Promise<ThreadState> {
-    try {
-      await this.updateIndex((threads) => (threads.includes(state.thread) ? threads : [...threads, state.thread]));
-    } catch (err) {
-      // The escalation itself is saved; only the reminder sweep will not see it.
-      this.options.log.error({ err, thread: state.thread }, 'escalation.index_failed');
-    }
     return this.postCard(state, message?.userName);
   }
 
@@ -154,7 +162,8 @@ export class EscalationDesk implements EscalationHooks {
     escalation.relayed.fromCustomer += 1;
     next.updatedAt = new Date().toISOString();
     // Until the staff thread exists the message waits in history; the card's summary will include it.
-    if (escalation.staffThread) await this.requireRoom().postToStaff(escalation.staffThread, `${escalation.customer.name ?? 'Customer'}: ${message.text}`);
+    const writer = message.userId === escalation.customer.id ? (escalation.customer.name ?? 'Customer') : `${message.userName ?? message.userId} (not the customer)`;
+    if (escalation.staffThread) await this.requireRoom().postToStaff(escalation.staffThread, `${writer}: ${message.text}`);
     return next;
   }
 
@@ -165,6 +174,8 @@ export class EscalationDesk implements EscalationHooks {
     const customerThread = await this.options.store.records.get<string>(staffThreadKey(message.staffThread));
     if (!customerThread) return { status: 'unknown', reply: '' };
     if (isInternalNote(message.text)) return { status: 'note', reply: '' };
+    if (looksLikeCommand(message.text)) return { status: 'stale', reply: NOT_RELAYED_COMMAND_REPLY };
+    if (message.text.trim() === '') return { status: 'stale', reply: 'Not sent: only text is relayed to the customer.' };
     if (!(await this.options.store.claim(`staff:${message.id}`, DEDUPE_TTL_MS))) return { status: 'duplicate', reply: '' };
     return this.withEscalation(customerThread, message.staffThread, undefined, async (state, escalation) => {
       await this.channelFor(customerThread).post(customerThread, message.text, message.staff.name);
@@ -213,7 +224,8 @@ export class EscalationDesk implements EscalationHooks {
       });
       state.history.push({ role: 'assistant', content: BOT_BACK_REPLY, agent: this.options.defaultAgentId });
       await this.save(state);
-      await this.updateIndex((threads) => threads.filter((t) => t !== state.thread));
+      // The sweep prunes resolved threads from the index anyway, so a failure here must not undo the resolve.
+      await this.updateIndex((threads) => threads.filter((t) => t !== state.thread)).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.index_failed'));
       await this.channelFor(state.thread).post(state.thread, BOT_BACK_REPLY).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
       await this.refreshCard(state, { ...escalation, resolvedBy: staff });
       await this.requireRoom()
@@ -249,8 +261,11 @@ export class EscalationDesk implements EscalationHooks {
         };
         state.pendingApproval = null;
         state.history.push({ role: 'assistant', content: ESCALATED_REPLY, agent: this.options.defaultAgentId });
+        await this.register(customerThread);
         await this.save(state);
-        await this.channelFor(customerThread).post(customerThread, ESCALATED_REPLY);
+        await this.channelFor(customerThread)
+          .post(customerThread, ESCALATED_REPLY)
+          .catch((err: unknown) => this.options.log.warn({ err, thread: customerThread }, 'escalation.post_failed'));
         await this.save(await this.open(state));
         this.options.log.info({ thread: customerThread, escalation: state.escalation.id, staff: staff.id }, 'escalation.requested_by_staff');
         return { status: 'escalated', reply: '' };
@@ -280,7 +295,11 @@ export class EscalationDesk implements EscalationHooks {
   private async sweepOnce(now: number): Promise<void> {
     try {
       const threads = (await this.options.store.records.get<string[]>(OPEN_INDEX_KEY)) ?? [];
-      for (const thread of threads) await this.options.queue.run(thread, () => this.sweepThread(thread, now));
+      for (const thread of threads) {
+        await this.options.queue
+          .run(thread, () => this.sweepThread(thread, now))
+          .catch((err: unknown) => this.options.log.error({ err, thread }, 'escalation.sweep_thread_failed'));
+      }
     } catch (err) {
       this.options.log.error({ err }, 'escalation.sweep_failed');
     }
@@ -312,6 +331,7 @@ export class EscalationDesk implements EscalationHooks {
   private async postCard(state: ThreadState, fallbackName?: string): Promise<ThreadState> {
     const next = structuredClone(state);
     const escalation = next.escalation!;
+    const summaryBefore = escalation.summary;
     try {
       if (!escalation.customer.name) {
         const details = await this.channelFor(next.thread)
@@ -329,6 +349,8 @@ export class EscalationDesk implements EscalationHooks {
       this.options.log.info({ thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency }, 'escalation.opened');
       this.options.telemetry?.emit({ type: 'escalation', event: 'opened' });
     } catch (err) {
+      // Written again on the retry, so it includes what the customer says meanwhile.
+      escalation.summary = summaryBefore;
       this.options.log.error({ err, thread: next.thread, escalation: escalation.id }, 'escalation.open_failed');
     }
     return next;

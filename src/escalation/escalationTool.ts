@@ -3,7 +3,7 @@ import type { ToolSpec } from '../model/types.js';
 import { URGENCIES } from './escalation.js';
 
 export const ESCALATE_TOOL_NAME = 'escalate_to_human';
-const MAX_REASON_CHARS = 500;
+export const MAX_REASON_CHARS = 500;
 
 export const escalateInputSchema = z.object({
   reason: z.string().trim().min(1).max(MAX_REASON_CHARS).describe('Why a person is needed, in one sentence for the support team'),
