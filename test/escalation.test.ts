@@ -1,49 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { BOT_BACK_REPLY, STAFF_ONLY_REPLY } from '../src/escalation/desk.js';
+import { BOT_BACK_REPLY } from '../src/escalation/desk.js';
+import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
-import { FakeDiscord, GUILD_ID, STAFF_CHANNEL_ID, STAFF_ROLE_ID, STAFF_USER_ID, TEXT_CHANNEL_ID, CUSTOMER_ID as DISCORD_CUSTOMER } from './fakes/discordServer.js';
-import { BOT_USER_ID, FakeSlack, type SlackCall } from './fakes/slackServer.js';
-import { ConsoleSession, FakeOpenAI, tempDir, waitFor } from './harness.js';
-import { CUSTOMER_NAME, DISCORD_BOT_USER_ID, EscalationBench, slackThread, STAFF_CHANNEL, STAFF_NAME, STAFF_USER } from './escalationHarness.js';
-import { botMessages, CHANNEL, CUSTOMER, OTHER_USER, threadMessages } from './slackHarness.js';
-import { visibleText } from './discordHarness.js';
-
-const REASON = 'The customer wants a refund exception that only staff can grant';
-const MODEL_SUMMARY = '- Wants a refund exception for order ORD-1001, delivered 40 days ago';
-
-/** The model escalates, then writes the staff summary. */
-function scriptEscalation(openai: FakeOpenAI, urgency = 'high'): void {
-  openai.script({ toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] }, { text: MODEL_SUMMARY });
-}
-
-function cardPost(slack: FakeSlack): SlackCall | undefined {
-  return slack
-    .callsTo('chat.postMessage')
-    .find((call) => call.args.channel === STAFF_CHANNEL && call.args.thread_ts === undefined && (call.response as { ok?: boolean }).ok === true);
-}
-
-function cardTs(slack: FakeSlack): string {
-  return String((cardPost(slack)!.response as { ts: string }).ts);
-}
-
-/** The escalation id the Slack card's buttons carry. */
-function cardButtons(blocks: unknown): Array<{ action_id: string; value: string }> {
-  const actions = (blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions');
-  return actions?.elements ?? [];
-}
-
-/** The latest version of the card: its first post, or its last chat.update. */
-function latestCard(slack: FakeSlack): string {
-  const ts = cardTs(slack);
-  const update = slack.callsTo('chat.update').filter((call) => call.args.ts === ts).at(-1);
-  return JSON.stringify((update ?? cardPost(slack)!).args.blocks);
-}
-
-function postsIn(slack: FakeSlack, channel: string, threadTs: string): string[] {
-  return slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel && call.args.thread_ts === threadTs).map((call) => String(call.args.text));
-}
+import { STAFF_CHANNEL_ID } from './fakes/discordServer.js';
+import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { ConsoleSession, FakeOpenAI, tempDir } from './harness.js';
+import {
+  cardButtons,
+  cardPost,
+  cardTs,
+  CUSTOMER_NAME,
+  EscalationBench,
+  latestCard,
+  MODEL_SUMMARY,
+  postsIn,
+  REASON,
+  scriptEscalation,
+  slackThread,
+  STAFF_CHANNEL,
+  STAFF_NAME,
+  STAFF_USER,
+} from './escalationHarness.js';
+import { CHANNEL, CUSTOMER, OTHER_USER, threadMessages } from './slackHarness.js';
 
 describe('escalation: Slack customer, Slack staff', () => {
   let slack: FakeSlack;
@@ -279,119 +259,6 @@ describe('escalation: Slack customer, Slack staff', () => {
     assert.equal(escalation?.customer.id, CUSTOMER, 'the customer is the person who started the thread');
     assert.equal(postsIn(slack, CHANNEL, ts).at(-1), ESCALATED_REPLY);
     assert.match(JSON.stringify(cardPost(slack)!.args.blocks), /Alex \(by hand\)/);
-  });
-});
-
-describe('escalation: Discord customer, Slack staff', () => {
-  let slack: FakeSlack;
-  let discord: FakeDiscord;
-  let openai: FakeOpenAI;
-  let data: ReturnType<typeof tempDir>;
-  let bench: EscalationBench;
-
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-    slack = await new FakeSlack().start();
-    discord = await new FakeDiscord().start();
-    data = tempDir();
-    bench = await EscalationBench.start({ slack, discord, openai, dataDir: data.dir });
-    await discord.waitForReady();
-  });
-  after(async () => {
-    await bench.stop();
-    await discord.close();
-    await slack.close();
-    await openai.close();
-    data.remove();
-  });
-
-  test('a Discord thread escalates to the Slack staff channel, relays both ways, and comes back on resolve', async () => {
-    scriptEscalation(openai, 'urgent');
-    const asked = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'I was charged twice, I want a person', mentionsBot: true });
-    await waitFor(() => discord.threads().some((t) => t.startedFrom === asked.id), 'the customer thread');
-    const customerThread = discord.threads().find((t) => t.startedFrom === asked.id)!.id;
-    await bench.idle();
-    await waitFor(() => cardPost(slack), 'the card in the Slack staff channel');
-    const card = JSON.stringify(cardPost(slack)!.args.blocks);
-    assert.match(card, /on Discord/);
-    assert.ok(card.includes(`https://discord.com/channels/${GUILD_ID}/${customerThread}`), 'links to the Discord thread');
-    assert.match(card, /urgent/);
-    assert.equal(visibleText(discord.messagesIn(customerThread).at(-1)!.content), ESCALATED_REPLY);
-
-    discord.userMessage({ channelId: customerThread, content: 'the second charge is 129.00' });
-    await waitFor(() => postsIn(slack, STAFF_CHANNEL, cardTs(slack)).length === 1, 'the relay to Slack');
-    assert.match(postsIn(slack, STAFF_CHANNEL, cardTs(slack))[0]!, /: the second charge is 129\.00$/);
-
-    await bench.staffSays(cardTs(slack), 'Refunding the duplicate charge now.');
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content.includes('Refunding the duplicate charge')), 'the relay to Discord');
-    assert.equal(discord.messagesIn(customerThread).at(-1)!.content, `**${STAFF_NAME}** (support team)\nRefunding the duplicate charge now.`);
-
-    const escalationId = (await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation!.id;
-    await bench.pressCard(cardTs(slack), escalationId, 'resolve');
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY), 'the bot-is-back message on Discord');
-    assert.equal((await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation, null);
-    assert.equal(discord.messagesIn(customerThread).filter((m) => m.content.includes('Refunding')).length, 1, 'relayed once');
-    void DISCORD_CUSTOMER;
-  });
-});
-
-describe('escalation: Discord staff channel and the staff role', () => {
-  let slack: FakeSlack;
-  let discord: FakeDiscord;
-  let openai: FakeOpenAI;
-  let data: ReturnType<typeof tempDir>;
-  let bench: EscalationBench;
-
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-    slack = await new FakeSlack().start();
-    discord = await new FakeDiscord().start();
-    data = tempDir();
-    bench = await EscalationBench.start({
-      slack,
-      discord,
-      openai,
-      dataDir: data.dir,
-      staffChannel: `discord:${STAFF_CHANNEL_ID}`,
-      env: { DISCORD_STAFF_ROLE_ID: STAFF_ROLE_ID },
-    });
-    await discord.waitForReady();
-  });
-  after(async () => {
-    await bench.stop();
-    await discord.close();
-    await slack.close();
-    await openai.close();
-    data.remove();
-  });
-
-  test('only holders of the staff role can claim, resolve or be relayed; the card and the customer follow', async () => {
-    scriptEscalation(openai, 'normal');
-    const asked = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'let me speak to a human', mentionsBot: true });
-    await waitFor(() => discord.threads().some((t) => t.startedFrom === asked.id), 'the customer thread');
-    const customerThread = discord.threads().find((t) => t.startedFrom === asked.id)!.id;
-    await waitFor(() => discord.threads().some((t) => t.parentId === STAFF_CHANNEL_ID), 'the escalation thread');
-    const staffThread = discord.threads().find((t) => t.parentId === STAFF_CHANNEL_ID)!;
-    const card = () => discord.messagesIn(STAFF_CHANNEL_ID).find((m) => m.id === staffThread.startedFrom)!;
-    assert.ok(card().content.includes(`**Customer:** [Casey Customer](https://discord.com/channels/${GUILD_ID}/${customerThread}) on Discord`), card().content);
-    const escalationId = (await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation!.id;
-
-    discord.pressButton({ channelId: STAFF_CHANNEL_ID, messageId: card().id, customId: `switchboard:escalation:claim:${escalationId}`, userId: DISCORD_CUSTOMER });
-    await waitFor(() => discord.calls.some((c) => c.method === 'POST' && /^\/webhooks\//.test(c.path) && JSON.stringify(c.body).includes(STAFF_ONLY_REPLY)), 'the refusal');
-    assert.equal((await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation?.claimedBy, null);
-
-    discord.userMessage({ channelId: staffThread.id, content: 'I am not staff but I write here', authorId: DISCORD_CUSTOMER });
-    discord.userMessage({ channelId: staffThread.id, content: 'Hello, I am taking a look.', authorId: STAFF_USER_ID });
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content.includes('Hello, I am taking a look.')), 'the staff relay');
-    await bench.idle();
-    assert.ok(!discord.messagesIn(customerThread).some((m) => m.content.includes('I am not staff')), 'a non-staff message is not relayed');
-    await waitFor(() => /Claimed by/.test(card().content), 'the card shows the claim');
-
-    discord.pressButton({ channelId: STAFF_CHANNEL_ID, messageId: card().id, customId: `switchboard:escalation:resolve:${escalationId}`, userId: STAFF_USER_ID });
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY), 'the bot is back');
-    await waitFor(() => /Resolved by/.test(card().content), 'the card shows the resolve');
-    assert.deepEqual(card().components, []);
-    void DISCORD_BOT_USER_ID;
   });
 });
 

@@ -6,8 +6,9 @@ import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
 import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
-import { BOT_USER_ID as DISCORD_BOT_USER_ID, type FakeDiscord } from './fakes/discordServer.js';
-import { blockActionsPayload, BOT_USER_ID, TEAM_ID, type FakeSlack } from './fakes/slackServer.js';
+import type { FakeDiscord } from './fakes/discordServer.js';
+import { BOT_USER_ID, TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
+import { blockActionsPayload } from './fakes/slackDelivery.js';
 import { testConfig, type FakeOpenAI } from './harness.js';
 import { SlackSession } from './slackHarness.js';
 
@@ -106,4 +107,37 @@ export function slackThread(channel: string, ts: string): string {
   return `slack:${TEAM_ID}:${channel}:${ts}`;
 }
 
-export { DISCORD_BOT_USER_ID };
+export const REASON = 'The customer wants a refund exception that only staff can grant';
+export const MODEL_SUMMARY = '- Wants a refund exception for order ORD-1001, delivered 40 days ago';
+
+/** The model escalates, then writes the staff summary. */
+export function scriptEscalation(openai: FakeOpenAI, urgency = 'high'): void {
+  openai.script({ toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] }, { text: MODEL_SUMMARY });
+}
+
+export function cardPost(slack: FakeSlack): SlackCall | undefined {
+  return slack
+    .callsTo('chat.postMessage')
+    .find((call) => call.args.channel === STAFF_CHANNEL && call.args.thread_ts === undefined && (call.response as { ok?: boolean }).ok === true);
+}
+
+export function cardTs(slack: FakeSlack): string {
+  return String((cardPost(slack)!.response as { ts: string }).ts);
+}
+
+/** The escalation id the Slack card's buttons carry. */
+export function cardButtons(blocks: unknown): Array<{ action_id: string; value: string }> {
+  const actions = (blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions');
+  return actions?.elements ?? [];
+}
+
+/** The latest version of the card: its first post, or its last chat.update. */
+export function latestCard(slack: FakeSlack): string {
+  const ts = cardTs(slack);
+  const update = slack.callsTo('chat.update').filter((call) => call.args.ts === ts).at(-1);
+  return JSON.stringify((update ?? cardPost(slack)!).args.blocks);
+}
+
+export function postsIn(slack: FakeSlack, channel: string, threadTs: string): string[] {
+  return slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel && call.args.thread_ts === threadTs).map((call) => String(call.args.text));
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { BOT_USER_ID, eventEnvelope, deliverEvent, FakeSlack } from './fakes/slackServer.js';
+import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { eventEnvelope, deliverEvent } from './fakes/slackDelivery.js';
 import { FakeOpenAI, REDIS_URL, tempDir } from './harness.js';
 import { CHANNEL, mentionEvent, SIGNING_SECRET, SlackSession, threadMessages } from './slackHarness.js';
 

@@ -4,7 +4,8 @@ import { createStore } from '../src/conversation/store.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
-import { deliverAction, deliverEvent, eventEnvelope, TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
+import { TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
+import { deliverAction, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { testConfig, type FakeOpenAI } from './harness.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';

@@ -104,7 +104,8 @@ describe('logging', () => {
 
 describe('npm start with Slack tokens', () => {
   test('serves /slack/events, answers a DM with the offline engine, never logs the tokens, and stops on SIGTERM', async () => {
-    const { FakeSlack, eventEnvelope, deliverEvent } = await import('./fakes/slackServer.js');
+    const { FakeSlack } = await import('./fakes/slackServer.js');
+    const { eventEnvelope, deliverEvent } = await import('./fakes/slackDelivery.js');
     const { threadMessages } = await import('./slackHarness.js');
     const { waitFor } = await import('./harness.js');
     const slack = await new FakeSlack().start();

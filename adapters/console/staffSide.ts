@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConversationService } from '../../src/conversation/service.js';
-import type { EscalationCard, EscalationDesk, StaffOutcome, StaffRoom, ThreadChannel } from '../../src/escalation/desk.js';
+import type { EscalationDesk } from '../../src/escalation/desk.js';
+import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import type { StaffMember } from '../../src/escalation/escalation.js';
 
 /** Who plays the staff side at the terminal. */

@@ -3,7 +3,7 @@ import { InFlight } from '../../src/conversation/inFlight.js';
 import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
-import { manualEscalationReason } from '../../src/escalation/desk.js';
+import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply } from './replies.js';
 import type { DiscordStaffSide } from './staff.js';

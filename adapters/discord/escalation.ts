@@ -1,5 +1,5 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type Client, type Message, type SendableChannels } from 'discord.js';
-import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/desk.js';
+import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import { MAX_MESSAGE_CHARS } from './replies.js';
 import { DM_GUILD, discordThreadKey, parseDiscordThreadKey, threadName } from './threads.js';

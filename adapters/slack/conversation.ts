@@ -3,7 +3,7 @@ import type { ConversationService, InboundMessage, TurnOutcome } from '../../src
 import { InFlight } from '../../src/conversation/inFlight.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
-import { manualEscalationReason } from '../../src/escalation/desk.js';
+import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
 import { toMrkdwn } from './format.js';
 import { platformError, SlackReply } from './replies.js';

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/desk.js';
+import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import type { Logger } from '../../src/log.js';
 import { sectionBlock } from './format.js';
 import { platformError } from './replies.js';

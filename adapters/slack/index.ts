@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type AllMiddlewareArgs, type BlockAction, type ButtonAction, type Logger as BoltLogger, type Receiver, type SlackActionMiddlewareArgs } from '@slack/bolt';
 import webApi, { type RetryOptions, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.js';
 import type { ConversationService } from '../../src/conversation/service.js';
@@ -129,7 +129,11 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
   app.event('message', async ({ event, body, context, client }) => {
     await conversations.onMessage(client, event, teamOf(body, context.teamId), context.botUserId ?? '', 'message');
   });
-  app.action<BlockAction<ButtonAction>>(APPROVAL_ACTION_PATTERN, async ({ ack, body, action, client, respond }) => {
+  type ButtonPress = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+  /** A button handler counted as in flight from before its ack, so whoever waits for idle() after Slack got its answer also waits for it. */
+  const button = (handler: (press: ButtonPress) => Promise<void>) => (press: ButtonPress) => conversations.track(handler(press));
+
+  app.action<BlockAction<ButtonAction>>(APPROVAL_ACTION_PATTERN, button(async ({ ack, body, action, client, respond }) => {
     await ack();
     const value = parseButtonValue(action.value);
     const ref = value && parseSlackThreadKey(value.thread);
@@ -150,30 +154,25 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
     if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
       await tellOnly(client, respond, { channel: ref.channel, threadTs: ref.threadTs, user: body.user.id, text: outcome.reply });
     }
-  });
-  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, ({ ack, body, action, client, respond }) =>
-    // Tracked from before the ack, so whoever waits for idle() after Slack got its answer also waits for this.
-    conversations.track(
-      (async () => {
-        await ack();
-        const cardTs = body.container?.message_ts ?? body.message?.ts;
-        const channel = body.channel?.id ?? body.container?.channel_id;
-        if (!staff || !cardTs || !channel || !action.value) {
-          log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
-          return;
-        }
-        const reply = await staff.onPress({
-          team: teamOf(body, undefined),
-          channel,
-          cardTs,
-          escalationId: action.value,
-          action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
-          userId: body.user.id,
-        });
-        if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
-      })(),
-    ),
-  );
+  }));
+  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, button(async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const cardTs = body.container?.message_ts ?? body.message?.ts;
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (!staff || !cardTs || !channel || !action.value) {
+      log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
+      return;
+    }
+    const reply = await staff.onPress({
+      team: teamOf(body, undefined),
+      channel,
+      cardTs,
+      escalationId: action.value,
+      action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
+      userId: body.user.id,
+    });
+    if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
+  }));
   app.error(async (err) => {
     log.error({ err: err.original ?? err, code: err.code }, 'slack.error');
   });

@@ -1,5 +1,7 @@
 import type { WebClient } from '@slack/web-api';
-import { STAFF_ONLY_REPLY, type EscalationDesk, type StaffOutcome } from '../../src/escalation/desk.js';
+import type { EscalationDesk } from '../../src/escalation/desk.js';
+import type { StaffOutcome } from '../../src/escalation/ports.js';
+import { STAFF_ONLY_REPLY } from '../../src/escalation/staffCommands.js';
 import type { StaffMember } from '../../src/escalation/escalation.js';
 import type { Logger } from '../../src/log.js';
 import type { SlackDirectory } from './escalation.js';

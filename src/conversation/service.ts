@@ -2,10 +2,11 @@ import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
 import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
-import { TurnError, type ApprovalDecision, type TurnRunner } from '../orchestrator/turnRunner.js';
+import { TurnError, type ApprovalDecision } from '../orchestrator/turn.js';
+import type { TurnRunner } from '../orchestrator/turnRunner.js';
 import type { Store } from './store.js';
 import { ThreadQueue } from './threadQueue.js';
-import { newThreadState, parseThreadState, type ThreadState } from './threadState.js';
+import { loadThreadState, type ThreadState } from './threadState.js';
 
 /** One user post, already turned from a platform event into our shape by an adapter. */
 export interface InboundMessage {
@@ -115,9 +116,8 @@ export class ConversationService {
     return this.queued(thread) > 0 || (await this.options.store.threads.get<unknown>(thread)) !== undefined;
   }
 
-  async loadState(thread: string): Promise<ThreadState> {
-    const raw = await this.options.store.threads.get<unknown>(thread);
-    return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);
+  loadState(thread: string): Promise<ThreadState> {
+    return loadThreadState(this.options.store.threads, thread, this.options.defaultAgentId);
   }
 
   private async process(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema } from '../model/types.js';
 
@@ -85,4 +86,10 @@ export function parseThreadState(raw: unknown): ThreadState {
   const parsed = threadStateSchema.safeParse(value);
   if (!parsed.success) throw new ThreadStateError(`stored thread state is invalid: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
+}
+
+/** A thread's stored state, or a fresh one for a thread never seen. */
+export async function loadThreadState(threads: RecordStore, thread: string, defaultAgentId: string): Promise<ThreadState> {
+  const raw = await threads.get<unknown>(thread);
+  return raw === undefined ? newThreadState(thread, defaultAgentId) : parseThreadState(raw);
 }

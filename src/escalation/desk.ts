@@ -1,95 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { EscalationHooks, InboundMessage } from '../conversation/service.js';
 import { DEDUPE_TTL_MS } from '../conversation/service.js';
 import type { Store } from '../conversation/store.js';
 import type { ThreadQueue } from '../conversation/threadQueue.js';
-import { newThreadState, parseThreadState, type ThreadState } from '../conversation/threadState.js';
+import { loadThreadState, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
-import { platformOf, type Escalation, type StaffMember, type Urgency } from './escalation.js';
-import { ESCALATED_REPLY, MAX_REASON_CHARS } from './escalationTool.js';
+import { newEscalation, platformOf, type Escalation, type StaffMember } from './escalation.js';
+import { ESCALATED_REPLY } from './escalationTool.js';
+import { OpenEscalations } from './openEscalations.js';
+import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
+import { isInternalNote, looksLikeCommand, NOT_RELAYED_COMMAND_REPLY } from './staffCommands.js';
 import type { Summarizer } from './summary.js';
 
-/** Staff messages starting with this stay in the staff thread: internal notes, never relayed to the customer. */
-export const INTERNAL_NOTE_PREFIX = '!note';
-/** Staff type this in a customer's thread to hand it to the team by hand. */
-export const MANUAL_ESCALATION_COMMAND = '!escalate';
-
 export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
-export const STAFF_ONLY_REPLY = 'Only members of the support team can do that.';
 
 /** The unclaimed-escalation sweep runs every half reminder delay, within these bounds. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
 const MIN_SWEEP_INTERVAL_MS = 10;
-const OPEN_INDEX_KEY = 'escalation:open';
 const staffThreadKey = (staffThread: string) => `escalation:staff:${staffThread}`;
-
-/** Any text starting with `!note` (`!note:`, `!notes`, …): when in doubt, a note stays internal. */
-export function isInternalNote(text: string): boolean {
-  return text.trimStart().toLowerCase().startsWith(INTERNAL_NOTE_PREFIX);
-}
-
-/** Other `!word` messages in an escalation thread look like commands; they are not relayed either. */
-function looksLikeCommand(text: string): boolean {
-  return /^!\w/.test(text.trimStart());
-}
-
-export const NOT_RELAYED_COMMAND_REPLY = 'Not sent to the customer: messages starting with ! are commands here. Start with !note for an internal note, or write without the ! to reply.';
-
-/** The reason typed after `!escalate` (cut to the tool's limit), or undefined when the text is not that command. */
-export function manualEscalationReason(text: string): string | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.toLowerCase().startsWith(MANUAL_ESCALATION_COMMAND)) return undefined;
-  const rest = trimmed.slice(MANUAL_ESCALATION_COMMAND.length);
-  if (rest !== '' && !/^\s/.test(rest)) return undefined;
-  const reason = rest.trim();
-  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
-}
-
-export interface CustomerDetails {
-  name: string;
-  /** A link to the customer's thread, where the platform has one. */
-  link: string | null;
-}
-
-/** How the desk reaches one platform's threads: customers' threads, and the staff threads when staff work there. */
-export interface ThreadChannel {
-  readonly platform: string;
-  /** Posts in a thread; `from` is the staff member's display name when relaying to a customer. */
-  post(thread: string, text: string, from?: string): Promise<void>;
-  customer(thread: string, userId: string): Promise<CustomerDetails>;
-}
-
-/** What the staff channel shows for one escalation; each platform renders it with its own buttons. */
-export interface EscalationCard {
-  escalationId: string;
-  customer: { name: string; platform: string; link: string | null };
-  urgency: Urgency;
-  reason: string;
-  summary: string;
-  openedBy: string;
-  status: 'open' | 'claimed' | 'resolved';
-  claimedBy: string | null;
-  resolvedBy: string | null;
-}
-
-/** The staff channel (ESCALATION_CHANNEL) on whichever platform it is. */
-export interface StaffRoom {
-  readonly platform: string;
-  /** Posts the card with Claim and Resolve buttons and opens a thread on it; returns the thread's key. */
-  open(card: EscalationCard): Promise<string>;
-  update(staffThread: string, card: EscalationCard): Promise<void>;
-  /** Posts in an escalation thread; `remind` adds the configured group or role mention. */
-  postToStaff(staffThread: string, text: string, options?: { remind?: boolean }): Promise<void>;
-}
-
-export type StaffActionStatus = 'relayed' | 'note' | 'claimed' | 'resolved' | 'escalated' | 'duplicate' | 'stale' | 'unknown' | 'failed';
-
-export interface StaffOutcome {
-  status: StaffActionStatus;
-  /** What to tell the staff member alone ('' for nothing). */
-  reply: string;
-}
 
 export interface EscalationDeskOptions {
   store: Store;
@@ -112,10 +40,11 @@ export class EscalationDesk implements EscalationHooks {
   private room: StaffRoom | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
-  /** Changes to the open-escalations index, chained so two escalations opening at once both stay in it. */
-  private indexChain: Promise<unknown> = Promise.resolve();
+  private readonly openList: OpenEscalations;
 
-  constructor(private readonly options: EscalationDeskOptions) {}
+  constructor(private readonly options: EscalationDeskOptions) {
+    this.openList = new OpenEscalations(options.store.records);
+  }
 
   get enabled(): boolean {
     return this.room !== undefined;
@@ -148,7 +77,7 @@ export class EscalationDesk implements EscalationHooks {
 
   /** Puts the thread on the sweep's list before its escalation is saved, so a crash after the save is retried. */
   register(thread: string): Promise<void> {
-    return this.updateIndex((threads) => (threads.includes(thread) ? threads : [...threads, thread]));
+    return this.openList.add(thread);
   }
 
   async open(state: ThreadState, message?: InboundMessage): Promise<ThreadState> {
@@ -225,7 +154,7 @@ export class EscalationDesk implements EscalationHooks {
       state.history.push({ role: 'assistant', content: BOT_BACK_REPLY, agent: this.options.defaultAgentId });
       await this.save(state);
       // The sweep prunes resolved threads from the index anyway, so a failure here must not undo the resolve.
-      await this.updateIndex((threads) => threads.filter((t) => t !== state.thread)).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.index_failed'));
+      await this.openList.remove(state.thread).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.index_failed'));
       await this.channelFor(state.thread).post(state.thread, BOT_BACK_REPLY).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
       await this.refreshCard(state, { ...escalation, resolvedBy: staff });
       await this.requireRoom()
@@ -241,24 +170,14 @@ export class EscalationDesk implements EscalationHooks {
   escalateByHand(customerThread: string, staff: StaffMember, reason: string): Promise<StaffOutcome> {
     return this.options.queue.run(customerThread, async () => {
       try {
-        const state = await this.load(customerThread);
+        const state = await loadThreadState(this.options.store.threads, customerThread, this.options.defaultAgentId);
         if (state.escalation) return { status: 'stale', reply: 'This conversation is already with the support team.' };
-        const customerId = state.startedBy ?? staff.id;
-        const now = new Date().toISOString();
-        state.escalation = {
-          id: randomUUID(),
+        state.escalation = newEscalation({
           reason: reason || `Escalated by hand by ${staff.name}`,
           urgency: 'normal',
           openedBy: { staff },
-          customer: { id: customerId, name: null, link: null },
-          summary: null,
-          staffThread: null,
-          claimedBy: null,
-          openedAt: now,
-          claimedAt: null,
-          remindedAt: null,
-          relayed: { fromCustomer: 0, fromStaff: 0 },
-        };
+          customerId: state.startedBy ?? staff.id,
+        });
         state.pendingApproval = null;
         state.history.push({ role: 'assistant', content: ESCALATED_REPLY, agent: this.options.defaultAgentId });
         await this.register(customerThread);
@@ -294,7 +213,7 @@ export class EscalationDesk implements EscalationHooks {
 
   private async sweepOnce(now: number): Promise<void> {
     try {
-      const threads = (await this.options.store.records.get<string[]>(OPEN_INDEX_KEY)) ?? [];
+      const threads = await this.openList.list();
       for (const thread of threads) {
         await this.options.queue
           .run(thread, () => this.sweepThread(thread, now))
@@ -306,10 +225,10 @@ export class EscalationDesk implements EscalationHooks {
   }
 
   private async sweepThread(thread: string, now: number): Promise<void> {
-    const state = await this.load(thread);
+    const state = await loadThreadState(this.options.store.threads, thread, this.options.defaultAgentId);
     const escalation = state.escalation;
     if (!escalation) {
-      await this.updateIndex((threads) => threads.filter((t) => t !== thread));
+      await this.openList.remove(thread);
       return;
     }
     if (!escalation.staffThread) {
@@ -375,7 +294,7 @@ export class EscalationDesk implements EscalationHooks {
   ): Promise<StaffOutcome> {
     return this.options.queue.run(customerThread, async () => {
       try {
-        const state = await this.load(customerThread);
+        const state = await loadThreadState(this.options.store.threads, customerThread, this.options.defaultAgentId);
         const escalation = state.escalation;
         if (!escalation || escalation.staffThread !== staffThread || (escalationId && escalation.id !== escalationId)) {
           return { status: 'stale', reply: 'This escalation is already resolved, so nothing here reaches the customer any more.' };
@@ -428,22 +347,8 @@ export class EscalationDesk implements EscalationHooks {
     return this.room;
   }
 
-  private async load(thread: string): Promise<ThreadState> {
-    const raw = await this.options.store.threads.get<unknown>(thread);
-    return raw === undefined ? newThreadState(thread, this.options.defaultAgentId) : parseThreadState(raw);
-  }
-
   private async save(state: ThreadState): Promise<void> {
     state.updatedAt = new Date().toISOString();
     await this.options.store.threads.set(state.thread, state);
-  }
-
-  private updateIndex(change: (threads: string[]) => string[]): Promise<void> {
-    const next = this.indexChain.then(async () => {
-      const threads = (await this.options.store.records.get<string[]>(OPEN_INDEX_KEY)) ?? [];
-      await this.options.store.records.set(OPEN_INDEX_KEY, change(threads));
-    });
-    this.indexChain = next.catch(() => undefined);
-    return next;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 /** How soon staff should look; the model picks one, the staff card shows it. */
@@ -38,4 +39,22 @@ export type ResolvedEscalation = z.infer<typeof resolvedEscalationSchema>;
 /** The platform a thread key belongs to: `slack:…` → slack. */
 export function platformOf(thread: string): string {
   return thread.slice(0, thread.indexOf(':'));
+}
+
+/** A new, unclaimed escalation: not yet on the staff channel, nothing relayed. */
+export function newEscalation(fields: { reason: string; urgency: Urgency; openedBy: Escalation['openedBy']; customerId: string }): Escalation {
+  return {
+    id: randomUUID(),
+    reason: fields.reason,
+    urgency: fields.urgency,
+    openedBy: fields.openedBy,
+    customer: { id: fields.customerId, name: null, link: null },
+    summary: null,
+    staffThread: null,
+    claimedBy: null,
+    openedAt: new Date().toISOString(),
+    claimedAt: null,
+    remindedAt: null,
+    relayed: { fromCustomer: 0, fromStaff: 0 },
+  };
 }

@@ -11,6 +11,9 @@ export const escalateInputSchema = z.object({
 });
 export type EscalateInput = z.infer<typeof escalateInputSchema>;
 
+/** The name and schema a call is validated against, like any tool's. */
+export const escalateCallSchema = { name: ESCALATE_TOOL_NAME, input: escalateInputSchema };
+
 /** Offered to every agent when a staff channel is configured; the run loop handles it itself (it ends the turn). */
 export const escalateToolSpec: ToolSpec = (() => {
   const parameters = z.toJSONSchema(escalateInputSchema, { io: 'input' }) as Record<string, unknown>;

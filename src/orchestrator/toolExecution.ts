@@ -7,8 +7,14 @@ import type { Tool } from './tool.js';
 /** Why a tool call produced no normal result; every kind becomes a tool message the model can read and correct. */
 export type ToolFailureKind = 'ToolArgumentsError' | 'UnknownToolError' | 'ToolTimeoutError' | 'ToolRunError';
 
-export type ParsedCall =
-  | { ok: true; tool: Tool; input: unknown }
+/** What a call is checked against: a tool, or a built-in the run loop handles itself (escalate_to_human). */
+export interface CallableSchema {
+  readonly name: string;
+  readonly input: z.ZodType;
+}
+
+export type ParsedCall<T extends CallableSchema = Tool> =
+  | { ok: true; tool: T; input: unknown }
   | { ok: false; kind: ToolFailureKind; message: string };
 
 export interface ToolOutcome {
@@ -22,7 +28,7 @@ export interface ToolOutcome {
 /** Tool results longer than this are cut before they enter history and the next prompt. */
 export const MAX_TOOL_RESULT_CHARS = 8_000;
 
-export function parseToolCall(call: ToolCall, tools: Tool[]): ParsedCall {
+export function parseToolCall<T extends CallableSchema>(call: ToolCall, tools: T[]): ParsedCall<T> {
   const tool = tools.find((t) => t.name === call.function.name);
   if (!tool) {
     const names = tools.map((t) => t.name).join(', ') || 'none';

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
-import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateInputSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS } from '../escalation/escalationTool.js';
+import { newEscalation } from '../escalation/escalation.js';
+import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS, type EscalateInput } from '../escalation/escalationTool.js';
 import type { ModelProvider, ToolCall, ToolSpec, Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
-import type { TurnEvent, TurnEventListener } from './events.js';
+import type { TurnEventListener } from './events.js';
+import { Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { toolSpec, type Tool } from './tool.js';
@@ -35,99 +36,8 @@ export interface TurnRunnerOptions {
   escalation?: (() => boolean) | undefined;
 }
 
-export interface TurnInput {
-  thread: string;
-  userId: string;
-  text: string;
-  /** A button press answering the pending approval; when absent, a typed yes or no is read from `text`. */
-  decision?: ApprovalDecision | undefined;
-}
-
-export interface ApprovalDecision {
-  approvalId: string;
-  approve: boolean;
-}
-
-export interface TurnResult {
-  state: ThreadState;
-  /** Everything said to the user this turn. */
-  reply: string;
-  /** Display name of the agent that spoke last. */
-  agent: string;
-  modelCalls: number;
-  usage: Usage;
-}
-
-/** A model failure mid-turn; `state` holds everything that happened before it, so nothing done is forgotten. */
-export class TurnError extends Error {
-  readonly kind = 'TurnError';
-  constructor(
-    override readonly cause: unknown,
-    readonly state: ThreadState,
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause));
-  }
-}
-
 export const MODEL_CALL_LIMIT_REPLY =
   "Sorry, I couldn't finish that in a reasonable number of steps. Could you rephrase, or ask one thing at a time?";
-
-class Turn {
-  readonly state: ThreadState;
-  private current: Agent;
-  modelCalls = 0;
-  handoffs = 0;
-  readonly visited: string[];
-  readonly said: string[] = [];
-  readonly usage: Usage = { promptTokens: 0, completionTokens: 0 };
-
-  constructor(
-    readonly runner: TurnRunnerOptions,
-    state: ThreadState,
-    readonly input: TurnInput,
-    private readonly listener: TurnEventListener,
-  ) {
-    this.state = structuredClone(state);
-    this.current = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
-    this.state.activeAgent = this.current.id;
-    this.visited = [this.current.id];
-  }
-
-  get agent(): Agent {
-    return this.current;
-  }
-
-  /** The active agent; the thread state follows it, so the next message goes to the same agent. */
-  set agent(agent: Agent) {
-    this.current = agent;
-    this.state.activeAgent = agent.id;
-  }
-
-  emit(event: TurnEvent): void {
-    try {
-      this.listener(event);
-    } catch (err) {
-      this.runner.log.warn({ thread: this.input.thread, err }, 'turn.listener_error');
-    }
-  }
-
-  /** Text the bot says without a model call (guards); it also enters history. */
-  say(text: string): void {
-    this.emit({ type: 'text.delta', agent: this.agent.name, text });
-    this.record(text);
-  }
-
-  /** Enters history and the reply without streaming it (the adapter renders it from an event instead). */
-  record(text: string): void {
-    this.said.push(text);
-    this.state.history.push({ role: 'assistant', content: text, agent: this.agent.id });
-  }
-
-  result(): TurnResult {
-    this.state.updatedAt = new Date().toISOString();
-    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.modelCalls, usage: this.usage };
-  }
-}
 
 /** The run loop: model call → text, tool calls or a handoff → repeat, within the turn's limits. */
 export class TurnRunner {
@@ -264,35 +174,14 @@ export class TurnRunner {
    */
   private escalate(turn: Turn, calls: ToolCall[]): boolean {
     const [first, ...rest] = calls;
-    let parsed: ReturnType<typeof escalateInputSchema.safeParse> | undefined;
-    let problem = 'the arguments were not valid JSON';
-    try {
-      parsed = escalateInputSchema.safeParse(first!.function.arguments.trim() === '' ? {} : JSON.parse(first!.function.arguments));
-      if (!parsed.success) problem = z.prettifyError(parsed.error);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success) {
-      this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: 'ToolArgumentsError' }, 'tool.rejected');
-      for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: invalid arguments for ${ESCALATE_TOOL_NAME}: ${problem}. Call it again with a reason.` });
+    const parsed = parseToolCall(first!, [escalateCallSchema]);
+    if (!parsed.ok) {
+      this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: parsed.kind }, 'tool.rejected');
+      for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: ${parsed.message}` });
       return false;
     }
-    const { reason, urgency } = parsed.data;
-    const now = new Date().toISOString();
-    turn.state.escalation = {
-      id: randomUUID(),
-      reason,
-      urgency,
-      openedBy: { agent: turn.agent.id },
-      customer: { id: turn.input.userId, name: null, link: null },
-      summary: null,
-      staffThread: null,
-      claimedBy: null,
-      openedAt: now,
-      claimedAt: null,
-      remindedAt: null,
-      relayed: { fromCustomer: 0, fromStaff: 0 },
-    };
+    const { reason, urgency } = parsed.input as EscalateInput;
+    turn.state.escalation = newEscalation({ reason, urgency, openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
     // A pending confirmation is moot once people take over; they can do it themselves.
     turn.state.pendingApproval = null;
     turn.state.history.push({ role: 'tool', tool_call_id: first!.id, content: 'Escalated: the support team has been asked to join this conversation.' });

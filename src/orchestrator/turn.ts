@@ -1,0 +1,97 @@
+import type { ThreadState } from '../conversation/threadState.js';
+import type { Logger } from '../log.js';
+import type { Usage } from '../model/types.js';
+import type { Agent, AgentRegistry } from './agent.js';
+import type { TurnEvent, TurnEventListener } from './events.js';
+
+export interface TurnInput {
+  thread: string;
+  userId: string;
+  text: string;
+  /** A button press answering the pending approval; when absent, a typed yes or no is read from `text`. */
+  decision?: ApprovalDecision | undefined;
+}
+
+export interface ApprovalDecision {
+  approvalId: string;
+  approve: boolean;
+}
+
+export interface TurnResult {
+  state: ThreadState;
+  /** Everything said to the user this turn. */
+  reply: string;
+  /** Display name of the agent that spoke last. */
+  agent: string;
+  modelCalls: number;
+  usage: Usage;
+}
+
+/** A model failure mid-turn; `state` holds everything that happened before it, so nothing done is forgotten. */
+export class TurnError extends Error {
+  readonly kind = 'TurnError';
+  constructor(
+    override readonly cause: unknown,
+    readonly state: ThreadState,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** One run of the loop: a working copy of the thread state, the active agent, and what was said. */
+export class Turn {
+  readonly state: ThreadState;
+  private current: Agent;
+  modelCalls = 0;
+  handoffs = 0;
+  readonly visited: string[];
+  readonly said: string[] = [];
+  readonly usage: Usage = { promptTokens: 0, completionTokens: 0 };
+
+  constructor(
+    readonly runner: { agents: AgentRegistry; log: Logger },
+    state: ThreadState,
+    readonly input: TurnInput,
+    private readonly listener: TurnEventListener,
+  ) {
+    this.state = structuredClone(state);
+    this.current = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
+    this.state.activeAgent = this.current.id;
+    this.visited = [this.current.id];
+  }
+
+  get agent(): Agent {
+    return this.current;
+  }
+
+  /** The active agent; the thread state follows it, so the next message goes to the same agent. */
+  set agent(agent: Agent) {
+    this.current = agent;
+    this.state.activeAgent = agent.id;
+  }
+
+  emit(event: TurnEvent): void {
+    try {
+      this.listener(event);
+    } catch (err) {
+      this.runner.log.warn({ thread: this.input.thread, err }, 'turn.listener_error');
+    }
+  }
+
+  /** Text the bot says without a model call (guards); it also enters history. */
+  say(text: string): void {
+    this.emit({ type: 'text.delta', agent: this.agent.name, text });
+    this.record(text);
+  }
+
+  /** Enters history and the reply without streaming it (the adapter renders it from an event instead). */
+  record(text: string): void {
+    this.said.push(text);
+    this.state.history.push({ role: 'assistant', content: text, agent: this.agent.id });
+  }
+
+  result(): TurnResult {
+    this.state.updatedAt = new Date().toISOString();
+    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.modelCalls, usage: this.usage };
+  }
+}
