@@ -61,7 +61,7 @@ export function createSwitchboardSubject(baseURL: string, dataDir: string, store
       provider.calls = 0;
       const started = performance.now();
       // A listener, as every adapter passes one to render streamed text.
-      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', text: USER_TEXT }, () => {});
+      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', text: USER_TEXT }, (run) => run(() => {}));
       const wallMs = performance.now() - started;
       checkReply(label, outcome.reply, provider.calls);
       return { wallMs, modelMs: provider.ms, modelCalls: provider.calls };

@@ -74,6 +74,9 @@ const envSchema = z.object({
       .optional(),
   ),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  STORE_NAMESPACE: z.string().trim().regex(/^[\w.-]+$/, 'letters, digits, _, . and - only').default('switchboard'),
+  THREAD_LOCK_TTL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
+  SHUTDOWN_DEADLINE: duration('10s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MAX_MODEL_CALLS_PER_TURN: positiveInt(10),
   MAX_HANDOFFS_PER_TURN: positiveInt(3),
@@ -163,7 +166,11 @@ export interface Config {
     /** Circuit breaker: consecutive outage failures that open it, and how long it stays open. */
     breaker: { failureThreshold: number; cooldownMs: number };
   };
-  store: { url: string | undefined; dataDir: string };
+  store: { url: string | undefined; dataDir: string; namespace: string };
+  /** How long a thread's lock outlives a crashed holder; holders renew it every third of this. */
+  lockTtlMs: number;
+  /** How long SIGTERM/SIGINT wait for turns under way before leaving them to be resumed. */
+  shutdownDeadlineMs: number;
   logLevel: string | undefined;
   limits: {
     maxModelCallsPerTurn: number;
@@ -222,7 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       breaker: { failureThreshold: e.MODEL_BREAKER_FAILURES, cooldownMs: e.MODEL_BREAKER_COOLDOWN_MS },
     },
-    store: { url: e.STORE_URL, dataDir: e.DATA_DIR },
+    store: { url: e.STORE_URL, dataDir: e.DATA_DIR, namespace: e.STORE_NAMESPACE },
+    lockTtlMs: e.THREAD_LOCK_TTL,
+    shutdownDeadlineMs: e.SHUTDOWN_DEADLINE,
     logLevel: e.LOG_LEVEL,
     limits: {
       maxModelCallsPerTurn: e.MAX_MODEL_CALLS_PER_TURN,

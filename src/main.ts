@@ -12,7 +12,7 @@ import { isEntryPoint } from './entryPoint.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, sqlitePath, type Store } from './conversation/store.js';
 import type { Registry } from 'prom-client';
-import { ThreadQueue } from './conversation/threadQueue.js';
+import { ThreadGate } from './conversation/threadGate.js';
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops/opsServer.js';
 import { Telemetry } from './telemetry.js';
@@ -26,9 +26,6 @@ import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ModelProvider } from './model/types.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
 import { TurnRunner } from './orchestrator/turnRunner.js';
-
-/** How long shutdown waits for in-flight turns before closing the store anyway. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
 
 export function modelFor(config: Config) {
   return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
@@ -44,6 +41,10 @@ export interface App {
   desk: EscalationDesk;
   agents: AgentRegistry;
   store: Store;
+  /** Per-thread locks of this process. */
+  gate: ThreadGate;
+  /** Starts the background work: answering messages a crashed process left waiting, and the desk's sweep. */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -60,12 +61,12 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const store = parts.store ?? createStore(config.store, log);
   const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
   const telemetry = new Telemetry();
-  const queue = new ThreadQueue((thread) => telemetry.emit({ type: 'lock.wait', thread }));
-  const metrics = createMetrics(telemetry, { inboxDepth: () => queue.total() });
+  const gate = new ThreadGate({ locks: store.locks, lockTtlMs: config.lockTtlMs, log, onWait: (thread) => telemetry.emit({ type: 'lock.wait', thread }) });
+  const metrics = createMetrics(telemetry, { inboxDepth: () => gate.queue.total() });
   const agentName = (id: string) => agents.get(id)?.name ?? id;
   const summarize: Summarizer =
     parts.provider.name === 'offline' ? async (history) => extractiveSummary(history) : modelSummarizer(parts.provider, config.model.defaultModel, log);
-  const desk = new EscalationDesk({ store, queue, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log, telemetry });
+  const desk = new EscalationDesk({ store, gate, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log, telemetry });
   const runner = new TurnRunner({
     agents,
     provider: parts.provider,
@@ -84,7 +85,8 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     agentName,
     maxMessageChars: config.limits.maxMessageChars,
     log,
-    queue,
+    gate,
+    recoveryIntervalMs: Math.max(100, Math.floor(config.lockTtlMs / 2)),
     escalations: desk,
     telemetry,
   });
@@ -95,7 +97,13 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     desk,
     agents,
     store,
+    gate,
+    start: () => {
+      service.startRecovery();
+      desk.start();
+    },
     close: async () => {
+      service.stopRecovery();
       await desk.stop();
       await service.drain();
       await store.close();
@@ -168,9 +176,16 @@ async function main(): Promise<number> {
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutdown');
-    const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DEADLINE_MS).unref());
-    await Promise.race([Promise.allSettled(stoppers.map((stop) => stop())).then(() => Promise.all([app.desk.stop(), app.service.drain()])), deadline]);
+    app.service.stopRecovery();
+    const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), config.shutdownDeadlineMs).unref());
+    const finished = Promise.allSettled(stoppers.map((stop) => stop())).then(() => Promise.all([app.desk.stop(), app.service.drain()]));
+    if ((await Promise.race([finished, deadline])) === 'deadline') {
+      // What is unfinished stays in the inbox; letting go of its locks lets another replica (or our restart) resume it now.
+      log.warn({ deadlineMs: config.shutdownDeadlineMs, threads: app.gate.held() }, 'shutdown.deadline');
+      await app.gate.releaseAll();
+    }
     await app.store.close().catch(() => undefined);
+    log.info({ signal }, 'shutdown.done');
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -201,7 +216,7 @@ async function main(): Promise<number> {
       stoppers.push(() => ops.close());
       started.ops = ops.port;
     }
-    app.desk.start();
+    app.start();
     log.info(started, 'switchboard.started');
     // Runs until a signal arrives.
     return new Promise<number>(() => {});
@@ -210,7 +225,7 @@ async function main(): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY);
   process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
   const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk }, app.service);
-  app.desk.start();
+  app.start();
   await chat.run();
   await app.close();
   return 0;

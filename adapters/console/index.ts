@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
-import type { ConversationService, TurnOutcome } from '../../src/conversation/service.js';
+import type { ConversationService, Respond, TurnOutcome } from '../../src/conversation/service.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { ConsoleStaffSide } from './staffSide.js';
@@ -115,11 +115,14 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
 
   // Piped input is echoed when its turn starts, so a transcript reads question, answer, question, answer.
   const echo = (text: string) => (options.interactive ? undefined : text);
-  const send = async (text: string): Promise<TurnOutcome> => {
-    const outcome = await service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, (e) => renderer.event(e, echo(text)));
+  const respond = (text: string | undefined): Respond => async (run) => {
+    const outcome = await run((e) => renderer.event(e, text));
     renderer.finish(outcome);
     return outcome;
   };
+  const send = (text: string): Promise<TurnOutcome> => service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, respond(echo(text)));
+  // A message a killed run left unanswered in the data file is answered when the chat starts again.
+  service.respondVia('console', (message) => respond(message.text));
 
   const run = () =>
     new Promise<void>((resolve) => {

@@ -1,13 +1,13 @@
-import { ChannelType, DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Message, type SendableChannels } from 'discord.js';
+import { ChannelType, DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type Message, type SendableChannels } from 'discord.js';
 import { InFlight } from '../../src/conversation/inFlight.js';
-import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
+import type { ConversationService, InboundMessage, Responder, RunTurn, TurnOutcome } from '../../src/conversation/service.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply } from './replies.js';
 import type { DiscordStaffSide } from './staff.js';
-import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, threadName, type DiscordThreadRef } from './threads.js';
+import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, parseDiscordThreadKey, threadName, type DiscordThreadRef } from './threads.js';
 
 /** Discord shows "is typing…" for about 10 s; it is renewed this often while a turn runs. */
 export const TYPING_RENEW_MS = 8_000;
@@ -30,6 +30,8 @@ interface DiscordPost {
   userId: string;
   text: string;
   decision?: InboundMessage['decision'];
+  /** When Discord says it was sent (ms); orders the thread's waiting messages. */
+  sentAt: number;
 }
 
 /** Discord messages and interactions → conversation turns → replies. Client wiring lives in index.ts. */
@@ -67,7 +69,7 @@ export class DiscordConversations {
     const channel = message.channel;
     const mentioned = message.mentions.users.has(botUserId);
     const text = cleanContent(message.content, botUserId) || 'Hello';
-    const post = { id: discordMessageId(message.id), userId: message.author.id, text };
+    const post = { id: discordMessageId(message.id), userId: message.author.id, text, sentAt: message.createdTimestamp };
     if (channel.type === ChannelType.DM) {
       return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
     }
@@ -117,6 +119,7 @@ export class DiscordConversations {
       userId: interaction.user.id,
       text: parsed.approve ? 'Confirm' : 'Cancel',
       decision: parsed,
+      sentAt: interaction.createdTimestamp,
     });
     if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
       await interaction.followUp({ content: outcome.reply, flags: MessageFlags.Ephemeral });
@@ -129,7 +132,7 @@ export class DiscordConversations {
     const question = interaction.options.getString('question', true);
     await interaction.deferReply();
     const asked = await interaction.editReply({ content: `<@${interaction.user.id}> asked: ${question}`, allowedMentions: NO_MENTIONS });
-    const post = { id: `discord:interaction:${interaction.id}`, userId: interaction.user.id, text: question };
+    const post = { id: `discord:interaction:${interaction.id}`, userId: interaction.user.id, text: question, sentAt: interaction.createdTimestamp };
     if (!interaction.guildId) {
       const channel = interaction.channel;
       if (!channel?.isSendable()) return undefined;
@@ -143,8 +146,32 @@ export class DiscordConversations {
     return this.answer(thread, { guild: interaction.guildId, channel: thread.id }, post);
   }
 
-  private async answer(channel: SendableChannels, ref: DiscordThreadRef, post: DiscordPost): Promise<TurnOutcome> {
-    const { log, service } = this.options;
+  private answer(channel: SendableChannels, ref: DiscordThreadRef, post: DiscordPost): Promise<TurnOutcome> {
+    const replyContext: Record<string, string> = {};
+    const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
+    if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
+    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
+    return this.options.service.handle(message, (run) => this.respond(channel, ref, run));
+  }
+
+  /** How this replica answers a message another one received (or a crash left waiting): into the same channel. */
+  responder(client: Client): Responder {
+    return (message) => async (run) => {
+      const ref = parseDiscordThreadKey(message.thread);
+      const channel = ref && (await client.channels.fetch(ref.channel));
+      if (!ref || !channel?.isSendable()) throw new Error(`cannot post into ${message.thread}`);
+      const { approvalMessage, approvalQuestion } = message.replyContext ?? {};
+      if (message.decision && approvalMessage && approvalQuestion !== undefined && !this.approvalMessages.has(message.decision.approvalId)) {
+        const posted = await channel.messages.fetch(approvalMessage).catch(() => undefined);
+        if (posted) this.approvalMessages.set(message.decision.approvalId, { message: posted, question: approvalQuestion });
+      }
+      return this.respond(channel, ref, run);
+    };
+  }
+
+  /** Runs the message's turn, streaming it into the channel, then posts what is left (approval buttons, an apology). */
+  private async respond(channel: SendableChannels, ref: DiscordThreadRef, run: RunTurn): Promise<TurnOutcome> {
+    const { log } = this.options;
     const thread = discordThreadKey(ref);
     const reply = new DiscordReply(channel, log);
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
@@ -152,7 +179,7 @@ export class DiscordConversations {
     let typing: NodeJS.Timeout | undefined;
     const showTyping = () => void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
     try {
-      const outcome = await service.handle({ id: post.id, thread, userId: post.userId, text: post.text, decision: post.decision }, (event) => {
+      const outcome = await run((event) => {
         switch (event.type) {
           case 'turn.start':
             showTyping();
@@ -171,7 +198,7 @@ export class DiscordConversations {
         }
       });
       clearInterval(typing);
-      if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
+      if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
       await reply.finish();

@@ -55,6 +55,8 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
     staff = new DiscordStaffSide(escalation.desk, config.staffRoleId, log);
   }
   const conversations = new DiscordConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
+  // Messages another replica received, or a crash left waiting, are answered here through this client.
+  service.respondVia('discord', conversations.responder(client));
 
   client.on(Events.MessageCreate, (message) => {
     conversations.onMessage(message, client.user?.id ?? '').catch((err: unknown) => log.error({ err, message: message.id }, 'discord.message_failed'));

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { ConversationService, InboundMessage, TurnOutcome } from '../../src/conversation/service.js';
+import type { ConversationService, InboundMessage, Responder, RunTurn, TurnOutcome } from '../../src/conversation/service.js';
 import { InFlight } from '../../src/conversation/inFlight.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
@@ -8,7 +8,7 @@ import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
 import { toMrkdwn } from './format.js';
 import { platformError, SlackReply } from './replies.js';
 import type { SlackStaffSide } from './staff.js';
-import { cleanText, ignoreReason, isDirectMessage, mentionsBot, readMessageFields, slackMessageId, slackThreadKey, type SlackThreadRef } from './threads.js';
+import { cleanText, ignoreReason, isDirectMessage, mentionsBot, parseSlackThreadKey, readMessageFields, slackMessageId, slackThreadKey, slackTsToMs, type SlackThreadRef } from './threads.js';
 
 /** Errors that mean native streaming is unavailable for the whole app, not just one channel. */
 const APP_WIDE_STREAM_ERRORS = new Set(['unknown_method', 'not_allowed_token_type', 'missing_scope', 'method_deprecated']);
@@ -36,6 +36,8 @@ interface SlackPost {
   text: string;
   dm: boolean;
   decision?: InboundMessage['decision'];
+  /** The post's Slack timestamp in ms; orders the thread's waiting messages. */
+  sentAt?: number;
 }
 
 export interface ApprovalPress {
@@ -124,7 +126,7 @@ export class SlackConversations {
         log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
       );
     }
-    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, dm });
+    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, dm, sentAt: slackTsToMs(fields.ts) });
   }
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
@@ -145,11 +147,47 @@ export class SlackConversations {
       text: press.approve ? 'Confirm' : 'Cancel',
       dm: press.ref.channel.startsWith('D'),
       decision: { approvalId: press.approvalId, approve: press.approve },
+      sentAt: slackTsToMs(press.actionTs),
     });
   }
 
-  private async answer(client: WebClient, post: SlackPost): Promise<TurnOutcome> {
-    const { log, service } = this.options;
+  private answer(client: WebClient, post: SlackPost): Promise<TurnOutcome> {
+    const { ref } = post;
+    const replyContext: Record<string, string> = { userTeam: post.userTeam };
+    const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
+    if (approval) Object.assign(replyContext, { approvalTs: approval.ts, approvalQuestion: approval.questionMrkdwn });
+    const message = { id: post.id, thread: slackThreadKey(ref), userId: post.userId, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
+    return this.options.service.handle(message, (run) => this.respond(client, post, run));
+  }
+
+  /**
+   * How this replica answers a message another one received (or a crash left waiting): the same reply, through
+   * the app's own client. A refused button press is told to its presser as an ephemeral note.
+   */
+  responder(client: WebClient): Responder {
+    return (message) => {
+      const ref = parseSlackThreadKey(message.thread);
+      if (!ref) return (run) => run();
+      const context = message.replyContext ?? {};
+      if (message.decision && context.approvalTs && context.approvalQuestion && !this.approvalMessages.has(message.decision.approvalId)) {
+        this.approvalMessages.set(message.decision.approvalId, { channel: ref.channel, ts: context.approvalTs, questionMrkdwn: context.approvalQuestion });
+      }
+      const post: SlackPost = { ref, id: message.id, userId: message.userId, userTeam: context.userTeam ?? ref.team, text: message.text, dm: ref.channel.startsWith('D'), decision: message.decision };
+      return async (run) => {
+        const outcome = await this.respond(client, post, run);
+        if (outcome.status === 'not_allowed' || (outcome.status === 'stale' && message.decision)) {
+          await client.chat
+            .postEphemeral({ channel: ref.channel, thread_ts: ref.threadTs, user: message.userId, text: outcome.reply })
+            .catch((err: unknown) => this.options.log.info({ reason: platformError(err), channel: ref.channel }, 'slack.ephemeral_refused'));
+        }
+        return outcome;
+      };
+    };
+  }
+
+  /** Runs the message's turn, streaming it into the thread, then posts what is left (approval buttons, an apology). */
+  private async respond(client: WebClient, post: SlackPost, run: RunTurn): Promise<TurnOutcome> {
+    const { log } = this.options;
     const { ref } = post;
     const thread = slackThreadKey(ref);
     const reply = new SlackReply(
@@ -167,7 +205,7 @@ export class SlackConversations {
     const status = post.dm ? this.statusSetter(client, ref) : () => {};
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
-    const outcome = await service.handle({ id: post.id, thread, userId: post.userId, text: post.text, decision: post.decision }, (event) => {
+    const outcome = await run((event) => {
       switch (event.type) {
         case 'turn.start':
           return status('is thinking…');
@@ -187,7 +225,7 @@ export class SlackConversations {
           return;
       }
     });
-    if (outcome.status === 'duplicate' || outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
+    if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
     if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
     await reply.finish();

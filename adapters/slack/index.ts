@@ -108,6 +108,8 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
     }
   }
   const conversations = new SlackConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
+  // Messages another replica received, or a crash left waiting, are answered here through the app's client.
+  service.respondVia('slack', conversations.responder(app.client));
 
   // The assistant pane first: it takes DM thread messages before the plain message listener sees them.
   app.assistant(

@@ -22,6 +22,12 @@ export function parseSlackThreadKey(key: string): SlackThreadRef | undefined {
   return { team, channel, threadTs };
 }
 
+/** A Slack timestamp (`1700000000.000100`) as ms since the epoch; undefined for anything else. */
+export function slackTsToMs(ts: string | undefined): number | undefined {
+  const seconds = Number(ts);
+  return ts && Number.isFinite(seconds) ? Math.floor(seconds * 1000) : undefined;
+}
+
 export function slackMessageId(team: string, channel: string, ts: string): string {
   return `slack:${team}:${channel}:${ts}`;
 }

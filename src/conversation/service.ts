@@ -1,114 +1,123 @@
 import type { Logger } from '../log.js';
-import type { Telemetry } from '../telemetry.js';
-import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
-import { TurnError, type ApprovalDecision } from '../orchestrator/turn.js';
-import type { TurnRunner } from '../orchestrator/turnRunner.js';
-import type { Store } from './store.js';
-import { ThreadQueue } from './threadQueue.js';
+import type { Telemetry } from '../telemetry.js';
+import { decodeInboxMessage, type InboxMessage } from './inbox.js';
+import { apologyFor, MessageTurns, type InboundMessage, type MessageTurnsOptions, type TurnOutcome } from './messageTurn.js';
+import type { Lease, ThreadGate } from './threadGate.js';
 import { loadThreadState, type ThreadState } from './threadState.js';
 
-/** One user post, already turned from a platform event into our shape by an adapter. */
-export interface InboundMessage {
-  /** Platform-unique message id; the dedupe key. */
-  id: string;
-  /** Conversation key, e.g. `slack:T1:C1:1700000000.000100`, `discord:G:C`, `console:local`. */
-  thread: string;
-  userId: string;
-  userName?: string | undefined;
-  text: string;
-  /** A button press on a confirmation question; `text` then holds the button's label. */
-  decision?: ApprovalDecision | undefined;
-}
+export { apologyFor, ESCALATED_PRESS_REPLY, SUPPORT_TEAM_NAME } from './messageTurn.js';
+export type { EscalationHooks, InboundMessage, TurnOutcome, TurnStatus } from './messageTurn.js';
 
-/**
- * `rejected`: the message was refused (too long); `stale`: a button press on a question that is already
- * answered; `not_allowed`: a button press by someone other than the person asked. `reply` says why, for the
- * presser alone; `relayed`: the thread is escalated, so the message went to staff and the bot stays quiet.
- */
-export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed' | 'relayed';
-
-export interface TurnOutcome {
-  status: TurnStatus;
-  /** What the user should see in full; for `failed` and `rejected` it is the apology or the reason. */
-  reply: string;
-  agent: string;
-}
+/** Runs one message's turn, reporting its events to `listener`; resolves with the outcome. */
+export type RunTurn = (listener?: TurnEventListener) => Promise<TurnOutcome>;
+/** How an adapter answers one message: run the turn (rendering its events), post the outcome, resolve when posted. */
+export type Respond = (run: RunTurn) => Promise<TurnOutcome>;
+/** How an adapter answers a message it did not receive in this process: another replica's, or one a crash left waiting. */
+export type Responder = (message: InboxMessage) => Respond;
 
 /** How long a processed message id is remembered, so redeliveries and retries are ignored. */
 export const DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
+/** Threads looked at per recovery pass. */
+const RECOVERY_BATCH_THREADS = 100;
 
-export interface ConversationServiceOptions {
-  store: Store;
-  runner: TurnRunner;
-  defaultAgentId: string;
-  /** Display name of an agent id. */
-  agentName(id: string): string;
-  maxMessageChars: number;
-  log: Logger;
-  /** Shared with whatever else changes thread state (the escalation desk), so changes never overlap. */
-  queue?: ThreadQueue;
-  escalations?: EscalationHooks | undefined;
+export interface ConversationServiceOptions extends MessageTurnsOptions {
+  /** The per-thread lock shared with whatever else changes thread state (the escalation desk) and other replicas. */
+  gate: ThreadGate;
+  /** How often to look for messages nobody is answering (their replica died); see startRecovery. */
+  recoveryIntervalMs: number;
   telemetry?: Telemetry | undefined;
 }
 
-/** What the conversation service needs from human escalation; both run inside the thread's queue slot. */
-export interface EscalationHooks {
-  /** False when no staff channel is connected: escalated threads are then answered by the bot again. */
-  readonly enabled: boolean;
-  /** A turn just escalated; called before its state is saved, so the escalation is retried if the process dies. */
-  register(thread: string): Promise<void>;
-  /** A turn just escalated and its state is saved: post it to staff. Returns the state to save; never throws. */
-  open(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
-  /** A customer wrote while staff have the thread: pass it on. Returns the state to save. */
-  relayFromCustomer(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
+/** A message received in this process, waiting for whichever drain of its thread reaches it. */
+interface LocalMessage {
+  respond: Respond | undefined;
+  outcome?: TurnOutcome;
 }
 
-export const ESCALATED_PRESS_REPLY = 'A member of our support team has this conversation now, so that button no longer does anything.';
-/** The name a relayed message's outcome carries: staff, not an agent, answer while escalated. */
-export const SUPPORT_TEAM_NAME = 'Support team';
-
-export function apologyFor(err: unknown): string {
-  const cause = err instanceof TurnError ? err.cause : err;
-  if (cause instanceof ModelError) {
-    if (cause.kind === 'circuit_open') return "Sorry, I'm temporarily unavailable because my language model is having problems. Please try again in a few minutes.";
-    if (cause.kind === 'rate_limited') return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
-    if (cause.kind === 'timeout') return 'Sorry, that took too long and I had to stop. Please try again.';
-    return "Sorry, I can't reach my language model right now, so I couldn't answer. Please try again shortly.";
-  }
-  return 'Sorry, something went wrong on my side and I could not answer that. Please try again.';
-}
+const runQuietly: Respond = (run) => run();
 
 /**
- * Inbound message → dedupe → one turn at a time per thread → state load/run/save.
- * A message that arrives while its thread is busy waits its turn; none is dropped.
+ * Inbound message → dedupe and inbox → one holder per thread → each waiting message's turn, in order.
+ *
+ * Every message is admitted to its thread's inbox (atomically with its dedupe mark), then whoever holds the
+ * thread's lock (this process or another replica) answers everything waiting, oldest first, one turn per
+ * message. A message leaves the inbox only after its turn is saved and its reply posted, so a crash at any point
+ * leaves it to be answered by the next holder; the saved `lastAnswer` keeps that from running its turn twice.
  */
 export class ConversationService {
-  readonly queue: ThreadQueue;
+  private readonly turns: MessageTurns;
+  private readonly local = new Map<string, LocalMessage>();
+  private readonly responders = new Map<string, Responder>();
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering: Promise<void> | undefined;
 
   constructor(private readonly options: ConversationServiceOptions) {
-    this.queue = options.queue ?? new ThreadQueue();
+    this.turns = new MessageTurns(options);
   }
 
-  /** Resolves once this message's turn has finished (after any turns queued before it). */
-  handle(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
-    return this.queue.run(message.thread, async () => {
-      const started = performance.now();
-      const outcome = await this.process(message, listener);
-      if (outcome.status === 'duplicate') this.options.telemetry?.emit({ type: 'dedupe.hit' });
-      this.options.telemetry?.emit({ type: 'turn.end', status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
-      return outcome;
-    });
+  /**
+   * Takes one message and resolves once it has been answered here through `respond` (with the outcome), or
+   * found to be a duplicate, or left to another replica that holds its thread (`handed_off`).
+   */
+  async handle(message: InboundMessage, respond?: Respond): Promise<TurnOutcome> {
+    const { log, store, telemetry } = this.options;
+    const entry = toInboxMessage(message);
+    const base = { thread: entry.thread, message: entry.id };
+    const agent = this.options.agentName(this.options.defaultAgentId);
+    let admitted: boolean;
+    try {
+      admitted = await store.inbox.admit(entry, DEDUPE_TTL_MS);
+    } catch (err) {
+      log.error({ ...base, err }, 'turn.failed');
+      const failed: TurnOutcome = { status: 'failed', reply: apologyFor(err), agent };
+      telemetry?.emit({ type: 'turn.end', status: 'failed', agent, ms: 0 });
+      return (respond ?? runQuietly)(async (listener) => {
+        listener?.({ type: 'turn.start', thread: entry.thread });
+        return failed;
+      });
+    }
+    if (!admitted) {
+      log.info(base, 'dedupe.hit');
+      telemetry?.emit({ type: 'dedupe.hit' });
+      telemetry?.emit({ type: 'turn.end', status: 'duplicate', agent, ms: 0 });
+      return { status: 'duplicate', reply: '', agent };
+    }
+    const local: LocalMessage = { respond };
+    this.local.set(entry.id, local);
+    try {
+      await this.drainThread(entry.thread);
+    } catch (err) {
+      // The store failed mid-way: the message may still be waiting, and is answered when the store is back.
+      log.error({ ...base, err }, 'inbox.drain_failed');
+      if (!local.outcome) {
+        const failed: TurnOutcome = { status: 'failed', reply: apologyFor(err), agent };
+        local.outcome = await (respond ?? runQuietly)(async () => failed).catch(() => failed);
+      }
+    } finally {
+      this.local.delete(entry.id);
+    }
+    return local.outcome ?? { status: 'handed_off', reply: '', agent };
   }
 
-  /** Messages of this thread that are running or waiting for their turn. */
+  loadState(thread: string): Promise<ThreadState> {
+    return loadThreadState(this.options.store.threads, thread, this.options.defaultAgentId);
+  }
+
+  /** Registers how to answer messages of `platform` (the thread key's first part) that another process received. */
+  respondVia(platform: string, responder: Responder): void {
+    this.responders.set(platform, responder);
+  }
+
+  /** Messages of this thread that are running or waiting for their turn in this process. */
   queued(thread: string): number {
-    return this.queue.queued(thread);
+    return this.options.gate.queue.queued(thread);
   }
 
-  /** Resolves when every queued turn has finished. */
-  drain(): Promise<void> {
-    return this.queue.drain();
+  /** Resolves when every queued turn (and a recovery pass under way) has finished. */
+  async drain(): Promise<void> {
+    await this.recovering;
+    await this.options.gate.queue.drain();
   }
 
   /** True when the thread is a conversation: its state is stored, or a turn of it is running or queued. */
@@ -116,107 +125,110 @@ export class ConversationService {
     return this.queued(thread) > 0 || (await this.options.store.threads.get<unknown>(thread)) !== undefined;
   }
 
-  loadState(thread: string): Promise<ThreadState> {
-    return loadThreadState(this.options.store.threads, thread, this.options.defaultAgentId);
+  /**
+   * Looks for messages nobody is answering (their process died mid-turn, or shut down before reaching them) now
+   * and every `recoveryIntervalMs`, and answers them once their thread's lock is free: at once after a clean
+   * shutdown, after the lock's TTL after a crash.
+   */
+  startRecovery(): void {
+    this.recoveryTimer ??= setInterval(() => void this.recover(), this.options.recoveryIntervalMs);
+    this.recoveryTimer.unref();
+    void this.recover();
   }
 
-  private async process(message: InboundMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+  stopRecovery(): void {
+    clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+  }
+
+  /** One recovery pass; concurrent calls share it. */
+  recover(): Promise<void> {
+    this.recovering ??= this.recoverOnce().finally(() => {
+      this.recovering = undefined;
+    });
+    return this.recovering;
+  }
+
+  private async recoverOnce(): Promise<void> {
     const { log, store } = this.options;
+    let threads: string[];
+    try {
+      threads = await store.inbox.waitingThreads(RECOVERY_BATCH_THREADS);
+    } catch (err) {
+      log.error({ err }, 'inbox.recovery_failed');
+      return;
+    }
+    // A thread with work queued here is being answered already.
+    const orphaned = threads.filter((thread) => this.queued(thread) === 0);
+    await Promise.all(orphaned.map((thread) => this.drainThread(thread).catch((err: unknown) => log.error({ err, thread }, 'inbox.recovery_failed'))));
+  }
+
+  /** Answers the thread's waiting messages if no other process holds it; that process answers them otherwise. */
+  private async drainThread(thread: string): Promise<void> {
+    for (;;) {
+      const held = await this.options.gate.tryRun(thread, (lease) => this.answerWaiting(thread, lease));
+      if (held?.value !== 'empty') return;
+      // A message admitted while we held the lock, by a process that then found it taken, is ours to answer.
+      if (!(await this.options.store.inbox.head(thread))) return;
+    }
+  }
+
+  private async answerWaiting(thread: string, lease: Lease): Promise<'empty' | 'stopped'> {
+    const { inbox } = this.options.store;
+    const { log } = this.options;
+    for (;;) {
+      // A holder that lost its lock (it stalled past the TTL) stops; the new holder answers the rest.
+      if (lease.lost) return 'stopped';
+      const stored = await inbox.head(thread);
+      if (!stored) return 'empty';
+      const message = decodeInboxMessage(stored.body);
+      if (!message) {
+        log.error({ thread, message: stored.id }, 'inbox.unreadable');
+        await inbox.remove(thread, stored.id);
+        continue;
+      }
+      const local = this.local.get(message.id);
+      const respond = local ? (local.respond ?? runQuietly) : this.responders.get(platformOf(thread))?.(message);
+      if (!respond) {
+        log.warn({ thread, message: message.id, platform: platformOf(thread) }, 'inbox.no_responder');
+        return 'stopped';
+      }
+      const outcome = await this.answer(message, respond);
+      await inbox.remove(thread, message.id);
+      if (local) local.outcome = outcome;
+    }
+  }
+
+  private async answer(message: InboxMessage, respond: Respond): Promise<TurnOutcome> {
     const started = performance.now();
-    const base = { thread: message.thread, message: message.id };
-    const defaultName = this.options.agentName(this.options.defaultAgentId);
-    let state: ThreadState;
+    let outcome: TurnOutcome | undefined;
     try {
-      // The claim is atomic in the store, so a redelivery racing this one (another event, another replica,
-      // or after a restart) loses it. The state read is independent and shares the round trip.
-      const [first, loaded] = await Promise.all([store.claim(message.id, DEDUPE_TTL_MS), this.loadState(message.thread)]);
-      if (!first) {
-        log.info(base, 'dedupe.hit');
-        return { status: 'duplicate', reply: '', agent: defaultName };
-      }
-      state = loaded;
+      await respond(async (listener) => (outcome = await this.turns.process(message, listener)));
     } catch (err) {
-      log.error({ ...base, err }, 'turn.failed');
-      listener?.({ type: 'turn.start', thread: message.thread });
-      return { status: 'failed', reply: apologyFor(err), agent: defaultName };
+      // The turn is saved (or never ran); posting failed. Retrying would repeat what did reach the user.
+      this.options.log.error({ thread: message.thread, message: message.id, err }, 'reply.failed');
     }
-    const { escalations } = this.options;
-    if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
-      listener?.({ type: 'relay.start', thread: message.thread });
-      return this.relay(escalations, state, message);
-    }
-    state.startedBy ??= message.userId;
-    if (message.decision) {
-      const refusal = this.checkDecision(state, message);
-      if (refusal) {
-        log.info({ ...base, user: message.userId, status: refusal.status }, 'approval.refused');
-        return refusal;
-      }
-    }
-    // Only now is this a turn: duplicates and refused presses never start one (no "thinking…" for them).
-    listener?.({ type: 'turn.start', thread: message.thread });
-    if (message.text.length > this.options.maxMessageChars) {
-      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
-      // The thread is a conversation from now on, so a shortened retry in it is answered without a new mention.
-      if (state.history.length === 0) await this.savePartial(state);
-      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
-      return { status: 'rejected', reply, agent: this.options.agentName(state.activeAgent) };
-    }
-    try {
-      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
-      const result = await this.options.runner.run(state, input, listener);
-      const escalated = escalations?.enabled && result.state.escalation && !state.escalation;
-      if (escalated) await escalations.register(message.thread);
-      await store.threads.set(message.thread, result.state);
-      if (escalated) {
-        // Saved first, so a crash while posting to staff leaves an escalation the desk's sweep finishes later.
-        await store.threads.set(message.thread, await escalations.open(result.state, message));
-      }
-      log.info(
-        { ...base, agent: result.state.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
-        'turn.end',
-      );
-      return { status: 'answered', reply: result.reply, agent: result.agent };
-    } catch (err) {
-      log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
-      const reached = err instanceof TurnError ? err.state : state;
-      if (err instanceof TurnError) await this.savePartial(err.state);
-      return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
-    }
+    outcome ??= { status: 'failed', reply: apologyFor(undefined), agent: this.options.agentName(this.options.defaultAgentId) };
+    this.options.telemetry?.emit({ type: 'turn.end', status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
+    return outcome;
   }
+}
 
-  private async relay(escalations: EscalationHooks, state: ThreadState, message: InboundMessage): Promise<TurnOutcome> {
-    const base = { thread: message.thread, message: message.id };
-    if (message.decision) return { status: 'stale', reply: ESCALATED_PRESS_REPLY, agent: SUPPORT_TEAM_NAME };
-    try {
-      await this.options.store.threads.set(message.thread, await escalations.relayFromCustomer(state, message));
-      this.options.log.info({ ...base, escalation: state.escalation?.id }, 'escalation.relayed_from_customer');
-      return { status: 'relayed', reply: '', agent: SUPPORT_TEAM_NAME };
-    } catch (err) {
-      this.options.log.error({ ...base, err }, 'escalation.relay_failed');
-      return { status: 'failed', reply: "Sorry, I couldn't pass that on to our support team. Please try sending it again.", agent: SUPPORT_TEAM_NAME };
-    }
-  }
+function platformOf(thread: string): string {
+  return thread.slice(0, thread.indexOf(':'));
+}
 
-  /** A button press counts only on the question still pending, and only from the person it was asked of. */
-  private checkDecision(state: ThreadState, message: InboundMessage): TurnOutcome | undefined {
-    const pending = state.pendingApproval;
-    const agent = this.options.agentName(state.activeAgent);
-    if (!pending || pending.id !== message.decision?.approvalId) {
-      return { status: 'stale', reply: 'That request has already been answered.', agent };
-    }
-    if (pending.requestedBy !== message.userId) {
-      return { status: 'not_allowed', reply: 'Only the person who made this request can confirm or cancel it.', agent };
-    }
-    return undefined;
-  }
+let lastArrival = 0;
+/** Now in ms, but always later than the last call: messages without a platform time keep their arrival order. */
+function arrivalTime(): number {
+  lastArrival = Math.max(Date.now(), lastArrival + 1);
+  return lastArrival;
+}
 
-  /** Keeps what a failed turn already did (tool results, the user's message) so it is not lost or repeated. */
-  private async savePartial(state: ThreadState): Promise<void> {
-    try {
-      await this.options.store.threads.set(state.thread, state);
-    } catch (err) {
-      this.options.log.error({ thread: state.thread, err }, 'state.save_failed');
-    }
-  }
+function toInboxMessage(message: InboundMessage): InboxMessage {
+  const entry: InboxMessage = { id: message.id, thread: message.thread, userId: message.userId, text: message.text, sentAt: message.sentAt ?? arrivalTime() };
+  if (message.userName !== undefined) entry.userName = message.userName;
+  if (message.decision) entry.decision = message.decision;
+  if (message.replyContext) entry.replyContext = message.replyContext;
+  return entry;
 }

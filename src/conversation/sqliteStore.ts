@@ -22,7 +22,8 @@ interface Row {
 export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   readonly opts: { file: string };
   namespace?: string | undefined;
-  private readonly db: Database.Database;
+  /** Shared with the inbox and the thread locks (sqliteInbox.ts), so they live in the same file. */
+  readonly db: Database.Database;
   private readonly statements: {
     get: Database.Statement<[string], Row>;
     set: Database.Statement<[string, string, number | null]>;

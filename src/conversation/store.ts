@@ -3,6 +3,9 @@ import path from 'node:path';
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import type { Logger } from '../log.js';
+import type { ThreadInbox, ThreadLocks } from './inbox.js';
+import { redisInbox, redisLocks } from './redisInbox.js';
+import { sqliteCoordination } from './sqliteInbox.js';
 import { SqliteKeyvStore } from './sqliteStore.js';
 
 /** A durable key/value space; every key is prefixed so threads and tool records never collide. */
@@ -16,6 +19,10 @@ export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly threads: RecordStore;
   readonly records: RecordStore;
+  /** Messages waiting for their turn, durable across crashes. */
+  readonly inbox: ThreadInbox;
+  /** Per-thread turn locks, shared by every process on this store. */
+  readonly locks: ThreadLocks;
   /**
    * Atomically marks an id as seen for `ttlMs`: true for the first caller, false for every later one while
    * the mark lives, across processes and restarts. This is what makes redeliveries get exactly one reply.
@@ -59,6 +66,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   let keyv: Keyv;
   let claim: Store['claim'];
   let ping: Store['ping'];
+  let coordination: { inbox: ThreadInbox; locks: ThreadLocks };
   if (isRedis) {
     const adapter = new KeyvRedis(options.url, {
       namespace,
@@ -74,6 +82,8 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     ping = async () => {
       await (await adapter.getClient()).ping();
     };
+    const client = () => adapter.getClient();
+    coordination = { inbox: redisInbox(client, namespace), locks: redisLocks(client, namespace) };
   } else {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -83,6 +93,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     ping = async () => {
       await adapter.get(`${namespace}:ping`);
     };
+    coordination = sqliteCoordination(adapter.db, namespace);
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
@@ -90,6 +101,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     kind: isRedis ? 'redis' : 'sqlite',
     threads: keyspace(keyv, 'thread'),
     records: keyspace(keyv, 'record'),
+    ...coordination,
     claim,
     ping,
     close: async () => {

@@ -3,7 +3,7 @@ import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema } from '../model/types.js';
 
-export const THREAD_STATE_SCHEMA_VERSION = 2;
+export const THREAD_STATE_SCHEMA_VERSION = 3;
 
 const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
 
@@ -19,6 +19,15 @@ export const pendingApprovalSchema = z.object({
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 
+/** The outcome of the thread's latest saved turn, so a replica resuming after a crash posts it instead of running it again. */
+export const lastAnswerSchema = z.object({
+  message: z.string(),
+  status: z.enum(['answered', 'failed', 'rejected', 'relayed']),
+  reply: z.string(),
+  agent: z.string(),
+});
+export type LastAnswer = z.infer<typeof lastAnswerSchema>;
+
 export const threadStateSchema = z.object({
   schemaVersion: z.literal(THREAD_STATE_SCHEMA_VERSION),
   thread: z.string(),
@@ -31,6 +40,8 @@ export const threadStateSchema = z.object({
   escalation: escalationSchema.nullable(),
   /** Past escalations, newest last, so the bot knows the thread's history with staff. */
   escalations: z.array(resolvedEscalationSchema),
+  /** Set with every saved turn; see lastAnswerSchema. */
+  lastAnswer: lastAnswerSchema.nullable(),
   usage: z.object({ total: tokenCountSchema, byAgent: z.record(z.string(), tokenCountSchema) }),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -48,6 +59,8 @@ export class ThreadStateError extends Error {
 const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string, unknown>> = {
   // v2: human escalation.
   1: (old) => ({ ...old, schemaVersion: 2, startedBy: null, escalation: null, escalations: [] }),
+  // v3: crash-safe turns (the latest turn's outcome, for a replay after a crash).
+  2: (old) => ({ ...old, schemaVersion: 3, lastAnswer: null }),
 };
 
 export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
@@ -61,6 +74,7 @@ export function newThreadState(thread: string, activeAgent: string, now = new Da
     pendingApproval: null,
     escalation: null,
     escalations: [],
+    lastAnswer: null,
     usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {} },
     createdAt: stamp,
     updatedAt: stamp,

@@ -1,7 +1,7 @@
 import type { EscalationHooks, InboundMessage } from '../conversation/service.js';
 import { DEDUPE_TTL_MS } from '../conversation/service.js';
 import type { Store } from '../conversation/store.js';
-import type { ThreadQueue } from '../conversation/threadQueue.js';
+import type { ThreadGate } from '../conversation/threadGate.js';
 import { loadThreadState, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
@@ -21,7 +21,8 @@ const staffThreadKey = (staffThread: string) => `escalation:staff:${staffThread}
 
 export interface EscalationDeskOptions {
   store: Store;
-  queue: ThreadQueue;
+  /** The per-thread lock customer turns hold too, in this process and across replicas. */
+  gate: ThreadGate;
   summarize: Summarizer;
   remindAfterMs: number;
   /** The first agent of a thread; it takes the conversation back after resolve. */
@@ -33,7 +34,7 @@ export interface EscalationDeskOptions {
 
 /**
  * Human takeover: opens escalation threads in the staff channel, relays messages both ways, and records claim and
- * resolve. Every change to a customer thread runs in that thread's queue slot, so it never races a turn.
+ * resolve. Every change to a customer thread runs holding that thread's lock, so it never races a turn, here or on another replica.
  */
 export class EscalationDesk implements EscalationHooks {
   private readonly channels = new Map<string, ThreadChannel>();
@@ -73,7 +74,7 @@ export class EscalationDesk implements EscalationHooks {
     await this.sweeping;
   }
 
-  // --- from the conversation service (already in the thread's queue slot) ---------------------------------------
+  // --- from the conversation service (already holding the thread's lock) ---------------------------------------
 
   /** Puts the thread on the sweep's list before its escalation is saved, so a crash after the save is retried. */
   register(thread: string): Promise<void> {
@@ -168,7 +169,7 @@ export class EscalationDesk implements EscalationHooks {
 
   /** A staff member hands a customer's thread to the team by hand (`!escalate <reason>` there, or /staff escalate). */
   escalateByHand(customerThread: string, staff: StaffMember, reason: string): Promise<StaffOutcome> {
-    return this.options.queue.run(customerThread, async () => {
+    return this.options.gate.run(customerThread, async () => {
       try {
         const state = await loadThreadState(this.options.store.threads, customerThread, this.options.defaultAgentId);
         if (state.escalation) return { status: 'stale', reply: 'This conversation is already with the support team.' };
@@ -215,7 +216,7 @@ export class EscalationDesk implements EscalationHooks {
     try {
       const threads = await this.openList.list();
       for (const thread of threads) {
-        await this.options.queue
+        await this.options.gate
           .run(thread, () => this.sweepThread(thread, now))
           .catch((err: unknown) => this.options.log.error({ err, thread }, 'escalation.sweep_thread_failed'));
       }
@@ -292,7 +293,7 @@ export class EscalationDesk implements EscalationHooks {
     escalationId: string | undefined,
     action: (state: ThreadState, escalation: Escalation) => Promise<StaffOutcome>,
   ): Promise<StaffOutcome> {
-    return this.options.queue.run(customerThread, async () => {
+    return this.options.gate.run(customerThread, async () => {
       try {
         const state = await loadThreadState(this.options.store.threads, customerThread, this.options.defaultAgentId);
         const escalation = state.escalation;

@@ -1,0 +1,193 @@
+import type { Logger } from '../log.js';
+import { ModelError } from '../model/types.js';
+import type { TurnEventListener } from '../orchestrator/events.js';
+import { TurnError, type ApprovalDecision } from '../orchestrator/turn.js';
+import type { TurnRunner } from '../orchestrator/turnRunner.js';
+import type { InboxMessage } from './inbox.js';
+import type { Store } from './store.js';
+import { loadThreadState, type LastAnswer, type ThreadState } from './threadState.js';
+
+/** One user post, already turned from a platform event into our shape by an adapter. */
+export interface InboundMessage {
+  /** Platform-unique message id; the dedupe key. */
+  id: string;
+  /** Conversation key, e.g. `slack:T1:C1:1700000000.000100`, `discord:G:C`, `console:local`. */
+  thread: string;
+  userId: string;
+  userName?: string | undefined;
+  text: string;
+  /** A button press on a confirmation question; `text` then holds the button's label. */
+  decision?: ApprovalDecision | undefined;
+  /** When the platform says it was sent (ms since epoch); orders the thread's waiting messages. Default: now. */
+  sentAt?: number | undefined;
+  /** Plain strings the adapter needs to answer this message from another replica (see Responder). */
+  replyContext?: Record<string, string> | undefined;
+}
+
+/**
+ * `rejected`: the message was refused (too long); `stale`: a button press on a question that is already
+ * answered; `not_allowed`: a button press by someone other than the person asked. `reply` says why, for the
+ * presser alone; `relayed`: the thread is escalated, so the message went to staff and the bot stays quiet;
+ * `handed_off`: another replica holds the thread and answers this message there.
+ */
+export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed' | 'relayed' | 'handed_off';
+
+export interface TurnOutcome {
+  status: TurnStatus;
+  /** What the user should see in full; for `failed` and `rejected` it is the apology or the reason. */
+  reply: string;
+  agent: string;
+}
+
+/** What the conversation service needs from human escalation; both run while the thread's lock is held. */
+export interface EscalationHooks {
+  /** False when no staff channel is connected: escalated threads are then answered by the bot again. */
+  readonly enabled: boolean;
+  /** A turn just escalated; called before its state is saved, so the escalation is retried if the process dies. */
+  register(thread: string): Promise<void>;
+  /** A turn just escalated and its state is saved: post it to staff. Returns the state to save; never throws. */
+  open(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
+  /** A customer wrote while staff have the thread: pass it on. Returns the state to save. */
+  relayFromCustomer(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
+}
+
+export const ESCALATED_PRESS_REPLY = 'A member of our support team has this conversation now, so that button no longer does anything.';
+/** The name a relayed message's outcome carries: staff, not an agent, answer while escalated. */
+export const SUPPORT_TEAM_NAME = 'Support team';
+
+export function apologyFor(err: unknown): string {
+  const cause = err instanceof TurnError ? err.cause : err;
+  if (cause instanceof ModelError) {
+    if (cause.kind === 'circuit_open') return "Sorry, I'm temporarily unavailable because my language model is having problems. Please try again in a few minutes.";
+    if (cause.kind === 'rate_limited') return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
+    if (cause.kind === 'timeout') return 'Sorry, that took too long and I had to stop. Please try again.';
+    return "Sorry, I can't reach my language model right now, so I couldn't answer. Please try again shortly.";
+  }
+  return 'Sorry, something went wrong on my side and I could not answer that. Please try again.';
+}
+
+export interface MessageTurnsOptions {
+  store: Store;
+  runner: TurnRunner;
+  defaultAgentId: string;
+  /** Display name of an agent id. */
+  agentName(id: string): string;
+  maxMessageChars: number;
+  log: Logger;
+  escalations?: EscalationHooks | undefined;
+}
+
+/**
+ * What one message does to its thread, with the thread's lock held: state load → relay to staff, refusal, or a
+ * turn → state save. Every save records the outcome (`lastAnswer`), so a replica resuming this message after a
+ * crash between the save and the reply posts that outcome instead of running the turn a second time.
+ */
+export class MessageTurns {
+  constructor(private readonly options: MessageTurnsOptions) {}
+
+  async process(message: InboxMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+    const { log, store } = this.options;
+    const started = performance.now();
+    const base = { thread: message.thread, message: message.id };
+    let state: ThreadState;
+    try {
+      state = await loadThreadState(store.threads, message.thread, this.options.defaultAgentId);
+    } catch (err) {
+      log.error({ ...base, err }, 'turn.failed');
+      listener?.({ type: 'turn.start', thread: message.thread });
+      return { status: 'failed', reply: apologyFor(err), agent: this.options.agentName(this.options.defaultAgentId) };
+    }
+    if (state.lastAnswer?.message === message.id) {
+      log.info({ ...base, status: state.lastAnswer.status }, 'turn.replayed');
+      const { status, reply, agent } = state.lastAnswer;
+      return { status, reply, agent };
+    }
+    const { escalations } = this.options;
+    if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
+      listener?.({ type: 'relay.start', thread: message.thread });
+      return this.relay(escalations, state, message);
+    }
+    state.startedBy ??= message.userId;
+    if (message.decision) {
+      const refusal = this.checkDecision(state, message);
+      if (refusal) {
+        log.info({ ...base, user: message.userId, status: refusal.status }, 'approval.refused');
+        return refusal;
+      }
+    }
+    // Only now is this a turn: refused presses never start one (no "thinking…" for them).
+    listener?.({ type: 'turn.start', thread: message.thread });
+    if (message.text.length > this.options.maxMessageChars) {
+      log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
+      const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
+      const outcome = { status: 'rejected' as const, reply, agent: this.options.agentName(state.activeAgent) };
+      // The thread is a conversation from now on, so a shortened retry in it is answered without a new mention.
+      if (state.history.length === 0) await this.savePartial(withAnswer(state, message, outcome));
+      return outcome;
+    }
+    try {
+      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
+      const result = await this.options.runner.run(state, input, listener);
+      const outcome = { status: 'answered' as const, reply: result.reply, agent: result.agent };
+      const saved = withAnswer(result.state, message, outcome);
+      const escalated = escalations?.enabled && saved.escalation && !state.escalation;
+      if (escalated) await escalations.register(message.thread);
+      await store.threads.set(message.thread, saved);
+      if (escalated) {
+        // Saved first, so a crash while posting to staff leaves an escalation the desk's sweep finishes later.
+        await store.threads.set(message.thread, await escalations.open(saved, message));
+      }
+      log.info(
+        { ...base, agent: saved.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+        'turn.end',
+      );
+      return outcome;
+    } catch (err) {
+      log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
+      const reached = err instanceof TurnError ? err.state : state;
+      const outcome = { status: 'failed' as const, reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
+      if (err instanceof TurnError) await this.savePartial(withAnswer(err.state, message, outcome));
+      return outcome;
+    }
+  }
+
+  private async relay(escalations: EscalationHooks, state: ThreadState, message: InboxMessage): Promise<TurnOutcome> {
+    const base = { thread: message.thread, message: message.id };
+    if (message.decision) return { status: 'stale', reply: ESCALATED_PRESS_REPLY, agent: SUPPORT_TEAM_NAME };
+    try {
+      const outcome = { status: 'relayed' as const, reply: '', agent: SUPPORT_TEAM_NAME };
+      await this.options.store.threads.set(message.thread, withAnswer(await escalations.relayFromCustomer(state, message), message, outcome));
+      this.options.log.info({ ...base, escalation: state.escalation?.id }, 'escalation.relayed_from_customer');
+      return outcome;
+    } catch (err) {
+      this.options.log.error({ ...base, err }, 'escalation.relay_failed');
+      return { status: 'failed', reply: "Sorry, I couldn't pass that on to our support team. Please try sending it again.", agent: SUPPORT_TEAM_NAME };
+    }
+  }
+
+  /** A button press counts only on the question still pending, and only from the person it was asked of. */
+  private checkDecision(state: ThreadState, message: InboxMessage): TurnOutcome | undefined {
+    const pending = state.pendingApproval;
+    const agent = this.options.agentName(state.activeAgent);
+    if (!pending || pending.id !== message.decision?.approvalId) {
+      return { status: 'stale', reply: 'That request has already been answered.', agent };
+    }
+    if (pending.requestedBy !== message.userId) {
+      return { status: 'not_allowed', reply: 'Only the person who made this request can confirm or cancel it.', agent };
+    }
+    return undefined;
+  }
+
+  /** Keeps what a failed turn already did (tool results, the user's message) so it is not lost or repeated. */
+  private async savePartial(state: ThreadState): Promise<void> {
+    try {
+      await this.options.store.threads.set(state.thread, state);
+    } catch (err) {
+      this.options.log.error({ thread: state.thread, err }, 'state.save_failed');
+    }
+  }
+}
+
+function withAnswer(state: ThreadState, message: InboxMessage, outcome: Omit<LastAnswer, 'message'>): ThreadState {
+  return { ...state, lastAnswer: { message: message.id, status: outcome.status, reply: outcome.reply, agent: outcome.agent } };
+}

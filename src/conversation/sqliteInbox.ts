@@ -1,0 +1,60 @@
+import type Database from 'better-sqlite3';
+import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
+
+/**
+ * The inbox and the thread locks in the SQLite file, for a deployment without Redis. Several processes may
+ * share the file (the bot and a console chat, or a restart overlapping its predecessor), so locks carry an
+ * owner and an expiry here too, and a crashed process's messages are picked up from the file on restart.
+ * Each step is one transaction; better-sqlite3 runs it synchronously, so it is also atomic within a process.
+ */
+export function sqliteCoordination(db: Database.Database, namespace: string): { inbox: ThreadInbox; locks: ThreadLocks } {
+  db.exec(`CREATE TABLE IF NOT EXISTS inbox (
+    thread TEXT NOT NULL, id TEXT NOT NULL, sent_at INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (thread, id)
+  ) WITHOUT ROWID`);
+  db.exec('CREATE INDEX IF NOT EXISTS inbox_order ON inbox (thread, sent_at, id)');
+  db.exec('CREATE TABLE IF NOT EXISTS locks (thread TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID');
+  const ns = (thread: string) => `${namespace}:${thread}`;
+  const strip = (key: string) => key.slice(namespace.length + 1);
+  const claim = db.prepare<[string, number, number], { key: string }>(
+    'INSERT INTO claims (key, expires) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE claims.expires <= ? RETURNING key',
+  );
+  const insert = db.prepare<[string, string, number, string]>('INSERT OR IGNORE INTO inbox (thread, id, sent_at, body) VALUES (?, ?, ?, ?)');
+  const head = db.prepare<[string], { id: string; body: string }>('SELECT id, body FROM inbox WHERE thread = ? ORDER BY sent_at, id LIMIT 1');
+  const remove = db.prepare<[string, string]>('DELETE FROM inbox WHERE thread = ? AND id = ?');
+  const waiting = db.prepare<[string, number], { thread: string }>(
+    "SELECT thread FROM inbox WHERE thread LIKE ? ESCAPE '\\' GROUP BY thread ORDER BY MIN(sent_at) LIMIT ?",
+  );
+  const acquire = db.prepare<[string, string, number, number], { thread: string }>(
+    'INSERT INTO locks (thread, owner, expires) VALUES (?, ?, ?) ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner, expires = excluded.expires WHERE locks.expires <= ? RETURNING thread',
+  );
+  const renew = db.prepare<[number, string, string]>('UPDATE locks SET expires = ? WHERE thread = ? AND owner = ?');
+  const release = db.prepare<[string, string]>('DELETE FROM locks WHERE thread = ? AND owner = ?');
+  const admit = db.transaction((key: string, dedupeTtlMs: number, thread: string, id: string, sentAt: number, body: string) => {
+    const now = Date.now();
+    if (claim.get(key, now + dedupeTtlMs, now) === undefined) return false;
+    insert.run(thread, id, sentAt, body);
+    return true;
+  });
+  const namespacePattern = `${namespace.replace(/[\\%_]/g, (char) => `\\${char}`)}:%`;
+  return {
+    inbox: {
+      admit: async (message, dedupeTtlMs) =>
+        admit(`${namespace}:dedupe:${message.id}`, dedupeTtlMs, ns(message.thread), message.id, message.sentAt, encodeInboxMessage(message)),
+      head: async (thread) => head.get(ns(thread)),
+      remove: async (thread, id) => {
+        remove.run(ns(thread), id);
+      },
+      waitingThreads: async (limit) => waiting.all(namespacePattern, limit).map((row) => strip(row.thread)),
+    },
+    locks: {
+      acquire: async (thread, owner, ttlMs) => {
+        const now = Date.now();
+        return acquire.get(ns(thread), owner, now + ttlMs, now) !== undefined;
+      },
+      renew: async (thread, owner, ttlMs) => renew.run(Date.now() + ttlMs, ns(thread), owner).changes > 0,
+      release: async (thread, owner) => {
+        release.run(ns(thread), owner);
+      },
+    },
+  };
+}
