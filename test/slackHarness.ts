@@ -160,6 +160,7 @@ export class SlackSession {
     const { port } = await adapter.start();
     if (mode === 'http') session.eventsUrl = `http://127.0.0.1:${port}/slack/events`;
     else await slack.waitForSocket();
+    app.start();
     return session;
   }
 

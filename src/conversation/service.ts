@@ -120,9 +120,15 @@ export class ConversationService {
     await this.options.gate.queue.drain();
   }
 
-  /** True when the thread is a conversation: its state is stored, or a turn of it is running or queued. */
+  /**
+   * True when the thread is a conversation: its state is stored, or a message of it is waiting or being answered,
+   * here or on another replica (a follow-up can reach this replica before the first turn's state is saved there).
+   */
   async hasConversation(thread: string): Promise<boolean> {
-    return this.queued(thread) > 0 || (await this.options.store.threads.get<unknown>(thread)) !== undefined;
+    if (this.queued(thread) > 0) return true;
+    const { store } = this.options;
+    const [state, waiting] = await Promise.all([store.threads.get<unknown>(thread), store.inbox.head(thread)]);
+    return state !== undefined || waiting !== undefined;
   }
 
   /**

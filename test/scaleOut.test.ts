@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { createClient } from '@keyv/redis';
+import { createLogger } from '../src/log.js';
+import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { RedisProxy } from './fakes/redisProxy.js';
+import { FakeOpenAI, REDIS_URL, tempDir, waitFor } from './harness.js';
+import { CHANNEL, mentionEvent, messageEvent, SlackSession, threadMessages } from './slackHarness.js';
+
+/** The text of the newest user message the model was sent. */
+function lastUserText(request: FakeOpenAI['requests'][number]): string {
+  return [...request.body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+}
+
+/** A thread's parent ts for thread `t`, unique per run so reruns on one Redis never meet. */
+function threadTs(run: number, t: number): string {
+  return `${1720000000 + run}.${String((t + 1) * 1000).padStart(6, '0')}`;
+}
+
+describe('replicas on one Redis: every message answered exactly once, in order', () => {
+  let slack: FakeSlack;
+  let openai: FakeOpenAI;
+  let data: ReturnType<typeof tempDir>;
+
+  before(async () => {
+    slack = await new FakeSlack().start();
+    openai = await new FakeOpenAI().start();
+    data = tempDir();
+  });
+  after(async () => {
+    await slack.close();
+    await openai.close();
+    data.remove();
+  });
+
+  test('200 messages over 50 threads, delivered concurrently to two replicas', async () => {
+    openai.reset();
+    openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
+    const options = { dataDir: data.dir, namespace: `scale-${randomUUID()}`, env: { STORE_URL: REDIS_URL } };
+    const replicas = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    const threads = 50;
+    const perThread = 4;
+    const run = Math.floor(Math.random() * 1000);
+    const started = performance.now();
+    try {
+      // Each thread's messages go out one after another (each acked before the next, as Slack does), alternating
+      // between the replicas; the threads all run at once. The first mentions the bot; follow-ups do not.
+      await Promise.all(
+        Array.from({ length: threads }, async (_, t) => {
+          const parent = threadTs(run, t);
+          for (let m = 0; m < perThread; m++) {
+            const text = `t${t}-m${m}`;
+            const ts = m === 0 ? parent : `${parent.slice(0, -3)}${String(m).padStart(3, '0')}`;
+            const event = m === 0 ? mentionEvent(`<@${BOT_USER_ID}> ${text}`, { ts }) : messageEvent(text, { ts, threadTs: parent });
+            assert.equal(await replicas[(t + m) % 2]!.deliver(event), 200);
+          }
+        }),
+      );
+      const total = threads * perThread;
+      await waitFor(() => Array.from({ length: threads }, (_, t) => threadMessages(slack, CHANNEL, threadTs(run, t)).length).reduce((a, b) => a + b) >= total, 'every reply', 60_000);
+      for (const replica of replicas) await replica.idle();
+      const elapsed = performance.now() - started;
+      for (let t = 0; t < threads; t++) {
+        const replies = threadMessages(slack, CHANNEL, threadTs(run, t)).map((m) => m.text);
+        assert.deepEqual(replies, Array.from({ length: perThread }, (_, m) => `Answer to t${t}-m${m}.`), `thread ${t}: one reply per message, in order`);
+      }
+      assert.equal(openai.requests.length, total, 'one model call per message: no turn ran twice');
+      const answeredBy = await Promise.all(replicas.map(async (r) => Number(/^switchboard_turns_total\{status="answered"\} (\d+)$/m.exec(await r.app.metrics.metrics())?.[1] ?? 0)));
+      assert.equal(answeredBy[0]! + answeredBy[1]!, total);
+      console.log(`# scale-out: ${total} messages / ${threads} threads / 2 replicas → ${total} replies in order, ${openai.requests.length} model calls, answered ${answeredBy.join(' + ')} by replica, ${Math.round(elapsed)} ms`);
+    } finally {
+      for (const replica of replicas) await replica.stop();
+    }
+  });
+
+  test('a turn that outlasts the lock TTL keeps its lock and is not run twice', async () => {
+    openai.reset();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    openai.script(async () => {
+      await held;
+      return { text: 'The slow answer.' };
+    });
+    openai.respondWith(() => ({ text: 'A second run of the turn.' }));
+    const namespace = `ttl-${randomUUID()}`;
+    const ttlMs = 300;
+    const options = { dataDir: data.dir, namespace, env: { STORE_URL: REDIS_URL, THREAD_LOCK_TTL: `${ttlMs}ms` } };
+    const [slow, other] = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const ts = threadTs(Math.floor(Math.random() * 1000), 60);
+      await slow.deliver(mentionEvent(`<@${BOT_USER_ID}> a slow question`, { ts }));
+      await waitFor(() => openai.requests.length === 1, 'the model call');
+      const lockKey = `${namespace}:lock:slack:T0TEAM0001:${CHANNEL}:${ts}`;
+      const holder = await redis.get(lockKey);
+      assert.ok(holder?.startsWith(slow.app.gate.processId), 'the receiving replica holds the thread');
+      // Five TTLs pass with the model still thinking; the other replica looks for orphaned work every half TTL.
+      const since = Date.now();
+      await waitFor(() => Date.now() - since >= 5 * ttlMs, 'five lock TTLs');
+      await other.app.service.recover();
+      assert.equal(await redis.get(lockKey), holder, 'the lock was renewed, never taken over');
+      assert.equal(openai.requests.length, 1, 'the other replica did not start the same turn');
+      release();
+      await waitFor(() => threadMessages(slack, CHANNEL, ts).length === 1, 'the reply');
+      await Promise.all([slow.idle(), other.idle(), other.app.service.recover()]);
+      assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), ['The slow answer.']);
+      assert.equal(openai.requests.length, 1);
+      assert.equal(await redis.get(lockKey), null, 'released after the turn');
+      console.log(`# lock TTL: a turn of ${Date.now() - since} ms under a ${ttlMs} ms TTL ran once, 1 reply`);
+    } finally {
+      release();
+      await redis.close();
+      await slow.stop();
+      await other.stop();
+    }
+  });
+});
+
+describe('Redis goes away and comes back', () => {
+  test('turns fail visibly with a clear log line while it is down, and work again once it is back', async () => {
+    const slack = await new FakeSlack().start();
+    const openai = await new FakeOpenAI().start();
+    const data = tempDir();
+    const proxy = await new RedisProxy(new URL(REDIS_URL)).start();
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }) });
+    openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
+    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, namespace: `outage-${randomUUID()}`, env: { STORE_URL: proxy.url }, log });
+    try {
+      const [before, during, afterwards] = ['1730000000.000100', '1730000000.000200', '1730000000.000300'];
+      await session.deliver(mentionEvent(`<@${BOT_USER_ID}> first`, { ts: before }));
+      await waitFor(() => threadMessages(slack, CHANNEL, before).length === 1, 'the first reply');
+
+      proxy.cut();
+      await session.deliver(mentionEvent(`<@${BOT_USER_ID}> second`, { ts: during }));
+      const apology = await waitFor(() => threadMessages(slack, CHANNEL, during)[0], 'the apology while Redis is down');
+      assert.match(apology.text, /something went wrong on my side/);
+      await session.idle();
+      const failures = lines.map((l) => JSON.parse(l) as { msg: string; err?: { message?: string } }).filter((l) => l.msg === 'turn.failed');
+      assert.ok(failures.length >= 1 && failures[0]!.err?.message, 'a turn.failed line with the cause');
+      assert.equal(openai.requests.length, 1, 'no model call without a store');
+
+      proxy.restore();
+      // The client reconnects on its own; the next message is answered as usual.
+      const delivered = Date.now();
+      await waitFor(async () => {
+        await session.deliver(mentionEvent(`<@${BOT_USER_ID}> third`, { ts: afterwards }), { eventId: `Ev-after-${randomUUID()}` });
+        await session.idle();
+        return threadMessages(slack, CHANNEL, afterwards).some((m) => m.text === 'Answer to third.');
+      }, 'an answer after Redis is back', 20_000);
+      const state = await session.app.service.loadState(`slack:T0TEAM0001:${CHANNEL}:${before}`);
+      assert.deepEqual(state.history.map((m) => m.content), ['first', 'Answer to first.'], 'the first thread kept its state');
+      console.log(`# redis outage: apology while down (${failures.length} turn.failed lines), answered again ${Date.now() - delivered} ms after Redis returned`);
+    } finally {
+      await session.stop();
+      await proxy.close();
+      await slack.close();
+      await openai.close();
+      data.remove();
+    }
+  });
+});
