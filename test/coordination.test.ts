@@ -123,6 +123,15 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal((await store.inbox.head(b))?.id, 'b-1', "removing from one namespace leaves the other's message");
     });
 
+    test('namespaces differing only in case are separate deployments', async () => {
+      const name = `Ns${randomUUID()}`;
+      const [upper, lower] = [open(name), open(name.toLowerCase())];
+      const thread = newThread();
+      await lower.inbox.admit(message(thread, 'lower-1', 1_000), DEDUPE_TTL_MS);
+      assert.deepEqual(await upper.inbox.waitingThreads(10), []);
+      assert.deepEqual(await lower.inbox.waitingThreads(10), [thread]);
+    });
+
     test('a lock has one owner; only that owner renews or releases it', async () => {
       const namespace = randomUUID();
       const [a, b] = [open(namespace), open(namespace)];

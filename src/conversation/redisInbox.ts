@@ -55,7 +55,7 @@ export function redisInbox(client: () => Promise<RedisClient>, namespace: string
     remove: async (thread, id) => {
       await (await client()).eval(REMOVE, { keys: [...keys(thread), waiting], arguments: [id, thread] });
     },
-    waitingThreads: async (limit) => (await (await client()).zRange(waiting, 0, limit - 1)) as string[],
+    waitingThreads: async (limit) => (limit <= 0 ? [] : ((await (await client()).zRange(waiting, 0, limit - 1)) as string[])),
   };
 }
 

@@ -21,13 +21,15 @@ export function sqliteCoordination(db: Database.Database, namespace: string): { 
   const insert = db.prepare<[string, string, number, string]>('INSERT OR IGNORE INTO inbox (thread, id, sent_at, body) VALUES (?, ?, ?, ?)');
   const head = db.prepare<[string], { id: string; body: string }>('SELECT id, body FROM inbox WHERE thread = ? ORDER BY sent_at, id LIMIT 1');
   const remove = db.prepare<[string, string]>('DELETE FROM inbox WHERE thread = ? AND id = ?');
-  const waiting = db.prepare<[string, number], { thread: string }>(
-    "SELECT thread FROM inbox WHERE thread LIKE ? ESCAPE '\\' GROUP BY thread ORDER BY MIN(sent_at) LIMIT ?",
+  // An exact, case-sensitive prefix match: LIKE would let namespace `Prod` see `prod`'s threads.
+  const waiting = db.prepare<[number, string, number], { thread: string }>(
+    'SELECT thread FROM inbox WHERE substr(thread, 1, ?) = ? GROUP BY thread ORDER BY MIN(sent_at) LIMIT ?',
   );
   const acquire = db.prepare<[string, string, number, number], { thread: string }>(
     'INSERT INTO locks (thread, owner, expires) VALUES (?, ?, ?) ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner, expires = excluded.expires WHERE locks.expires <= ? RETURNING thread',
   );
-  const renew = db.prepare<[number, string, string]>('UPDATE locks SET expires = ? WHERE thread = ? AND owner = ?');
+  // An expired lock stays expired, as in Redis: its owner must not revive it after stalling past the TTL.
+  const renew = db.prepare<[number, string, string, number]>('UPDATE locks SET expires = ? WHERE thread = ? AND owner = ? AND expires > ?');
   const release = db.prepare<[string, string]>('DELETE FROM locks WHERE thread = ? AND owner = ?');
   const admit = db.transaction((key: string, dedupeTtlMs: number, thread: string, id: string, sentAt: number, body: string) => {
     const now = Date.now();
@@ -35,7 +37,7 @@ export function sqliteCoordination(db: Database.Database, namespace: string): { 
     insert.run(thread, id, sentAt, body);
     return true;
   });
-  const namespacePattern = `${namespace.replace(/[\\%_]/g, (char) => `\\${char}`)}:%`;
+  const prefix = `${namespace}:`;
   return {
     inbox: {
       admit: async (message, dedupeTtlMs) =>
@@ -44,14 +46,17 @@ export function sqliteCoordination(db: Database.Database, namespace: string): { 
       remove: async (thread, id) => {
         remove.run(ns(thread), id);
       },
-      waitingThreads: async (limit) => waiting.all(namespacePattern, limit).map((row) => strip(row.thread)),
+      waitingThreads: async (limit) => waiting.all(prefix.length, prefix, limit).map((row) => strip(row.thread)),
     },
     locks: {
       acquire: async (thread, owner, ttlMs) => {
         const now = Date.now();
         return acquire.get(ns(thread), owner, now + ttlMs, now) !== undefined;
       },
-      renew: async (thread, owner, ttlMs) => renew.run(Date.now() + ttlMs, ns(thread), owner).changes > 0,
+      renew: async (thread, owner, ttlMs) => {
+        const now = Date.now();
+        return renew.run(now + ttlMs, ns(thread), owner, now).changes > 0;
+      },
       release: async (thread, owner) => {
         release.run(ns(thread), owner);
       },
