@@ -18,7 +18,7 @@ export function createMetrics(telemetry: Telemetry, gauges: { inboxDepth(): numb
   const escalations = new Counter({ name: 'switchboard_escalations_total', help: 'Escalation events', labelNames: ['event'], registers: [registry] });
   const dedupeHits = new Counter({ name: 'switchboard_dedupe_hits_total', help: 'Redelivered messages that were not answered again', registers: [registry] });
   const lockWaits = new Counter({ name: 'switchboard_lock_waits_total', help: 'Jobs that waited for another job of the same thread', registers: [registry] });
-  new Gauge({ name: 'switchboard_inbox_depth', help: 'Messages running or waiting for their turn', registers: [registry], collect() {
+  new Gauge({ name: 'switchboard_inbox_depth', help: 'Messages running or waiting for their turn in this replica', registers: [registry], collect() {
     this.set(gauges.inboxDepth());
   } });
 
