@@ -33,7 +33,7 @@ const newThread = () => `slack:T0123ABCD:C0123ABCD:${randomUUID()}`;
 function describeCoordination(name: string, makeStore: (namespace: string) => Store) {
   describe(`${name}: thread inbox and locks`, () => {
     const opened: Store[] = [];
-    const open = (namespace = randomUUID()): Store => {
+    const open = (namespace: string = randomUUID()): Store => {
       const store = makeStore(namespace);
       opened.push(store);
       return store;
