@@ -22,6 +22,11 @@ function mapKeyspace(): RecordStore {
 function mapCoordination(claim: (id: string) => Promise<boolean>): { inbox: ThreadInbox; locks: ThreadLocks } {
   const waiting = new Map<string, Map<string, { sentAt: number; body: string }>>();
   const owners = new Map<string, string>();
+  const head = async (thread: string) => {
+    const entries = [...(waiting.get(thread) ?? [])].sort(([a, x], [b, y]) => x.sentAt - y.sentAt || a.localeCompare(b));
+    const first = entries[0];
+    return first && { id: first[0], body: first[1].body };
+  };
   return {
     inbox: {
       admit: async (message) => {
@@ -31,14 +36,13 @@ function mapCoordination(claim: (id: string) => Promise<boolean>): { inbox: Thre
         waiting.set(message.thread, thread);
         return true;
       },
-      head: async (thread) => {
-        const entries = [...(waiting.get(thread) ?? [])].sort(([a, x], [b, y]) => x.sentAt - y.sentAt || a.localeCompare(b));
-        const first = entries[0];
-        return first && { id: first[0], body: first[1].body };
-      },
-      remove: async (thread, id) => {
+      head,
+      complete: async (thread, id, lockOwner) => {
         waiting.get(thread)?.delete(id);
         if (waiting.get(thread)?.size === 0) waiting.delete(thread);
+        const next = await head(thread);
+        if (!next && owners.get(thread) === lockOwner) owners.delete(thread);
+        return next;
       },
       waitingThreads: async (limit) => [...waiting.keys()].slice(0, limit),
     },

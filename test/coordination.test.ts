@@ -53,7 +53,7 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal(await b.inbox.admit(message(thread, 'msg-2', 2_000), DEDUPE_TTL_MS), true, 'another id is independent');
       assert.deepEqual(await a.inbox.waitingThreads(10), [thread]);
       assert.equal((await a.inbox.head(thread))?.id, 'msg-1');
-      await a.inbox.remove(thread, 'msg-1');
+      await a.inbox.complete(thread, 'msg-1', 'no-lock-owner');
       assert.equal((await b.inbox.head(thread))?.id, 'msg-2', 'the message was waiting once, not once per admit');
     });
 
@@ -64,7 +64,7 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal(await inbox.admit(redelivered, 1), true);
       await waitFor(() => inbox.admit(redelivered, DEDUPE_TTL_MS), 'the dedupe mark to expire', EXPIRY_DEADLINE_MS);
       assert.equal((await inbox.head(thread))?.id, 'msg-1');
-      await inbox.remove(thread, 'msg-1');
+      assert.equal(await inbox.complete(thread, 'msg-1', 'no-lock-owner'), undefined);
       assert.equal(await inbox.head(thread), undefined);
       assert.deepEqual(await inbox.waitingThreads(10), []);
     });
@@ -81,7 +81,8 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
         const head = await inbox.head(thread);
         assert.equal(head?.id, expected.id);
         assert.deepEqual(decodeInboxMessage(head.body), expected);
-        await inbox.remove(thread, expected.id);
+        const next = await inbox.complete(thread, expected.id, 'no-lock-owner');
+        assert.equal(next?.id, (await inbox.head(thread))?.id, 'complete returns the next head');
       }
       assert.equal(await inbox.head(thread), undefined);
       assert.deepEqual(await inbox.waitingThreads(10), [], 'an emptied thread is no longer waiting');
@@ -92,10 +93,25 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const thread = newThread();
       await inbox.admit(message(thread, 'msg-1', 1_000), DEDUPE_TTL_MS);
       await inbox.admit(message(thread, 'msg-2', 2_000), DEDUPE_TTL_MS);
-      await inbox.remove(thread, 'msg-2');
-      await inbox.remove(thread, 'never-admitted');
+      assert.equal((await inbox.complete(thread, 'msg-2', 'no-lock-owner'))?.id, 'msg-1');
+      assert.equal((await inbox.complete(thread, 'never-admitted', 'no-lock-owner'))?.id, 'msg-1');
       assert.equal((await inbox.head(thread))?.id, 'msg-1');
       assert.deepEqual(await inbox.waitingThreads(10), [thread]);
+    });
+
+    test("completing the last message releases its holder's lock in the same step, and only its holder's", async () => {
+      const { inbox, locks } = open();
+      const thread = newThread();
+      await inbox.admit(message(thread, 'msg-1', 1_000), DEDUPE_TTL_MS);
+      await inbox.admit(message(thread, 'msg-2', 2_000), DEDUPE_TTL_MS);
+      assert.equal(await locks.acquire(thread, 'holder', LONG_LOCK_TTL_MS), true);
+      assert.equal((await inbox.complete(thread, 'msg-1', 'holder'))?.id, 'msg-2');
+      assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), false, 'still held while a message waits');
+      assert.equal(await inbox.complete(thread, 'msg-2', 'someone-else'), undefined);
+      assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), false, "another owner's completion does not free it");
+      await inbox.admit(message(thread, 'msg-3', 3_000), DEDUPE_TTL_MS);
+      assert.equal(await inbox.complete(thread, 'msg-3', 'holder'), undefined);
+      assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), true, 'free once its holder completed the last message');
     });
 
     test('waitingThreads lists the longest-waiting thread first, at most limit, and only its own namespace', async () => {
@@ -117,9 +133,9 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal(await store.inbox.head(onlyOther), undefined);
       assert.equal(decodeInboxMessage((await store.inbox.head(b))?.body ?? '')?.sentAt, 2_000);
 
-      await store.inbox.remove(a, 'a-early');
+      await store.inbox.complete(a, 'a-early', 'no-lock-owner');
       assert.deepEqual(await store.inbox.waitingThreads(10), [b, c, a], 'a thread moves back to its next oldest message');
-      await other.inbox.remove(b, 'b-1');
+      await other.inbox.complete(b, 'b-1', 'no-lock-owner');
       assert.equal((await store.inbox.head(b))?.id, 'b-1', "removing from one namespace leaves the other's message");
     });
 

@@ -14,8 +14,12 @@ export interface ThreadInbox {
   admit(message: InboxMessage, dedupeTtlMs: number): Promise<boolean>;
   /** The thread's oldest waiting message as stored (lowest `sentAt`, then lowest id); see decodeInboxMessage. */
   head(thread: string): Promise<StoredInboxMessage | undefined>;
-  /** Drops an answered message from its thread's inbox. */
-  remove(thread: string, id: string): Promise<void>;
+  /**
+   * Drops an answered message and returns the thread's next waiting one. When none is waiting, it also releases
+   * `lockOwner`'s lock on the thread, in the same atomic step: a message admitted a moment later then finds the
+   * thread free, so its receiver answers it, and none is stranded between "inbox empty" and "lock released".
+   */
+  complete(thread: string, id: string, lockOwner: string): Promise<StoredInboxMessage | undefined>;
   /** Threads with messages waiting, the longest-waiting first, at most `limit`. */
   waitingThreads(limit: number): Promise<string[]>;
 }

@@ -24,12 +24,17 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #first == 0 then return false end
 return { first[1], redis.call('HGET', KEYS[2], first[1]) or '' }`;
 
-const REMOVE = `
+const COMPLETE = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #first == 0 then redis.call('ZREM', KEYS[3], ARGV[2]) else redis.call('ZADD', KEYS[3], first[2], ARGV[2]) end
-return 1`;
+if #first > 0 then
+  redis.call('ZADD', KEYS[3], first[2], ARGV[2])
+  return { first[1], redis.call('HGET', KEYS[2], first[1]) or '' }
+end
+redis.call('ZREM', KEYS[3], ARGV[2])
+if redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
+return false`;
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -52,15 +57,20 @@ export function redisInbox(client: () => Promise<RedisClient>, namespace: string
       const found = (await (await client()).eval(HEAD, { keys: keys(thread) })) as [string, string] | null;
       return found ? { id: found[0], body: found[1] } : undefined;
     },
-    remove: async (thread, id) => {
-      await (await client()).eval(REMOVE, { keys: [...keys(thread), waiting], arguments: [id, thread] });
+    complete: async (thread, id, lockOwner) => {
+      const next = (await (await client()).eval(COMPLETE, { keys: [...keys(thread), waiting, lockKey(namespace, thread)], arguments: [id, thread, lockOwner] })) as [string, string] | null;
+      return next ? { id: next[0], body: next[1] } : undefined;
     },
     waitingThreads: async (limit) => (limit <= 0 ? [] : ((await (await client()).zRange(waiting, 0, limit - 1)) as string[])),
   };
 }
 
+function lockKey(namespace: string, thread: string): string {
+  return `${namespace}:lock:${thread}`;
+}
+
 export function redisLocks(client: () => Promise<RedisClient>, namespace: string): ThreadLocks {
-  const key = (thread: string) => `${namespace}:lock:${thread}`;
+  const key = (thread: string) => lockKey(namespace, thread);
   return {
     acquire: async (thread, owner, ttlMs) => (await (await client()).set(key(thread), owner, { NX: true, PX: ttlMs })) === 'OK',
     renew: async (thread, owner, ttlMs) => (await (await client()).eval(RENEW, { keys: [key(thread)], arguments: [owner, String(ttlMs)] })) === 1,

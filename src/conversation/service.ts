@@ -171,37 +171,32 @@ export class ConversationService {
 
   /** Answers the thread's waiting messages if no other process holds it; that process answers them otherwise. */
   private async drainThread(thread: string): Promise<void> {
-    for (;;) {
-      const held = await this.options.gate.tryRun(thread, (lease) => this.answerWaiting(thread, lease));
-      if (held?.value !== 'empty') return;
-      // A message admitted while we held the lock, by a process that then found it taken, is ours to answer.
-      if (!(await this.options.store.inbox.head(thread))) return;
-    }
+    await this.options.gate.tryRun(thread, (lease) => this.answerWaiting(thread, lease));
   }
 
-  private async answerWaiting(thread: string, lease: Lease): Promise<'empty' | 'stopped'> {
+  private async answerWaiting(thread: string, lease: Lease): Promise<void> {
     const { inbox } = this.options.store;
     const { log } = this.options;
-    for (;;) {
-      // A holder that lost its lock (it stalled past the TTL) stops; the new holder answers the rest.
-      if (lease.lost) return 'stopped';
-      const stored = await inbox.head(thread);
-      if (!stored) return 'empty';
+    let stored = await inbox.head(thread);
+    while (stored) {
       const message = decodeInboxMessage(stored.body);
-      if (!message) {
+      if (message) {
+        const local = this.local.get(message.id);
+        const respond = local ? (local.respond ?? runQuietly) : this.responders.get(platformOf(thread))?.(message);
+        if (!respond) {
+          log.warn({ thread, message: message.id, platform: platformOf(thread) }, 'inbox.no_responder');
+          return;
+        }
+        const outcome = await this.answer(message, respond);
+        if (local) local.outcome = outcome;
+      } else {
         log.error({ thread, message: stored.id }, 'inbox.unreadable');
-        await inbox.remove(thread, stored.id);
-        continue;
       }
-      const local = this.local.get(message.id);
-      const respond = local ? (local.respond ?? runQuietly) : this.responders.get(platformOf(thread))?.(message);
-      if (!respond) {
-        log.warn({ thread, message: message.id, platform: platformOf(thread) }, 'inbox.no_responder');
-        return 'stopped';
-      }
-      const outcome = await this.answer(message, respond);
-      await inbox.remove(thread, message.id);
-      if (local) local.outcome = outcome;
+      // Atomically: drop it, and either get the next message or, with none left, let go of the thread.
+      stored = await inbox.complete(thread, stored.id, lease.token);
+      if (!stored) lease.released = true;
+      // A holder that lost its lock (it stalled past the TTL) stops; the new holder answers the rest.
+      if (lease.lost) return;
     }
   }
 

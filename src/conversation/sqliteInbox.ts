@@ -37,15 +37,19 @@ export function sqliteCoordination(db: Database.Database, namespace: string): { 
     insert.run(thread, id, sentAt, body);
     return true;
   });
+  const complete = db.transaction((thread: string, id: string, lockOwner: string) => {
+    remove.run(thread, id);
+    const next = head.get(thread);
+    if (!next) release.run(thread, lockOwner);
+    return next;
+  });
   const prefix = `${namespace}:`;
   return {
     inbox: {
       admit: async (message, dedupeTtlMs) =>
         admit(`${namespace}:dedupe:${message.id}`, dedupeTtlMs, ns(message.thread), message.id, message.sentAt, encodeInboxMessage(message)),
       head: async (thread) => head.get(ns(thread)),
-      remove: async (thread, id) => {
-        remove.run(ns(thread), id);
-      },
+      complete: async (thread, id, lockOwner) => complete(ns(thread), id, lockOwner),
       waitingThreads: async (limit) => waiting.all(prefix.length, prefix, limit).map((row) => strip(row.thread)),
     },
     locks: {

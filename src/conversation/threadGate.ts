@@ -10,10 +10,14 @@ export const LOCK_WAIT_MAX_MS = 60_000;
 const LOCK_POLL_MIN_MS = 20;
 const LOCK_POLL_MAX_MS = 250;
 
-/** A held thread lock. `lost` turns true if renewing found it taken (this process stalled past the TTL). */
+/**
+ * A held thread lock. `lost` turns true if renewing found it taken (this process stalled past the TTL); the job
+ * sets `released` when it let go of the lock itself (ThreadInbox.complete), so it is not released twice.
+ */
 export interface Lease {
   readonly token: string;
   readonly lost: boolean;
+  released: boolean;
 }
 
 export class ThreadBusyError extends Error {
@@ -93,12 +97,12 @@ export class ThreadGate {
 
   private async holding<T>(thread: string, token: string, job: (lease: Lease) => Promise<T>): Promise<T> {
     const { locks, lockTtlMs, log } = this.options;
-    const lease = { token, lost: false };
+    const lease = { token, lost: false, released: false };
     this.locked.set(thread, token);
     const renewal = setInterval(() => {
       locks.renew(thread, token, lockTtlMs).then(
         (kept) => {
-          if (kept || lease.lost) return;
+          if (kept || lease.lost || lease.released) return;
           lease.lost = true;
           log.error({ thread, token }, 'lock.lost');
         },
@@ -111,7 +115,7 @@ export class ThreadGate {
     } finally {
       clearInterval(renewal);
       if (this.locked.get(thread) === token) this.locked.delete(thread);
-      await locks.release(thread, token).catch((err: unknown) => log.error({ err, thread }, 'lock.release_failed'));
+      if (!lease.released) await locks.release(thread, token).catch((err: unknown) => log.error({ err, thread }, 'lock.release_failed'));
     }
   }
 }
