@@ -4,10 +4,11 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
 import { createLogger } from '../src/log.js';
-import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { encodeInboxMessage } from '../src/conversation/inbox.js';
+import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { RedisProxy } from './fakes/redisProxy.js';
 import { FakeOpenAI, REDIS_URL, tempDir, waitFor } from './harness.js';
-import { CHANNEL, mentionEvent, messageEvent, SlackSession, threadMessages } from './slackHarness.js';
+import { CHANNEL, CUSTOMER, mentionEvent, messageEvent, SlackSession, threadMessages } from './slackHarness.js';
 
 /** The text of the newest user message the model was sent. */
 function lastUserText(request: FakeOpenAI['requests'][number]): string {
@@ -157,6 +158,59 @@ describe('Redis goes away and comes back', () => {
     } finally {
       await session.stop();
       await proxy.close();
+      await slack.close();
+      await openai.close();
+      data.remove();
+    }
+  });
+});
+
+describe('resuming a message whose turn was saved before its replica died', () => {
+  test('a saved turn is posted, not run again; a reply already posted is finished in place, not posted twice', async () => {
+    const slack = await new FakeSlack().start();
+    const openai = await new FakeOpenAI().start();
+    const data = tempDir();
+    const namespace = `resume-${randomUUID()}`;
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
+    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, namespace, env: { STORE_URL: REDIS_URL } });
+    /** Puts a message back in its thread's inbox, as a replica killed before it could complete the message leaves it. */
+    const leaveInInbox = async (thread: string, id: string, text: string, sentAt: number) => {
+      const body = encodeInboxMessage({ id, thread, userId: CUSTOMER, text, sentAt, replyContext: { userTeam: TEAM_ID } });
+      await redis.zAdd(`${namespace}:inbox:${thread}`, { score: sentAt, value: id });
+      await redis.hSet(`${namespace}:inbox-body:${thread}`, id, body);
+      await redis.zAdd(`${namespace}:inbox-threads`, { score: sentAt, value: thread });
+    };
+    try {
+      // Killed after posting the reply, before dropping the message from the inbox.
+      const posted = '1750000000.000100';
+      const postedThread = `slack:${TEAM_ID}:${CHANNEL}:${posted}`;
+      await session.deliver(mentionEvent(`<@${BOT_USER_ID}> first question`, { ts: posted }));
+      await waitFor(() => threadMessages(slack, CHANNEL, posted).some((m) => m.blocks), 'the first reply');
+      await session.idle();
+      await leaveInInbox(postedThread, `slack:${TEAM_ID}:${CHANNEL}:${posted}`, 'first question', 1_750_000_000_000);
+
+      // Killed after saving the turn, before posting anything.
+      const unposted = '1750000000.000200';
+      const unpostedThread = `slack:${TEAM_ID}:${CHANNEL}:${unposted}`;
+      const id = `slack:${TEAM_ID}:${CHANNEL}:${unposted}`;
+      const state = await session.app.service.loadState(unpostedThread);
+      state.history.push({ role: 'user', content: 'second question' }, { role: 'assistant', content: 'The saved answer.', agent: 'triage' });
+      state.lastAnswer = { message: id, status: 'answered', reply: 'The saved answer.', agent: 'Triage' };
+      await session.app.store.threads.set(unpostedThread, state);
+      await leaveInInbox(unpostedThread, id, 'second question', 1_750_000_000_100);
+
+      await session.app.service.recover();
+      await session.idle();
+      assert.deepEqual(threadMessages(slack, CHANNEL, posted).map((m) => m.text), ['Answer to first question.'], 'finished in place: still one reply');
+      assert.deepEqual(threadMessages(slack, CHANNEL, unposted).map((m) => m.text), ['The saved answer.'], 'the saved outcome, posted once');
+      assert.equal(openai.requests.length, 1, 'neither turn ran again');
+      assert.deepEqual(await session.app.store.inbox.waitingThreads(10), [], 'both messages completed');
+      assert.deepEqual((await session.app.service.loadState(postedThread)).history.map((m) => m.content), ['first question', 'Answer to first question.'], 'history not doubled');
+    } finally {
+      await session.stop();
+      await redis.close();
       await slack.close();
       await openai.close();
       data.remove();

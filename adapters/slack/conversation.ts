@@ -190,18 +190,22 @@ export class SlackConversations {
     const { log } = this.options;
     const { ref } = post;
     const thread = slackThreadKey(ref);
-    const reply = new SlackReply(
-      client,
-      { channel: ref.channel, threadTs: ref.threadTs, userId: post.userId, userTeam: post.userTeam },
-      {
-        native: this.nativeStreaming && !this.nativeRefusedIn.has(ref.channel),
-        log,
-        onNativeRefused: (reason) => {
-          if (APP_WIDE_STREAM_ERRORS.has(reason)) this.nativeStreaming = false;
-          else this.nativeRefusedIn.add(ref.channel);
+    const startReply = (resumeTs?: string) =>
+      new SlackReply(
+        client,
+        { channel: ref.channel, threadTs: ref.threadTs, userId: post.userId, userTeam: post.userTeam },
+        {
+          native: this.nativeStreaming && !this.nativeRefusedIn.has(ref.channel),
+          log,
+          onNativeRefused: (reason) => {
+            if (APP_WIDE_STREAM_ERRORS.has(reason)) this.nativeStreaming = false;
+            else this.nativeRefusedIn.add(ref.channel);
+          },
+          onFirstMessage: (ts) => this.options.service.recordReply(post.id, ts),
+          resumeTs,
         },
-      },
-    );
+      );
+    let reply = startReply();
     const status = post.dm ? this.statusSetter(client, ref) : () => {};
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
@@ -226,6 +230,9 @@ export class SlackConversations {
       }
     });
     if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
+    // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
+    const posted = outcome.resumed ? await this.options.service.postedReply(post.id) : undefined;
+    if (posted) reply = startReply(posted);
     if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
     await reply.finish();

@@ -26,6 +26,10 @@ export interface ReplyOptions {
   log: Logger;
   /** Called when Slack refuses native streaming here (not for transient errors), so later replies skip it. */
   onNativeRefused(reason: string): void;
+  /** Called with the ts of the reply's first message once Slack has it (so a resumed turn can find it). */
+  onFirstMessage?(ts: string): void;
+  /** The first message of this reply, posted before a crash: it is edited to the full reply instead of posting anew. */
+  resumeTs?: string | undefined;
 }
 
 /**
@@ -47,6 +51,7 @@ export class SlackReply {
   /** Fallback: where in `text` the posted messages start, and those messages, one per piece. */
   private fallbackFrom = 0;
   private readonly edited: EditedReply<string>;
+  private firstRecorded = false;
 
   constructor(
     private readonly client: WebClient,
@@ -61,6 +66,7 @@ export class SlackReply {
         post: async (text, last) => {
           const posted = await client.chat.postMessage({ channel, thread_ts: threadTs, text, ...blocks(text, last) });
           if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+          this.firstMessage(posted.ts);
           return posted.ts;
         },
         edit: async (ts, text, last) => {
@@ -71,6 +77,17 @@ export class SlackReply {
       UPDATE_INTERVAL_MS,
       (step) => this.enqueue(step),
     );
+    if (options.resumeTs) {
+      this.native = false;
+      this.firstRecorded = true;
+      this.edited.adopt(options.resumeTs);
+    }
+  }
+
+  private firstMessage(ts: string): void {
+    if (this.firstRecorded) return;
+    this.firstRecorded = true;
+    this.options.onFirstMessage?.(ts);
   }
 
   get hasText(): boolean {
@@ -129,6 +146,7 @@ export class SlackReply {
             chunks,
           });
           if (!started.ts) throw new Error('chat.startStream returned no ts');
+          this.firstMessage(started.ts);
           this.stream = { ts: started.ts, chars: 0 };
         }
         this.stream.chars += piece.length;

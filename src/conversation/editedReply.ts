@@ -20,6 +20,11 @@ export class EditedReply<Handle> {
     private readonly enqueue: (step: () => Promise<void>) => void,
   ) {}
 
+  /** Continues a reply whose first message a crashed process posted: the next sync edits it instead of posting. */
+  adopt(handle: Handle): void {
+    if (this.posted.length === 0) this.posted.push({ handle, text: '', last: false });
+  }
+
   /** Asks for a sync of `pieces()` (read when it runs); does nothing while one is already scheduled. */
   schedule(pieces: () => string[]): void {
     if (this.timer) return;

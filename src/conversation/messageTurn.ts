@@ -37,6 +37,11 @@ export interface TurnOutcome {
   /** What the user should see in full; for `failed` and `rejected` it is the apology or the reason. */
   reply: string;
   agent: string;
+  /**
+   * The turn had already run and been saved by a process that died before its reply was surely posted: this is
+   * that saved outcome. Adapters then finish the reply they find already posted (ConversationService.postedReply).
+   */
+  resumed?: boolean;
 }
 
 /** What the conversation service needs from human escalation; both run while the thread's lock is held. */
@@ -100,7 +105,7 @@ export class MessageTurns {
     if (state.lastAnswer?.message === message.id) {
       log.info({ ...base, status: state.lastAnswer.status }, 'turn.replayed');
       const { status, reply, agent } = state.lastAnswer;
-      return { status, reply, agent };
+      return { status, reply, agent, resumed: true };
     }
     const { escalations } = this.options;
     if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {

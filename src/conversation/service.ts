@@ -104,6 +104,21 @@ export class ConversationService {
     return loadThreadState(this.options.store.threads, thread, this.options.defaultAgentId);
   }
 
+  /**
+   * Remembers the platform id of the first message of the reply to `inboundId`, as soon as it is posted, so a
+   * replica resuming that message after a crash edits it rather than posting the reply a second time.
+   */
+  recordReply(inboundId: string, messageRef: string): void {
+    this.options.store.records
+      .set(`reply:${inboundId}`, messageRef, DEDUPE_TTL_MS)
+      .catch((err: unknown) => this.options.log.warn({ err, message: inboundId }, 'reply.record_failed'));
+  }
+
+  /** The first message of the reply to `inboundId`, if one was posted (see recordReply). */
+  postedReply(inboundId: string): Promise<string | undefined> {
+    return this.options.store.records.get<string>(`reply:${inboundId}`);
+  }
+
   /** Registers how to answer messages of `platform` (the thread key's first part) that another process received. */
   respondVia(platform: string, responder: Responder): void {
     this.responders.set(platform, responder);
