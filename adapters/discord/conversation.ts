@@ -151,7 +151,7 @@ export class DiscordConversations {
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
     const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
-    return this.options.service.handle(message, (run) => this.respond(channel, ref, run));
+    return this.options.service.handle(message, (run) => this.respond(channel, ref, post.id, run));
   }
 
   /** How this replica answers a message another one received (or a crash left waiting): into the same channel. */
@@ -165,15 +165,16 @@ export class DiscordConversations {
         const posted = await channel.messages.fetch(approvalMessage).catch(() => undefined);
         if (posted) this.approvalMessages.set(message.decision.approvalId, { message: posted, question: approvalQuestion });
       }
-      return this.respond(channel, ref, run);
+      return this.respond(channel, ref, message.id, run);
     };
   }
 
   /** Runs the message's turn, streaming it into the channel, then posts what is left (approval buttons, an apology). */
-  private async respond(channel: SendableChannels, ref: DiscordThreadRef, run: RunTurn): Promise<TurnOutcome> {
-    const { log } = this.options;
+  private async respond(channel: SendableChannels, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
+    const { log, service } = this.options;
     const thread = discordThreadKey(ref);
-    const reply = new DiscordReply(channel, log);
+    const onFirstMessage = (id: string) => service.recordReply(inboundId, id);
+    let reply = new DiscordReply(channel, log, { onFirstMessage });
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
     let typing: NodeJS.Timeout | undefined;
@@ -199,6 +200,10 @@ export class DiscordConversations {
       });
       clearInterval(typing);
       if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
+      // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
+      const postedId = outcome.resumed ? await service.postedReply(inboundId) : undefined;
+      const posted = postedId ? await channel.messages.fetch(postedId).catch(() => undefined) : undefined;
+      if (posted) reply = new DiscordReply(channel, log, { onFirstMessage, resume: posted });
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
       await reply.finish();

@@ -28,19 +28,31 @@ export class DiscordReply {
   private chain: Promise<void> = Promise.resolve();
   private readonly edited: EditedReply<Message>;
 
+  /**
+   * `onFirstMessage` hears the id of the reply's first message once Discord has it; `resume` is that message when a
+   * crashed process posted it, and is edited into the full reply instead of posting anew.
+   */
   constructor(
     channel: ReplyChannel,
     private readonly log: Logger,
+    continuity: { onFirstMessage?(id: string): void; resume?: Message | undefined } = {},
   ) {
     const content = (text: string, last: boolean) => (last ? `${text}\n-# ${this.agent ?? ''}` : text);
+    let first = continuity.resume === undefined;
     this.edited = new EditedReply<Message>(
       {
-        post: (text, last) => channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS }),
+        post: async (text, last) => {
+          const message = await channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS });
+          if (first) continuity.onFirstMessage?.(message.id);
+          first = false;
+          return message;
+        },
         edit: (message, text, last) => message.edit({ content: content(text, last), allowedMentions: NO_MENTIONS }),
       },
       EDIT_INTERVAL_MS,
       (step) => this.enqueue(step),
     );
+    if (continuity.resume) this.edited.adopt(continuity.resume);
   }
 
   get hasText(): boolean {
