@@ -120,6 +120,37 @@ describe('replicas on one Redis: every message answered exactly once, in order',
   });
 });
 
+describe('a staff action holding a thread on one replica', () => {
+  test('a customer message that reached the other replica meanwhile is answered as soon as the action ends', async () => {
+    const slack = await new FakeSlack().start();
+    const openai = await new FakeOpenAI().start();
+    const data = tempDir();
+    openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
+    // The default TTL: a recovery pass (every 15 s) would come too late for the wait below.
+    const options = { dataDir: data.dir, namespace: `handover-${randomUUID()}`, env: { STORE_URL: REDIS_URL } };
+    const [customerSide, staffSide] = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    try {
+      const ts = '1760000000.000100';
+      const thread = `slack:${TEAM_ID}:${CHANNEL}:${ts}`;
+      await staffSide.app.gate.run(thread, async () => {
+        await customerSide.deliver(mentionEvent(`<@${BOT_USER_ID}> are you there?`, { ts }));
+        await customerSide.idle();
+        assert.equal(threadMessages(slack, CHANNEL, ts).length, 0, 'the message waits while the thread is held');
+      });
+      await waitFor(() => threadMessages(slack, CHANNEL, ts)[0], 'the answer after the staff action', 5_000);
+      await staffSide.idle();
+      await staffSide.app.service.drain();
+      assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), ['Answer to are you there?.']);
+    } finally {
+      await customerSide.stop();
+      await staffSide.stop();
+      await slack.close();
+      await openai.close();
+      data.remove();
+    }
+  });
+});
+
 describe('Redis goes away and comes back', () => {
   test('turns fail visibly with a clear log line while it is down, and work again once it is back', async () => {
     const slack = await new FakeSlack().start();

@@ -54,6 +54,10 @@ export class ConversationService {
 
   constructor(private readonly options: ConversationServiceOptions) {
     this.turns = new MessageTurns(options);
+    // A staff action held the thread: customer messages may have arrived on other replicas meanwhile.
+    options.gate.onRunReleased((thread) => {
+      void this.drainThread(thread).catch((err: unknown) => options.log.error({ err, thread }, 'inbox.drain_failed'));
+    });
   }
 
   /**

@@ -45,6 +45,7 @@ export class ThreadGate {
   /** Names this process in lock tokens, so a lock in Redis says who holds it. */
   readonly processId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly locked = new Map<string, string>();
+  private readonly releasedListeners: Array<(thread: string) => void> = [];
   private sequence = 0;
 
   constructor(private readonly options: ThreadGateOptions) {
@@ -72,8 +73,21 @@ export class ThreadGate {
         await sleep(pause);
         pause = Math.min(pause * 2, LOCK_POLL_MAX_MS);
       }
-      return this.holding(thread, token, job);
+      try {
+        return await this.holding(thread, token, job);
+      } finally {
+        for (const listener of this.releasedListeners) listener(thread);
+      }
     });
+  }
+
+  /**
+   * Hears about every thread a `run()` job let go of. Messages that reached other replicas meanwhile found the
+   * thread taken and were left waiting; the conversation service answers them at once instead of at its next
+   * recovery pass.
+   */
+  onRunReleased(listener: (thread: string) => void): void {
+    this.releasedListeners.push(listener);
   }
 
   /** Threads whose lock this process holds right now. */
