@@ -20,21 +20,23 @@ function threadTs(run: number, t: number): string {
   return `${1720000000 + run}.${String((t + 1) * 1000).padStart(6, '0')}`;
 }
 
-describe('replicas on one Redis: every message answered exactly once, in order', () => {
-  let slack: FakeSlack;
-  let openai: FakeOpenAI;
-  let data: ReturnType<typeof tempDir>;
+// One fake Slack, fake model and data dir for the file; every test resets the model and uses its own thread ts.
+let slack: FakeSlack;
+let openai: FakeOpenAI;
+let data: ReturnType<typeof tempDir>;
 
-  before(async () => {
-    slack = await new FakeSlack().start();
-    openai = await new FakeOpenAI().start();
-    data = tempDir();
-  });
-  after(async () => {
-    await slack.close();
-    await openai.close();
-    data.remove();
-  });
+before(async () => {
+  slack = await new FakeSlack().start();
+  openai = await new FakeOpenAI().start();
+  data = tempDir();
+});
+after(async () => {
+  await slack.close();
+  await openai.close();
+  data.remove();
+});
+
+describe('replicas on one Redis: every message answered exactly once, in order', () => {
 
   test('200 messages over 50 threads, delivered concurrently to two replicas', async () => {
     openai.reset();
@@ -98,9 +100,17 @@ describe('replicas on one Redis: every message answered exactly once, in order',
       const lockKey = `${namespace}:lock:slack:T0TEAM0001:${CHANNEL}:${ts}`;
       const holder = await redis.get(lockKey);
       assert.ok(holder?.startsWith(slow.app.gate.processId), 'the receiving replica holds the thread');
-      // Five TTLs pass with the model still thinking; the other replica looks for orphaned work every half TTL.
+      // The model keeps thinking while the holder renews the lock 15 times (every third of the TTL: five TTLs in
+      // all), seen as its remaining time going back up; the other replica looks for orphaned work meanwhile.
       const since = Date.now();
-      await waitFor(() => Date.now() - since >= 5 * ttlMs, 'five lock TTLs');
+      let renewals = 0;
+      let remainingMs = Number.POSITIVE_INFINITY;
+      await waitFor(async () => {
+        const now = await redis.pTTL(lockKey);
+        if (now > remainingMs) renewals += 1;
+        remainingMs = now;
+        return renewals >= 15;
+      }, 'fifteen renewals of the lock');
       await other.app.service.recover();
       assert.equal(await redis.get(lockKey), holder, 'the lock was renewed, never taken over');
       assert.equal(openai.requests.length, 1, 'the other replica did not start the same turn');
@@ -122,9 +132,7 @@ describe('replicas on one Redis: every message answered exactly once, in order',
 
 describe('a staff action holding a thread on one replica', () => {
   test('a customer message that reached the other replica meanwhile is answered as soon as the action ends', async () => {
-    const slack = await new FakeSlack().start();
-    const openai = await new FakeOpenAI().start();
-    const data = tempDir();
+    openai.reset();
     openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
     // The default TTL: a recovery pass (every 15 s) would come too late for the wait below.
     const options = { dataDir: data.dir, namespace: `handover-${randomUUID()}`, env: { STORE_URL: REDIS_URL } };
@@ -144,18 +152,13 @@ describe('a staff action holding a thread on one replica', () => {
     } finally {
       await customerSide.stop();
       await staffSide.stop();
-      await slack.close();
-      await openai.close();
-      data.remove();
     }
   });
 });
 
 describe('Redis goes away and comes back', () => {
   test('turns fail visibly with a clear log line while it is down, and work again once it is back', async () => {
-    const slack = await new FakeSlack().start();
-    const openai = await new FakeOpenAI().start();
-    const data = tempDir();
+    openai.reset();
     const proxy = await new RedisProxy(new URL(REDIS_URL)).start();
     const lines: string[] = [];
     const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }) });
@@ -189,18 +192,13 @@ describe('Redis goes away and comes back', () => {
     } finally {
       await session.stop();
       await proxy.close();
-      await slack.close();
-      await openai.close();
-      data.remove();
     }
   });
 });
 
 describe('resuming a message whose turn was saved before its replica died', () => {
   test('a saved turn is posted, not run again; a reply already posted is finished in place, not posted twice', async () => {
-    const slack = await new FakeSlack().start();
-    const openai = await new FakeOpenAI().start();
-    const data = tempDir();
+    openai.reset();
     const namespace = `resume-${randomUUID()}`;
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
@@ -242,9 +240,6 @@ describe('resuming a message whose turn was saved before its replica died', () =
     } finally {
       await session.stop();
       await redis.close();
-      await slack.close();
-      await openai.close();
-      data.remove();
     }
   });
 });

@@ -69,7 +69,8 @@ export class ThreadGate {
       let pause = LOCK_POLL_MIN_MS;
       while (!(await this.options.locks.acquire(thread, token, this.options.lockTtlMs))) {
         if (Date.now() >= giveUp) throw new ThreadBusyError(thread);
-        this.options.onWait?.(thread);
+        // One wait, however many polls it takes.
+        if (pause === LOCK_POLL_MIN_MS) this.options.onWait?.(thread);
         await sleep(pause);
         pause = Math.min(pause * 2, LOCK_POLL_MAX_MS);
       }
