@@ -15,6 +15,7 @@ export const billing: Agent = {
   ].join('\n'),
   tools: [lookupInvoice, requestRefund, searchKnowledgeBase],
   handoffs: ['triage'],
+  review: true,
   examples: [
     'I was charged twice',
     'can I get a refund for INV-2001',

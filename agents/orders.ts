@@ -14,6 +14,8 @@ export const orders: Agent = {
   ].join('\n'),
   tools: [lookupOrder, cancelOrder],
   handoffs: ['triage'],
+  // Dates, amounts and tracking numbers are where an invented detail hurts most: check them against the lookup.
+  review: true,
   examples: [
     'where is my order ORD-1001?',
     'has my package shipped',

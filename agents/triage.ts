@@ -12,8 +12,10 @@ export const triage: Agent = {
     '- invoices, charges, plans, payments and refunds of charges → transfer_to_billing;',
     '- a request for a person, or a complaint → escalate_to_human (when you have that tool), with the reason in a sentence.',
     'Answer greetings, thanks and "what can you do" yourself, briefly, listing those three areas.',
+    'If one message asks several things for different specialists (say, an order and a login problem), consult them with the ask_<specialist> tools instead of transferring.',
     'If the request is unclear, ask one short clarifying question. Never answer specialist questions yourself and never invent order or account details.',
   ].join('\n'),
   handoffs: ['orders', 'technical_support', 'billing'],
+  delegates: ['orders', 'technical_support', 'billing'],
   examples: ['hi', 'hello there', 'what can you do?', 'thanks!'],
 };

@@ -76,11 +76,14 @@ class TimedModel implements Model {
  * The same tool code as ours, declared the SDK's way: our zod schema when its strict mode accepts it
  * (it rejects optional fields), otherwise our JSON Schema with the same zod parse inside execute.
  */
+/** The SDK has no shared fact sheet; tools write into nothing there. */
+const NO_FACTS = { set: () => {}, get: () => undefined };
+
 function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
   const execute = async (input: unknown, run?: RunContext<BenchRunContext>, details?: { signal?: AbortSignal }) => {
     const context = run?.context ?? { thread: 'unknown', userId: 'unknown' };
     const signal = details?.signal ?? new AbortController().signal;
-    return ours.run(input, { thread: context.thread, userId: context.userId, agent: 'agents-sdk', signal, log, records });
+    return ours.run(input, { thread: context.thread, userId: context.userId, agent: 'agents-sdk', signal, log, records, facts: NO_FACTS });
   };
   // The pack declares approval as a flag; no tool decides it per input, so probing without input is safe.
   const needsApproval = ours.needsApproval(undefined);

@@ -46,7 +46,8 @@ const STORE_DESCRIPTION: Record<BenchStoreKind, string> = {
 
 /** Our stack as `npm start` wires it (silent log), entered at the conversation service as adapters do. */
 export function createSwitchboardSubject(baseURL: string, dataDir: string, storeKind: BenchStoreKind = 'sqlite-file'): BenchSubject {
-  const env = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir };
+  // Review off: the SDK has no grounding step, so both runners make the same three model calls.
+  const env = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir, REVIEWED_AGENTS: 'none' };
   const config = loadConfig(storeKind === 'sqlite-memory' ? { ...env, STORE_URL: 'sqlite://:memory:' } : env);
   const log = createLogger({ level: 'silent' });
   const provider = new TimedProvider(new OpenAIProvider({ apiKey: 'sk-bench', baseURL, maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }));

@@ -82,6 +82,18 @@ const envSchema = z.object({
   MAX_HANDOFFS_PER_TURN: positiveInt(3),
   TOOL_TIMEOUT_MS: positiveInt(15_000),
   MAX_MESSAGE_CHARS: positiveInt(8_000),
+  CONTEXT_TOKEN_BUDGET: z.coerce.number().int().min(0).default(3_000),
+  CONTEXT_KEEP_MESSAGES: positiveInt(12),
+  TOOL_RESULT_HISTORY_CHARS: positiveInt(1_500),
+  THREAD_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(0),
+  THREAD_BUDGET_ACTION: z.enum(['reply', 'escalate']).default('reply'),
+  REVIEWED_AGENTS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v === 'none' ? [] : v.split(/[\s,]+/).filter(Boolean).map((id) => id.toLowerCase()))),
+  REVIEW_MAX_REVISIONS: z.coerce.number().int().min(0).max(5).default(2),
+  DELEGATION: z.enum(['parallel', 'sequential']).default('parallel'),
   TRIAGE_FASTPATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => ['on', 'true', '1'].includes(v)),
   TRIAGE_FASTPATH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
   SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
@@ -177,7 +189,12 @@ export interface Config {
     maxHandoffsPerTurn: number;
     toolTimeoutMs: number;
     maxMessageChars: number;
+    parallelDelegation: boolean;
   };
+  /** Compaction of long threads and the optional daily token budget per thread. */
+  context: { tokenBudget: number; keepMessages: number; toolResultChars: number; dailyTokenBudget: number; budgetAction: 'reply' | 'escalate' };
+  /** Grounded answers: agent ids whose replies are reviewed (undefined: as each agent declares), and the revision cap. */
+  review: { agents: string[] | undefined; maxRevisions: number };
   platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
   escalation: EscalationConfig;
   /** Port of /healthz, /readyz and /metrics when a platform adapter runs; undefined (OPS_PORT=off) turns them off. */
@@ -238,7 +255,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxHandoffsPerTurn: e.MAX_HANDOFFS_PER_TURN,
       toolTimeoutMs: e.TOOL_TIMEOUT_MS,
       maxMessageChars: e.MAX_MESSAGE_CHARS,
+      parallelDelegation: e.DELEGATION === 'parallel',
     },
+    context: {
+      tokenBudget: e.CONTEXT_TOKEN_BUDGET,
+      keepMessages: e.CONTEXT_KEEP_MESSAGES,
+      toolResultChars: e.TOOL_RESULT_HISTORY_CHARS,
+      dailyTokenBudget: e.THREAD_DAILY_TOKEN_BUDGET,
+      budgetAction: e.THREAD_BUDGET_ACTION,
+    },
+    review: { agents: e.REVIEWED_AGENTS, maxRevisions: e.REVIEW_MAX_REVISIONS },
     platforms: { slack: slackConfig(e), discord: discordConfig(e) },
     opsPort: e.OPS_PORT,
     escalation: { channel: e.ESCALATION_CHANNEL, remindAfterMs: e.ESCALATION_REMIND_AFTER, remindMention: e.ESCALATION_REMIND_MENTION },

@@ -2,6 +2,9 @@
 export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
 export { defineTool, type Tool, type ToolContext, type ToolDefinition } from './orchestrator/tool.js';
+export type { FactWriter } from './orchestrator/facts.js';
+export type { ReviewOptions } from './orchestrator/review.js';
+export { Telemetry, type TelemetryEvent } from './telemetry.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
 export type { RecordStore } from './conversation/store.js';
 export type { InboundMessage, TurnOutcome } from './conversation/service.js';

@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { ThreadGate } from './conversation/threadGate.js';
 import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops/opsServer.js';
-import { Telemetry } from './telemetry.js';
+import { logTelemetry, Telemetry } from './telemetry.js';
 import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummary, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
@@ -25,7 +25,8 @@ import { OpenAIProvider } from './model/openaiProvider.js';
 import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ModelProvider } from './model/types.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
-import { TurnRunner } from './orchestrator/turnRunner.js';
+import type { ReviewOptions } from './orchestrator/review.js';
+import { agentReview, TurnRunner } from './orchestrator/turnRunner.js';
 
 export function modelFor(config: Config) {
   return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
@@ -61,6 +62,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const store = parts.store ?? createStore(config.store, log);
   const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
   const telemetry = new Telemetry();
+  logTelemetry(telemetry, log);
   const gate = new ThreadGate({ locks: store.locks, lockTtlMs: config.lockTtlMs, log, onWait: (thread) => telemetry.emit({ type: 'lock.wait', thread }) });
   const metrics = createMetrics(telemetry, { inboxDepth: () => gate.queue.total() });
   const agentName = (id: string) => agents.get(id)?.name ?? id;
@@ -77,6 +79,8 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     fastPath,
     escalation: () => desk.enabled,
     telemetry,
+    context: { ...config.context, summaries: parts.provider.name === 'offline' ? 'extractive' : 'model' },
+    reviewFor: reviewFor(config),
   });
   const service = new ConversationService({
     store,
@@ -108,6 +112,16 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
       await service.drain();
       await store.close();
     },
+  };
+}
+
+/** REVIEWED_AGENTS, when set, decides which agents' replies are reviewed; otherwise each agent's own `review`. */
+function reviewFor(config: Config) {
+  const { agents: listed, maxRevisions } = config.review;
+  return (agent: Agent): ReviewOptions | undefined => {
+    const own = agentReview(agent);
+    if (listed === undefined) return own && { maxRevisions: own.maxRevisions ?? maxRevisions };
+    return listed.includes(agent.id) ? { maxRevisions: own?.maxRevisions ?? maxRevisions } : undefined;
   };
 }
 

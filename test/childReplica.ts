@@ -30,6 +30,7 @@ export class ChildReplica {
         OPENAI_BASE_URL: openai.baseURL,
         OPENAI_API_KEY: 'sk-test-key',
         OPENAI_MAX_RETRIES: '0',
+        REVIEWED_AGENTS: 'none',
         SLACK_BOT_TOKEN: 'xoxb-test-token',
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_API_URL: slack.apiUrl,

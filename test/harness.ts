@@ -22,8 +22,12 @@ export function tempDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Scripted model conversations predate grounded answers, so their replies go out unreviewed unless a test asks
+ * for review (REVIEWED_AGENTS); the offline sessions keep the agent pack's own settings.
+ */
 export function testConfig(env: Record<string, string>): Config {
-  return loadConfig({ OPENAI_API_KEY: 'sk-test-key', OPENAI_MAX_RETRIES: '0', ...env });
+  return loadConfig({ OPENAI_API_KEY: 'sk-test-key', OPENAI_MAX_RETRIES: '0', REVIEWED_AGENTS: 'none', ...env });
 }
 
 export interface SessionOptions {

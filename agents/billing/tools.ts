@@ -35,8 +35,12 @@ export const lookupInvoice = defineTool({
   status: 'Looking up your invoice…',
   description: 'Look up an invoice by id (like INV-2001): plan, amount, status and dates.',
   input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
-  run: async ({ invoice_id }, { records }) => {
+  run: async ({ invoice_id }, { records, facts }) => {
     const invoice = await findInvoice(records, invoice_id);
+    if (invoice) {
+      facts.set('invoice_id', invoice.id);
+      facts.set('plan', invoice.plan);
+    }
     return invoice ? { found: true as const, invoice } : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
   },
   examples: ['what is on my invoice', 'show me invoice INV-2001', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
@@ -62,7 +66,8 @@ export const requestRefund = defineTool({
   }),
   needsApproval: true,
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
-  run: async ({ invoice_id, reason }, { records }) => {
+  run: async ({ invoice_id, reason }, { records, facts }) => {
+    facts.set('invoice_id', invoice_id);
     const invoice = await findInvoice(records, invoice_id);
     if (!invoice) return { refunded: false as const, invoice_id, reason: `No invoice ${invoice_id} exists.` };
     if (invoice.status === 'refunded') return { refunded: false as const, invoice_id, reason: 'This invoice was already refunded.' };

@@ -12,10 +12,11 @@ export const createBugReport = defineTool({
     severity: z.enum(['low', 'medium', 'high']).default('medium'),
     email: z.email().optional().describe("Customer's email for follow-up, if given"),
   }),
-  run: async (input, { records, thread, userId }) => {
+  run: async (input, { records, thread, userId, facts }) => {
     const ticketId = `BUG-${randomBytes(3).toString('hex').toUpperCase()}`;
     const createdAt = new Date().toISOString();
     await records.set(`bug:${ticketId}`, { ticketId, ...input, thread, reportedBy: userId, createdAt });
+    facts.set('bug_report', ticketId);
     return { ticketId, createdAt, message: `Bug report ${ticketId} was filed with the engineering team.` };
   },
   examples: ['please file a bug report', 'report this bug', 'that did not help, open a ticket', 'it still crashes, report it', 'create a bug ticket'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, type RecordStore } from '../../src/index.js';
+import { defineTool, type FactWriter, type RecordStore } from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const orderSchema = z.object({
@@ -34,6 +34,14 @@ async function findOrder(records: RecordStore, id: string): Promise<Order | unde
   return { ...base, ...changes };
 }
 
+/** What every agent (and staff, on escalation) should know once an order is looked up. */
+function noteOrder(facts: FactWriter, order: Order): void {
+  facts.set('order_id', order.id);
+  facts.set('order_status', order.status);
+  facts.set('customer_email', order.customerEmail);
+  facts.set('product', order.items.map((i) => i.name).join(', '));
+}
+
 const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
 
 const money = (amount: number) => `$${amount.toFixed(2)}`;
@@ -56,8 +64,9 @@ export const lookupOrder = defineTool({
   status: 'Looking up your order…',
   description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
-  run: async ({ order_id }, { records }) => {
+  run: async ({ order_id }, { records, facts }) => {
     const order = await findOrder(records, order_id);
+    if (order) noteOrder(facts, order);
     return order ? { found: true as const, order } : { found: false as const, order_id, message: `No order ${order_id} exists.` };
   },
   examples: ['where is my order', 'has my order shipped yet', 'what is the status of ORD-1003', 'tracking number for my package', 'when will my order arrive', 'my parcel has not arrived'],
@@ -74,15 +83,17 @@ export const cancelOrder = defineTool({
   }),
   needsApproval: true,
   approvalPrompt: ({ order_id }) => `Cancel order ${order_id}?`,
-  run: async ({ order_id, reason }, { records }) => {
+  run: async ({ order_id, reason }, { records, facts }) => {
     const order = await findOrder(records, order_id);
     if (!order) return { cancelled: false, order_id, reason: `No order ${order_id} exists.` };
+    noteOrder(facts, order);
     if (order.status === 'cancelled') return { cancelled: false, order_id, reason: 'The order was already cancelled.' };
     if (!CANCELLABLE.has(order.status)) {
       return { cancelled: false, order_id, status: order.status, reason: `The order has already ${order.status === 'delivered' ? 'been delivered' : 'shipped'}, so it cannot be cancelled. It can be returned within 30 days of delivery.` };
     }
     const cancelledAt = new Date().toISOString();
     await records.set(`order:${order_id}`, { status: 'cancelled', cancelledAt, cancelReason: reason });
+    facts.set('order_status', 'cancelled');
     return { cancelled: true, order_id, cancelledAt, refund: `${money(order.total)} will be refunded to the original payment method within 5–10 business days.` };
   },
   examples: ['cancel my order', 'and cancel it', 'please cancel ORD-1002', "I don't want it anymore, cancel", 'stop my order', 'cancel the order please'],

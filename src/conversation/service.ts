@@ -75,7 +75,7 @@ export class ConversationService {
     } catch (err) {
       log.error({ ...base, err }, 'turn.failed');
       const failed: TurnOutcome = { status: 'failed', reply: apologyFor(err), agent };
-      telemetry?.emit({ type: 'turn.end', status: 'failed', agent, ms: 0 });
+      telemetry?.emit({ type: 'turn.end', thread: entry.thread, status: 'failed', agent, ms: 0 });
       return (respond ?? runQuietly)(async (listener) => {
         listener?.({ type: 'turn.start', thread: entry.thread });
         return failed;
@@ -83,8 +83,8 @@ export class ConversationService {
     }
     if (!admitted) {
       log.info(base, 'dedupe.hit');
-      telemetry?.emit({ type: 'dedupe.hit' });
-      telemetry?.emit({ type: 'turn.end', status: 'duplicate', agent, ms: 0 });
+      telemetry?.emit({ type: 'dedupe.hit', thread: entry.thread });
+      telemetry?.emit({ type: 'turn.end', thread: entry.thread, status: 'duplicate', agent, ms: 0 });
       return { status: 'duplicate', reply: '', agent };
     }
     const local: LocalMessage = { respond };
@@ -222,6 +222,7 @@ export class ConversationService {
   private async answer(message: InboxMessage, respond: Respond): Promise<TurnOutcome> {
     const started = performance.now();
     let outcome: TurnOutcome | undefined;
+    this.options.telemetry?.emit({ type: 'turn.start', thread: message.thread, message: message.id });
     try {
       await respond(async (listener) => (outcome = await this.turns.process(message, listener)));
     } catch (err) {
@@ -229,7 +230,7 @@ export class ConversationService {
       this.options.log.error({ thread: message.thread, message: message.id, err }, 'reply.failed');
     }
     outcome ??= { status: 'failed', reply: apologyFor(undefined), agent: this.options.agentName(this.options.defaultAgentId) };
-    this.options.telemetry?.emit({ type: 'turn.end', status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
+    this.options.telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
     return outcome;
   }
 }

@@ -3,9 +3,18 @@ import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema } from '../model/types.js';
 
-export const THREAD_STATE_SCHEMA_VERSION = 3;
+export const THREAD_STATE_SCHEMA_VERSION = 4;
 
 const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
+
+/** One entry of the thread's fact sheet: what is known (an order id, the customer's email), who wrote it and when. */
+export const factSchema = z.object({
+  value: z.string(),
+  /** `<agent>` when an agent noted it, `<agent>/<tool>` when a tool wrote it. */
+  by: z.string(),
+  at: z.string(),
+});
+export type Fact = z.infer<typeof factSchema>;
 
 export const pendingApprovalSchema = z.object({
   id: z.string(),
@@ -42,7 +51,16 @@ export const threadStateSchema = z.object({
   escalations: z.array(resolvedEscalationSchema),
   /** Set with every saved turn; see lastAnswerSchema. */
   lastAnswer: lastAnswerSchema.nullable(),
-  usage: z.object({ total: tokenCountSchema, byAgent: z.record(z.string(), tokenCountSchema) }),
+  /** Shared facts every agent sees, keyed by a snake_case name; they survive handoffs, compaction and escalation. */
+  facts: z.record(z.string(), factSchema),
+  /** Running summary of the turns compacted out of `history` (see ContextWindow); null until the first compaction. */
+  summary: z.string().nullable(),
+  usage: z.object({
+    total: tokenCountSchema,
+    byAgent: z.record(z.string(), tokenCountSchema),
+    /** Tokens spent on the UTC day `day` (YYYY-MM-DD), for the optional daily budget per thread. */
+    today: z.object({ day: z.string(), tokens: z.number() }),
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -61,6 +79,8 @@ const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string
   1: (old) => ({ ...old, schemaVersion: 2, startedBy: null, escalation: null, escalations: [] }),
   // v3: crash-safe turns (the latest turn's outcome, for a replay after a crash).
   2: (old) => ({ ...old, schemaVersion: 3, lastAnswer: null }),
+  // v4: shared facts, compaction's running summary, and tokens spent today.
+  3: (old) => ({ ...old, schemaVersion: 4, facts: {}, summary: null, usage: { ...(old.usage as object), today: { day: '', tokens: 0 } } }),
 };
 
 export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
@@ -75,7 +95,9 @@ export function newThreadState(thread: string, activeAgent: string, now = new Da
     escalation: null,
     escalations: [],
     lastAnswer: null,
-    usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {} },
+    facts: {},
+    summary: null,
+    usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {}, today: { day: '', tokens: 0 } },
     createdAt: stamp,
     updatedAt: stamp,
   };

@@ -10,7 +10,7 @@ import { ESCALATED_REPLY } from './escalationTool.js';
 import { OpenEscalations } from './openEscalations.js';
 import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
 import { isInternalNote, looksLikeCommand, NOT_RELAYED_COMMAND_REPLY } from './staffCommands.js';
-import type { Summarizer } from './summary.js';
+import { handoverNotes, type Summarizer } from './summary.js';
 
 export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
 
@@ -135,7 +135,7 @@ export class EscalationDesk implements EscalationHooks {
         .post(state.thread, `${staff.name} from our support team has joined the conversation.`)
         .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
       this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id }, 'escalation.claimed');
-      this.options.telemetry?.emit({ type: 'escalation', event: 'claimed' });
+      this.options.telemetry?.emit({ type: 'escalation', event: 'claimed', thread: state.thread });
       return { status: 'claimed', reply: '' };
     });
   }
@@ -162,7 +162,7 @@ export class EscalationDesk implements EscalationHooks {
         .postToStaff(staffThread, `Resolved by ${staff.name}. The customer is back with the bot; messages here are no longer relayed.`)
         .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
       this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id, relayed: escalation.relayed }, 'escalation.resolved');
-      this.options.telemetry?.emit({ type: 'escalation', event: 'resolved' });
+      this.options.telemetry?.emit({ type: 'escalation', event: 'resolved', thread: state.thread });
       return { status: 'resolved', reply: '' };
     });
   }
@@ -243,7 +243,7 @@ export class EscalationDesk implements EscalationHooks {
     escalation.remindedAt = new Date(now).toISOString();
     await this.save(state);
     this.options.log.info({ thread, escalation: escalation.id, waitedMs: waited }, 'escalation.reminded');
-    this.options.telemetry?.emit({ type: 'escalation', event: 'reminded' });
+    this.options.telemetry?.emit({ type: 'escalation', event: 'reminded', thread });
   }
 
   // --- internals ---------------------------------------------------------------------------------------------------
@@ -262,12 +262,12 @@ export class EscalationDesk implements EscalationHooks {
           });
         escalation.customer = { id: escalation.customer.id, name: details.name, link: details.link };
       }
-      escalation.summary ??= await this.options.summarize(next.history);
+      escalation.summary ??= handoverNotes(await this.options.summarize(next.history), next);
       const staffThread = await this.requireRoom().open(this.card(next.thread, escalation));
       await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
       escalation.staffThread = staffThread;
       this.options.log.info({ thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency }, 'escalation.opened');
-      this.options.telemetry?.emit({ type: 'escalation', event: 'opened' });
+      this.options.telemetry?.emit({ type: 'escalation', event: 'opened', thread: next.thread });
     } catch (err) {
       // Written again on the retry, so it includes what the customer says meanwhile.
       escalation.summary = summaryBefore;

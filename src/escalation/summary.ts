@@ -1,3 +1,4 @@
+import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider } from '../model/types.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
@@ -45,8 +46,20 @@ export function extractiveSummary(history: ChatMessage[]): string {
   return lines.join('\n');
 }
 
-/** The conversation as plain text for the summarizing model; tool traffic is shown as what it did. */
-function transcript(history: ChatMessage[]): string {
+/**
+ * What staff read on the escalation card: the summary of the visible history, then what the thread carries
+ * outside it: the running summary of turns compacted away, and the shared fact sheet with who wrote each fact.
+ */
+export function handoverNotes(summary: string, state: Pick<ThreadState, 'summary' | 'facts'>): string {
+  const parts = [summary];
+  if (state.summary) parts.push(`Earlier in the conversation:\n${state.summary}`);
+  const facts = Object.entries(state.facts);
+  if (facts.length > 0) parts.push(`Known facts:\n${facts.map(([key, fact]) => `- ${key}: ${fact.value} (${fact.by})`).join('\n')}`);
+  return parts.join('\n\n');
+}
+
+/** The conversation as plain text for a summarizing model; tool traffic is shown as what it did. */
+export function transcript(history: ChatMessage[]): string {
   return history
     .slice(-TRANSCRIPT_MESSAGES)
     .flatMap((m) => {

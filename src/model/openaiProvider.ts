@@ -80,6 +80,7 @@ export class OpenAIProvider implements ModelProvider {
           model: request.model,
           messages: toWire(request.system, request.messages),
           ...(tools.length ? { tools } : {}),
+          ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
           stream: true,
           stream_options: { include_usage: true },
         },

@@ -41,6 +41,15 @@ export interface ModelRequest {
   messages: ChatMessage[];
   tools: ToolSpec[];
   signal?: AbortSignal | undefined;
+  /** What the call is for; a reply when absent. The offline engine answers each purpose its own way. */
+  purpose?: 'reply' | 'review' | 'revise' | 'summary' | undefined;
+  /** Ask for a JSON object (the review verdict); sent as `response_format: json_object`. */
+  json?: boolean | undefined;
+  /**
+   * The same context as the prompt text, structured, for engines that read rather than generate: the thread's
+   * facts, and for a review or a revision the draft and its sources. The OpenAI provider sends only the prompt.
+   */
+  context?: { facts?: Record<string, string>; draft?: string; sources?: string[]; issues?: string[] } | undefined;
 }
 
 export interface Usage {

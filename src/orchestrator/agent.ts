@@ -1,3 +1,4 @@
+import type { ReviewOptions } from './review.js';
 import type { Tool } from './tool.js';
 
 export interface Agent {
@@ -11,6 +12,13 @@ export interface Agent {
   tools?: Tool[];
   /** Ids of the agents this one may transfer to. */
   handoffs?: string[];
+  /**
+   * Ids of the agents this one may consult as tools (`ask_<id>`) for messages with several requests: they run
+   * side by side, each with its own context, and this agent merges their answers and keeps the conversation.
+   */
+  delegates?: string[];
+  /** Check each reply against the tool results and sources it used before it is sent (see review.ts). */
+  review?: boolean | ReviewOptions;
   /** Model for this agent; OPENAI_MODEL_<ID> overrides it, OPENAI_MODEL is the fallback. */
   model?: string;
   /** Example user messages this agent handles; they train the offline router. */
@@ -41,6 +49,9 @@ export class AgentRegistry {
       }
       for (const target of agent.handoffs ?? []) {
         if (!this.byId.has(target)) throw new Error(`agent "${agent.id}" hands off to unknown agent "${target}"`);
+      }
+      for (const target of agent.delegates ?? []) {
+        if (!this.byId.has(target) || target === agent.id) throw new Error(`agent "${agent.id}" consults unknown agent "${target}"`);
       }
     }
   }

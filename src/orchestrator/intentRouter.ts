@@ -9,6 +9,21 @@ const AGENT_INTENT_PREFIX = 'agent:';
 
 export type Route = { kind: 'agent'; agent: Agent } | { kind: ConversationIntent } | { kind: 'unclear' };
 
+/** One request of a message with several, and the specialist it is for. */
+export interface RequestPart {
+  agent: Agent;
+  text: string;
+}
+
+/**
+ * Where a message says it holds a second request: "and also", "also", "plus", "another thing", "as well as",
+ * "oh and", with or without a sentence end before it. Sentence ends alone are not enough ("The app crashes.
+ * It started yesterday." is one request), and neither is ", and" ("cancel it and refund me").
+ */
+const REQUEST_BREAK = /(?:(?<=[.;!?])\s+|,?\s+)(?:and also|and another thing|another thing|oh and|as well as|plus|also)\b[,:]?\s+(?=\S)/i;
+const MIN_PART_CHARS = 4;
+const LEADING_JOINER = /^(?:also|plus|another thing)\b[,:]?\s*/i;
+
 export interface RouteDecision {
   route: Route;
   score: number;
@@ -56,6 +71,27 @@ export class IntentRouter {
 
   get specialists(): Agent[] {
     return IntentRouter.specialistsOf(this.agents);
+  }
+
+  /**
+   * The message split into requests for different specialists, in the order written; one part (or none) when it
+   * is about one thing. Pieces that route nowhere (a greeting, "thanks") join the request before them.
+   */
+  async splitRequests(text: string): Promise<RequestPart[]> {
+    const pieces = text
+      .split(REQUEST_BREAK)
+      .map((p) => (p ?? '').trim().replace(LEADING_JOINER, ''))
+      .filter((p) => p.length >= MIN_PART_CHARS);
+    if (pieces.length < 2) return [];
+    const parts: RequestPart[] = [];
+    for (const piece of pieces) {
+      const { route } = await this.route(piece);
+      const sure = route.kind === 'agent';
+      const owner = sure ? parts.find((p) => p.agent.id === route.agent.id) : parts.at(-1);
+      if (owner) owner.text = `${owner.text} ${piece}`;
+      else if (sure) parts.push({ agent: route.agent, text: piece });
+    }
+    return parts;
   }
 
   async route(text: string): Promise<RouteDecision> {

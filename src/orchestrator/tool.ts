@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolSpec } from '../model/types.js';
+import type { FactWriter } from './facts.js';
 
 /** What a tool sees of the world while it runs. */
 export interface ToolContext {
@@ -14,6 +15,8 @@ export interface ToolContext {
   log: Logger;
   /** Durable key/value records shared by all threads, for tool data such as tickets and order changes. */
   records: RecordStore;
+  /** The thread's shared fact sheet (order id, email, plan…); what a tool writes here every agent sees. */
+  facts: FactWriter;
 }
 
 export interface ToolDefinition<S extends z.ZodType, R> {

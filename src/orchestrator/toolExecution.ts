@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolCall } from '../model/types.js';
+import type { FactWriter } from './facts.js';
 import type { Tool } from './tool.js';
 
 /** Why a tool call produced no normal result; every kind becomes a tool message the model can read and correct. */
@@ -66,6 +67,7 @@ export interface ToolRunContext {
   agent: string;
   log: Logger;
   records: RecordStore;
+  facts: FactWriter;
   defaultTimeoutMs: number;
 }
 
@@ -92,6 +94,7 @@ export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContex
         signal: controller.signal,
         log: ctx.log,
         records: ctx.records,
+        facts: ctx.facts,
       }),
       timeout,
     ]);

@@ -2,6 +2,7 @@ import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
+import type { DelegateAnswer } from './delegation.js';
 import type { TurnEvent, TurnEventListener } from './events.js';
 
 export interface TurnInput {
@@ -38,26 +39,56 @@ export class TurnError extends Error {
   }
 }
 
-/** One run of the loop: a working copy of the thread state, the active agent, and what was said. */
+/** A specialist consulted mid-turn (`ask_<agent>`) and what it answered. */
+export interface Delegation {
+  agentId: string;
+  answer: DelegateAnswer;
+}
+
+/**
+ * One run of the loop: a working copy of the thread state, the active agent, and what was said. A consulted
+ * specialist runs as a child turn with its own history; facts, usage, model calls and a pending approval are
+ * the root turn's, so they are shared by every agent of the turn.
+ */
 export class Turn {
   readonly state: ThreadState;
+  readonly root: Turn;
   private current: Agent;
+  /** Reply calls of this turn's agents, against the per-turn limit. */
   modelCalls = 0;
+  /** Every model call of the turn and its consulted specialists: replies, reviews, revisions, summaries. */
+  totalModelCalls = 0;
   handoffs = 0;
   readonly visited: string[];
   readonly said: string[] = [];
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  /** Specialists consulted by this (root) turn, in the order they were asked. */
+  readonly delegations: Delegation[] = [];
+  /** Set when a consulted specialist asked for a confirmation: the root announces it after its own reply. */
+  approvalDeferred = false;
 
   constructor(
     readonly runner: { agents: AgentRegistry; log: Logger },
     state: ThreadState,
     readonly input: TurnInput,
     private readonly listener: TurnEventListener,
+    parent?: Turn,
   ) {
-    this.state = structuredClone(state);
+    this.root = parent?.root ?? this;
+    this.state = parent ? state : structuredClone(state);
     this.current = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
     this.state.activeAgent = this.current.id;
     this.visited = [this.current.id];
+  }
+
+  /** A consulted specialist's turn: its own history of one request; no handoffs, escalation or further consulting. */
+  get delegated(): boolean {
+    return this.root !== this;
+  }
+
+  /** The thread's fact sheet, which every agent of the turn reads and writes. */
+  get facts(): ThreadState['facts'] {
+    return this.root.state.facts;
   }
 
   get agent(): Agent {
@@ -92,6 +123,6 @@ export class Turn {
 
   result(): TurnResult {
     this.state.updatedAt = new Date().toISOString();
-    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.modelCalls, usage: this.usage };
+    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.totalModelCalls, usage: this.usage };
   }
 }

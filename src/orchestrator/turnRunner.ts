@@ -1,25 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import type { Telemetry } from '../telemetry.js';
+import { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import { newEscalation } from '../escalation/escalation.js';
 import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS, type EscalateInput } from '../escalation/escalationTool.js';
-import type { ModelProvider, ToolCall, ToolSpec, Usage } from '../model/types.js';
+import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
+import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
+import { askInputSchema, askToolSpec, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, type DelegateAnswer } from './delegation.js';
 import type { TurnEventListener } from './events.js';
+import { groundTruth, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
-import { toolSpec, type Tool } from './tool.js';
-import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
+import { ModelCalls, tokensToday } from './modelCalls.js';
+import { DEFAULT_MAX_REVISIONS, REVIEW_INSTRUCTIONS, reviewDraft, reviewPrompt, revisionPrompt, type ReviewOptions } from './review.js';
+import { toolSpec } from './tool.js';
+import { parseToolCall } from './toolExecution.js';
+import { ToolRound } from './toolRound.js';
 
 export interface TurnLimits {
   maxModelCallsPerTurn: number;
   maxHandoffsPerTurn: number;
   toolTimeoutMs: number;
+  /** Specialists consulted in one response run side by side; false runs them one after another. */
+  parallelDelegation?: boolean | undefined;
 }
+
+/** Bounded context: compaction of long histories, and an optional daily token budget per thread. */
+export interface ContextOptions extends CompactionOptions {
+  /** `model`: the running summary is model-written; `extractive`: built from the messages (the offline engine). */
+  summaries: 'model' | 'extractive';
+  /** Tokens (prompt + completion, from the API's usage) a thread may spend per UTC day; 0 means no limit. */
+  dailyTokenBudget: number;
+  /** What a thread over its budget gets: a clear reply, or a hand-over to staff (when a staff channel is connected). */
+  budgetAction: 'reply' | 'escalate';
+}
+
+export const DEFAULT_CONTEXT: ContextOptions = { tokenBudget: 3_000, keepMessages: 12, toolResultChars: 1_500, summaries: 'extractive', dailyTokenBudget: 0, budgetAction: 'reply' };
 
 export interface TurnRunnerOptions {
   agents: AgentRegistry;
@@ -34,25 +53,58 @@ export interface TurnRunnerOptions {
   telemetry?: Telemetry | undefined;
   /** Whether escalate_to_human is offered to every agent: true while a staff channel is connected. */
   escalation?: (() => boolean) | undefined;
+  context?: ContextOptions | undefined;
+  /** The review settings of an agent, or undefined when its replies go out unreviewed (default: the agent's own `review`). */
+  reviewFor?: ((agent: Agent) => ReviewOptions | undefined) | undefined;
 }
 
 export const MODEL_CALL_LIMIT_REPLY =
   "Sorry, I couldn't finish that in a reasonable number of steps. Could you rephrase, or ask one thing at a time?";
 
+export const BUDGET_SPENT_REPLY =
+  "This conversation has used up today's allowance of automated answers, so I can't look into this right now. Please try again tomorrow, or ask for a person if it can't wait.";
+
+/** The review settings an agent declares itself. */
+export function agentReview(agent: Agent): ReviewOptions | undefined {
+  return agent.review === true ? {} : agent.review || undefined;
+}
+
 /** The run loop: model call → text, tool calls or a handoff → repeat, within the turn's limits. */
 export class TurnRunner {
-  constructor(private readonly options: TurnRunnerOptions) {}
+  private readonly telemetry: Telemetry;
+  private readonly context: ContextOptions;
+  private readonly calls: ModelCalls;
+  private readonly tools: ToolRound;
+
+  constructor(private readonly options: TurnRunnerOptions) {
+    this.telemetry = options.telemetry ?? new Telemetry();
+    this.context = options.context ?? DEFAULT_CONTEXT;
+    this.calls = new ModelCalls({ provider: options.provider, modelFor: options.modelFor, telemetry: this.telemetry, log: options.log });
+    this.tools = new ToolRound({
+      agents: options.agents,
+      records: options.records,
+      log: options.log,
+      telemetry: this.telemetry,
+      toolTimeoutMs: options.limits.toolTimeoutMs,
+      parallelDelegation: options.limits.parallelDelegation ?? true,
+      consult: (turn, call, targetId) => this.consult(turn, call, targetId),
+    });
+  }
 
   async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
     const turn = new Turn(this.options, state, input, listener);
     try {
+      if (this.budgetSpent(turn)) return turn.result();
       const pending = turn.state.pendingApproval;
       if (pending && pending.requestedBy === input.userId) {
-        await this.resolveApproval(turn);
+        await this.tools.resolveApproval(turn);
       } else {
         turn.state.history.push({ role: 'user', content: input.text });
       }
+      await this.compact(turn);
       await this.loop(turn);
+      this.settleDelegations(turn);
+      truncateToolResults(turn.state.history, this.context.toolResultChars);
       return turn.result();
     } catch (err) {
       turn.state.updatedAt = new Date().toISOString();
@@ -60,58 +112,69 @@ export class TurnRunner {
     }
   }
 
-  /** The requester answered a confirmation question: run the stored call, or record that they declined. */
-  private async resolveApproval(turn: Turn): Promise<void> {
-    const pending = turn.state.pendingApproval!;
-    turn.state.pendingApproval = null;
-    const agent = this.options.agents.get(pending.agent) ?? turn.agent;
-    turn.agent = agent;
-    const { decision: pressed } = turn.input;
-    const decision = pressed ? (pressed.approve ? 'approve' : 'reject') : classifyConfirmation(turn.input.text);
-    const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
-    let content: string;
-    // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
-    if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
-    if (decision === 'approve') {
-      const tool = (agent.tools ?? []).find((t) => t.name === pending.tool);
-      content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
-    } else {
-      content =
-        decision === 'reject'
-          ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
-          : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
+  /** Over the daily budget the turn makes no model call: the customer is told so, or the thread goes to staff. */
+  private budgetSpent(turn: Turn): boolean {
+    const { dailyTokenBudget: budget, budgetAction } = this.context;
+    const tokens = tokensToday(turn);
+    if (budget <= 0 || tokens < budget) return false;
+    const escalate = budgetAction === 'escalate' && this.escalationOn() && !turn.state.escalation;
+    turn.state.history.push({ role: 'user', content: turn.input.text });
+    this.telemetry.emit({ type: 'budget.exhausted', thread: turn.input.thread, tokens, budget, action: escalate ? 'escalate' : 'reply' });
+    if (!escalate) {
+      turn.say(BUDGET_SPENT_REPLY);
+      return true;
     }
-    turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
-    this.options.log.info({ thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision }, 'approval');
-    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
-    turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
-    if (decision === 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
+    const reason = "The conversation used up its daily allowance of automated answers, so it needs a person.";
+    turn.state.escalation = newEscalation({ reason, urgency: 'normal', openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
+    turn.state.pendingApproval = null;
+    turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency: 'normal' });
+    turn.say(ESCALATED_REPLY);
+    return true;
+  }
+
+  /** Folds older turns into the running summary once history passes the token budget. */
+  private async compact(turn: Turn): Promise<void> {
+    const started = performance.now();
+    const agent = turn.agent;
+    const summarize: CompactionSummarizer =
+      this.context.summaries === 'extractive'
+        ? extractiveCompaction
+        : async (previous, older) =>
+            (await this.calls.aside(turn, agent, 'summary', { system: COMPACTION_INSTRUCTIONS, messages: [{ role: 'user', content: compactionPrompt(previous, older) }] }))?.trim() ||
+            extractiveCompaction(previous, older);
+    const done = await compactHistory(turn.state, this.context, summarize);
+    if (done) this.telemetry.emit({ type: 'compaction', thread: turn.input.thread, ...done, ms: Math.round(performance.now() - started) });
   }
 
   private async loop(turn: Turn): Promise<void> {
     const { limits } = this.options;
-    await this.tryFastPath(turn);
+    if (!turn.delegated) await this.tryFastPath(turn);
     for (;;) {
       if (turn.modelCalls >= limits.maxModelCallsPerTurn) {
         this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, calls: turn.modelCalls }, 'turn.model_call_limit');
         turn.say(MODEL_CALL_LIMIT_REPLY);
         return;
       }
-      const response = await this.callModel(turn);
       const agent = turn.agent;
-      turn.state.history.push({
-        role: 'assistant',
-        content: response.text === '' ? null : response.text,
-        ...(response.toolCalls.length ? { tool_calls: response.toolCalls } : {}),
-        agent: agent.id,
-      });
-      if (response.text) turn.said.push(response.text);
-      if (response.toolCalls.length === 0) return;
+      const review = (this.options.reviewFor ?? agentReview)(agent);
+      // A reply that is checked before it is sent, or that merges specialists' answers, is not streamed as written.
+      const held = review !== undefined || turn.delegations.length > 0;
+      const response = await this.calls.reply(turn, this.systemFor(turn, agent), this.toolsFor(turn, agent), !held && !turn.delegated);
+      if (response.toolCalls.length === 0) {
+        const text = await this.finalText(turn, response.text, review);
+        turn.state.history.push({ role: 'assistant', content: text === '' ? null : text, agent: agent.id });
+        if (text === '') return;
+        turn.said.push(text);
+        if (held) turn.emit({ type: 'text.delta', agent: agent.name, text });
+        return;
+      }
+      turn.state.history.push({ role: 'assistant', content: response.text === '' ? null : response.text, tool_calls: response.toolCalls, agent: agent.id });
+      if (response.text && !held) turn.said.push(response.text);
 
-      const handoffCalls = response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
+      const handoffCalls = turn.delegated ? [] : response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
       const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
-      const escalationCalls = this.escalationOn() ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
-      const approvalAsked = await this.runToolCalls(turn, toolCalls.filter((c) => !escalationCalls.includes(c)));
+      const escalationCalls = this.escalationOn() && !turn.delegated ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
+      const approvalAsked = await this.tools.run(turn, toolCalls.filter((c) => !escalationCalls.includes(c)));
       if (escalationCalls.length > 0 && this.escalate(turn, escalationCalls)) {
         for (const call of handoffCalls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: 'Ignored: the conversation went to the support team.' });
         return;
@@ -121,11 +184,82 @@ export class TurnRunner {
     }
   }
 
+  /** The agent's last words, after review when it opted in; a merge of specialists' answers may add no figure of its own. */
+  private async finalText(turn: Turn, draft: string, review: ReviewOptions | undefined): Promise<string> {
+    if (draft.trim() === '') return draft;
+    if (review) return this.reviewed(turn, draft, review);
+    if (turn.delegations.length === 0) return draft;
+    const sources = [turn.input.text, ...turn.delegations.map((d) => JSON.stringify(d.answer)), ...Object.values(turn.facts).map((f) => f.value)];
+    return withoutUnsupported(draft, groundTruth(sources)) || mergeDelegateAnswers(turn.delegations.map((d) => d.answer));
+  }
+
+  private async reviewed(turn: Turn, draft: string, review: ReviewOptions): Promise<string> {
+    const agent = turn.agent;
+    const sources = this.sourcesOf(turn);
+    const result = await reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
+      review: (text, listed) =>
+        this.calls.aside(turn, agent, 'review', { system: REVIEW_INSTRUCTIONS, messages: [{ role: 'user', content: reviewPrompt(text, listed) }], json: true, context: { draft: text, sources: listed } }),
+      revise: (text, issues) =>
+        this.calls.aside(turn, agent, 'revise', {
+          system: this.systemFor(turn, agent),
+          messages: [...turn.state.history, { role: 'assistant', content: text }, { role: 'user', content: revisionPrompt(issues) }],
+          context: { draft: text, sources, issues, facts: this.calls.factValues(turn) },
+        }),
+      report: (verdict, revision) =>
+        this.telemetry.emit({ type: 'review', thread: turn.input.thread, agent: agent.id, revision, approved: verdict.approved, score: verdict.score, issues: verdict.issues.length }),
+    });
+    return result.text;
+  }
+
+  /** What a reviewed reply may state: the agent's own policy text, tool results, the customer's words, the facts and summary. */
+  private sourcesOf(turn: Turn): string[] {
+    const sources = [turn.agent.instructions];
+    for (const m of turn.state.history) if (m.role === 'tool' || m.role === 'user') sources.push(m.content);
+    for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
+    if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
+    return sources;
+  }
+
+  /** A consulted specialist: its own turn on one part of the message, whose answer becomes the caller's tool result. */
+  private async consult(turn: Turn, call: ToolCall, targetId: string): Promise<string> {
+    const parsed = parseToolCall(call, [{ name: call.function.name, input: askInputSchema }]);
+    if (!parsed.ok) return `Error: ${parsed.message}`;
+    const target = this.options.agents.get(targetId)!;
+    const { request } = parsed.input as { request: string };
+    const forward: TurnEventListener = (event) => {
+      if (event.type === 'tool.call' || event.type === 'tool.result') turn.emit(event);
+    };
+    const state: ThreadState = { ...turn.root.state, history: [{ role: 'user', content: request }], activeAgent: target.id, pendingApproval: null, escalation: null };
+    const child = new Turn(this.options, state, turn.input, forward, turn);
+    await this.loop(child);
+    const pending = turn.root.state.pendingApproval;
+    const answer: DelegateAnswer = { agent: target.name, answer: child.said.join('\n\n') };
+    if (turn.root.approvalDeferred && pending?.agent === target.id) answer.waiting_for_confirmation = pending.question;
+    turn.root.delegations.push({ agentId: target.id, answer });
+    return JSON.stringify(answer);
+  }
+
+  /** After a fan-out: the agent owning the open part keeps the thread, and a specialist's confirmation question is asked. */
+  private settleDelegations(turn: Turn): void {
+    if (turn.delegations.length === 0) return;
+    const deferred = turn.approvalDeferred && turn.state.pendingApproval !== null;
+    const owner = ownerAfterDelegation(turn.delegations, deferred ? turn.state.pendingApproval!.agent : undefined);
+    if (owner && owner !== turn.agent.id && !turn.state.escalation) {
+      const from = turn.agent;
+      turn.agent = this.options.agents.get(owner)!;
+      turn.emit({ type: 'handoff', from: from.name, to: turn.agent.name });
+      this.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: owner });
+    }
+    if (deferred) this.tools.announceApproval(turn);
+  }
+
   /** When the classifier is sure which specialist a fresh message needs, transfer without asking the triage model. */
   private async tryFastPath(turn: Turn): Promise<void> {
     const fastPath = this.options.fastPath;
     const last = turn.state.history.at(-1);
     if (!fastPath || turn.agent.id !== this.options.agents.defaultAgentId || last?.role !== 'user') return;
+    // Several requests in one message are for the triage model to split between specialists.
+    if ((await fastPath.router.splitRequests(last.content)).length > 1) return;
     const decision = await fastPath.router.route(last.content);
     const { route, score } = decision;
     if (route.kind !== 'agent' || score < fastPath.threshold || !(turn.agent.handoffs ?? []).includes(route.agent.id)) return;
@@ -135,36 +269,24 @@ export class TurnRunner {
     this.applyHandoffs(turn, [call], false);
   }
 
-  private async callModel(turn: Turn) {
-    const agent = turn.agent;
-    const model = this.options.modelFor(agent);
-    const started = performance.now();
-    turn.modelCalls += 1;
-    const response = await this.options.provider.complete(
-      { model, agent: agent.id, system: this.instructionsFor(agent), messages: turn.state.history, tools: this.toolsFor(agent) },
-      (text) => turn.emit({ type: 'text.delta', agent: agent.name, text }),
-    );
-    const ms = Math.round(performance.now() - started);
-    this.recordUsage(turn, agent.id, response.usage);
-    this.options.telemetry?.emit({ type: 'model.call', agent: agent.id, model, promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens, ms });
-    this.options.log.info(
-      { thread: turn.input.thread, agent: agent.id, model, ms, promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens, toolCalls: response.toolCalls.length },
-      'model.call',
-    );
-    return response;
+  private systemFor(turn: Turn, agent: Agent): string {
+    const extra = [];
+    if (!turn.delegated && (agent.delegates ?? []).length > 0) extra.push(DELEGATION_INSTRUCTIONS);
+    if (!turn.delegated && this.escalationOn()) extra.push(ESCALATION_INSTRUCTIONS);
+    return this.calls.systemFor(turn, agent, extra);
   }
 
-  private toolsFor(agent: Agent): ToolSpec[] {
+  /** The agent's tools and note_fact; at the top level also its handoffs, specialists to consult and escalation. */
+  private toolsFor(turn: Turn, agent: Agent): ToolSpec[] {
+    const own = this.tools.toolsOf(turn).map(toolSpec);
+    if (turn.delegated) return own;
     const handoffs = (agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!));
-    return [...(agent.tools ?? []).map(toolSpec), ...handoffs, ...(this.escalationOn() ? [escalateToolSpec] : [])];
+    const delegates = (agent.delegates ?? []).map((id) => askToolSpec(this.options.agents.get(id)!));
+    return [...own, ...handoffs, ...delegates, ...(this.escalationOn() ? [escalateToolSpec] : [])];
   }
 
   private escalationOn(): boolean {
     return this.options.escalation?.() ?? false;
-  }
-
-  private instructionsFor(agent: Agent): string {
-    return this.escalationOn() ? `${agent.instructions}\n${ESCALATION_INSTRUCTIONS}` : agent.instructions;
   }
 
   /**
@@ -190,72 +312,6 @@ export class TurnRunner {
     turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency });
     turn.say(ESCALATED_REPLY);
     return true;
-  }
-
-  private recordUsage(turn: Turn, agentId: string, usage: Usage): void {
-    turn.usage.promptTokens += usage.promptTokens;
-    turn.usage.completionTokens += usage.completionTokens;
-    const totals = turn.state.usage;
-    const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
-    for (const bucket of [totals.total, byAgent]) {
-      bucket.promptTokens += usage.promptTokens;
-      bucket.completionTokens += usage.completionTokens;
-      bucket.calls += 1;
-    }
-  }
-
-  /** Runs every call of one response concurrently; returns true when one of them now waits for the user's approval. */
-  private async runToolCalls(turn: Turn, calls: ToolCall[]): Promise<boolean> {
-    const agent = turn.agent;
-    const tools = agent.tools ?? [];
-    let approvalAsked = false;
-    const outcomes = await Promise.all(
-      calls.map(async (call): Promise<string> => {
-        const parsed = parseToolCall(call, tools);
-        if (!parsed.ok) {
-          this.options.log.warn({ thread: turn.input.thread, agent: agent.id, tool: call.function.name, kind: parsed.kind }, 'tool.rejected');
-          return `Error: ${parsed.message}`;
-        }
-        if (parsed.tool.needsApproval(parsed.input)) {
-          if (turn.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
-          approvalAsked = true;
-          return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
-        }
-        return (await this.runTool(turn, parsed.tool, parsed.input)).content;
-      }),
-    );
-    calls.forEach((call, i) => turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes[i]! }));
-    if (approvalAsked) {
-      const pending = turn.state.pendingApproval!;
-      turn.record(`${pending.question} ${APPROVAL_HINT}`);
-      turn.emit({ type: 'approval.requested', id: pending.id, agent: turn.agent.name, tool: pending.tool, question: pending.question, hint: APPROVAL_HINT, requestedBy: pending.requestedBy });
-    }
-    return approvalAsked;
-  }
-
-  private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
-    const name = tool.name;
-    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input, status: tool.status });
-    const outcome = await executeTool(tool, input, this.toolContext(turn));
-    const ms = Math.round(outcome.ms);
-    turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
-    this.options.telemetry?.emit({ type: 'tool.call', agent: turn.agent.id, tool: name, ok: outcome.ok, ms });
-    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool: name, ok: outcome.ok, kind: outcome.kind, ms }, 'tool.call');
-    return outcome;
-  }
-
-  private requestApproval(turn: Turn, tool: string, question: string, input: unknown): string {
-    turn.state.pendingApproval = {
-      id: randomUUID(),
-      agent: turn.agent.id,
-      tool,
-      input,
-      requestedBy: turn.input.userId,
-      question,
-      createdAt: new Date().toISOString(),
-    };
-    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' }, 'approval');
-    return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
   }
 
   /** Applies at most one transfer per response; returns true when a guard ended the turn. */
@@ -285,8 +341,7 @@ export class TurnRunner {
     turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
     turn.agent = target;
     turn.emit({ type: 'handoff', from: from.name, to: target.name });
-    this.options.telemetry?.emit({ type: 'handoff', from: from.id, to: target.id });
-    this.options.log.info({ thread: turn.input.thread, from: from.id, to: target.id }, 'handoff');
+    this.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: target.id });
     return false;
   }
 
@@ -295,16 +350,5 @@ export class TurnRunner {
     const teams = (triage.handoffs ?? []).map((id) => this.options.agents.get(id)!.name);
     const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : teams[0] ?? 'our team';
     return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
-  }
-
-  private toolContext(turn: Turn) {
-    return {
-      thread: turn.input.thread,
-      userId: turn.input.userId,
-      agent: turn.agent.id,
-      log: this.options.log,
-      records: this.options.records,
-      defaultTimeoutMs: this.options.limits.toolTimeoutMs,
-    };
   }
 }

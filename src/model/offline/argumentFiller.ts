@@ -40,6 +40,11 @@ function freeText(argument: string, current: string, history: ChatMessage[]): st
   return undefined;
 }
 
+function factFor(argument: string, entity: string, facts: Record<string, string>): string | undefined {
+  const value = facts[argument] ?? facts[entity] ?? facts[`customer_${entity}`];
+  return value !== undefined ? lastMatch(value, entity) : undefined;
+}
+
 export interface FilledArguments {
   args: Record<string, string>;
   /** Required arguments nothing could fill, with their schema descriptions. */
@@ -51,8 +56,11 @@ interface ObjectSchema {
   required?: string[];
 }
 
-/** Fills a tool's arguments from the conversation, by entity extraction and free text, guided by its JSON Schema. */
-export function fillArguments(parameters: Record<string, unknown>, current: string, history: ChatMessage[]): FilledArguments {
+/**
+ * Fills a tool's arguments from the conversation, by entity extraction and free text, guided by its JSON Schema.
+ * The fact sheet answers what the visible history no longer holds (compacted away, or told to another agent).
+ */
+export function fillArguments(parameters: Record<string, unknown>, current: string, history: ChatMessage[], facts: Record<string, string> = {}): FilledArguments {
   const schema = parameters as ObjectSchema;
   const required = new Set(schema.required ?? []);
   const args: Record<string, string> = {};
@@ -60,7 +68,7 @@ export function fillArguments(parameters: Record<string, unknown>, current: stri
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const entity = entityFor(name);
     // Optional free text (a cancellation reason, say) is left out rather than guessed from unrelated words.
-    const value = entity ? findEntity(entity, current, history) : required.has(name) ? freeText(name, current, history) : undefined;
+    const value = entity ? (findEntity(entity, current, history) ?? factFor(name, entity, facts)) : required.has(name) ? freeText(name, current, history) : undefined;
     if (value !== undefined) args[name] = value;
     else if (required.has(name)) missing.push({ name, description: property.description });
   }

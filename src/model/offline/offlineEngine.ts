@@ -4,7 +4,10 @@ import { transferTarget, transferToolName } from '../../orchestrator/handoff.js'
 import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
 import type { Tool } from '../../orchestrator/tool.js';
 import { ESCALATE_TOOL_NAME } from '../../escalation/escalationTool.js';
-import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
+import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
+import { askTarget, askToolName, mergeDelegateAnswers, parseDelegateAnswer, type DelegateAnswer } from '../../orchestrator/delegation.js';
+import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js';
+import { groundingVerdict } from '../../orchestrator/review.js';
 import { fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, thanksReply, toolFailedReply } from './replies.js';
@@ -37,6 +40,21 @@ function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
     }
   }
   return undefined;
+}
+
+type Step = { text?: string; toolCalls?: ToolCall[] };
+
+/** When the last tool results answer `ask_<agent>` calls of one response, the specialists' answers, in call order. */
+function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnswer[] | undefined {
+  if (askTarget(call.function.name) === undefined) return undefined;
+  const asking = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
+  if (!asking) return undefined;
+  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
+  const answers = (asking.tool_calls ?? []).flatMap((c) => {
+    const answer = askTarget(c.function.name) !== undefined ? parseDelegateAnswer(results.get(c.id) ?? '') : undefined;
+    return answer ? [answer] : [];
+  });
+  return answers.length > 0 ? answers : undefined;
 }
 
 function parseJson(text: string): unknown {
@@ -76,7 +94,7 @@ export class OfflineEngine implements ModelProvider {
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
     const agent = this.agents.get(request.agent) ?? this.agents.defaultAgent;
-    const step = await this.decide(agent, request.messages, request.tools);
+    const step = await this.step(agent, request);
     if (step.text && onTextDelta) {
       for (const piece of step.text.match(/\S+\s*|\s+/g) ?? []) onTextDelta(piece);
     }
@@ -87,36 +105,62 @@ export class OfflineEngine implements ModelProvider {
     return { id: `offline_${++this.sequence}`, type: 'function', function: { name, arguments: JSON.stringify(args) } };
   }
 
-  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+  private async step(agent: Agent, request: ModelRequest): Promise<Step> {
+    const { context } = request;
+    switch (request.purpose) {
+      // The reviewer checks that every figure and id of the draft appears in the sources.
+      case 'review':
+        return { text: JSON.stringify(groundingVerdict(context?.draft ?? '', context?.sources ?? [])) };
+      // A template answer is worded from the sources, so a revision can only drop what they do not say.
+      case 'revise':
+        return { text: withoutUnsupported(context?.draft ?? '', groundTruth(context?.sources ?? [])) };
+      case 'summary':
+        return { text: '' };
+      default:
+        return this.decide(agent, request.messages, request.tools, context?.facts ?? {});
+    }
+  }
+
+  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
     const last = messages.at(-1);
-    const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     if (last?.role === 'tool') {
       const call = findCall(messages, last.tool_call_id);
       // Just handed over: answer the message that caused the transfer.
-      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages, canEscalate);
+      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
+      const answers = consultedAnswers(messages, call);
+      if (answers) return { text: mergeDelegateAnswers(answers) };
       return { text: this.wordResult(agent, call, last.content) };
     }
-    return this.answerMessage(agent, lastUserText(messages), messages, canEscalate);
+    return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
   }
 
-  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], canEscalate: boolean): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
+    const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     const decision = await this.router.route(text);
     const { route } = decision;
     // Asking for a person or complaining goes to staff from any agent, when there is a staff channel.
     if (route.kind === 'human' && canEscalate && (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)) {
       return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' })] };
     }
-    if (agent.id === this.agents.defaultAgentId) return this.triage(agent, decision);
+    if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(agent, text, tools)) ?? this.triage(agent, decision);
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     const backTo = this.agents.defaultAgentId;
     if (elsewhere && (agent.handoffs ?? []).includes(backTo)) return { toolCalls: [this.call(transferToolName(backTo))] };
-    return this.useTool(agent, text, messages);
+    return this.useTool(agent, text, messages, facts);
   }
 
-  private triage(agent: Agent, decision: RouteDecision): { text?: string; toolCalls?: ToolCall[] } {
+  /** Several requests for different specialists it may consult: ask each about its part, side by side. */
+  private async fanOut(agent: Agent, text: string, tools: ToolSpec[]): Promise<Step | undefined> {
+    const offered = new Set(tools.map((t) => t.name));
+    const parts = (await this.router.splitRequests(text)).filter((part) => offered.has(askToolName(part.agent.id)));
+    if (parts.length < 2) return undefined;
+    return { toolCalls: parts.map((part) => this.call(askToolName(part.agent.id), { request: part.text })) };
+  }
+
+  private triage(agent: Agent, decision: RouteDecision): Step {
     const { route } = decision;
     const specialists = this.router.specialists;
     switch (route.kind) {
@@ -145,12 +189,12 @@ export class OfflineEngine implements ModelProvider {
     return tools.find((t) => t.name === intent) ?? tools[0];
   }
 
-  private async useTool(agent: Agent, text: string, messages: ChatMessage[]): Promise<{ text?: string; toolCalls?: ToolCall[] }> {
+  private async useTool(agent: Agent, text: string, messages: ChatMessage[], facts: Record<string, string>): Promise<Step> {
     const tool = await this.chooseTool(agent, text);
     if (!tool) return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
     // The current message is the last user message; earlier ones are context for ids mentioned before.
     const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
-    const { args, missing } = fillArguments(tool.parameters, text, earlier);
+    const { args, missing } = fillArguments(tool.parameters, text, earlier, facts);
     if (missing.length) {
       const needs = missing.map((m) => m.description?.replace(/^./, (c) => c.toLowerCase()) ?? m.name.replace(/_/g, ' ')).join(' and ');
       return { text: `I can help with that. To do it I need ${needs}. Could you send it?` };

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { ToolSpec } from '../model/types.js';
+import type { Agent } from './agent.js';
+
+/**
+ * A specialist consulted as a tool: `ask_<agent>` runs it on one part of the customer's message, with its own
+ * context and tool loop, and returns its answer for the caller to merge. Several such calls in one response run
+ * side by side. Unlike a handoff, the caller keeps the conversation.
+ */
+const ASK_PREFIX = 'ask_';
+
+export function askToolName(agentId: string): string {
+  return `${ASK_PREFIX}${agentId}`;
+}
+
+export function askTarget(toolName: string): string | undefined {
+  return toolName.startsWith(ASK_PREFIX) ? toolName.slice(ASK_PREFIX.length) : undefined;
+}
+
+export const askInputSchema = z.object({
+  request: z.string().trim().min(1).max(2_000).describe("The part of the customer's message this specialist should handle, in their words"),
+});
+
+export function askToolSpec(target: Agent): ToolSpec {
+  const parameters = z.toJSONSchema(askInputSchema, { io: 'input' }) as Record<string, unknown>;
+  delete parameters.$schema;
+  return {
+    name: askToolName(target.id),
+    description: `Ask ${target.name} to handle one part of a message that has several separate requests. ${target.description}`,
+    parameters,
+  };
+}
+
+export const DELEGATION_INSTRUCTIONS = [
+  'When one message holds several separate requests for different specialists, call the ask_<specialist> tools, one per part and all in the same response, each with that part of the message.',
+  'Then reply once, combining their answers: keep every fact, id and question exactly as they gave it and add nothing of your own. If a specialist waits for the customer to confirm an action, say so briefly; the confirmation question is shown after your reply.',
+].join('\n');
+
+/** What a consulted specialist returns to the caller (JSON in the tool message). */
+export interface DelegateAnswer {
+  agent: string;
+  answer: string;
+  /** The question the customer must confirm before the specialist's action runs, when there is one. */
+  waiting_for_confirmation?: string;
+}
+
+export function parseDelegateAnswer(content: string): DelegateAnswer | undefined {
+  try {
+    const value = JSON.parse(content) as Partial<DelegateAnswer>;
+    return typeof value.agent === 'string' && typeof value.answer === 'string' ? (value as DelegateAnswer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The offline engine's merge: each specialist's answer under its name, in the order the parts were asked. */
+export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
+  if (answers.length === 1) return answers[0]!.answer || 'That needs your confirmation; the question follows.';
+  return answers
+    .map((a) => {
+      const waiting = a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.' : '';
+      return `**${a.agent}:** ${[a.answer, waiting].filter(Boolean).join(' ')}`;
+    })
+    .join('\n\n');
+}
+
+/**
+ * Who keeps the conversation after a fan-out, so a follow-up reaches the agent that owns the open part:
+ * the specialist waiting for a confirmation; else the first whose answer ends in a question; else the caller.
+ */
+export function ownerAfterDelegation(answers: Array<{ agentId: string; answer: DelegateAnswer }>, pendingAgent: string | undefined): string | undefined {
+  if (pendingAgent && answers.some((a) => a.agentId === pendingAgent)) return pendingAgent;
+  return answers.find((a) => a.answer.answer.trim().endsWith('?'))?.agentId;
+}

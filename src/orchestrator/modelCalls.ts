@@ -1,0 +1,98 @@
+import type { Logger } from '../log.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ToolSpec, Usage } from '../model/types.js';
+import type { ModelCallPurpose, Telemetry } from '../telemetry.js';
+import type { Agent } from './agent.js';
+import { describeFacts } from './facts.js';
+import type { Turn } from './turn.js';
+
+export interface ModelCallsOptions {
+  provider: ModelProvider;
+  modelFor(agent: Agent): string;
+  telemetry: Telemetry;
+  log: Logger;
+}
+
+/** A call other than the agent's own reply: the reviewer, a revision, a summary. */
+export interface AsideRequest {
+  system: string;
+  messages: ChatMessage[];
+  tools?: ToolSpec[];
+  json?: boolean;
+  context?: ModelRequest['context'];
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** Tokens the thread has spent today (UTC), for the daily budget. */
+export function tokensToday(turn: Turn): number {
+  const { today: spent } = turn.root.state.usage;
+  return spent.day === today() ? spent.tokens : 0;
+}
+
+/**
+ * Every model call of a turn goes through here, so each one is counted against the thread and the agent (from
+ * the API's usage figures) and reported once on the telemetry stream.
+ */
+export class ModelCalls {
+  constructor(private readonly options: ModelCallsOptions) {}
+
+  /** What the agent is told: its instructions, then the thread's summary, facts and open confirmation. */
+  systemFor(turn: Turn, agent: Agent, extra: string[]): string {
+    const parts = [agent.instructions, ...extra];
+    const state = turn.root.state;
+    if (!turn.delegated && state.summary) parts.push(`Summary of the earlier conversation (older messages are not shown):\n${state.summary}`);
+    const facts = describeFacts(turn.facts);
+    if (facts) parts.push(facts);
+    return parts.join('\n\n');
+  }
+
+  factValues(turn: Turn): Record<string, string> {
+    return Object.fromEntries(Object.entries(turn.facts).map(([key, fact]) => [key, fact.value]));
+  }
+
+  /** The active agent's next step; text streams to the user unless `stream` is false (a reply that is reviewed first). */
+  async reply(turn: Turn, system: string, tools: ToolSpec[], stream: boolean): Promise<ModelResponse> {
+    const agent = turn.agent;
+    turn.modelCalls += 1;
+    const onDelta = stream ? (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text }) : undefined;
+    return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context: { facts: this.factValues(turn) } }, onDelta);
+  }
+
+  /** A review, revision or summary on behalf of `agent`; a failure is logged and returns undefined, never throws. */
+  async aside(turn: Turn, agent: Agent, purpose: Exclude<ModelCallPurpose, 'reply'>, request: AsideRequest): Promise<string | undefined> {
+    try {
+      const response = await this.call(turn, agent, purpose, { tools: [], ...request });
+      return response.text;
+    } catch (err) {
+      this.options.log.warn({ thread: turn.input.thread, agent: agent.id, purpose, err }, 'model.aside_failed');
+      return undefined;
+    }
+  }
+
+  private async call(turn: Turn, agent: Agent, purpose: ModelCallPurpose, request: Omit<ModelRequest, 'model' | 'agent' | 'tools'> & { tools: ToolSpec[] }, onDelta?: (text: string) => void): Promise<ModelResponse> {
+    const model = this.options.modelFor(agent);
+    const started = performance.now();
+    turn.root.totalModelCalls += 1;
+    const response = await this.options.provider.complete({ model, agent: agent.id, purpose, ...request }, onDelta);
+    this.record(turn, agent.id, response.usage);
+    const { promptTokens, completionTokens } = response.usage;
+    this.options.telemetry.emit({ type: 'model.call', thread: turn.input.thread, agent: agent.id, model, purpose, promptTokens, completionTokens, toolCalls: response.toolCalls.length, ms: Math.round(performance.now() - started) });
+    return response;
+  }
+
+  private record(turn: Turn, agentId: string, usage: Usage): void {
+    const root = turn.root;
+    root.usage.promptTokens += usage.promptTokens;
+    root.usage.completionTokens += usage.completionTokens;
+    const totals = root.state.usage;
+    const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
+    for (const bucket of [totals.total, byAgent]) {
+      bucket.promptTokens += usage.promptTokens;
+      bucket.completionTokens += usage.completionTokens;
+      bucket.calls += 1;
+    }
+    const day = today();
+    if (totals.today.day !== day) totals.today = { day, tokens: 0 };
+    totals.today.tokens += usage.promptTokens + usage.completionTokens;
+  }
+}

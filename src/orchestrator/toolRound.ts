@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { RecordStore } from '../conversation/store.js';
+import type { Logger } from '../log.js';
+import type { ToolCall } from '../model/types.js';
+import type { Telemetry } from '../telemetry.js';
+import type { AgentRegistry } from './agent.js';
+import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
+import { askTarget } from './delegation.js';
+import { FactError, noteFact, writeFact } from './facts.js';
+import type { Tool } from './tool.js';
+import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
+import type { Turn } from './turn.js';
+
+export interface ToolRoundOptions {
+  agents: AgentRegistry;
+  records: RecordStore;
+  log: Logger;
+  telemetry: Telemetry;
+  toolTimeoutMs: number;
+  /** Whether the specialists consulted in one response run side by side (the default) or one after another. */
+  parallelDelegation: boolean;
+  /** Runs a consulted specialist on its part of the message; returns the tool message for the caller. */
+  consult(turn: Turn, call: ToolCall, targetId: string): Promise<string>;
+}
+
+/** Built-in tools every agent has besides its own. */
+const BUILT_IN_TOOLS: Tool[] = [noteFact];
+
+/** One response's tool calls: validated, approved or deferred for confirmation, run, and written to history. */
+export class ToolRound {
+  constructor(private readonly options: ToolRoundOptions) {}
+
+  toolsOf(turn: Turn): Tool[] {
+    return [...(turn.agent.tools ?? []), ...BUILT_IN_TOOLS];
+  }
+
+  /**
+   * Runs every call of one response; returns true when one of them now waits for the user's approval, which ends
+   * the (sub)turn. A consulted specialist's question is announced by the root turn after its merged reply.
+   */
+  async run(turn: Turn, calls: ToolCall[]): Promise<boolean> {
+    const agent = turn.agent;
+    const tools = this.toolsOf(turn);
+    let approvalAsked = false;
+    const delegates = turn.delegated ? [] : (agent.delegates ?? []);
+    const isAsk = (call: ToolCall) => delegates.includes(askTarget(call.function.name) ?? '');
+    const runOne = async (call: ToolCall): Promise<string> => {
+      if (isAsk(call)) return this.options.consult(turn, call, askTarget(call.function.name)!);
+      const parsed = parseToolCall(call, tools);
+      if (!parsed.ok) {
+        this.options.log.warn({ thread: turn.input.thread, agent: agent.id, tool: call.function.name, kind: parsed.kind }, 'tool.rejected');
+        return `Error: ${parsed.message}`;
+      }
+      if (parsed.tool.needsApproval(parsed.input)) {
+        if (turn.root.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
+        approvalAsked = true;
+        return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
+      }
+      return (await this.runTool(turn, parsed.tool, parsed.input)).content;
+    };
+    const outcomes = new Map<ToolCall, string>();
+    const asks = calls.filter(isAsk);
+    const started = performance.now();
+    if (!this.options.parallelDelegation) {
+      for (const call of asks) outcomes.set(call, await runOne(call));
+    }
+    const together = this.options.parallelDelegation ? calls : calls.filter((c) => !isAsk(c));
+    const results = await Promise.all(together.map(runOne));
+    together.forEach((call, i) => outcomes.set(call, results[i]!));
+    if (asks.length > 0) {
+      const to = asks.map((c) => askTarget(c.function.name)!);
+      this.options.telemetry.emit({ type: 'delegation', thread: turn.input.thread, from: agent.id, to, ms: Math.round(performance.now() - started) });
+    }
+    for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes.get(call)! });
+    // A consulted specialist's question waits for the caller's reply; the root turn announces it afterwards.
+    if (approvalAsked && turn.delegated) turn.root.approvalDeferred = true;
+    if (approvalAsked && !turn.delegated) this.announceApproval(turn);
+    return approvalAsked;
+  }
+
+  /** Puts the confirmation question in the reply and tells adapters to show it (with buttons where they can). */
+  announceApproval(turn: Turn): void {
+    const pending = turn.state.pendingApproval!;
+    turn.record(`${pending.question} ${APPROVAL_HINT}`);
+    turn.emit({ type: 'approval.requested', id: pending.id, agent: turn.agent.name, tool: pending.tool, question: pending.question, hint: APPROVAL_HINT, requestedBy: pending.requestedBy });
+  }
+
+  /** The requester answered a confirmation question: run the stored call, or record that they declined. */
+  async resolveApproval(turn: Turn): Promise<void> {
+    const pending = turn.state.pendingApproval!;
+    turn.state.pendingApproval = null;
+    const agent = this.options.agents.get(pending.agent) ?? turn.agent;
+    turn.agent = agent;
+    const { decision: pressed } = turn.input;
+    const decision = pressed ? (pressed.approve ? 'approve' : 'reject') : classifyConfirmation(turn.input.text);
+    const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
+    let content: string;
+    // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
+    if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
+    if (decision === 'approve') {
+      const tool = this.toolsOf(turn).find((t) => t.name === pending.tool);
+      content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
+    } else {
+      content =
+        decision === 'reject'
+          ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
+          : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
+    }
+    turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
+    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision });
+    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
+    turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
+    if (decision === 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
+  }
+
+  private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
+    const name = tool.name;
+    const agentId = turn.agent.id;
+    const thread = turn.input.thread;
+    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input, status: tool.status });
+    const facts = {
+      set: (key: string, value: string) => {
+        try {
+          const by = tool === noteFact ? agentId : `${agentId}/${name}`;
+          if (writeFact(turn.root.state, key, value, by)) this.options.telemetry.emit({ type: 'fact', thread, key, by });
+        } catch (err) {
+          // A tool's bad fact must not fail the tool; note_fact's arguments are validated before this.
+          this.options.log.warn({ thread, tool: name, err: err instanceof FactError ? err.message : err }, 'fact.rejected');
+        }
+      },
+      get: (key: string) => turn.facts[key]?.value,
+    };
+    const outcome = await executeTool(tool, input, { thread, userId: turn.input.userId, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs });
+    const ms = Math.round(outcome.ms);
+    turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
+    this.options.telemetry.emit({ type: 'tool.call', thread, agent: agentId, tool: name, ok: outcome.ok, kind: outcome.kind, ms });
+    return outcome;
+  }
+
+  private requestApproval(turn: Turn, tool: string, question: string, input: unknown): string {
+    turn.root.state.pendingApproval = {
+      id: randomUUID(),
+      agent: turn.agent.id,
+      tool,
+      input,
+      requestedBy: turn.input.userId,
+      question,
+      createdAt: new Date().toISOString(),
+    };
+    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' });
+    return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
+  }
+}
