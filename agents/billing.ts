@@ -29,5 +29,7 @@ export const billing: Agent = {
     'I need a copy of my invoice',
     'what does the pro plan cost',
     'update my payment method',
+    'can you explain invoice INV-2001?',
+    'can you explain this charge',
   ],
 };

@@ -5,6 +5,7 @@ import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { FakeOpenAI } from '../test/fakes/openaiServer.js';
 import { createAgentsSdkSubject } from './agentsSdkSubject.js';
+import { machineInfo, type MachineInfo } from './machine.js';
 import { scenarioReply, type BenchSubject, type TurnSample } from './scenario.js';
 import { createSwitchboardSubject } from './switchboardSubject.js';
 
@@ -40,7 +41,7 @@ export interface OverheadReport {
   warmupIterations: number;
   blockTurns: number;
   /** `loadAverage1m` is taken before the run: near or above `cores`, other work shares the CPU and the spread widens. */
-  machine: { node: string; cpu: string; cores: number; platform: string; memoryGB: number; loadAverage1m: number };
+  machine: MachineInfo;
   agentsSdkVersion: string;
 }
 
@@ -72,18 +73,6 @@ function summarize(subject: BenchSubject, samples: TurnSample[]): SubjectReport 
     wallPerTurnMs: spread(samples.map((s) => s.wallMs)),
     modelPerCallMs: spread(samples.map((s) => s.modelMs / s.modelCalls)),
     modelCallsPerTurn: spread(samples.map((s) => s.modelCalls)).median,
-  };
-}
-
-export function machineInfo(): OverheadReport['machine'] {
-  const cpus = os.cpus();
-  return {
-    node: process.version,
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    platform: `${process.platform} ${process.arch}`,
-    memoryGB: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage1m: os.loadavg()[0] ?? 0,
   };
 }
 

@@ -1,6 +1,15 @@
-/** `npm run bench`: framework overhead per model call, our TurnRunner vs @openai/agents, on one fake model server. */
+/**
+ * `npm run bench`: framework overhead per model call against @openai/agents, prompt tokens along a long thread,
+ * throughput with many threads at once, and fan-out wall time. Prints them and writes bench/RESULTS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { runIfEntryPoint } from './entry.js';
+import { benchFanout, formatFanout } from './fanout.js';
+import { machineInfo } from './machine.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
+import { benchThroughput, formatThroughput } from './throughput.js';
+import { benchTokens, formatTokens } from './tokens.js';
 import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
 
 /** The project's goal: our overhead is at most a fifth of theirs. */
@@ -44,9 +53,38 @@ export function formatReport(report: OverheadReport): string {
   ].join('\n');
 }
 
+const RESULTS_FILE = new URL('./RESULTS.md', import.meta.url);
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
-  const report = await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) });
-  process.stdout.write(`${formatReport(report)}\n`);
+  const machine = machineInfo();
+  const sections: Array<[string, string]> = [];
+  const section = (title: string, text: string) => {
+    sections.push([title, text]);
+    process.stdout.write(`${text}\n\n`);
+  };
+  section('Overhead per model call against @openai/agents', formatReport(await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) })));
+  section('Prompt tokens along a 200-turn thread', formatTokens(await benchTokens()));
+  section('Throughput: 1,000 threads at once', formatThroughput(await benchThroughput({ store: 'sqlite-file' })));
+  section('Throughput without store I/O (diagnostic)', formatThroughput(await benchThroughput({ store: 'map' })));
+  section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
+  const header = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString()} at commit ${commit()}.`,
+    `Machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.platform}, load average ${machine.loadAverage1m.toFixed(2)} at start.`,
+    'These machines are noisy: compare ratios measured in the same run, not absolute times across runs.',
+  ];
+  const body = sections.flatMap(([title, text]) => ['', `## ${title}`, '', '```', text, '```']);
+  writeFileSync(RESULTS_FILE, `${[...header, ...body].join('\n')}\n`);
+  process.stdout.write(`written to bench/RESULTS.md\n`);
 }
 
 runIfEntryPoint(import.meta.url, main);

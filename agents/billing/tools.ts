@@ -43,7 +43,7 @@ export const lookupInvoice = defineTool({
     }
     return invoice ? { found: true as const, invoice } : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
   },
-  examples: ['what is on my invoice', 'show me invoice INV-2001', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
+  examples: ['what is on my invoice', 'show me invoice INV-2001', 'can you explain invoice INV-2001', 'explain this invoice to me', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
   answerTemplate: (result) => {
     if (!result.found) return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
     const i = result.invoice;
