@@ -67,8 +67,11 @@ const LOGGED: ReadonlySet<TelemetryType> = new Set(['model.call', 'tool.call', '
 export function logTelemetry(telemetry: Telemetry, log: Logger): () => void {
   return telemetry.on((event) => {
     if (!LOGGED.has(event.type)) return;
+    const level = event.type === 'budget.exhausted' ? 'warn' : 'info';
+    // Several events per turn: skip building the line when the level is off.
+    if (!log.isLevelEnabled(level)) return;
     const { type, ...fields } = event;
-    if (type === 'budget.exhausted') log.warn(fields, type);
+    if (level === 'warn') log.warn(fields, type);
     else log.info(fields, type);
   });
 }

@@ -68,18 +68,32 @@ export function extractClaims(text: string): Claim[] {
   return claims;
 }
 
-/** What the sources establish: every id, code, number (dates' parts included) and calendar day in them. */
+/**
+ * What the sources establish: every id, code, number and calendar day in them. A date's day and month are not
+ * numbers of their own (2026-11-24 does not support "24 items"); its year is.
+ */
 export function groundTruth(sources: string[]): Set<string> {
   const keys = new Set<string>();
   for (const source of sources) {
-    for (const date of dateKeys(source)) keys.add(date.key);
+    let rest = source;
+    for (const date of dateKeys(source)) {
+      keys.add(date.key);
+      const year = /\b\d{4}\b/.exec(date.text)?.[0];
+      if (year) keys.add(`num:${Number(year)}`);
+      rest = rest.replace(date.text, ' ');
+    }
     for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
-    for (const m of source.matchAll(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g)) {
+    for (const m of rest.matchAll(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g)) {
       const [whole, fraction] = m[0].split('.');
       keys.add(numberKey(whole!, fraction));
     }
   }
   return keys;
+}
+
+/** Policy text (an agent's instructions) as a source: its figures count, its example ids ("like ORD-1001") do not. */
+export function policySource(text: string): string {
+  return text.replace(IDENTIFIER, '').replace(CODE, '');
 }
 
 export interface GroundingCheck {

@@ -10,7 +10,7 @@ import type { Agent, AgentRegistry } from './agent.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
 import { askInputSchema, askToolSpec, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, type DelegateAnswer } from './delegation.js';
 import type { TurnEventListener } from './events.js';
-import { groundTruth, withoutUnsupported } from './grounding.js';
+import { groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
@@ -213,7 +213,7 @@ export class TurnRunner {
 
   /** What a reviewed reply may state: the agent's own policy text, tool results, the customer's words, the facts and summary. */
   private sourcesOf(turn: Turn): string[] {
-    const sources = [turn.agent.instructions];
+    const sources = [policySource(turn.agent.instructions)];
     for (const m of turn.state.history) if (m.role === 'tool' || m.role === 'user') sources.push(m.content);
     for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
     if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);

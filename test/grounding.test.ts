@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ThreadState } from '../src/conversation/threadState.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createModel } from '../src/main.js';
+import { UNCONFIRMED_REPLY } from '../src/orchestrator/review.js';
+import type { TelemetryOf } from '../src/telemetry.js';
+import type { FakeReply, RecordedRequest } from './fakes/openaiServer.js';
+import { ConsoleSession, FakeOpenAI, tempDir, toolNames } from './harness.js';
+
+/**
+ * Grounded answers: a reviewed agent's draft goes to a reviewer call before the customer sees it, is revised on
+ * rejection, and leaves without any id, figure or date the sources lack. The scenario is always
+ * triage → transfer_to_orders → lookup_order ORD-1001 (shipped, UPS, estimatedDelivery 2026-11-24) → draft.
+ */
+
+const QUESTION = 'Where is my order ORD-1001?';
+const TRACKING = '1Z999AA10123456784';
+const INVENTED = 'Order ORD-1001 has shipped. It will arrive on December 25.';
+const CORRECTED = 'Order ORD-1001 has shipped with UPS and should arrive on November 24.';
+const REVIEWED = { REVIEWED_AGENTS: 'orders' };
+
+const firstSystem = (request: RecordedRequest) => (request.body.messages[0]?.role === 'system' ? (request.body.messages[0].content ?? '') : '');
+const isReview = (request: RecordedRequest) => /check a customer-support reply/.test(firstSystem(request));
+const isRevision = (request: RecordedRequest) => {
+  const last = request.body.messages.at(-1);
+  return last?.role === 'user' && /A reviewer checked your reply/.test(last.content ?? '');
+};
+const userText = (request: RecordedRequest) => request.body.messages.filter((m) => m.role === 'user').map((m) => m.content ?? '').join('\n');
+const verdict = (approved: boolean, score: number, ...issues: string[]) => JSON.stringify({ approved, issues, score });
+
+interface Scenario {
+  /** The agent's first draft, after the lookup. */
+  draft: string | FakeReply;
+  /** The reviewer's raw answer to its n-th request (1-based). */
+  review(n: number, request: RecordedRequest): string;
+  /** The agent's n-th revised draft (1-based). */
+  revise?(n: number, request: RecordedRequest): string;
+}
+
+/** One responder for the whole conversation, telling the reviewer and revision requests apart by their content. */
+function play(fake: FakeOpenAI, scenario: Scenario): void {
+  fake.reset();
+  const count = (kind: (r: RecordedRequest) => boolean) => fake.requests.filter(kind).length;
+  fake.respondWith((request): FakeReply => {
+    if (isReview(request)) return { text: scenario.review(count(isReview), request) };
+    if (isRevision(request)) return { text: scenario.revise?.(count(isRevision), request) ?? 'unexpected revision request' };
+    if (/front desk/.test(firstSystem(request))) return { toolCalls: [{ name: 'transfer_to_orders' }] };
+    const looked = request.body.messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(TRACKING));
+    if (!looked) return { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] };
+    return typeof scenario.draft === 'string' ? { text: scenario.draft } : scenario.draft;
+  });
+}
+
+async function ask(fake: FakeOpenAI, env: Record<string, string>): Promise<{ text: string; state: ThreadState; reviews: Array<TelemetryOf<'review'>> }> {
+  const data = tempDir();
+  const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, ...env });
+  const reviews: Array<TelemetryOf<'review'>> = [];
+  chat.app.telemetry.on('review', (event) => reviews.push(event));
+  chat.type(QUESTION);
+  await chat.end();
+  const state = await chat.state();
+  await chat.close();
+  data.remove();
+  return { text: chat.text, state, reviews };
+}
+
+const reviewRequests = (fake: FakeOpenAI) => fake.requests.filter(isReview);
+const revisionRequests = (fake: FakeOpenAI) => fake.requests.filter(isRevision);
+const lastAssistant = (state: ThreadState) => [...state.history].reverse().find((m) => m.role === 'assistant')?.content;
+
+describe('grounded answers with a model reviewer', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  after(async () => fake.close());
+
+  test('an invented delivery date is rejected, revised from the issue, and the corrected reply is what the customer sees', async () => {
+    const issue = 'The delivery date "December 25" is not in the lookup result (estimatedDelivery is 2026-11-24).';
+    play(fake, {
+      draft: INVENTED,
+      review: (n) => (n === 1 ? verdict(false, 0.5, issue) : verdict(true, 1)),
+      revise: () => CORRECTED,
+    });
+    const { text, state, reviews } = await ask(fake, REVIEWED);
+
+    assert.match(text, new RegExp(`\\[Orders\\] ${CORRECTED.replace(/[.()]/g, '\\$&')}`));
+    assert.ok(!text.includes('December 25'), `the invented date never reached the customer:\n${text}`);
+
+    const [first, second] = reviewRequests(fake);
+    assert.ok(first && second, 'the draft and its revision were both reviewed');
+    assert.deepEqual((first.body as Record<string, unknown>).response_format, { type: 'json_object' });
+    assert.deepEqual(toolNames(fake, fake.requests.indexOf(first)), [], 'the reviewer gets no tools');
+    const prompt = first.body.messages.at(-1)?.content ?? '';
+    assert.match(prompt, /^Sources:\n/);
+    assert.ok(prompt.includes(TRACKING) && prompt.includes('2026-11-24'), `the lookup_order result is a source:\n${prompt}`);
+    assert.ok(prompt.includes(`Draft reply:\n${INVENTED}`), prompt);
+    assert.ok((second.body.messages.at(-1)?.content ?? '').includes(`Draft reply:\n${CORRECTED}`));
+
+    const revisions = revisionRequests(fake);
+    assert.equal(revisions.length, 1);
+    const revision = revisions[0]!;
+    assert.match(firstSystem(revision), /Orders specialist/, 'the agent itself revises, with its own instructions');
+    assert.ok((revision.body.messages.at(-1)?.content ?? '').includes(issue), 'the reviewer\'s issue is passed on verbatim');
+    const beforePrompt = revision.body.messages.at(-2);
+    assert.equal(beforePrompt?.role, 'assistant');
+    assert.equal(beforePrompt?.content, INVENTED, 'the rejected draft precedes the list of issues');
+    assert.ok(revision.body.messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(TRACKING)), 'the revision sees the lookup result');
+
+    assert.equal(lastAssistant(state), CORRECTED);
+    assert.ok(!state.history.some((m) => m.role === 'user' && /A reviewer checked/.test(m.content)), 'review prompts stay out of the thread');
+    assert.ok(!JSON.stringify(state.history).includes('December 25'), 'the invented draft is not saved');
+    // Triage's transfer; Orders' lookup and draft, two reviews and one revision.
+    assert.equal(state.usage.byAgent.triage?.calls, 1);
+    assert.equal(state.usage.byAgent.orders?.calls, 5);
+    assert.equal(state.usage.total.calls, 6);
+    assert.deepEqual(reviews.map((r) => [r.revision, r.approved, r.score]), [[0, false, 0.5], [1, true, 1]]);
+  });
+
+  test('a lax reviewer that approves an invented date: the sentence with the date is still removed', async () => {
+    play(fake, { draft: INVENTED, review: () => verdict(true, 1) });
+    const { text, state } = await ask(fake, REVIEWED);
+    assert.equal(reviewRequests(fake).length, 1);
+    assert.equal(revisionRequests(fake).length, 0, 'an approved draft is not revised');
+    assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
+    assert.ok(!text.includes('December 25'), text);
+    assert.equal(lastAssistant(state), 'Order ORD-1001 has shipped.');
+  });
+
+  test('when nothing in an approved draft is supported, the customer gets the unconfirmed reply', async () => {
+    play(fake, { draft: 'It will arrive on December 25, and shipping was $4.99.', review: () => verdict(true, 1) });
+    const { text, state } = await ask(fake, REVIEWED);
+    assert.ok(text.includes(`[Orders] ${UNCONFIRMED_REPLY}`), text);
+    assert.ok(!text.includes('December 25') && !text.includes('$4.99'), text);
+    assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
+  });
+
+  test('a stubborn model: the loop stops after one revision that scores no better, and the date is still removed', async () => {
+    play(fake, {
+      draft: INVENTED,
+      review: () => verdict(false, 0.5, '"December 25" is not supported by the sources.'),
+      revise: () => 'Order ORD-1001 has shipped. It will definitely arrive on December 25.',
+    });
+    const { text, reviews } = await ask(fake, REVIEWED);
+    assert.equal(revisionRequests(fake).length, 1, 'no second revision once the score stopped improving');
+    assert.equal(reviewRequests(fake).length, 2);
+    assert.deepEqual(reviews.map((r) => r.revision), [0, 1]);
+    assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
+    assert.ok(!text.includes('December'), text);
+  });
+
+  test('a revision that scores worse: the earlier, better draft is the one kept', async () => {
+    play(fake, {
+      draft: 'Order ORD-1001 has shipped with UPS. It will arrive on December 25.',
+      review: (n) => (n === 1 ? verdict(false, 0.6, 'The date is invented.') : verdict(false, 0.3, 'The carrier and the date are wrong.')),
+      revise: () => 'Your parcel ORD-1001 is with DHL. It arrives December 26.',
+    });
+    const { text, state } = await ask(fake, REVIEWED);
+    assert.equal(revisionRequests(fake).length, 1);
+    assert.equal(lastAssistant(state), 'Order ORD-1001 has shipped with UPS.');
+    assert.ok(!text.includes('DHL') && !text.includes('December'), text);
+  });
+
+  test('scores that keep improving: revisions stop at REVIEW_MAX_REVISIONS, and the best draft is kept', async () => {
+    const scores = [0.2, 0.4, 0.6];
+    const drafts = [
+      'Order ORD-1001 has shipped with UPS. It will arrive on December 26.',
+      `Order ORD-1001 has shipped with UPS, tracking ${TRACKING}. It will arrive on December 27.`,
+    ];
+    play(fake, {
+      draft: INVENTED,
+      review: (n) => verdict(false, scores[n - 1] ?? 0, `issue number ${n}`),
+      revise: (n) => drafts[n - 1] ?? 'a third revision was asked for',
+    });
+    const { text, state } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '2' });
+    assert.equal(reviewRequests(fake).length, 3);
+    const revisions = revisionRequests(fake);
+    assert.equal(revisions.length, 2);
+    assert.ok((revisions[1]!.body.messages.at(-1)?.content ?? '').includes('issue number 2'), 'each revision gets the latest issues');
+    assert.equal(lastAssistant(state), `Order ORD-1001 has shipped with UPS, tracking ${TRACKING}.`);
+    assert.ok(!text.includes('December'), text);
+  });
+
+  test('REVIEW_MAX_REVISIONS=0: the draft is reviewed once and never revised', async () => {
+    play(fake, { draft: INVENTED, review: () => verdict(false, 0.5, 'The date is invented.') });
+    const { text } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '0' });
+    assert.equal(reviewRequests(fake).length, 1);
+    assert.equal(revisionRequests(fake).length, 0);
+    assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
+  });
+
+  test('an unusable verdict (not JSON, or JSON of the wrong shape) falls back to the figure and id check', async () => {
+    const answers = ['Looks good to me, ship it!', '{"approved":"yes","score":2}'];
+    play(fake, { draft: INVENTED, review: (n) => answers[n - 1] ?? verdict(true, 1), revise: () => CORRECTED });
+    const { text, state, reviews } = await ask(fake, REVIEWED);
+    const revisions = revisionRequests(fake);
+    assert.equal(revisions.length, 1, 'the fallback check rejected the invented date');
+    assert.match(revisions[0]!.body.messages.at(-1)?.content ?? '', /"December 25" does not appear in any source/);
+    assert.equal(reviewRequests(fake).length, 2);
+    assert.deepEqual(reviews.map((r) => r.approved), [false, true], 'the fallback approved the grounded revision');
+    assert.ok(text.includes(`[Orders] ${CORRECTED}`), text);
+    assert.ok(!text.includes('December 25'), text);
+    assert.equal(lastAssistant(state), CORRECTED);
+  });
+
+  test('a reviewer code fence around the JSON is tolerated', async () => {
+    play(fake, { draft: CORRECTED, review: () => `\`\`\`json\n${verdict(true, 0.9)}\n\`\`\`` });
+    const { text, reviews } = await ask(fake, REVIEWED);
+    assert.deepEqual(reviews.map((r) => [r.approved, r.score]), [[true, 0.9]], 'the model verdict was used, not the fallback');
+    assert.ok(text.includes(`[Orders] ${CORRECTED}`), text);
+  });
+
+  test('REVIEWED_AGENTS=none: no reviewer call, and the draft streams as it is written', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    play(fake, { draft: { text: INVENTED, chunkChars: 6, gate }, review: () => verdict(true, 1) });
+    const data = tempDir();
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, REVIEWED_AGENTS: 'none' });
+    chat.type(QUESTION);
+    await chat.waitForText('[Orders] Order ');
+    assert.ok(!chat.text.includes('December'), 'the first piece was shown before the model finished');
+    release();
+    await chat.end();
+    assert.equal(fake.requests.length, 3, 'transfer, lookup, draft: nothing else');
+    assert.equal(reviewRequests(fake).length, 0);
+    assert.ok(chat.text.includes(`[Orders] ${INVENTED}`), 'unreviewed replies go out as written');
+    await chat.close();
+    data.remove();
+  });
+});
+
+describe('grounded answers offline', () => {
+  const silent = createLogger({ level: 'silent' });
+
+  test('the offline reviewer rejects an invented date and amount, and approves a grounded draft', async () => {
+    const { provider } = await createModel(loadConfig({ MODEL_PROVIDER: 'offline' }), silent);
+    const sources = ['{"id":"ORD-1001","estimatedDelivery":"2026-11-24","total":129}'];
+    const review = async (draft: string) => {
+      const response = await provider.complete({ model: 'x', agent: 'orders', system: '', messages: [], tools: [], purpose: 'review', context: { draft, sources } });
+      assert.equal(response.toolCalls.length, 0);
+      return JSON.parse(response.text) as { approved: boolean; issues: string[]; score: number };
+    };
+
+    const rejected = await review('Order ORD-1001 arrives on December 25 and costs $99.00.');
+    assert.equal(rejected.approved, false);
+    assert.ok(rejected.issues.some((i) => i.includes('December 25')), rejected.issues.join('; '));
+    assert.ok(rejected.issues.some((i) => i.includes('$99.00')), rejected.issues.join('; '));
+    assert.ok(!rejected.issues.some((i) => i.includes('ORD-1001')), 'the supported id is not an issue');
+    assert.ok(rejected.score > 0 && rejected.score < 1, `score ${rejected.score}`);
+
+    const approved = await review('Order ORD-1001 should arrive on 2026-11-24 (November 24) and cost $129.00.');
+    assert.deepEqual(approved, { approved: true, issues: [], score: 1 });
+  });
+
+  test('"where is my order ORD-1001?" gets the full template answer: the review approves it and strips nothing', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    const reviews: Array<TelemetryOf<'review'>> = [];
+    chat.app.telemetry.on('review', (event) => reviews.push(event));
+    chat.type('where is my order ORD-1001?');
+    await chat.end();
+    assert.match(chat.text, /\[Orders\] Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24\. Items: Mechanical keyboard \(75%\) ×1; total \$129\.00\./);
+    assert.deepEqual(reviews.map((r) => [r.agent, r.revision, r.approved, r.score]), [['orders', 0, true, 1]], 'Orders is reviewed by default, once');
+    const state = await chat.state();
+    assert.equal(state.activeAgent, 'orders');
+    assert.match(String(lastAssistant(state)), /tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/);
+    await chat.close();
+    data.remove();
+  });
+});
