@@ -17,7 +17,7 @@ const QUOTE_CHARS = 160;
 export interface CompactionOptions {
   /** History above this many estimated tokens is compacted; 0 turns compaction off. */
   tokenBudget: number;
-  /** The newest messages kept verbatim (the cut moves back to the start of a turn, so a turn is never split). */
+  /** At least this many newest messages are kept verbatim (the cut moves back to a turn's start, never splitting one). */
   keepMessages: number;
   /** Tool results of earlier turns are cut to this many characters in history. */
   toolResultChars: number;
@@ -39,12 +39,27 @@ export function estimateHistoryTokens(history: ChatMessage[]): number {
   return Math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * history.length;
 }
 
-/** Where the kept part starts: the customer message that opens a turn, at or before `keep` messages from the end. */
-export function compactionCut(history: ChatMessage[], keep: number): number {
-  for (let i = Math.max(0, history.length - keep); i >= 0; i--) {
-    if (history[i]!.role === 'user') return i;
+/**
+ * Compaction folds history down to this share of the budget: the prompt then stays within about a fifth of its
+ * size from turn to turn, and the summary is rewritten every few turns rather than on every one.
+ */
+export const COMPACTION_TARGET_SHARE = 0.8;
+
+/**
+ * Where the kept part starts: the earliest customer message (a turn's start) from which the rest fits in
+ * `targetTokens`, but never later than `keep` messages from the end; 0 when nothing can go.
+ */
+export function compactionCut(history: ChatMessage[], keep: number, targetTokens: number): number {
+  const latest = Math.max(0, history.length - keep);
+  const suffix = new Array<number>(history.length + 1).fill(0);
+  for (let i = history.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + estimateHistoryTokens([history[i]!]);
+  let lastTurnStart = 0;
+  for (let i = 0; i <= latest && i < history.length; i++) {
+    if (history[i]!.role !== 'user') continue;
+    if (suffix[i]! <= targetTokens) return i;
+    lastTurnStart = i;
   }
-  return 0;
+  return lastTurnStart;
 }
 
 /** Earlier turns' tool results beyond `maxChars` are cut in place; the current turn's model calls saw them whole. */
@@ -70,7 +85,7 @@ export async function compactHistory(state: ThreadState, options: CompactionOpti
   if (options.tokenBudget <= 0) return undefined;
   const tokensBefore = estimateHistoryTokens(state.history);
   if (tokensBefore <= options.tokenBudget) return undefined;
-  const cut = compactionCut(state.history, options.keepMessages);
+  const cut = compactionCut(state.history, options.keepMessages, Math.floor(options.tokenBudget * COMPACTION_TARGET_SHARE));
   if (cut === 0) return undefined;
   const older = state.history.slice(0, cut);
   state.summary = cap(await summarize(state.summary, older));

@@ -36,14 +36,6 @@ export function writeFact(state: ThreadState, key: string, value: string, by: st
   return true;
 }
 
-/** Later writes win, key by key: how the sheets of specialists that ran side by side are merged. */
-export function mergeFacts(into: Record<string, Fact>, from: Record<string, Fact>): void {
-  for (const [key, fact] of Object.entries(from)) {
-    const current = into[key];
-    if (!current || current.at <= fact.at) into[key] = fact;
-  }
-}
-
 /** The sheet as the model reads it, one line per fact with its source. */
 export function describeFacts(facts: Record<string, Fact>): string | undefined {
   const entries = Object.entries(facts);

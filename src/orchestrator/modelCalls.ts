@@ -43,6 +43,8 @@ export class ModelCalls {
     if (!turn.delegated && state.summary) parts.push(`Summary of the earlier conversation (older messages are not shown):\n${state.summary}`);
     const facts = describeFacts(turn.facts);
     if (facts) parts.push(facts);
+    // Kept verbatim whatever compaction folds: another participant's message does not answer it.
+    if (!turn.delegated && state.pendingApproval) parts.push(`Waiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`);
     return parts.join('\n\n');
   }
 

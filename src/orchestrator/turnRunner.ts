@@ -8,10 +8,10 @@ import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSp
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
-import { askInputSchema, askToolSpec, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, type DelegateAnswer } from './delegation.js';
+import { askInputSchema, askToolSpec, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { groundTruth, policySource, withoutUnsupported } from './grounding.js';
-import { Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
+import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { ModelCalls, tokensToday } from './modelCalls.js';
@@ -231,12 +231,14 @@ export class TurnRunner {
     };
     const state: ThreadState = { ...turn.root.state, history: [{ role: 'user', content: request }], activeAgent: target.id, pendingApproval: null, escalation: null };
     const child = new Turn(this.options, state, turn.input, forward, turn);
+    // The slot is taken before the specialist runs, so answers stay in the order asked, not the order finished.
+    const slot: Delegation = { agentId: target.id, answer: { agent: target.name, answer: '' } };
+    turn.root.delegations.push(slot);
     await this.loop(child);
     const pending = turn.root.state.pendingApproval;
-    const answer: DelegateAnswer = { agent: target.name, answer: child.said.join('\n\n') };
-    if (turn.root.approvalDeferred && pending?.agent === target.id) answer.waiting_for_confirmation = pending.question;
-    turn.root.delegations.push({ agentId: target.id, answer });
-    return JSON.stringify(answer);
+    slot.answer.answer = child.said.join('\n\n');
+    if (turn.root.approvalDeferred && pending?.agent === target.id) slot.answer.waiting_for_confirmation = pending.question;
+    return JSON.stringify(slot.answer);
   }
 
   /** After a fan-out: the agent owning the open part keeps the thread, and a specialist's confirmation question is asked. */

@@ -1,0 +1,338 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
+import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+
+/** Which agent (or aside) a recorded request was made for, read from its system prompt. */
+function agentOf(request: RecordedRequest): string {
+  const system = request.body.messages[0]?.role === 'system' ? (request.body.messages[0].content ?? '') : '';
+  if (/front desk/.test(system)) return 'triage';
+  if (/Orders specialist/.test(system)) return 'orders';
+  if (/Technical Support specialist/.test(system)) return 'technical_support';
+  if (/Billing specialist/.test(system)) return 'billing';
+  if (/hand-over notes/.test(system)) return 'summary';
+  return 'unknown';
+}
+
+/** One part of a message with several requests: the specialist triage asks, what it asks, and the specialist's replies in order. */
+interface Part {
+  agent: string;
+  request: string;
+  replies: Array<FakeReply | Responder>;
+}
+
+/** A request of the part's own sub-run: that specialist, with the part's request as the first (and only) user message. */
+function inSubRun(request: RecordedRequest, part: Part): boolean {
+  const first = request.body.messages[1];
+  return agentOf(request) === part.agent && first?.role === 'user' && first.content === part.request;
+}
+
+function subRunIndices(fake: FakeOpenAI, part: Part): number[] {
+  return fake.requests.flatMap((r, i) => (inSubRun(r, part) ? [i] : []));
+}
+
+const MEET_DEADLINE_MS = 5_000;
+
+/**
+ * Triage asks every part's specialist in one response and then merges; each sub-run replies by its step (the
+ * assistant messages in its own context), whatever order the sub-runs' requests arrive in. With `meet`, each
+ * sub-run's first request is held until every sub-run's first request has reached the fake: that only happens
+ * when they run side by side; if they do not, the wait gives up at the deadline and `timedOut` says so.
+ */
+function fanOutResponder(fake: FakeOpenAI, parts: Part[], merged: string, options: { meet?: boolean; otherwise?: Responder } = {}) {
+  let timedOut = false;
+  const responder: Responder = async (request) => {
+    const messages = request.body.messages;
+    const last = messages.at(-1)!;
+    if (agentOf(request) === 'triage' && last.role === 'user') {
+      return { toolCalls: parts.map((p) => ({ name: `ask_${p.agent}`, arguments: { request: p.request } })) };
+    }
+    const asked = [...messages].reverse().find((m) => m.role === 'assistant')?.tool_calls?.some((c) => c.function.name.startsWith('ask_'));
+    if (agentOf(request) === 'triage' && last.role === 'tool' && asked) return { text: merged };
+    const part = parts.find((p) => inSubRun(request, p));
+    if (!part) return options.otherwise ? options.otherwise(request) : { status: 500, error: `unexpected request for ${agentOf(request)}` };
+    const step = messages.filter((m) => m.role === 'assistant').length;
+    if (step === 0 && options.meet) {
+      await waitFor(() => parts.every((p) => fake.requests.some((r) => inSubRun(r, p))), 'every sub-run to start', MEET_DEADLINE_MS).catch(() => {
+        timedOut = true;
+      });
+    }
+    const reply = part.replies[step] ?? { status: 500, error: `no reply ${step} for ${part.agent}` };
+    return typeof reply === 'function' ? reply(request) : reply;
+  };
+  return { responder, timedOut: () => timedOut };
+}
+
+const TWO_INTENTS = 'cancel order ORD-1002, and also the app keeps logging me out';
+const TECH_ANSWER = 'Update the app and sign in again; that stops the repeated logouts.';
+const MERGED = 'Orders will cancel ORD-1002 once you confirm, and Technical Support suggests updating the app and signing in again.';
+const cancelPart: Part = { agent: 'orders', request: 'cancel order ORD-1002', replies: [{ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] }] };
+const logoutPart: Part = {
+  agent: 'technical_support',
+  request: 'the app keeps logging me out',
+  replies: [{ toolCalls: [{ name: 'search_knowledge_base', arguments: { query: 'logged out repeatedly' } }] }, { text: TECH_ANSWER }],
+};
+
+const LOOKUPS = 'where is ORD-1001, and also what is on invoice INV-2001';
+const orderPart: Part = { agent: 'orders', request: 'where is ORD-1001', replies: [{ toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] }, { text: 'ORD-1001 has shipped with UPS.' }] };
+const invoicePart = (answer: string): Part => ({
+  agent: 'billing',
+  request: 'what is on invoice INV-2001',
+  replies: [{ toolCalls: [{ name: 'lookup_invoice', arguments: { invoice_id: 'INV-2001' } }] }, { text: answer }],
+});
+
+describe('fan-out: one message, several specialists', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  beforeEach(() => fake.reset());
+  after(async () => fake.close());
+
+  test('triage consults Orders and Technical Support side by side, each in its own context; the cancel question follows the merge; "yes" reaches Orders', async () => {
+    const data = tempDir();
+    const { responder, timedOut } = fanOutResponder(fake, [cancelPart, logoutPart], MERGED, {
+      meet: true,
+      otherwise: (request) => (agentOf(request) === 'orders' && request.body.messages.at(-1)?.role === 'tool' ? { text: 'Done: ORD-1002 is cancelled.' } : { status: 500, error: 'unexpected' }),
+    });
+    fake.respondWith(responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type(TWO_INTENTS);
+    await chat.end();
+
+    assert.equal(timedOut(), false, 'both sub-runs had sent their first request before either got an answer: they ran side by side');
+    assert.deepEqual(
+      toolNames(fake, 0).filter((n) => n.startsWith('ask_')).sort(),
+      ['ask_billing', 'ask_orders', 'ask_technical_support'],
+    );
+    const orders = subRunIndices(fake, cancelPart);
+    const tech = subRunIndices(fake, logoutPart);
+    assert.equal(orders.length, 1, 'Orders stopped at the confirmation');
+    assert.equal(tech.length, 2);
+    for (const first of [orders[0]!, tech[0]!]) {
+      const messages = fake.requests[first]!.body.messages;
+      assert.deepEqual(messages.map((m) => m.role), ['system', 'user'], 'a sub-run sees only its own part, not the thread');
+      assert.ok(!messages.some((m) => m.content === TWO_INTENTS));
+    }
+    assert.deepEqual(fake.requests[tech[1]!]!.body.messages.map((m) => m.role), ['system', 'user', 'assistant', 'tool']);
+    // A consulted specialist can neither hand off, consult further nor escalate.
+    assert.deepEqual(toolNames(fake, orders[0]!).sort(), ['cancel_order', 'lookup_order', 'note_fact']);
+    assert.deepEqual(toolNames(fake, tech[0]!).sort(), ['create_bug_report', 'note_fact', 'search_knowledge_base']);
+
+    const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
+    const answers = toolMessages(fake, merge).map((m) => JSON.parse(m) as { agent: string; answer: string; waiting_for_confirmation?: string });
+    assert.deepEqual(answers.map((a) => a.agent), ['Orders', 'Technical Support'], 'answers come back in the order asked');
+    assert.equal(answers[0]!.waiting_for_confirmation, 'Cancel order ORD-1002?');
+    assert.equal(answers[1]!.answer, TECH_ANSWER);
+
+    assert.match(chat.text, new RegExp(`\\[Triage\\] ${MERGED.replace(/[.?]/g, '\\$&')}`));
+    assert.ok(!chat.text.includes(TECH_ANSWER), "a specialist's answer reaches the customer through the merged reply only");
+    const question = chat.text.indexOf('Cancel order ORD-1002? Reply "yes" to confirm');
+    assert.ok(question > chat.text.indexOf(MERGED), `the confirmation question follows the merged reply:\n${chat.text}`);
+    const state = await chat.state();
+    assert.equal(state.activeAgent, 'orders', 'the agent waiting for confirmation owns the thread');
+    assert.equal(state.pendingApproval?.agent, 'orders');
+    assert.equal(state.pendingApproval?.tool, 'cancel_order');
+    assert.equal(await chat.app.store.records.get('order:ORD-1002'), undefined, 'nothing cancelled yet');
+
+    const next = fake.requests.length;
+    const done = await chat.chat.send('yes');
+    assert.match(systemPrompt(fake, next), /Orders specialist/);
+    assert.match(toolMessages(fake, next).at(-1)!, /"cancelled":true/);
+    assert.match(done.reply, /Done: ORD-1002 is cancelled\./);
+    assert.match(chat.text, /\[Orders\] Done: ORD-1002 is cancelled\./);
+    assert.equal((await chat.app.store.records.get<{ status: string }>('order:ORD-1002'))?.status, 'cancelled');
+    await chat.close();
+    data.remove();
+  });
+
+  test('when no specialist leaves anything open, triage keeps the thread; facts written in sub-runs reach the thread', async () => {
+    const data = tempDir();
+    const merged = 'ORD-1001 has shipped with UPS, and invoice INV-2001 is paid.';
+    fake.respondWith(fanOutResponder(fake, [orderPart, invoicePart('INV-2001 is paid.')], merged).responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    const outcome = await chat.chat.send(LOOKUPS);
+    assert.equal(outcome.reply, merged);
+    assert.ok(!chat.text.includes('↪'), 'no handoff');
+    const state = await chat.state();
+    assert.equal(state.activeAgent, 'triage');
+    assert.equal(state.pendingApproval, null);
+    assert.equal(state.facts.order_id?.value, 'ORD-1001');
+    assert.equal(state.facts.order_id?.by, 'orders/lookup_order');
+    assert.equal(state.facts.invoice_id?.by, 'billing/lookup_invoice');
+    await chat.close();
+    data.remove();
+  });
+
+  test('a specialist that answers with a question keeps the thread, so the follow-up goes to it', async () => {
+    const data = tempDir();
+    const merged = 'ORD-1001 has shipped with UPS. Billing asks: would you like a copy of INV-2001 by email?';
+    const { responder } = fanOutResponder(fake, [orderPart, invoicePart('INV-2001 is paid. Would you like a copy by email?')], merged, {
+      otherwise: () => ({ text: 'Sent.' }),
+    });
+    fake.respondWith(responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    await chat.chat.send(LOOKUPS);
+    assert.equal((await chat.state()).activeAgent, 'billing', 'the first answer ending in a question owns the open part');
+    assert.match(chat.text, /↪ Triage → Billing/);
+    const next = fake.requests.length;
+    await chat.chat.send('yes please');
+    assert.match(systemPrompt(fake, next), /Billing specialist/);
+    await chat.close();
+    data.remove();
+  });
+
+  test('when several specialists ask a question, the one asked first keeps the thread, whichever finished first', async () => {
+    const data = tempDir();
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    // Billing's reply is the last thing its sub-run waits for; a later macrotask runs after its answer is recorded.
+    let billingAnswered = false;
+    chat.app.telemetry.on('model.call', (e) => {
+      if (e.agent === 'billing' && e.toolCalls === 0) billingAnswered = true;
+    });
+    let timedOut = false;
+    const returns: Part = {
+      agent: 'orders',
+      request: 'I want to return something',
+      replies: [
+        async () => {
+          await waitFor(() => billingAnswered, 'Billing to answer', MEET_DEADLINE_MS).catch(() => (timedOut = true));
+          await new Promise((resolve) => setImmediate(resolve));
+          return { text: 'Which item would you like to return?' };
+        },
+      ],
+    };
+    const invoices: Part = { agent: 'billing', request: 'and a question about an invoice', replies: [{ text: 'Which invoice do you mean?' }] };
+    const merged = 'Orders asks which item you would like to return, and Billing asks which invoice you mean.';
+    fake.respondWith(fanOutResponder(fake, [returns, invoices], merged).responder);
+    await chat.chat.send('I want to return something, and also a question about an invoice');
+    assert.equal(timedOut, false, 'Orders answered after Billing');
+    assert.equal((await chat.state()).activeAgent, 'orders', 'the first asked of the open parts, not the first to finish');
+    await chat.close();
+    data.remove();
+  });
+
+  test('DELEGATION=sequential: the second specialist starts only after the first has finished; both answers are merged', async () => {
+    const data = tempDir();
+    const merged = 'ORD-1001 has shipped with UPS, and invoice INV-2001 is paid.';
+    const billingPart = invoicePart('INV-2001 is paid.');
+    fake.respondWith(fanOutResponder(fake, [orderPart, billingPart], merged).responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, DELEGATION: 'sequential' });
+    const outcome = await chat.chat.send(LOOKUPS);
+    assert.equal(outcome.reply, merged);
+    const orders = subRunIndices(fake, orderPart);
+    const billing = subRunIndices(fake, billingPart);
+    assert.equal(orders.length, 2);
+    assert.equal(billing.length, 2);
+    assert.ok(Math.max(...orders) < Math.min(...billing), `Orders' requests ${orders} all come before Billing's ${billing}`);
+    const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
+    assert.deepEqual(toolMessages(fake, merge).map((m) => (JSON.parse(m) as { agent: string }).agent), ['Orders', 'Billing']);
+    await chat.close();
+    data.remove();
+  });
+});
+
+describe('fan-out with the offline engine', () => {
+  test('two requests get an Orders and a Technical Support section, then the cancel question; "yes" cancels', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    const asked = await chat.chat.send(TWO_INTENTS);
+    assert.match(asked.reply, /\*\*Orders:\*\* /);
+    assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s);
+    assert.ok(asked.reply.indexOf('**Orders:**') < asked.reply.indexOf('**Technical Support:**'), 'in the order written');
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    assert.equal((await chat.state()).activeAgent, 'orders');
+    const done = await chat.chat.send('yes');
+    assert.match(done.reply, /^Done: order ORD-1002 is cancelled/);
+    assert.match(chat.text, /\[Orders\] Done: order ORD-1002 is cancelled/);
+    assert.equal((await chat.app.store.records.get<{ status: string }>('order:ORD-1002'))?.status, 'cancelled');
+    await chat.close();
+    data.remove();
+  });
+
+  test('a message about one thing is not split', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    const outcome = await chat.chat.send('where is my order ORD-1001 and when will it arrive');
+    assert.equal(outcome.agent, 'Orders');
+    assert.ok(!outcome.reply.includes('**Orders:**'), outcome.reply);
+    assert.match(outcome.reply, /Order ORD-1001 has shipped with UPS/);
+    assert.match(chat.text, /↪ Triage → Orders/);
+    await chat.close();
+    data.remove();
+  });
+});
+
+describe('shared facts', () => {
+  let fake: FakeOpenAI;
+  before(async () => {
+    fake = await new FakeOpenAI().start();
+  });
+  beforeEach(() => fake.reset());
+  after(async () => fake.close());
+
+  test('a lookup writes facts that Billing later sees; note_fact writes as the agent; a bad key is refused and the turn goes on', async () => {
+    const data = tempDir();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: 'ORD-1001 has shipped with UPS.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    await chat.chat.send('Where is my order ORD-1001?');
+    let state = await chat.state();
+    assert.equal(state.facts.order_id?.value, 'ORD-1001');
+    assert.equal(state.facts.order_id?.by, 'orders/lookup_order');
+    assert.ok(!Number.isNaN(Date.parse(state.facts.order_id?.at ?? '')), 'stamped with when');
+    assert.match(state.facts.customer_email?.value ?? '', /@/);
+
+    const start = fake.requests.length;
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_triage' }] },
+      { toolCalls: [{ name: 'transfer_to_billing' }] },
+      {
+        toolCalls: [
+          { name: 'note_fact', arguments: { key: 'product_serial', value: 'SN-1234' } },
+          { name: 'note_fact', arguments: { key: 'Bad Key', value: 'whatever' } },
+        ],
+      },
+      { text: 'Noted. What would you like to know about your invoice?' },
+    );
+    await chat.chat.send('and I have a question about my invoice');
+    assert.equal(fake.requests.length, start + 4);
+    assert.match(systemPrompt(fake, start + 2), /Billing specialist/);
+    assert.match(systemPrompt(fake, start + 2), /Known facts[^]*order_id: ORD-1001/, 'the fact written by Orders is in Billing\'s prompt');
+    const [noted, refused] = toolMessages(fake, start + 3).slice(-2);
+    assert.match(noted!, /"noted":"product_serial"/);
+    assert.match(refused!, /^Error: .*note_fact/s);
+    assert.match(systemPrompt(fake, start + 3), /product_serial: SN-1234/);
+    assert.match(chat.text, /\[Billing\] Noted\. What would you like to know about your invoice\?/);
+    state = await chat.state();
+    assert.deepEqual(state.facts.product_serial && { value: state.facts.product_serial.value, by: state.facts.product_serial.by }, { value: 'SN-1234', by: 'billing' });
+    assert.ok(!Object.keys(state.facts).some((key) => /bad/i.test(key)), `nothing written for the bad key: ${Object.keys(state.facts)}`);
+    assert.equal(state.facts.order_id?.by, 'orders/lookup_order', 'earlier facts are kept');
+    await chat.close();
+    data.remove();
+  });
+
+  test('facts reach staff: the escalation card printed in the console lists them', async () => {
+    const data = tempDir();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { toolCalls: [{ name: 'escalate_to_human', arguments: { reason: 'Wants a refund outside the return window.', urgency: 'normal' } }] },
+      { text: '- Wants a refund for a shipped order' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('ORD-1001 arrived broken, I want a person to refund it');
+    await chat.end();
+    await chat.waitForText('New escalation');
+    assert.equal(agentOf(fake.requests[3]!), 'summary');
+    assert.match(chat.text, /\[staff\] │ {3}- Wants a refund for a shipped order/);
+    assert.match(chat.text, /\[staff\] │ {3}Known facts:/);
+    assert.match(chat.text, /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order\)/);
+    assert.match((await chat.state()).escalation?.summary ?? '', /Known facts:[^]*order_id: ORD-1001/);
+    await chat.close();
+    data.remove();
+  });
+});
