@@ -18,6 +18,8 @@ const CODE = /\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{8,}\b/gi;
 /** Figures: 12, 1,299.00, 45.5, with an optional currency sign or percent. Single digits are too common to check. */
 const FIGURE = /(?<![\w.-])[$€£]?\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?%?(?![\w-])/g;
 
+const FORMAT_EXAMPLE = /(?:e\.g\.|like|such as|for example)[\s,:]*$/i;
+
 export interface Claim {
   /** As written in the reply. */
   text: string;
@@ -55,6 +57,8 @@ export function extractClaims(text: string): Claim[] {
   for (const pattern of [IDENTIFIER, CODE]) {
     for (const m of text.matchAll(pattern)) {
       if (inside(m.index)) continue;
+      // "an id like ORD-1001" shows a format; it states nothing about this customer.
+      if (FORMAT_EXAMPLE.test(text.slice(Math.max(0, m.index - 16), m.index))) continue;
       claims.push({ text: m[0], key: `id:${m[0].toUpperCase()}` });
       covered.push([m.index, m.index + m[0].length]);
     }
@@ -114,7 +118,7 @@ export function checkGrounding(draft: string, truth: Set<string>): GroundingChec
 export function withoutUnsupported(draft: string, truth: Set<string>): string {
   const lines = draft.split('\n').map((line) =>
     line
-      .split(/(?<=[.!?])\s+/)
+      .split(/(?<=[.!?])(?<!\be\.g\.|\bi\.e\.|\betc\.)\s+/)
       .filter((sentence) => checkGrounding(sentence, truth).unsupported.length === 0)
       .join(' '),
   );
