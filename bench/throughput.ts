@@ -236,7 +236,14 @@ export function formatThroughput(report: ThroughputReport): string {
   ].join('\n');
 }
 
+/** `--json --store <kind>`: one run, printed as JSON (how `npm run bench` runs it, in a fresh process). */
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--json')) {
+    const store = args[args.indexOf('--store') + 1] === 'map' ? 'map' : 'sqlite-file';
+    process.stdout.write(`${JSON.stringify(await benchThroughput({ store }))}\n`);
+    return;
+  }
   for (const store of ['sqlite-file', 'map'] as const) {
     const report = await benchThroughput({ store });
     process.stdout.write(`${formatThroughput(report)}\n\n`);

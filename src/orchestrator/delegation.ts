@@ -21,9 +21,15 @@ export const askInputSchema = z.object({
   request: z.string().trim().min(1).max(2_000).describe("The part of the customer's message this specialist should handle, in their words"),
 });
 
-export function askToolSpec(target: Agent): ToolSpec {
+/** Built once: converting a zod schema takes longer than the rest of preparing a model call. */
+const ASK_PARAMETERS = (() => {
   const parameters = z.toJSONSchema(askInputSchema, { io: 'input' }) as Record<string, unknown>;
   delete parameters.$schema;
+  return parameters;
+})();
+
+export function askToolSpec(target: Agent): ToolSpec {
+  const parameters = ASK_PARAMETERS;
   return {
     name: askToolName(target.id),
     description: `Ask ${target.name} to handle one part of a message that has several separate requests. ${target.description}`,
