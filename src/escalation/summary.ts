@@ -17,9 +17,10 @@ const SUMMARY_INSTRUCTIONS = [
   'Only state facts that appear in the conversation. Write plain text bullets starting with "- ".',
 ].join('\n');
 
-function quote(text: string): string {
+/** `text` on one line, cut to `chars` with an ellipsis. */
+export function quote(text: string, chars = QUOTE_CHARS): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > QUOTE_CHARS ? `${flat.slice(0, QUOTE_CHARS - 1)}…` : flat;
+  return flat.length > chars ? `${flat.slice(0, chars - 1)}…` : flat;
 }
 
 /** Extractive: the customer's own words, the tools the bot used with their arguments, and its last answer. */

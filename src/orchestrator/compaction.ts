@@ -1,5 +1,5 @@
 import type { ThreadState } from '../conversation/threadState.js';
-import { transcript } from '../escalation/summary.js';
+import { quote, transcript } from '../escalation/summary.js';
 import type { ChatMessage } from '../model/types.js';
 
 /**
@@ -62,11 +62,15 @@ export function compactionCut(history: ChatMessage[], keep: number, targetTokens
   return lastTurnStart;
 }
 
-/** Earlier turns' tool results beyond `maxChars` are cut in place; the current turn's model calls saw them whole. */
+/**
+ * Earlier turns' tool results beyond `maxChars` are cut in place; the current turn's model calls saw them whole.
+ * The marker counts towards `maxChars`, so a result cut once is never cut again (and keeps its original length).
+ */
 export function truncateToolResults(history: ChatMessage[], maxChars: number): void {
   for (const m of history) {
     if (m.role === 'tool' && m.content.length > maxChars) {
-      m.content = `${m.content.slice(0, maxChars)}… [cut from ${m.content.length} characters]`;
+      const marker = `… [cut from ${m.content.length} characters]`;
+      m.content = `${m.content.slice(0, Math.max(0, maxChars - marker.length))}${marker}`;
     }
   }
 }
@@ -93,11 +97,6 @@ export async function compactHistory(state: ThreadState, options: CompactionOpti
   return { messages: older.length, tokensBefore, tokensAfter: estimateHistoryTokens(state.history) };
 }
 
-function quote(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > QUOTE_CHARS ? `${flat.slice(0, QUOTE_CHARS - 1)}…` : flat;
-}
-
 /** Keeps the newest lines within SUMMARY_MAX_CHARS, marking that older ones were dropped. */
 function cap(summary: string): string {
   if (summary.length <= SUMMARY_MAX_CHARS) return summary;
@@ -116,13 +115,13 @@ function cap(summary: string): string {
 export const extractiveCompaction: CompactionSummarizer = async (previous, older) => {
   const lines = previous ? previous.split('\n') : [];
   for (const m of older) {
-    if (m.role === 'user') lines.push(`- Customer: "${quote(m.content)}"`);
+    if (m.role === 'user') lines.push(`- Customer: "${quote(m.content, QUOTE_CHARS)}"`);
     if (m.role !== 'assistant') continue;
     for (const call of m.tool_calls ?? []) {
       const args = call.function.arguments.trim();
-      if (!call.function.name.startsWith('transfer_to_')) lines.push(`- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args)}`}`);
+      if (!call.function.name.startsWith('transfer_to_')) lines.push(`- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args, QUOTE_CHARS)}`}`);
     }
-    if (m.content) lines.push(`- ${m.agent ?? 'Bot'} answered: "${quote(m.content)}"`);
+    if (m.content) lines.push(`- ${m.agent ?? 'Bot'} answered: "${quote(m.content, QUOTE_CHARS)}"`);
   }
   return cap(lines.join('\n'));
 };

@@ -124,11 +124,7 @@ export class TurnRunner {
       turn.say(BUDGET_SPENT_REPLY);
       return true;
     }
-    const reason = "The conversation used up its daily allowance of automated answers, so it needs a person.";
-    turn.state.escalation = newEscalation({ reason, urgency: 'normal', openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
-    turn.state.pendingApproval = null;
-    turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency: 'normal' });
-    turn.say(ESCALATED_REPLY);
+    this.handToStaff(turn, 'The conversation used up its daily allowance of automated answers, so it needs a person.', 'normal');
     return true;
   }
 
@@ -305,15 +301,20 @@ export class TurnRunner {
       return false;
     }
     const { reason, urgency } = parsed.input as EscalateInput;
+    turn.state.history.push({ role: 'tool', tool_call_id: first!.id, content: 'Escalated: the support team has been asked to join this conversation.' });
+    for (const extra of rest) turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: the conversation was already escalated.' });
+    this.handToStaff(turn, reason, urgency);
+    return true;
+  }
+
+  /** Records the escalation in the state (the service posts it to staff after saving) and tells the customer. */
+  private handToStaff(turn: Turn, reason: string, urgency: EscalateInput['urgency']): void {
     turn.state.escalation = newEscalation({ reason, urgency, openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
     // A pending confirmation is moot once people take over; they can do it themselves.
     turn.state.pendingApproval = null;
-    turn.state.history.push({ role: 'tool', tool_call_id: first!.id, content: 'Escalated: the support team has been asked to join this conversation.' });
-    for (const extra of rest) turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: the conversation was already escalated.' });
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, urgency }, 'escalation.requested');
     turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency });
     turn.say(ESCALATED_REPLY);
-    return true;
   }
 
   /** Applies at most one transfer per response; returns true when a guard ended the turn. */
