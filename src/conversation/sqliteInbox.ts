@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
+import type { SqliteBatch } from './sqliteBatch.js';
 
 /**
  * The inbox and the thread locks in the SQLite file, for a deployment without Redis. Several processes may
  * share the file (the bot and a console chat, or a restart overlapping its predecessor), so locks carry an
  * owner and an expiry here too, and a crashed process's messages are picked up from the file on restart.
- * Each step is one transaction; better-sqlite3 runs it synchronously, so it is also atomic within a process.
+ * Each step is atomic (a statement, or a savepoint inside the group commit), and better-sqlite3 runs it
+ * synchronously, so it is also atomic within a process.
  */
-export function sqliteCoordination(db: Database.Database, namespace: string): { inbox: ThreadInbox; locks: ThreadLocks } {
+export function sqliteCoordination(db: Database.Database, batch: SqliteBatch, namespace: string): { inbox: ThreadInbox; locks: ThreadLocks } {
   db.exec(`CREATE TABLE IF NOT EXISTS inbox (
     thread TEXT NOT NULL, id TEXT NOT NULL, sent_at INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (thread, id)
   ) WITHOUT ROWID`);
@@ -46,23 +48,27 @@ export function sqliteCoordination(db: Database.Database, namespace: string): { 
   const prefix = `${namespace}:`;
   return {
     inbox: {
-      admit: async (message, dedupeTtlMs) =>
-        admit(`${namespace}:dedupe:${message.id}`, dedupeTtlMs, ns(message.thread), message.id, message.sentAt, encodeInboxMessage(message)),
-      head: async (thread) => head.get(ns(thread)),
-      complete: async (thread, id, lockOwner) => complete(ns(thread), id, lockOwner),
-      waitingThreads: async (limit) => waiting.all(prefix.length, prefix, limit).map((row) => strip(row.thread)),
+      admit: (message, dedupeTtlMs) => {
+        const body = encodeInboxMessage(message);
+        return batch.run(() => admit(`${namespace}:dedupe:${message.id}`, dedupeTtlMs, ns(message.thread), message.id, message.sentAt, body));
+      },
+      head: (thread) => batch.read(() => head.get(ns(thread))),
+      complete: (thread, id, lockOwner) => batch.run(() => complete(ns(thread), id, lockOwner)),
+      waitingThreads: (limit) => batch.read(() => waiting.all(prefix.length, prefix, limit).map((row) => strip(row.thread))),
     },
     locks: {
-      acquire: async (thread, owner, ttlMs) => {
-        const now = Date.now();
-        return acquire.get(ns(thread), owner, now + ttlMs, now) !== undefined;
-      },
-      renew: async (thread, owner, ttlMs) => {
-        const now = Date.now();
-        return renew.run(now + ttlMs, ns(thread), owner, now).changes > 0;
-      },
+      acquire: (thread, owner, ttlMs) =>
+        batch.run(() => {
+          const now = Date.now();
+          return acquire.get(ns(thread), owner, now + ttlMs, now) !== undefined;
+        }),
+      renew: (thread, owner, ttlMs) =>
+        batch.run(() => {
+          const now = Date.now();
+          return renew.run(now + ttlMs, ns(thread), owner, now).changes > 0;
+        }),
       release: async (thread, owner) => {
-        release.run(ns(thread), owner);
+        await batch.run(() => release.run(ns(thread), owner));
       },
     },
   };

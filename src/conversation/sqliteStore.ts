@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { SqliteBatch } from './sqliteBatch.js';
 
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** Expired rows are only hidden by Keyv on read; this sweep deletes them so the file does not grow forever. */
@@ -24,6 +25,8 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   namespace?: string | undefined;
   /** Shared with the inbox and the thread locks (sqliteInbox.ts), so they live in the same file. */
   readonly db: Database.Database;
+  /** Every write (and a read queued behind one) goes through this, so a tick's writes share one commit. */
+  readonly batch: SqliteBatch;
   private readonly statements: {
     get: Database.Statement<[string], Row>;
     set: Database.Statement<[string, string, number | null]>;
@@ -61,36 +64,41 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
       sweep: this.db.prepare('DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ?'),
       sweepClaims: this.db.prepare('DELETE FROM claims WHERE expires <= ?'),
     };
+    this.batch = new SqliteBatch(this.db);
     this.sweepExpired();
     this.sweepTimer = setInterval(() => this.sweepExpired(), EXPIRED_SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
-  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.statements.get.get(key)?.value as StoredData<Value> | undefined;
+  get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    return this.batch.read(() => this.statements.get.get(key)?.value as StoredData<Value> | undefined);
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    this.statements.set.run(key, value, ttlMs ? Date.now() + ttlMs : null);
+    await this.batch.run(() => this.statements.set.run(key, value, ttlMs ? Date.now() + ttlMs : null));
   }
 
-  async delete(key: string): Promise<boolean> {
-    return this.statements.delete.run(key).changes > 0;
+  delete(key: string): Promise<boolean> {
+    return this.batch.run(() => this.statements.delete.run(key).changes > 0);
   }
 
   async clear(): Promise<void> {
+    this.batch.flush();
     if (this.namespace) this.db.prepare("DELETE FROM keyv WHERE key LIKE ? ESCAPE '\\'").run(`${escapeLike(this.namespace)}:%`);
     else this.db.exec('DELETE FROM keyv');
   }
 
   /** Atomically marks `key` for `ttlMs`; true only for the first caller while the mark lives. */
-  claim(key: string, ttlMs: number): boolean {
-    const now = Date.now();
-    return this.statements.claim.get(key, now + ttlMs, now) !== undefined;
+  claim(key: string, ttlMs: number): Promise<boolean> {
+    return this.batch.run(() => {
+      const now = Date.now();
+      return this.statements.claim.get(key, now + ttlMs, now) !== undefined;
+    });
   }
 
   async disconnect(): Promise<void> {
     clearInterval(this.sweepTimer);
+    if (this.db.open) this.batch.flush();
     if (this.db.open) this.db.close();
   }
 

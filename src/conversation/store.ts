@@ -5,6 +5,7 @@ import KeyvRedis from '@keyv/redis';
 import type { Logger } from '../log.js';
 import type { ThreadInbox, ThreadLocks } from './inbox.js';
 import { redisInbox, redisLocks } from './redisInbox.js';
+import { deserialize, serialize } from './serialization.js';
 import { sqliteCoordination } from './sqliteInbox.js';
 import { SqliteKeyvStore } from './sqliteStore.js';
 
@@ -74,7 +75,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
       throwOnErrors: true,
       connectionTimeout: REDIS_CONNECT_TIMEOUT_MS,
     });
-    keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false });
+    keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, useKeyPrefix: false, serialize, deserialize });
     claim = async (id, ttlMs) => {
       const client = await adapter.getClient();
       return (await client.set(`${namespace}:dedupe:${id}`, '1', { NX: true, PX: ttlMs })) === 'OK';
@@ -88,12 +89,12 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const adapter = new SqliteKeyvStore(file);
-    keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
-    claim = async (id, ttlMs) => adapter.claim(`${namespace}:dedupe:${id}`, ttlMs);
+    keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, serialize, deserialize });
+    claim = (id, ttlMs) => adapter.claim(`${namespace}:dedupe:${id}`, ttlMs);
     ping = async () => {
       await adapter.get(`${namespace}:ping`);
     };
-    coordination = sqliteCoordination(adapter.db, namespace);
+    coordination = sqliteCoordination(adapter.db, adapter.batch, namespace);
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
