@@ -47,6 +47,29 @@ describe('thread state schema', () => {
   });
 });
 
+test('a state changed by another writer after this process saved it is validated again, not trusted', async () => {
+  const fake = await new FakeOpenAI().start();
+  const data = tempDir();
+  const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+  after(async () => {
+    await chat.close();
+    await fake.close();
+    data.remove();
+  });
+  fake.script({ text: 'Hello! How can I help?' });
+  assert.equal((await chat.chat.send('hello')).status, 'answered');
+  const { thread } = chat.chat;
+  const saved = await chat.app.store.threads.get<Record<string, unknown>>(thread);
+  // Another replica (or a hand edit) wrote over it: same thread, a later update, and a broken history.
+  const broken = { ...saved, updatedAt: new Date(Date.now() + 1000).toISOString(), history: 'oops' };
+  await chat.app.store.threads.set(thread, broken);
+  const outcome = await chat.chat.send('are you there?');
+  assert.equal(outcome.status, 'failed');
+  assert.match(outcome.reply, /^Sorry, something went wrong on my side/);
+  assert.deepEqual(await chat.app.store.threads.get(thread), broken);
+  assert.equal(fake.requests.length, 1, 'no model call for the unreadable state');
+});
+
 describe('Redis store (REDIS_URL)', () => {
   const namespace = `switchboard-test-${randomUUID()}`;
   let fake: FakeOpenAI;

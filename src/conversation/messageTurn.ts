@@ -5,7 +5,7 @@ import { TurnError, type ApprovalDecision } from '../orchestrator/turn.js';
 import type { TurnRunner } from '../orchestrator/turnRunner.js';
 import type { InboxMessage } from './inbox.js';
 import type { Store } from './store.js';
-import { loadThreadState, type LastAnswer, type ThreadState } from './threadState.js';
+import { loadThreadState, SavedStates, type LastAnswer, type ThreadState } from './threadState.js';
 
 /** One user post, already turned from a platform event into our shape by an adapter. */
 export interface InboundMessage {
@@ -88,6 +88,8 @@ export interface MessageTurnsOptions {
  * crash between the save and the reply posts that outcome instead of running the turn a second time.
  */
 export class MessageTurns {
+  private readonly saved = new SavedStates();
+
   constructor(private readonly options: MessageTurnsOptions) {}
 
   async process(message: InboxMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
@@ -96,7 +98,7 @@ export class MessageTurns {
     const base = { thread: message.thread, message: message.id };
     let state: ThreadState;
     try {
-      state = await loadThreadState(store.threads, message.thread, this.options.defaultAgentId);
+      state = await loadThreadState(store.threads, message.thread, this.options.defaultAgentId, this.saved);
     } catch (err) {
       log.error({ ...base, err }, 'turn.failed');
       listener?.({ type: 'turn.start', thread: message.thread });
@@ -132,15 +134,17 @@ export class MessageTurns {
     }
     try {
       const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
+      // The turn changes `state` in place.
+      const wasEscalated = state.escalation !== null;
       const result = await this.options.runner.run(state, input, listener);
       const outcome = { status: 'answered' as const, reply: result.reply, agent: result.agent };
       const saved = withAnswer(result.state, message, outcome);
-      const escalated = escalations?.enabled && saved.escalation && !state.escalation;
+      const escalated = escalations?.enabled && saved.escalation && !wasEscalated;
       if (escalated) await escalations.register(message.thread);
-      await store.threads.set(message.thread, saved);
+      await this.save(saved);
       if (escalated) {
         // Saved first, so a crash while posting to staff leaves an escalation the desk's sweep finishes later.
-        await store.threads.set(message.thread, await escalations.open(saved, message));
+        await this.save(await escalations.open(saved, message));
       }
       log.info(
         { ...base, agent: saved.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
@@ -161,7 +165,7 @@ export class MessageTurns {
     if (message.decision) return { status: 'stale', reply: ESCALATED_PRESS_REPLY, agent: SUPPORT_TEAM_NAME };
     try {
       const outcome = { status: 'relayed' as const, reply: '', agent: SUPPORT_TEAM_NAME };
-      await this.options.store.threads.set(message.thread, withAnswer(await escalations.relayFromCustomer(state, message), message, outcome));
+      await this.save(withAnswer(await escalations.relayFromCustomer(state, message), message, outcome));
       this.options.log.info({ ...base, escalation: state.escalation?.id }, 'escalation.relayed_from_customer');
       return outcome;
     } catch (err) {
@@ -183,10 +187,15 @@ export class MessageTurns {
     return undefined;
   }
 
+  private async save(state: ThreadState): Promise<void> {
+    await this.options.store.threads.set(state.thread, state);
+    this.saved.remember(state);
+  }
+
   /** Keeps what a failed turn already did (tool results, the user's message) so it is not lost or repeated. */
   private async savePartial(state: ThreadState): Promise<void> {
     try {
-      await this.options.store.threads.set(state.thread, state);
+      await this.save(state);
     } catch (err) {
       this.options.log.error({ thread: state.thread, err }, 'state.save_failed');
     }

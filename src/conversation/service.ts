@@ -31,6 +31,7 @@ export interface ConversationServiceOptions extends MessageTurnsOptions {
 
 /** A message received in this process, waiting for whichever drain of its thread reaches it. */
 interface LocalMessage {
+  message: InboxMessage;
   respond: Respond | undefined;
   outcome?: TurnOutcome;
 }
@@ -87,7 +88,7 @@ export class ConversationService {
       telemetry?.emit({ type: 'turn.end', thread: entry.thread, status: 'duplicate', agent, ms: 0 });
       return { status: 'duplicate', reply: '', agent };
     }
-    const local: LocalMessage = { respond };
+    const local: LocalMessage = { message: entry, respond };
     this.local.set(entry.id, local);
     try {
       await this.drainThread(entry.thread);
@@ -198,9 +199,10 @@ export class ConversationService {
     const { log } = this.options;
     let stored = await inbox.head(thread);
     while (stored) {
-      const message = decodeInboxMessage(stored.body);
+      // A message received here is the one admitted; only another process's is read back from the store.
+      const local = this.local.get(stored.id);
+      const message = local?.message ?? decodeInboxMessage(stored.body);
       if (message) {
-        const local = this.local.get(message.id);
         const respond = local ? (local.respond ?? runQuietly) : this.responders.get(platformOf(thread))?.(message);
         if (!respond) {
           log.warn({ thread, message: message.id, platform: platformOf(thread) }, 'inbox.no_responder');

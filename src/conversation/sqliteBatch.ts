@@ -52,6 +52,16 @@ export class SqliteBatch {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    if (batch.length === 1) {
+      // Alone, an operation is its own transaction (a statement, or a `db.transaction`): no BEGIN and COMMIT around it.
+      const [entry] = batch as [Queued];
+      try {
+        entry.resolve(entry.operation());
+      } catch (error) {
+        entry.reject(error);
+      }
+      return;
+    }
     let settled: Settled[];
     try {
       // IMMEDIATE takes the write lock up front (waiting out another process's), so no read in the batch can

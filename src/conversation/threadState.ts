@@ -124,8 +124,39 @@ export function parseThreadState(raw: unknown): ThreadState {
   return parsed.data;
 }
 
-/** A thread's stored state, or a fresh one for a thread never seen. */
-export async function loadThreadState(threads: RecordStore, thread: string, defaultAgentId: string): Promise<ThreadState> {
+/** How many threads' last saves SavedStates remembers (about 100 bytes each); the oldest are forgotten first. */
+const REMEMBERED_SAVES = 10_000;
+
+/**
+ * The states this process saved, one mark per thread, so that loading one back skips validating it again:
+ * this build wrote it moments ago, from a validated state. A state saved since by anyone else (another
+ * replica, an older build) differs in its update time, its last answer or its length, and is validated as usual.
+ */
+export class SavedStates {
+  private readonly marks = new Map<string, string>();
+
+  remember(state: ThreadState): void {
+    this.marks.delete(state.thread);
+    this.marks.set(state.thread, markOf(state));
+    if (this.marks.size > REMEMBERED_SAVES) this.marks.delete(this.marks.keys().next().value!);
+  }
+
+  /** True when `raw` is, by its mark, the state this process last saved for `thread`. */
+  wrote(thread: string, raw: unknown): raw is ThreadState {
+    const mark = this.marks.get(thread);
+    if (mark === undefined || typeof raw !== 'object' || raw === null) return false;
+    const state = raw as Partial<ThreadState>;
+    return state.schemaVersion === THREAD_STATE_SCHEMA_VERSION && state.thread === thread && Array.isArray(state.history) && markOf(state as ThreadState) === mark;
+  }
+}
+
+function markOf(state: ThreadState): string {
+  return `${state.updatedAt}|${state.lastAnswer?.message ?? ''}|${state.history.length}|${state.activeAgent}`;
+}
+
+/** A thread's stored state, or a fresh one for a thread never seen; `saved` skips validating this process's own saves. */
+export async function loadThreadState(threads: RecordStore, thread: string, defaultAgentId: string, saved?: SavedStates): Promise<ThreadState> {
   const raw = await threads.get<unknown>(thread);
-  return raw === undefined ? newThreadState(thread, defaultAgentId) : parseThreadState(raw);
+  if (raw === undefined) return newThreadState(thread, defaultAgentId);
+  return saved?.wrote(thread, raw) ? raw : parseThreadState(raw);
 }

@@ -46,7 +46,8 @@ export interface Delegation {
 }
 
 /**
- * One run of the loop: a working copy of the thread state, the active agent, and what was said. A consulted
+ * One run of the loop: the thread state it changes, the active agent, and what was said. The state is the
+ * turn's own (TurnRunner.run takes it over), so it is changed in place rather than copied first. A consulted
  * specialist runs as a child turn with its own history; facts, usage, model calls and a pending approval are
  * the root turn's, so they are shared by every agent of the turn.
  */
@@ -75,7 +76,7 @@ export class Turn {
     parent?: Turn,
   ) {
     this.root = parent?.root ?? this;
-    this.state = parent ? state : structuredClone(state);
+    this.state = state;
     this.current = runner.agents.get(this.state.activeAgent) ?? runner.agents.defaultAgent;
     this.state.activeAgent = this.current.id;
     this.visited = [this.current.id];

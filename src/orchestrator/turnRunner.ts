@@ -91,6 +91,10 @@ export class TurnRunner {
     });
   }
 
+  /**
+   * Runs one turn on `state`, which the turn takes over and changes in place (the result carries it); a caller
+   * that needs the state as it was must keep its own copy.
+   */
   async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
     const turn = new Turn(this.options, state, input, listener);
     try {
@@ -115,8 +119,9 @@ export class TurnRunner {
   /** Over the daily budget the turn makes no model call: the customer is told so, or the thread goes to staff. */
   private budgetSpent(turn: Turn): boolean {
     const { dailyTokenBudget: budget, budgetAction } = this.context;
+    if (budget <= 0) return false;
     const tokens = tokensToday(turn);
-    if (budget <= 0 || tokens < budget) return false;
+    if (tokens < budget) return false;
     const escalate = budgetAction === 'escalate' && this.escalationOn() && !turn.state.escalation;
     turn.state.history.push({ role: 'user', content: turn.input.text });
     this.telemetry.emit({ type: 'budget.exhausted', thread: turn.input.thread, tokens, budget, action: escalate ? 'escalate' : 'reply' });
