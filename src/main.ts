@@ -17,7 +17,7 @@ import { createMetrics } from './ops/metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops/opsServer.js';
 import { logTelemetry, Telemetry } from './telemetry.js';
 import { EscalationDesk } from './escalation/desk.js';
-import { extractiveSummary, modelSummarizer, type Summarizer } from './escalation/summary.js';
+import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
@@ -67,7 +67,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const metrics = createMetrics(telemetry, { inboxDepth: () => gate.queue.total() });
   const agentName = (id: string) => agents.get(id)?.name ?? id;
   const summarize: Summarizer =
-    parts.provider.name === 'offline' ? async (history) => extractiveSummary(history) : modelSummarizer(parts.provider, config.model.defaultModel, log);
+    parts.provider.name === 'offline' ? extractiveSummarizer : modelSummarizer(parts.provider, config.model.defaultModel, log);
   const desk = new EscalationDesk({ store, gate, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log, telemetry });
   const runner = new TurnRunner({
     agents,

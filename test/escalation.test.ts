@@ -15,6 +15,7 @@ import {
   EscalationBench,
   latestCard,
   MODEL_SUMMARY,
+  SUMMARY_USAGE,
   postsIn,
   REASON,
   scriptEscalation,
@@ -79,6 +80,12 @@ describe('escalation: Slack customer, Slack staff', () => {
     ]);
     // The summary request carried the conversation.
     assert.match(JSON.stringify(openai.requests[1]!.body.messages), /I need a refund for ORD-1001/);
+    // Its tokens count against the thread like the agents' own.
+    const { usage } = await bench.state(slackThread(CHANNEL, ts));
+    assert.deepEqual(usage.byAgent.escalation_summary, { promptTokens: SUMMARY_USAGE.prompt, completionTokens: SUMMARY_USAGE.completion, calls: 1 });
+    assert.equal(usage.total.calls, 2);
+    const agentTokens = usage.byAgent.triage!.promptTokens + usage.byAgent.triage!.completionTokens;
+    assert.equal(usage.today.tokens, agentTokens + SUMMARY_USAGE.prompt + SUMMARY_USAGE.completion);
   });
 
   test('messages are relayed both ways; the bot stays quiet; !note stays internal', async () => {

@@ -109,10 +109,12 @@ export function slackThread(channel: string, ts: string): string {
 
 export const REASON = 'The customer wants a refund exception that only staff can grant';
 export const MODEL_SUMMARY = '- Wants a refund exception for order ORD-1001, delivered 40 days ago';
+/** What the fake bills for writing MODEL_SUMMARY. */
+export const SUMMARY_USAGE = { prompt: 321, completion: 17 };
 
 /** The model escalates, then writes the staff summary. */
 export function scriptEscalation(openai: FakeOpenAI, urgency = 'high'): void {
-  openai.script({ toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] }, { text: MODEL_SUMMARY });
+  openai.script({ toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] }, { text: MODEL_SUMMARY, usage: SUMMARY_USAGE });
 }
 
 export function cardPost(slack: FakeSlack): SlackCall | undefined {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
-import { chatMessageSchema } from '../model/types.js';
+import { chatMessageSchema, type Usage } from '../model/types.js';
 
 export const THREAD_STATE_SCHEMA_VERSION = 4;
 
@@ -65,6 +65,22 @@ export const threadStateSchema = z.object({
   updatedAt: z.string(),
 });
 export type ThreadState = z.infer<typeof threadStateSchema>;
+
+/** The UTC day of `now` as YYYY-MM-DD, the key of a thread's daily token count. */
+export const utcDay = (now = new Date()) => now.toISOString().slice(0, 10);
+
+/** Counts one model call's tokens against the thread, the agent (or the step, e.g. the hand-over summary) and today. */
+export function recordUsage(totals: ThreadState['usage'], agentId: string, usage: Usage): void {
+  const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
+  for (const bucket of [totals.total, byAgent]) {
+    bucket.promptTokens += usage.promptTokens;
+    bucket.completionTokens += usage.completionTokens;
+    bucket.calls += 1;
+  }
+  const day = utcDay();
+  if (totals.today.day !== day) totals.today = { day, tokens: 0 };
+  totals.today.tokens += usage.promptTokens + usage.completionTokens;
+}
 
 export class ThreadStateError extends Error {
   readonly kind = 'ThreadStateError';

@@ -2,7 +2,7 @@ import type { EscalationHooks, InboundMessage } from '../conversation/service.js
 import { DEDUPE_TTL_MS } from '../conversation/service.js';
 import type { Store } from '../conversation/store.js';
 import type { ThreadGate } from '../conversation/threadGate.js';
-import { loadThreadState, type ThreadState } from '../conversation/threadState.js';
+import { loadThreadState, recordUsage, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
 import { newEscalation, platformOf, type Escalation, type StaffMember } from './escalation.js';
@@ -10,7 +10,7 @@ import { ESCALATED_REPLY } from './escalationTool.js';
 import { OpenEscalations } from './openEscalations.js';
 import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
 import { isInternalNote, looksLikeCommand, NOT_RELAYED_COMMAND_REPLY } from './staffCommands.js';
-import { handoverNotes, type Summarizer } from './summary.js';
+import { handoverNotes, SUMMARY_STEP, type Summarizer } from './summary.js';
 
 export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
 
@@ -248,6 +248,17 @@ export class EscalationDesk implements EscalationHooks {
 
   // --- internals ---------------------------------------------------------------------------------------------------
 
+  /** The card's hand-over notes; a model call that wrote them counts against the thread's usage like any other. */
+  private async summarize(state: ThreadState): Promise<string> {
+    const summary = await this.options.summarize(state.history);
+    if (summary.call) {
+      const { model, usage, ms } = summary.call;
+      recordUsage(state.usage, SUMMARY_STEP, usage);
+      this.options.telemetry?.emit({ type: 'model.call', thread: state.thread, agent: SUMMARY_STEP, model, purpose: 'summary', promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, toolCalls: 0, ms });
+    }
+    return handoverNotes(summary.text, state);
+  }
+
   private async postCard(state: ThreadState, fallbackName?: string): Promise<ThreadState> {
     const next = structuredClone(state);
     const escalation = next.escalation!;
@@ -262,7 +273,7 @@ export class EscalationDesk implements EscalationHooks {
           });
         escalation.customer = { id: escalation.customer.id, name: details.name, link: details.link };
       }
-      escalation.summary ??= handoverNotes(await this.options.summarize(next.history), next);
+      escalation.summary ??= await this.summarize(next);
       const staffThread = await this.requireRoom().open(this.card(next.thread, escalation));
       await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
       escalation.staffThread = staffThread;

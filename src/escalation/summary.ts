@@ -1,10 +1,22 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
-import type { ChatMessage, ModelProvider } from '../model/types.js';
+import type { ChatMessage, ModelProvider, Usage } from '../model/types.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
 
-/** Turns a conversation into a few lines for the person who picks it up. */
-export type Summarizer = (history: ChatMessage[]) => Promise<string>;
+/** The name the hand-over summary's model call is counted under, in the thread's usage by agent and in telemetry. */
+export const SUMMARY_STEP = 'escalation_summary';
+
+/** A few lines for the person who picks the conversation up, and the model call that wrote them, if one did. */
+export interface HandoverSummary {
+  text: string;
+  call?: { model: string; usage: Usage; ms: number };
+}
+
+/** Turns a conversation into a hand-over summary. */
+export type Summarizer = (history: ChatMessage[]) => Promise<HandoverSummary>;
+
+/** The extractive summary as a Summarizer, for the offline engine: no model call. */
+export const extractiveSummarizer: Summarizer = async (history) => ({ text: extractiveSummary(history) });
 
 const QUOTE_CHARS = 200;
 const RECENT_USER_MESSAGES = 3;
@@ -79,19 +91,23 @@ export function transcript(history: ChatMessage[]): string {
 /** Model-written, falling back to the extractive summary when the model fails (the escalation must not wait on it). */
 export function modelSummarizer(provider: ModelProvider, model: string, log: Logger): Summarizer {
   return async (history) => {
+    const started = performance.now();
     try {
       const response = await provider.complete({
         model,
-        agent: 'escalation_summary',
+        agent: SUMMARY_STEP,
+        purpose: 'summary',
         system: SUMMARY_INSTRUCTIONS,
         messages: [{ role: 'user', content: transcript(history) }],
         tools: [],
       });
+      const call = { model, usage: response.usage, ms: Math.round(performance.now() - started) };
       const text = response.text.trim();
-      if (text !== '') return text;
+      // An empty answer was still paid for.
+      return { text: text === '' ? extractiveSummary(history) : text, call };
     } catch (err) {
       log.warn({ err }, 'escalation.summary_failed');
+      return { text: extractiveSummary(history) };
     }
-    return extractiveSummary(history);
   };
 }

@@ -1,3 +1,4 @@
+import { recordUsage, utcDay } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ToolSpec, Usage } from '../model/types.js';
 import type { ModelCallPurpose, Telemetry } from '../telemetry.js';
@@ -21,12 +22,10 @@ export interface AsideRequest {
   context?: ModelRequest['context'];
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
-
 /** Tokens the thread has spent today (UTC), for the daily budget. */
 export function tokensToday(turn: Turn): number {
   const { today: spent } = turn.root.state.usage;
-  return spent.day === today() ? spent.tokens : 0;
+  return spent.day === utcDay() ? spent.tokens : 0;
 }
 
 /**
@@ -86,15 +85,6 @@ export class ModelCalls {
     const root = turn.root;
     root.usage.promptTokens += usage.promptTokens;
     root.usage.completionTokens += usage.completionTokens;
-    const totals = root.state.usage;
-    const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
-    for (const bucket of [totals.total, byAgent]) {
-      bucket.promptTokens += usage.promptTokens;
-      bucket.completionTokens += usage.completionTokens;
-      bucket.calls += 1;
-    }
-    const day = today();
-    if (totals.today.day !== day) totals.today = { day, tokens: 0 };
-    totals.today.tokens += usage.promptTokens + usage.completionTokens;
+    recordUsage(root.state.usage, agentId, usage);
   }
 }
