@@ -36,15 +36,16 @@ export class ModelCalls {
   constructor(private readonly options: ModelCallsOptions) {}
 
   /** What the agent is told: its instructions, then the thread's summary, facts and open confirmation. */
-  systemFor(turn: Turn, agent: Agent, extra: string[]): string {
-    const parts = [agent.instructions, ...extra];
+  /** `base` (the agent's instructions and the turn's fixed extras), then what this thread carries: summary, facts, a pending question. */
+  systemFor(turn: Turn, base: string): string {
+    let system = base;
     const state = turn.root.state;
-    if (!turn.delegated && state.summary) parts.push(`Summary of the earlier conversation (older messages are not shown):\n${state.summary}`);
+    if (!turn.delegated && state.summary) system += `\n\nSummary of the earlier conversation (older messages are not shown):\n${state.summary}`;
     const facts = describeFacts(turn.facts);
-    if (facts) parts.push(facts);
+    if (facts) system += `\n\n${facts}`;
     // Kept verbatim whatever compaction folds: another participant's message does not answer it.
-    if (!turn.delegated && state.pendingApproval) parts.push(`Waiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`);
-    return parts.join('\n\n');
+    if (!turn.delegated && state.pendingApproval) system += `\n\nWaiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`;
+    return system;
   }
 
   factValues(turn: Turn): Record<string, string> {

@@ -20,6 +20,12 @@ import { toolSpec } from './tool.js';
 import { parseToolCall } from './toolExecution.js';
 import { ToolRound } from './toolRound.js';
 
+/** See TurnRunner.fixedFor. */
+interface FixedPrompt {
+  system: string;
+  tools: ToolSpec[];
+}
+
 export interface TurnLimits {
   maxModelCallsPerTurn: number;
   maxHandoffsPerTurn: number;
@@ -75,6 +81,7 @@ export class TurnRunner {
   private readonly context: ContextOptions;
   private readonly calls: ModelCalls;
   private readonly tools: ToolRound;
+  private readonly fixed = new Map<string, FixedPrompt>();
 
   constructor(private readonly options: TurnRunnerOptions) {
     this.telemetry = options.telemetry ?? new Telemetry();
@@ -273,19 +280,36 @@ export class TurnRunner {
   }
 
   private systemFor(turn: Turn, agent: Agent): string {
-    const extra = [];
-    if (!turn.delegated && (agent.delegates ?? []).length > 0) extra.push(DELEGATION_INSTRUCTIONS);
-    if (!turn.delegated && this.escalationOn()) extra.push(ESCALATION_INSTRUCTIONS);
-    return this.calls.systemFor(turn, agent, extra);
+    return this.calls.systemFor(turn, this.fixedFor(turn, agent).system);
   }
 
   /** The agent's tools and note_fact; at the top level also its handoffs, specialists to consult and escalation. */
   private toolsFor(turn: Turn, agent: Agent): ToolSpec[] {
-    const own = this.tools.toolsOf(turn).map(toolSpec);
-    if (turn.delegated) return own;
-    const handoffs = (agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!));
-    const delegates = (agent.delegates ?? []).map((id) => askToolSpec(this.options.agents.get(id)!));
-    return [...own, ...handoffs, ...delegates, ...(this.escalationOn() ? [escalateToolSpec] : [])];
+    return this.fixedFor(turn, agent).tools;
+  }
+
+  /**
+   * An agent's system prompt before the thread's own part, and its tool list: the same on every call for the same
+   * agent, role (root or consulted) and escalation switch, so they are built once. Requests must not change them.
+   */
+  private fixedFor(turn: Turn, agent: Agent): FixedPrompt {
+    const escalation = !turn.delegated && this.escalationOn();
+    const key = `${agent.id}|${turn.delegated}|${escalation}`;
+    let fixed = this.fixed.get(key);
+    if (!fixed) {
+      const parts = [agent.instructions];
+      if (!turn.delegated && (agent.delegates ?? []).length > 0) parts.push(DELEGATION_INSTRUCTIONS);
+      if (escalation) parts.push(ESCALATION_INSTRUCTIONS);
+      const tools = this.tools.toolsOf(turn).map(toolSpec);
+      if (!turn.delegated) {
+        tools.push(...(agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!)));
+        tools.push(...(agent.delegates ?? []).map((id) => askToolSpec(this.options.agents.get(id)!)));
+        if (escalation) tools.push(escalateToolSpec);
+      }
+      fixed = { system: parts.join('\n\n'), tools };
+      this.fixed.set(key, fixed);
+    }
+    return fixed;
   }
 
   private escalationOn(): boolean {

@@ -1,0 +1,11 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { benchThroughput } from './throughput.js';
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.enable');
+await session.post('HeapProfiler.startSampling', { samplingInterval: 2048, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+const r = await benchThroughput({ store: 'sqlite-file' });
+const { profile } = (await session.post('HeapProfiler.stopSampling')) as any;
+writeFileSync('/tmp/prof/alloc.heapprofile', JSON.stringify(profile));
+console.log(r.percentOfIdeal);
