@@ -19,7 +19,7 @@ export const DEFAULT_THREADS = 1_000;
 export const DEFAULT_TURNS_PER_THREAD = 3;
 export const DEFAULT_LATENCY_MS = 300;
 /** Threads of one turn each, run before measuring so JIT compilation and first-use costs are not counted. */
-const WARMUP_THREADS = Number(process.env.WARMUP ?? 20);
+const WARMUP_THREADS = 20;
 const RSS_SAMPLE_INTERVAL_MS = 50;
 /** The triage agent answers in text without tools, so each turn is exactly one model call. */
 const MODEL_CALLS_PER_TURN = 1;

@@ -1,6 +1,5 @@
-import type Database from 'better-sqlite3';
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
-import type { SqliteBatch } from './sqliteBatch.js';
+import type { SqliteKeyvStore } from './sqliteStore.js';
 
 /**
  * The inbox and the thread locks in the SQLite file, for a deployment without Redis. Several processes may
@@ -9,7 +8,8 @@ import type { SqliteBatch } from './sqliteBatch.js';
  * Each step is atomic (a statement, or a savepoint inside the group commit), and better-sqlite3 runs it
  * synchronously, so it is also atomic within a process.
  */
-export function sqliteCoordination(db: Database.Database, batch: SqliteBatch, namespace: string): { inbox: ThreadInbox; locks: ThreadLocks } {
+export function sqliteCoordination(store: SqliteKeyvStore, namespace: string): { inbox: ThreadInbox; locks: ThreadLocks } {
+  const { db, batch } = store;
   db.exec(`CREATE TABLE IF NOT EXISTS inbox (
     thread TEXT NOT NULL, id TEXT NOT NULL, sent_at INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (thread, id)
   ) WITHOUT ROWID`);
@@ -17,9 +17,6 @@ export function sqliteCoordination(db: Database.Database, batch: SqliteBatch, na
   db.exec('CREATE TABLE IF NOT EXISTS locks (thread TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID');
   const ns = (thread: string) => `${namespace}:${thread}`;
   const strip = (key: string) => key.slice(namespace.length + 1);
-  const claim = db.prepare<[string, number, number], { key: string }>(
-    'INSERT INTO claims (key, expires) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires = excluded.expires WHERE claims.expires <= ? RETURNING key',
-  );
   const insert = db.prepare<[string, string, number, string]>('INSERT OR IGNORE INTO inbox (thread, id, sent_at, body) VALUES (?, ?, ?, ?)');
   const head = db.prepare<[string], { id: string; body: string }>('SELECT id, body FROM inbox WHERE thread = ? ORDER BY sent_at, id LIMIT 1');
   const remove = db.prepare<[string, string]>('DELETE FROM inbox WHERE thread = ? AND id = ?');
@@ -34,8 +31,7 @@ export function sqliteCoordination(db: Database.Database, batch: SqliteBatch, na
   const renew = db.prepare<[number, string, string, number]>('UPDATE locks SET expires = ? WHERE thread = ? AND owner = ? AND expires > ?');
   const release = db.prepare<[string, string]>('DELETE FROM locks WHERE thread = ? AND owner = ?');
   const admit = db.transaction((key: string, dedupeTtlMs: number, thread: string, id: string, sentAt: number, body: string) => {
-    const now = Date.now();
-    if (claim.get(key, now + dedupeTtlMs, now) === undefined) return false;
+    if (!store.claimNow(key, dedupeTtlMs)) return false;
     insert.run(thread, id, sentAt, body);
     return true;
   });

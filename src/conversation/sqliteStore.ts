@@ -90,10 +90,13 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
 
   /** Atomically marks `key` for `ttlMs`; true only for the first caller while the mark lives. */
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.batch.run(() => {
-      const now = Date.now();
-      return this.statements.claim.get(key, now + ttlMs, now) !== undefined;
-    });
+    return this.batch.run(() => this.claimNow(key, ttlMs));
+  }
+
+  /** claim() at once, for a step that runs inside the group commit already (the inbox's admit). */
+  claimNow(key: string, ttlMs: number): boolean {
+    const now = Date.now();
+    return this.statements.claim.get(key, now + ttlMs, now) !== undefined;
   }
 
   async disconnect(): Promise<void> {

@@ -94,7 +94,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     ping = async () => {
       await adapter.get(`${namespace}:ping`);
     };
-    coordination = sqliteCoordination(adapter.db, adapter.batch, namespace);
+    coordination = sqliteCoordination(adapter, namespace);
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));

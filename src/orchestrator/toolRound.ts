@@ -3,7 +3,7 @@ import type { RecordStore } from '../conversation/store.js';
 import type { Logger } from '../log.js';
 import type { ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
-import type { AgentRegistry } from './agent.js';
+import type { Agent, AgentRegistry } from './agent.js';
 import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
@@ -30,8 +30,8 @@ const BUILT_IN_TOOLS: Tool[] = [noteFact];
 export class ToolRound {
   constructor(private readonly options: ToolRoundOptions) {}
 
-  toolsOf(turn: Turn): Tool[] {
-    return [...(turn.agent.tools ?? []), ...BUILT_IN_TOOLS];
+  toolsOf(agent: Agent): Tool[] {
+    return [...(agent.tools ?? []), ...BUILT_IN_TOOLS];
   }
 
   /**
@@ -40,7 +40,7 @@ export class ToolRound {
    */
   async run(turn: Turn, calls: ToolCall[]): Promise<boolean> {
     const agent = turn.agent;
-    const tools = this.toolsOf(turn);
+    const tools = this.toolsOf(agent);
     let approvalAsked = false;
     const delegates = turn.delegated ? [] : (agent.delegates ?? []);
     const isAsk = (call: ToolCall) => delegates.includes(askTarget(call.function.name) ?? '');
@@ -98,7 +98,7 @@ export class ToolRound {
     // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
     if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
     if (decision === 'approve') {
-      const tool = this.toolsOf(turn).find((t) => t.name === pending.tool);
+      const tool = this.toolsOf(turn.agent).find((t) => t.name === pending.tool);
       content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
     } else {
       content =

@@ -300,7 +300,7 @@ export class TurnRunner {
       const parts = [agent.instructions];
       if (!turn.delegated && (agent.delegates ?? []).length > 0) parts.push(DELEGATION_INSTRUCTIONS);
       if (escalation) parts.push(ESCALATION_INSTRUCTIONS);
-      const tools = this.tools.toolsOf(turn).map(toolSpec);
+      const tools = this.tools.toolsOf(agent).map(toolSpec);
       if (!turn.delegated) {
         tools.push(...(agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!)));
         tools.push(...(agent.delegates ?? []).map((id) => askToolSpec(this.options.agents.get(id)!)));
