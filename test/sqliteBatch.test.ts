@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import { describe, test } from 'node:test';
-import { SqliteBatch } from '../src/conversation/sqliteBatch.js';
+import { MAX_BATCH_OPERATIONS, SqliteBatch } from '../src/conversation/sqliteBatch.js';
 import { deserialize, serialize } from '../src/conversation/serialization.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
@@ -67,6 +67,21 @@ describe('group commit (SqliteBatch)', () => {
     );
     assert.equal(count(), 0);
     assert.equal(await batch.run(() => insert.run('c', '3').changes), 1, 'the next batch works');
+  });
+
+  test('a batch that reaches its cap commits at once, without waiting for the end of the tick, and order holds', async () => {
+    const { batch, insert, count, read } = table();
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < MAX_BATCH_OPERATIONS - 1; i++) writes.push(batch.run(() => insert.run(`k${i}`, String(i))));
+    assert.equal(count(), 0, 'below the cap, nothing has run yet');
+    writes.push(batch.run(() => insert.run('last-of-first', 'x')));
+    assert.equal(count(), MAX_BATCH_OPERATIONS, 'the operation that filled the batch committed it');
+    const afterCap = batch.read(() => read.get('last-of-first')?.v);
+    writes.push(batch.run(() => insert.run('next', 'y')));
+    assert.equal(count(), MAX_BATCH_OPERATIONS, 'what came after the cap waits for the next commit');
+    await Promise.all(writes);
+    assert.equal(await afterCap, 'x');
+    assert.equal(count(), MAX_BATCH_OPERATIONS + 1);
   });
 
   test('a write is on disk when its promise resolves: another connection reads it', async () => {
