@@ -68,6 +68,14 @@ export interface ThroughputReport {
   /** Main-thread busy time per turn: with every thread at once, each round of turns waits for about threads × this. */
   eventLoopBusyPerTurnMs: number;
   eventLoopUtilization: number;
+  /**
+   * About the most this run's CPU allows: every thread starts at once, so in a first-come schedule the last one
+   * waits once for the others' work (threads × busy per turn) on top of its own turns' model time. An estimate,
+   * not a proof: strictly it waits at least for the others' work before their first model call.
+   */
+  cpuBoundPercentOfIdeal: number;
+  /** The busy time per turn at which that bound would reach the goal. */
+  busyPerTurnForGoalMs: number;
   /** Just before the measured run (after the warm-up). */
   rssBeforeMB: number;
   /** Sampled every RSS_SAMPLE_INTERVAL_MS during the measured run, and at its end. */
@@ -204,6 +212,7 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
       modelCallMs: percentiles(model.callMs),
       eventLoopBusyPerTurnMs: busy.active / turns,
       eventLoopUtilization: busy.utilization,
+      ...cpuBound(threads, turnsPerThread * latencyMs * MODEL_CALLS_PER_TURN, busy.active / turns),
       rssBeforeMB: toMB(rssBefore),
       peakRssMB: toMB(peakRss),
       goals: { percentOfIdeal: percentOfIdeal >= GOAL_PERCENT_OF_IDEAL, peakRss: toMB(peakRss) <= GOAL_PEAK_RSS_MB },
@@ -213,6 +222,14 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** See ThroughputReport.cpuBoundPercentOfIdeal: one thread's model time against that plus one burst's CPU. */
+function cpuBound(threads: number, modelMsPerThread: number, busyPerTurnMs: number) {
+  return {
+    cpuBoundPercentOfIdeal: (100 * modelMsPerThread) / (modelMsPerThread + threads * busyPerTurnMs),
+    busyPerTurnForGoalMs: (modelMsPerThread * (100 / GOAL_PERCENT_OF_IDEAL - 1)) / threads,
+  };
 }
 
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -232,6 +249,7 @@ export function formatThroughput(report: ThroughputReport): string {
     `model call as timed in the fake (late timers included): ${ms(c)}`,
     `added delay per turn (wall − ${report.latencyMs} ms nominal): ${ms(d)}`,
     `event loop busy: ${report.eventLoopBusyPerTurnMs.toFixed(3)} ms per turn, ${(100 * report.eventLoopUtilization).toFixed(0)}% of the run`,
+    `ceiling that CPU allows (estimate: the last thread waits once for all ${report.threads} threads' work): ${report.cpuBoundPercentOfIdeal.toFixed(1)}% of ideal; ${GOAL_PERCENT_OF_IDEAL}% needs ≤ ${report.busyPerTurnForGoalMs.toFixed(3)} ms busy per turn`,
     `RSS: ${report.rssBeforeMB.toFixed(0)} MB before, peak ${report.peakRssMB.toFixed(0)} MB  — goal ≤ ${GOAL_PEAK_RSS_MB} MB: ${met(report.goals.peakRss)}`,
   ].join('\n');
 }
