@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
+import type { ChatMessage } from '../src/model/types.js';
+import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/delegation.js';
+import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
 import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */
@@ -212,6 +215,40 @@ describe('fan-out: one message, several specialists', () => {
     data.remove();
   });
 
+  test("a specialist whose model fails loses neither the other's answer nor what it did; the thread's history stays valid", async () => {
+    const data = tempDir();
+    const failing: Part = {
+      agent: 'technical_support',
+      request: 'the app keeps logging me out',
+      replies: [{ toolCalls: [{ name: 'create_bug_report', arguments: { title: 'Logged out repeatedly', description: 'The app keeps logging me out' } }] }, { status: 500, error: 'upstream failure' }],
+    };
+    const merged = 'ORD-1001 has shipped with UPS. The logout part could not be finished; please send it again.';
+    fake.respondWith(fanOutResponder(fake, [orderPart, failing], merged, { otherwise: () => ({ text: 'Happy to help with that.' }) }).responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    after(() => chat.close());
+    const outcome = await chat.chat.send('where is ORD-1001, and also the app keeps logging me out');
+    assert.equal(outcome.status, 'answered');
+    assert.equal(outcome.reply, merged);
+
+    const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
+    const answers = toolMessages(fake, merge).map((m) => JSON.parse(m) as { agent: string; answer: string; error?: string; done_before_error?: string[] });
+    assert.equal(answers[0]!.answer, 'ORD-1001 has shipped with UPS.', "the other specialist's answer is kept");
+    assert.equal(answers[1]!.answer, '');
+    assert.match(answers[1]!.error ?? '', /could not finish/);
+    const ticket = (await chat.state()).facts.bug_report?.value;
+    assert.match(ticket ?? '', /^BUG-/, 'the ticket filed before the failure is a fact of the thread');
+    assert.ok(answers[1]!.done_before_error?.some((r) => r.includes(ticket!)), 'the caller is told the ticket was filed');
+
+    const next = fake.requests.length;
+    await chat.chat.send('thanks, and what about my invoice?');
+    const messages = fake.requests[next]!.body.messages;
+    const calls = messages.flatMap((m) => m.tool_calls?.map((c) => c.id) ?? []);
+    const results = new Set(messages.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
+    assert.ok(calls.length > 0);
+    assert.deepEqual(calls.filter((id) => !results.has(id)), [], 'every tool call the model sees has its result');
+    data.remove();
+  });
+
   test('DELEGATION=sequential: the second specialist starts only after the first has finished; both answers are merged', async () => {
     const data = tempDir();
     const merged = 'ORD-1001 has shipped with UPS, and invoice INV-2001 is paid.';
@@ -229,6 +266,34 @@ describe('fan-out: one message, several specialists', () => {
     assert.deepEqual(toolMessages(fake, merge).map((m) => (JSON.parse(m) as { agent: string }).agent), ['Orders', 'Billing']);
     await chat.close();
     data.remove();
+  });
+});
+
+describe("a failed turn's saved history", () => {
+  test('every call the model made gets a result, right after the results it already has', () => {
+    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 'lookup_order', arguments: '{}' } });
+    const history: ChatMessage[] = [
+      { role: 'user', content: 'two things' },
+      { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] },
+      { role: 'tool', tool_call_id: 'a', content: 'done' },
+      { role: 'assistant', content: null, tool_calls: [call('c')] },
+    ];
+    answerOpenCalls(history, TURN_STOPPED_RESULT);
+    assert.deepEqual(
+      history.map((m) => (m.role === 'tool' ? `tool:${m.tool_call_id}` : m.role)),
+      ['user', 'assistant', 'tool:a', 'tool:b', 'assistant', 'tool:c'],
+    );
+    assert.equal((history[3] as { content: string }).content, TURN_STOPPED_RESULT);
+    answerOpenCalls(history, 'again');
+    assert.equal(history.length, 6, 'a history with every call answered is left as it is');
+  });
+
+  test("the offline merge says which part could not be finished, and keeps the other's answer", () => {
+    const merged = mergeDelegateAnswers([
+      { agent: 'Orders', answer: 'ORD-1001 has shipped.' },
+      { agent: 'Technical Support', answer: '', error: DELEGATE_FAILED },
+    ]);
+    assert.equal(merged, `**Orders:** ORD-1001 has shipped.\n\n**Technical Support:** ${DELEGATE_FAILED_REPLY}`);
   });
 });
 

@@ -48,7 +48,16 @@ export interface DelegateAnswer {
   answer: string;
   /** The question the customer must confirm before the specialist's action runs, when there is one. */
   waiting_for_confirmation?: string;
+  /** Set when the specialist could not finish its part (its model call failed); `answer` is then empty. */
+  error?: string;
+  /** What the specialist's tools did before it failed (a ticket filed, say), so the caller can still tell the customer. */
+  done_before_error?: string[];
 }
+
+/** The error of a specialist that could not finish its part. */
+export const DELEGATE_FAILED = 'This specialist could not finish this part just now; the customer should send it again in a moment.';
+/** How the offline merge tells the customer about such a part. */
+export const DELEGATE_FAILED_REPLY = "Sorry, I couldn't finish this part just now. Please send it again in a moment.";
 
 export function parseDelegateAnswer(content: string): DelegateAnswer | undefined {
   try {
@@ -61,13 +70,13 @@ export function parseDelegateAnswer(content: string): DelegateAnswer | undefined
 
 /** The offline engine's merge: each specialist's answer under its name, in the order the parts were asked. */
 export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
-  if (answers.length === 1) return answers[0]!.answer || 'That needs your confirmation; the question follows.';
-  return answers
-    .map((a) => {
-      const waiting = a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.' : '';
-      return `**${a.agent}:** ${[a.answer, waiting].filter(Boolean).join(' ')}`;
-    })
-    .join('\n\n');
+  const said = (a: DelegateAnswer) => {
+    if (a.error) return DELEGATE_FAILED_REPLY;
+    const waiting = a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.' : '';
+    return [a.answer, waiting].filter(Boolean).join(' ');
+  };
+  if (answers.length === 1) return said(answers[0]!);
+  return answers.map((a) => `**${a.agent}:** ${said(a)}`).join('\n\n');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordStore } from '../conversation/store.js';
 import type { Logger } from '../log.js';
-import type { ToolCall } from '../model/types.js';
+import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
@@ -21,6 +21,28 @@ export interface ToolRoundOptions {
   parallelDelegation: boolean;
   /** Runs a consulted specialist on its part of the message; returns the tool message for the caller. */
   consult(turn: Turn, call: ToolCall, targetId: string): Promise<string>;
+}
+
+/** The result given to a call the model made in a turn that failed before the call had one. */
+export const TURN_STOPPED_RESULT = 'Not run: the turn stopped with an error before this call finished.';
+
+/**
+ * Gives every tool call in `history` that has no result the result `content`. The Chat Completions API refuses a
+ * request whose assistant tool calls are not each followed by their result, so a history saved without them
+ * would fail every later turn of the thread.
+ */
+export function answerOpenCalls(history: ChatMessage[], content: string): void {
+  const answered = new Set(history.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i]!;
+    if (message.role !== 'assistant' || !message.tool_calls) continue;
+    const open = message.tool_calls.filter((c) => !answered.has(c.id));
+    if (open.length === 0) continue;
+    // Results go right after the calls' other results, before any later message.
+    let at = i + 1;
+    while (history[at]?.role === 'tool') at += 1;
+    history.splice(at, 0, ...open.map((c) => ({ role: 'tool' as const, tool_call_id: c.id, content })));
+  }
 }
 
 /** Built-in tools every agent has besides its own. */

@@ -8,7 +8,7 @@ import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSp
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
-import { askInputSchema, askToolSpec, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
+import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
@@ -18,7 +18,7 @@ import { ModelCalls, tokensToday } from './modelCalls.js';
 import { DEFAULT_MAX_REVISIONS, REVIEW_INSTRUCTIONS, reviewDraft, reviewPrompt, revisionPrompt, type ReviewOptions } from './review.js';
 import { toolSpec } from './tool.js';
 import { parseToolCall } from './toolExecution.js';
-import { ToolRound } from './toolRound.js';
+import { answerOpenCalls, ToolRound, TURN_STOPPED_RESULT } from './toolRound.js';
 
 /** See TurnRunner.fixedFor. */
 interface FixedPrompt {
@@ -119,6 +119,8 @@ export class TurnRunner {
       return turn.result();
     } catch (err) {
       turn.state.updatedAt = new Date().toISOString();
+      // The partial state is saved: every call the model made must have its result, or the next request is invalid.
+      answerOpenCalls(turn.state.history, TURN_STOPPED_RESULT);
       throw new TurnError(err, turn.state);
     }
   }
@@ -242,7 +244,16 @@ export class TurnRunner {
     // The slot is taken before the specialist runs, so answers stay in the order asked, not the order finished.
     const slot: Delegation = { agentId: target.id, answer: { agent: target.name, answer: '' } };
     turn.root.delegations.push(slot);
-    await this.loop(child);
+    try {
+      await this.loop(child);
+    } catch (err) {
+      // One specialist failing must take neither the others' answers nor the caller's turn with it.
+      this.options.log.warn({ thread: turn.input.thread, agent: target.id, err }, 'delegation.failed');
+      const done = child.state.history.flatMap((m) => (m.role === 'tool' ? [m.content] : []));
+      slot.answer.error = DELEGATE_FAILED;
+      if (done.length > 0) slot.answer.done_before_error = done;
+      return JSON.stringify(slot.answer);
+    }
     const pending = turn.root.state.pendingApproval;
     slot.answer.answer = child.said.join('\n\n');
     if (turn.root.approvalDeferred && pending?.agent === target.id) slot.answer.waiting_for_confirmation = pending.question;
