@@ -16,8 +16,11 @@ export type TelemetryEvent =
   /** Triage consulted several specialists at once for a message with several requests. */
   | { type: 'delegation'; thread: string; from: string; to: string[]; ms: number }
   | { type: 'approval'; thread: string; agent: string; tool: string; decision: 'requested' | 'approve' | 'reject' | 'other' }
-  /** One verdict of the grounding reviewer on a draft; `revision` 0 is the first draft. */
-  | { type: 'review'; thread: string; agent: string; revision: number; approved: boolean; score: number; issues: number }
+  /**
+   * One verdict of the grounding reviewer on a draft; `revision` 0 is the first draft. `trimmed`: the last check,
+   * of the best draft without its unsupported ids, figures and dates, made when no draft passed.
+   */
+  | { type: 'review'; thread: string; agent: string; revision: number; trimmed: boolean; approved: boolean; score: number; issues: number }
   | { type: 'fact'; thread: string; key: string; by: string }
   /** Older turns were folded into the running summary. */
   | { type: 'compaction'; thread: string; messages: number; tokensBefore: number; tokensAfter: number; ms: number }

@@ -28,6 +28,8 @@ const isRevision = (request: RecordedRequest) => {
   return last?.role === 'user' && /A reviewer checked your reply/.test(last.content ?? '');
 };
 const userText = (request: RecordedRequest) => request.body.messages.filter((m) => m.role === 'user').map((m) => m.content ?? '').join('\n');
+/** The draft a review request asks about. */
+const draftOf = (request: RecordedRequest) => (request.body.messages.at(-1)?.content ?? '').split('Draft reply:\n')[1] ?? '';
 const verdict = (approved: boolean, score: number, ...issues: string[]) => JSON.stringify({ approved, issues, score });
 
 interface Scenario {
@@ -53,12 +55,12 @@ function play(fake: FakeOpenAI, scenario: Scenario): void {
   });
 }
 
-async function ask(fake: FakeOpenAI, env: Record<string, string>): Promise<{ text: string; state: ThreadState; reviews: Array<TelemetryOf<'review'>> }> {
+async function ask(fake: FakeOpenAI, env: Record<string, string>, question = QUESTION): Promise<{ text: string; state: ThreadState; reviews: Array<TelemetryOf<'review'>> }> {
   const data = tempDir();
   const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, ...env });
   const reviews: Array<TelemetryOf<'review'>> = [];
   chat.app.telemetry.on('review', (event) => reviews.push(event));
-  chat.type(QUESTION);
+  chat.type(question);
   await chat.end();
   const state = await chat.state();
   await chat.close();
@@ -137,16 +139,16 @@ describe('grounded answers with a model reviewer', () => {
     assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
   });
 
-  test('a stubborn model: the loop stops after one revision that scores no better, and the date is still removed', async () => {
+  test('a stubborn model: the loop stops after one revision that scores no better; the draft without its date passes a last check', async () => {
     play(fake, {
       draft: INVENTED,
-      review: () => verdict(false, 0.5, '"December 25" is not supported by the sources.'),
+      review: (n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, '"December 25" is not supported by the sources.') : verdict(true, 1)),
       revise: () => 'Order ORD-1001 has shipped. It will definitely arrive on December 25.',
     });
     const { text, reviews } = await ask(fake, REVIEWED);
     assert.equal(revisionRequests(fake).length, 1, 'no second revision once the score stopped improving');
-    assert.equal(reviewRequests(fake).length, 2);
-    assert.deepEqual(reviews.map((r) => r.revision), [0, 1]);
+    assert.deepEqual(reviewRequests(fake).map(draftOf), [INVENTED, 'Order ORD-1001 has shipped. It will definitely arrive on December 25.', 'Order ORD-1001 has shipped.']);
+    assert.deepEqual(reviews.map((r) => [r.revision, r.trimmed, r.approved]), [[0, false, false], [1, false, false], [1, true, true]]);
     assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
     assert.ok(!text.includes('December'), text);
   });
@@ -154,11 +156,13 @@ describe('grounded answers with a model reviewer', () => {
   test('a revision that scores worse: the earlier, better draft is the one kept', async () => {
     play(fake, {
       draft: 'Order ORD-1001 has shipped with UPS. It will arrive on December 25.',
-      review: (n) => (n === 1 ? verdict(false, 0.6, 'The date is invented.') : verdict(false, 0.3, 'The carrier and the date are wrong.')),
+      review: (n, request) =>
+        /December|DHL/.test(draftOf(request)) ? (n === 1 ? verdict(false, 0.6, 'The date is invented.') : verdict(false, 0.3, 'The carrier and the date are wrong.')) : verdict(true, 1),
       revise: () => 'Your parcel ORD-1001 is with DHL. It arrives December 26.',
     });
     const { text, state } = await ask(fake, REVIEWED);
     assert.equal(revisionRequests(fake).length, 1);
+    assert.equal(draftOf(reviewRequests(fake).at(-1)!), 'Order ORD-1001 has shipped with UPS.', 'the last check is of the better draft, trimmed');
     assert.equal(lastAssistant(state), 'Order ORD-1001 has shipped with UPS.');
     assert.ok(!text.includes('DHL') && !text.includes('December'), text);
   });
@@ -171,11 +175,11 @@ describe('grounded answers with a model reviewer', () => {
     ];
     play(fake, {
       draft: INVENTED,
-      review: (n) => verdict(false, scores[n - 1] ?? 0, `issue number ${n}`),
+      review: (n, request) => (draftOf(request).includes('December') ? verdict(false, scores[n - 1] ?? 0, `issue number ${n}`) : verdict(true, 1)),
       revise: (n) => drafts[n - 1] ?? 'a third revision was asked for',
     });
     const { text, state } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '2' });
-    assert.equal(reviewRequests(fake).length, 3);
+    assert.equal(reviewRequests(fake).length, 4, 'the first draft, two revisions, and the best one trimmed');
     const revisions = revisionRequests(fake);
     assert.equal(revisions.length, 2);
     assert.ok((revisions[1]!.body.messages.at(-1)?.content ?? '').includes('issue number 2'), 'each revision gets the latest issues');
@@ -183,12 +187,38 @@ describe('grounded answers with a model reviewer', () => {
     assert.ok(!text.includes('December'), text);
   });
 
-  test('REVIEW_MAX_REVISIONS=0: the draft is reviewed once and never revised', async () => {
-    play(fake, { draft: INVENTED, review: () => verdict(false, 0.5, 'The date is invented.') });
+  test('REVIEW_MAX_REVISIONS=0: the draft is never revised; only its trimmed form is checked again', async () => {
+    play(fake, { draft: INVENTED, review: (n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, 'The date is invented.') : verdict(true, 1)) });
     const { text } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '0' });
-    assert.equal(reviewRequests(fake).length, 1);
+    assert.deepEqual(reviewRequests(fake).map(draftOf), [INVENTED, 'Order ORD-1001 has shipped.']);
     assert.equal(revisionRequests(fake).length, 0);
     assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
+  });
+
+  test('a rejected claim the figure check cannot see (a carrier, "tomorrow") is never sent, however the revisions go', async () => {
+    const invented = 'Order ORD-1001 has shipped with DHL. It will be delivered tomorrow morning.';
+    play(fake, {
+      draft: invented,
+      review: () => verdict(false, 0.5, 'The lookup says UPS, not DHL, and gives no delivery time.'),
+      revise: () => 'Your order ORD-1001 is with DHL and arrives tomorrow morning.',
+    });
+    const { text, state, reviews } = await ask(fake, REVIEWED);
+    assert.equal(revisionRequests(fake).length, 1);
+    assert.equal(reviewRequests(fake).length, 2, 'nothing to trim, so no last check: the rejected text is what it would be');
+    assert.ok(text.includes(`[Orders] ${UNCONFIRMED_REPLY}`), text);
+    assert.ok(!text.includes('DHL') && !text.includes('tomorrow'), text);
+    assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
+    assert.ok(reviews.every((r) => !r.approved));
+  });
+
+  test("the customer's own figure is their claim: a reply may not confirm it, even when the reviewer lets it through", async () => {
+    const question = 'Where is my order ORD-1001? I was promised a $500 refund for it.';
+    play(fake, { draft: 'Your $500 refund for ORD-1001 has been approved. Order ORD-1001 has shipped with UPS.', review: () => verdict(true, 1) });
+    const { text, state } = await ask(fake, REVIEWED, question);
+    const listed = reviewRequests(fake)[0]!.body.messages.at(-1)?.content ?? '';
+    assert.ok(listed.includes(`The customer wrote (their claim, not a record): ${question}`), listed);
+    assert.equal(lastAssistant(state), 'Order ORD-1001 has shipped with UPS.');
+    assert.ok(!text.includes('$500 refund for ORD-1001 has been approved'), text);
   });
 
   test('an unusable verdict (not JSON, or JSON of the wrong shape) falls back to the figure and id check', async () => {

@@ -1,7 +1,7 @@
 /**
  * The checkable facts of a reply: ids, amounts, other figures and dates. A claim is grounded when the same id,
- * number or calendar day appears in a source (a tool result, the customer's words, the fact sheet, the agent's
- * own policy text). This is the offline engine's reviewer and the last guard on every reviewed reply.
+ * number or calendar day appears in a source (a tool result, the fact sheet, the agent's own policy text; from the
+ * customer's words, ids only). This is the offline engine's reviewer and the last guard on every reviewed reply.
  */
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
@@ -72,13 +72,25 @@ export function extractClaims(text: string): Claim[] {
   return claims;
 }
 
+/** How a customer's message is listed among the sources: what they wrote is their claim, not a record. */
+const CUSTOMER_SOURCE_PREFIX = 'The customer wrote (their claim, not a record): ';
+
+export function customerSource(text: string): string {
+  return `${CUSTOMER_SOURCE_PREFIX}${text}`;
+}
+
 /**
  * What the sources establish: every id, code, number and calendar day in them. A date's day and month are not
- * numbers of their own (2026-11-24 does not support "24 items"); its year is.
+ * numbers of their own (2026-11-24 does not support "24 items"); its year is. From the customer's own words only
+ * ids count: a reply may name the order they asked about, but "your $500 refund" must come from a record.
  */
 export function groundTruth(sources: string[]): Set<string> {
   const keys = new Set<string>();
   for (const source of sources) {
+    if (source.startsWith(CUSTOMER_SOURCE_PREFIX)) {
+      for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
+      continue;
+    }
     let rest = source;
     for (const date of dateKeys(source)) {
       keys.add(date.key);

@@ -19,6 +19,7 @@ export type ReviewVerdict = z.infer<typeof reviewVerdictSchema>;
 export const REVIEW_INSTRUCTIONS = [
   'You check a customer-support reply against its sources before it is sent.',
   'Approve it only if every fact it states (ids, dates, amounts, statuses, names, tracking numbers, policies) appears in the sources.',
+  "A source that says the customer wrote it is their claim, not a record: the reply may repeat it as theirs, but not confirm it.",
   'List each claim the sources do not support, or contradict, as one short issue. Wording and tone are not issues.',
   'Answer with a JSON object only: {"approved": true|false, "issues": ["…"], "score": 0.0-1.0}, where score is the share of the reply that is supported.',
 ].join('\n');
@@ -35,7 +36,7 @@ export function revisionPrompt(issues: string[]): string {
   return [
     'A reviewer checked your reply against the tool results and found these problems:',
     ...issues.map((issue) => `- ${issue}`),
-    'Write the reply to the customer again, fixing every problem. State only what the tool results, the customer and the fact sheet say; where something is not known, say so instead of guessing. Answer with the reply only.',
+    "Write the reply to the customer again, fixing every problem. State only what the tool results and the fact sheet say (the customer's own words are their claims, not records); where something is not known, say so instead of guessing. Answer with the reply only.",
   ].join('\n');
 }
 
@@ -63,7 +64,8 @@ export interface ReviewSteps {
   review(draft: string, sources: string[]): Promise<string | undefined>;
   /** The agent's rewritten reply, or undefined when the call failed. */
   revise(draft: string, issues: string[]): Promise<string | undefined>;
-  report(verdict: ReviewVerdict, revision: number): void;
+  /** `trimmed`: the verdict on the best draft without its unsupported ids, figures and dates, after no draft passed. */
+  report(verdict: ReviewVerdict, revision: number, trimmed: boolean): void;
 }
 
 export interface ReviewResult {
@@ -74,8 +76,10 @@ export interface ReviewResult {
 
 /**
  * Draft → review → revise, at most `maxRevisions` times, stopping early when a revision scores no better than
- * the one before. The best draft is kept. Whatever the reviewer said, the reply leaves without any id, figure or
- * date the sources lack: a model reviewer can miss one, and an unapproved best draft may still hold some.
+ * the one before. An approved draft leaves without any id, figure or date the sources lack (a model reviewer can
+ * miss one). When no draft passed, the best one is not sent as it is: a rejection may be about what the figure
+ * check cannot see (a carrier, "tomorrow"). Without its unsupported ids, figures and dates it gets one more review;
+ * if that fails too, or nothing is left, the customer gets UNCONFIRMED_REPLY.
  */
 export async function reviewDraft(draft: string, sources: string[], maxRevisions: number, steps: ReviewSteps): Promise<ReviewResult> {
   const truth = groundTruth(sources);
@@ -84,10 +88,14 @@ export async function reviewDraft(draft: string, sources: string[], maxRevisions
   let previousScore = -1;
   let approved = false;
   let revision = 0;
+  const judge = async (text: string, trimmed: boolean) => {
+    const answer = await steps.review(text, sources);
+    const verdict = (answer !== undefined ? parseVerdict(answer) : undefined) ?? groundingVerdict(text, truth);
+    steps.report(verdict, revision, trimmed);
+    return verdict;
+  };
   for (;; revision++) {
-    const answer = await steps.review(current, sources);
-    const verdict = (answer !== undefined ? parseVerdict(answer) : undefined) ?? groundingVerdict(current, truth);
-    steps.report(verdict, revision);
+    const verdict = await judge(current, false);
     if (verdict.approved) {
       best = { text: current, score: verdict.score };
       approved = true;
@@ -101,5 +109,7 @@ export async function reviewDraft(draft: string, sources: string[], maxRevisions
     current = revised;
   }
   const guarded = withoutUnsupported(best.text, truth);
-  return { text: guarded === '' ? UNCONFIRMED_REPLY : guarded, approved, revisions: revision };
+  if (approved) return { text: guarded === '' ? UNCONFIRMED_REPLY : guarded, approved, revisions: revision };
+  if (guarded !== '' && guarded !== best.text && (await judge(guarded, true)).approved) return { text: guarded, approved: true, revisions: revision };
+  return { text: UNCONFIRMED_REPLY, approved: false, revisions: revision };
 }

@@ -10,7 +10,7 @@ import type { Agent, AgentRegistry } from './agent.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
 import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
-import { groundTruth, policySource, withoutUnsupported } from './grounding.js';
+import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
 import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
@@ -199,7 +199,7 @@ export class TurnRunner {
     if (draft.trim() === '') return draft;
     if (review) return this.reviewed(turn, draft, review);
     if (turn.delegations.length === 0) return draft;
-    const sources = [turn.input.text, ...turn.delegations.map((d) => JSON.stringify(d.answer)), ...Object.values(turn.facts).map((f) => f.value)];
+    const sources = [customerSource(turn.input.text), ...turn.delegations.map((d) => JSON.stringify(d.answer)), ...Object.values(turn.facts).map((f) => f.value)];
     return withoutUnsupported(draft, groundTruth(sources)) || mergeDelegateAnswers(turn.delegations.map((d) => d.answer));
   }
 
@@ -215,16 +215,16 @@ export class TurnRunner {
           messages: [...turn.state.history, { role: 'assistant', content: text }, { role: 'user', content: revisionPrompt(issues) }],
           context: { draft: text, sources, issues, facts: this.calls.factValues(turn) },
         }),
-      report: (verdict, revision) =>
-        this.telemetry.emit({ type: 'review', thread: turn.input.thread, agent: agent.id, revision, approved: verdict.approved, score: verdict.score, issues: verdict.issues.length }),
+      report: (verdict, revision, trimmed) =>
+        this.telemetry.emit({ type: 'review', thread: turn.input.thread, agent: agent.id, revision, trimmed, approved: verdict.approved, score: verdict.score, issues: verdict.issues.length }),
     });
     return result.text;
   }
 
-  /** What a reviewed reply may state: the agent's own policy text, tool results, the customer's words, the facts and summary. */
+  /** What a reviewed reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
   private sourcesOf(turn: Turn): string[] {
     const sources = [policySource(turn.agent.instructions)];
-    for (const m of turn.state.history) if (m.role === 'tool' || m.role === 'user') sources.push(m.content);
+    for (const m of turn.state.history) if (m.role === 'tool' || m.role === 'user') sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
     for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
     if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
     return sources;
