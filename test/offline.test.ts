@@ -106,6 +106,23 @@ describe('offline engine, fresh thread', () => {
   });
 });
 
+describe('offline engine: actions only when asked for', () => {
+  test('an order id alone, "what about …" or a return question looks the order up; only "cancel …" offers to cancel', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    after(() => chat.close());
+    assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
+    for (const text of ['ORD-1002', 'what about ORD-1003', 'I want to return my mouse from ORD-1003']) {
+      const outcome = await chat.chat.send(text);
+      assert.equal(outcome.agent, 'Orders', text);
+      assert.match(outcome.reply, /^Order ORD-100\d (is|was|has)/, `${text} → ${outcome.reply}`);
+      assert.equal((await chat.state()).pendingApproval, null, `${text}: no action waits for confirmation`);
+    }
+    assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
+    data.remove();
+  });
+});
+
 describe('router', () => {
   // Training time is measured by `npm run bench:routing`, not asserted here.
   test('the router trains from the shipped pack and routes a clear order question to Orders', async () => {

@@ -45,6 +45,8 @@ export interface Tool {
   readonly parameters: Record<string, unknown>;
   readonly timeoutMs: number | undefined;
   needsApproval(input: unknown): boolean;
+  /** Whether some input needs approval: an action with consequences, not a lookup. */
+  readonly mayNeedApproval: boolean;
   approvalPrompt(input: unknown): string;
   readonly status: string;
   run(input: unknown, context: ToolContext): Promise<unknown>;
@@ -69,6 +71,7 @@ export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S,
     parameters,
     timeoutMs: definition.timeoutMs,
     needsApproval: (input) => (typeof approval === 'function' ? approval(input as z.output<S>) : approval),
+    mayNeedApproval: approval !== false,
     approvalPrompt: (input) =>
       definition.approvalPrompt?.(input as z.output<S>) ??
       `Please confirm: run ${definition.name} with ${JSON.stringify(input)}?`,

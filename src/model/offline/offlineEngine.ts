@@ -65,6 +65,9 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
+const ACTION_MIN_CONFIDENCE = 0.9;
+
 /**
  * The zero-key model: routes with an NLU intent classifier, fills tool arguments by entity extraction, and words
  * answers from each tool's template. It implements the same interface as the OpenAI provider, so the run loop,
@@ -185,8 +188,12 @@ export class OfflineEngine implements ModelProvider {
     const classifier = this.toolClassifiers.get(agent.id);
     if (!classifier) return tools[0];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
-    const { intent } = await classifier.classify(text);
-    return tools.find((t) => t.name === intent) ?? tools[0];
+    const { intent, score } = await classifier.classify(text);
+    const chosen = tools.find((t) => t.name === intent);
+    // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
+    // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
+    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) return tools.find((t) => !t.mayNeedApproval) ?? tools[0];
+    return chosen ?? tools[0];
   }
 
   private async useTool(agent: Agent, text: string, messages: ChatMessage[], facts: Record<string, string>): Promise<Step> {
