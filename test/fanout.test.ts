@@ -181,6 +181,9 @@ describe('fan-out: one message, several specialists', () => {
     const next = fake.requests.length;
     await chat.chat.send('yes please');
     assert.match(systemPrompt(fake, next), /Billing specialist/);
+    assert.match(systemPrompt(fake, next), /several separate requests and some are not for you, call transfer_to_triage at once/, 'a specialist owning the thread sends a split message back');
+    const consulted = subRunIndices(fake, orderPart)[0]!;
+    assert.ok(!systemPrompt(fake, consulted).includes('several separate requests'), 'a consulted specialist has no transfers to call');
     await chat.close();
     data.remove();
   });
@@ -312,6 +315,19 @@ describe('fan-out with the offline engine', () => {
     assert.match(chat.text, /\[Orders\] Done: order ORD-1002 is cancelled/);
     assert.equal((await chat.app.store.records.get<{ status: string }>('order:ORD-1002'))?.status, 'cancelled');
     await chat.close();
+    data.remove();
+  });
+
+  test('several requests to a specialist that owns the thread go back to triage and are all answered', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    after(() => chat.close());
+    assert.equal((await chat.chat.send('where is my order ORD-1002?')).agent, 'Orders');
+    const asked = await chat.chat.send('please cancel it, and also the app keeps logging me out');
+    assert.match(chat.text, /↪ Orders → Triage/);
+    assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s, 'the part for another specialist is answered, not dropped');
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    assert.match((await chat.chat.send('yes')).reply, /^Done: order ORD-1002 is cancelled/);
     data.remove();
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import type { Agent } from './agent.js';
+import { transferToolName } from './handoff.js';
 
 /**
  * A specialist consulted as a tool: `ask_<agent>` runs it on one part of the customer's message, with its own
@@ -41,6 +42,11 @@ export const DELEGATION_INSTRUCTIONS = [
   'When one message holds several separate requests for different specialists, call the ask_<specialist> tools, one per part and all in the same response, each with that part of the message.',
   'Then reply once, combining their answers: keep every fact, id and question exactly as they gave it and add nothing of your own. If a specialist waits for the customer to confirm an action, say so briefly; the confirmation question is shown after your reply.',
 ].join('\n');
+
+/** For a specialist that can hand back to the agent that splits messages: so no part of one is dropped. */
+export function splitBackInstructions(splitter: Agent): string {
+  return `When a message holds several separate requests and some are not for you, call ${transferToolName(splitter.id)} at once, without answering any part: ${splitter.name} splits the message so that every part reaches the right specialist.`;
+}
 
 /** What a consulted specialist returns to the caller (JSON in the tool message). */
 export interface DelegateAnswer {

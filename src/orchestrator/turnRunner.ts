@@ -8,7 +8,7 @@ import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSp
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
-import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
+import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, splitBackInstructions } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
@@ -310,6 +310,8 @@ export class TurnRunner {
     if (!fixed) {
       const parts = [agent.instructions];
       if (!turn.delegated && (agent.delegates ?? []).length > 0) parts.push(DELEGATION_INSTRUCTIONS);
+      const splitter = (agent.handoffs ?? []).map((id) => this.options.agents.get(id)!).find((a) => (a.delegates ?? []).length > 0);
+      if (!turn.delegated && splitter && (agent.delegates ?? []).length === 0) parts.push(splitBackInstructions(splitter));
       if (escalation) parts.push(ESCALATION_INSTRUCTIONS);
       const tools = this.tools.toolsOf(agent).map(toolSpec);
       if (!turn.delegated) {

@@ -146,12 +146,15 @@ export class OfflineEngine implements ModelProvider {
       return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' })] };
     }
     if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(agent, text, tools)) ?? this.triage(agent, decision);
+    const backTo = this.agents.defaultAgentId;
+    const canGoBack = (agent.handoffs ?? []).includes(backTo);
+    // Several requests, not all for this specialist: triage splits them, so no part is dropped.
+    if (canGoBack && (await this.router.splitRequests(text)).some((part) => part.agent.id !== agent.id)) return { toolCalls: [this.call(transferToolName(backTo))] };
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
-    const backTo = this.agents.defaultAgentId;
-    if (elsewhere && (agent.handoffs ?? []).includes(backTo)) return { toolCalls: [this.call(transferToolName(backTo))] };
+    if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
   }
 
