@@ -249,6 +249,7 @@ describe('Slack adapter (HTTP Events API)', () => {
     const failure = logged.split('\n').find((line) => line.includes('"turn.failed"'));
     assert.match(failure ?? '', /500/, 'the cause is logged');
     assert.doesNotMatch(logged, /xoxb-test-token/, 'the bot token never reaches the logs');
+    assert.doesNotMatch(logged, /where is my order ORD-1001/, "the customer's conversation stays out of the logs");
   });
 });
 

@@ -31,11 +31,14 @@ export interface TurnResult {
 /** A model failure mid-turn; `state` holds everything that happened before it, so nothing done is forgotten. */
 export class TurnError extends Error {
   readonly kind = 'TurnError';
+  /** Not enumerable, so a logged TurnError does not carry the customer's conversation into the logs. */
+  declare readonly state: ThreadState;
   constructor(
     override readonly cause: unknown,
-    readonly state: ThreadState,
+    state: ThreadState,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
+    Object.defineProperty(this, 'state', { value: state, enumerable: false });
   }
 }
 
