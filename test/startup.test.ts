@@ -83,6 +83,15 @@ describe('npm start with piped input', () => {
     assert.equal(fake.requests[0]?.headers.authorization, 'Bearer not-needed', 'a local server needs no key');
     data.remove();
   });
+
+  test('/quit ends the chat: the lines piped after it are not answered', async () => {
+    const data = tempDir();
+    const result = await startBot({ DATA_DIR: data.dir }, 'hi\n/quit\nwhere is my order ORD-1001?\n');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /you> hi\n\[Triage\] /);
+    assert.doesNotMatch(result.stdout, /ORD-1001/);
+    data.remove();
+  });
 });
 
 describe('logging', () => {

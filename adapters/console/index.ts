@@ -134,10 +134,16 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
       const prompt = () => {
         if (options.interactive) options.output.write('you> ');
       };
+      // Lines already read past a /quit (piped input arrives in chunks) are still emitted after close(): drop them.
+      let quit = false;
       rl.on('line', (raw) => {
         const text = raw.trim();
+        if (quit) return;
         if (text === '') return prompt();
-        if (text === '/quit' || text === '/exit') return rl.close();
+        if (text === '/quit' || text === '/exit') {
+          quit = true;
+          return rl.close();
+        }
         const staffArgs = /^\/staff(?:\s+|$)/.test(text) ? text.slice('/staff'.length) : undefined;
         const work =
           staffArgs === undefined
