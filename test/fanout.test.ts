@@ -331,6 +331,17 @@ describe('fan-out with the offline engine', () => {
     data.remove();
   });
 
+  test('two actions that both need confirmation: the first is asked, the second is explained, not shown as an internal note', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    after(() => chat.close());
+    const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
+    assert.match(asked.reply, /\*\*Billing:\*\* That one needs your confirmation too, and I can ask about one action at a time/);
+    assert.doesNotMatch(asked.reply, /Not run:/);
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    data.remove();
+  });
+
   test('a message about one thing is not split', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });

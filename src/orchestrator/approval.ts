@@ -17,3 +17,5 @@ export const APPROVAL_HINT = 'Reply "yes" to confirm or "no" to cancel.';
 /** Tool results the run loop writes when an approval is not given; the offline engine recognises them. */
 export const APPROVAL_DECLINED = 'The user declined.';
 export const APPROVAL_NOT_CONFIRMED = 'Not run: the user did not confirm';
+/** The result of an action asked for while another waits for confirmation: one question at a time. */
+export const ANOTHER_APPROVAL_WAITING = 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';

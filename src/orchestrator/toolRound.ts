@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import { APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
+import { ANOTHER_APPROVAL_WAITING, APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import type { Tool } from './tool.js';
@@ -74,7 +74,7 @@ export class ToolRound {
         return `Error: ${parsed.message}`;
       }
       if (parsed.tool.needsApproval(parsed.input)) {
-        if (turn.root.state.pendingApproval) return 'Not run: another action is already waiting for the user to confirm. Ask for this one afterwards.';
+        if (turn.root.state.pendingApproval) return ANOTHER_APPROVAL_WAITING;
         approvalAsked = true;
         return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
       }

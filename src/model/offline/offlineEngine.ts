@@ -1,5 +1,5 @@
 import type { Agent, AgentRegistry } from '../../orchestrator/agent.js';
-import { APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED } from '../../orchestrator/approval.js';
+import { ANOTHER_APPROVAL_WAITING, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED } from '../../orchestrator/approval.js';
 import { transferTarget, transferToolName } from '../../orchestrator/handoff.js';
 import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
 import type { Tool } from '../../orchestrator/tool.js';
@@ -10,7 +10,7 @@ import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js
 import { groundingVerdict } from '../../orchestrator/review.js';
 import { fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, thanksReply, toolFailedReply } from './replies.js';
+import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -215,6 +215,7 @@ export class OfflineEngine implements ModelProvider {
   private wordResult(agent: Agent, call: ToolCall, content: string): string {
     if (content.startsWith(APPROVAL_DECLINED) || content.startsWith(APPROVAL_NOT_CONFIRMED)) return notDoneReply();
     if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
+    if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);

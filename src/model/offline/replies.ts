@@ -33,3 +33,8 @@ export function notDoneReply(): string {
 export function toolFailedReply(reason: string): string {
   return `Sorry, I couldn't complete that: ${reason}`;
 }
+
+/** An action asked for while another waits for the customer's yes or no. */
+export function oneQuestionAtATimeReply(): string {
+  return "That one needs your confirmation too, and I can ask about one action at a time: send it again once you've answered the question above.";
+}
