@@ -148,14 +148,21 @@ export class OfflineEngine implements ModelProvider {
     if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(agent, text, tools)) ?? this.triage(agent, decision);
     const backTo = this.agents.defaultAgentId;
     const canGoBack = (agent.handoffs ?? []).includes(backTo);
-    // Several requests, not all for this specialist: triage splits them, so no part is dropped.
-    if (canGoBack && (await this.router.splitRequests(text)).some((part) => part.agent.id !== agent.id)) return { toolCalls: [this.call(transferToolName(backTo))] };
+    // Several requests, not all for this specialist: triage splits them, so no part is dropped (only when it can
+    // consult every part's specialist; otherwise it would route the whole message back here).
+    if (canGoBack && (await this.splitBack(agent, text))) return { toolCalls: [this.call(transferToolName(backTo))] };
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
+  }
+
+  private async splitBack(agent: Agent, text: string): Promise<boolean> {
+    const parts = await this.router.splitRequests(text);
+    const consults = this.agents.defaultAgent.delegates ?? [];
+    return parts.length > 1 && parts.some((p) => p.agent.id !== agent.id) && parts.every((p) => consults.includes(p.agent.id));
   }
 
   /** Several requests for different specialists it may consult: ask each about its part, side by side. */
