@@ -79,6 +79,10 @@ export function customerSource(text: string): string {
   return `${CUSTOMER_SOURCE_PREFIX}${text}`;
 }
 
+function addIds(keys: Set<string>, source: string): void {
+  for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
+}
+
 /**
  * What the sources establish: every id, code, number and calendar day in them. A date's day and month are not
  * numbers of their own (2026-11-24 does not support "24 items"); its year is. From the customer's own words only
@@ -87,10 +91,8 @@ export function customerSource(text: string): string {
 export function groundTruth(sources: string[]): Set<string> {
   const keys = new Set<string>();
   for (const source of sources) {
-    if (source.startsWith(CUSTOMER_SOURCE_PREFIX)) {
-      for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
-      continue;
-    }
+    addIds(keys, source);
+    if (source.startsWith(CUSTOMER_SOURCE_PREFIX)) continue;
     let rest = source;
     for (const date of dateKeys(source)) {
       keys.add(date.key);
@@ -98,7 +100,6 @@ export function groundTruth(sources: string[]): Set<string> {
       if (year) keys.add(`num:${Number(year)}`);
       rest = rest.replace(date.text, ' ');
     }
-    for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
     for (const m of rest.matchAll(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g)) {
       const [whole, fraction] = m[0].split('.');
       keys.add(numberKey(whole!, fraction));

@@ -68,12 +68,6 @@ export interface ReviewSteps {
   report(verdict: ReviewVerdict, revision: number, trimmed: boolean): void;
 }
 
-export interface ReviewResult {
-  text: string;
-  approved: boolean;
-  revisions: number;
-}
-
 /**
  * Draft → review → revise, at most `maxRevisions` times, stopping early when a revision scores no better than
  * the one before. An approved draft leaves without any id, figure or date the sources lack (a model reviewer can
@@ -81,12 +75,11 @@ export interface ReviewResult {
  * check cannot see (a carrier, "tomorrow"). Without its unsupported ids, figures and dates it gets one more review;
  * if that fails too, or nothing is left, the customer gets UNCONFIRMED_REPLY.
  */
-export async function reviewDraft(draft: string, sources: string[], maxRevisions: number, steps: ReviewSteps): Promise<ReviewResult> {
+export async function reviewDraft(draft: string, sources: string[], maxRevisions: number, steps: ReviewSteps): Promise<string> {
   const truth = groundTruth(sources);
   let current = draft;
   let best = { text: draft, score: -1 };
   let previousScore = -1;
-  let approved = false;
   let revision = 0;
   const judge = async (text: string, trimmed: boolean) => {
     const answer = await steps.review(text, sources);
@@ -96,11 +89,7 @@ export async function reviewDraft(draft: string, sources: string[], maxRevisions
   };
   for (;; revision++) {
     const verdict = await judge(current, false);
-    if (verdict.approved) {
-      best = { text: current, score: verdict.score };
-      approved = true;
-      break;
-    }
+    if (verdict.approved) return withoutUnsupported(current, truth) || UNCONFIRMED_REPLY;
     if (verdict.score > best.score) best = { text: current, score: verdict.score };
     if (revision >= maxRevisions || verdict.score <= previousScore) break;
     previousScore = verdict.score;
@@ -109,7 +98,6 @@ export async function reviewDraft(draft: string, sources: string[], maxRevisions
     current = revised;
   }
   const guarded = withoutUnsupported(best.text, truth);
-  if (approved) return { text: guarded === '' ? UNCONFIRMED_REPLY : guarded, approved, revisions: revision };
-  if (guarded !== '' && guarded !== best.text && (await judge(guarded, true)).approved) return { text: guarded, approved: true, revisions: revision };
-  return { text: UNCONFIRMED_REPLY, approved: false, revisions: revision };
+  if (guarded !== '' && guarded !== best.text && (await judge(guarded, true)).approved) return guarded;
+  return UNCONFIRMED_REPLY;
 }

@@ -206,7 +206,7 @@ export class TurnRunner {
   private async reviewed(turn: Turn, draft: string, review: ReviewOptions): Promise<string> {
     const agent = turn.agent;
     const sources = this.sourcesOf(turn);
-    const result = await reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
+    return reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
       review: (text, listed) =>
         this.calls.aside(turn, agent, 'review', { system: REVIEW_INSTRUCTIONS, messages: [{ role: 'user', content: reviewPrompt(text, listed) }], json: true, context: { draft: text, sources: listed } }),
       revise: (text, issues) =>
@@ -218,7 +218,6 @@ export class TurnRunner {
       report: (verdict, revision, trimmed) =>
         this.telemetry.emit({ type: 'review', thread: turn.input.thread, agent: agent.id, revision, trimmed, approved: verdict.approved, score: verdict.score, issues: verdict.issues.length }),
     });
-    return result.text;
   }
 
   /** What a reviewed reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
