@@ -228,7 +228,10 @@ describe('fan-out: one message, several specialists', () => {
     const merged = 'ORD-1001 has shipped with UPS. The logout part could not be finished; please send it again.';
     fake.respondWith(fanOutResponder(fake, [orderPart, failing], merged, { otherwise: () => ({ text: 'Happy to help with that.' }) }).responder);
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    after(() => chat.close());
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
     const outcome = await chat.chat.send('where is ORD-1001, and also the app keeps logging me out');
     assert.equal(outcome.status, 'answered');
     assert.equal(outcome.reply, merged);
@@ -249,7 +252,6 @@ describe('fan-out: one message, several specialists', () => {
     const results = new Set(messages.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
     assert.ok(calls.length > 0);
     assert.deepEqual(calls.filter((id) => !results.has(id)), [], 'every tool call the model sees has its result');
-    data.remove();
   });
 
   test('DELEGATION=sequential: the second specialist starts only after the first has finished; both answers are merged', async () => {
@@ -321,25 +323,29 @@ describe('fan-out with the offline engine', () => {
   test('several requests to a specialist that owns the thread go back to triage and are all answered', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(() => chat.close());
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
     assert.equal((await chat.chat.send('where is my order ORD-1002?')).agent, 'Orders');
     const asked = await chat.chat.send('please cancel it, and also the app keeps logging me out');
     assert.match(chat.text, /↪ Orders → Triage/);
     assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s, 'the part for another specialist is answered, not dropped');
     assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
     assert.match((await chat.chat.send('yes')).reply, /^Done: order ORD-1002 is cancelled/);
-    data.remove();
   });
 
   test('two actions that both need confirmation: the first is asked, the second is explained, not shown as an internal note', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(() => chat.close());
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
     assert.match(asked.reply, /\*\*Billing:\*\* That one needs your confirmation too, and I can ask about one action at a time/);
     assert.doesNotMatch(asked.reply, /Not run:/);
     assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
-    data.remove();
   });
 
   test('a message about one thing is not split', async () => {

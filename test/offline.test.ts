@@ -110,7 +110,10 @@ describe('offline engine: actions only when asked for', () => {
   test('an order id alone, "what about …" or a return question looks the order up; only "cancel …" offers to cancel', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(() => chat.close());
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
     assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
     for (const text of ['ORD-1002', 'what about ORD-1003', 'I want to return my mouse from ORD-1003']) {
       const outcome = await chat.chat.send(text);
@@ -119,7 +122,6 @@ describe('offline engine: actions only when asked for', () => {
       assert.equal((await chat.state()).pendingApproval, null, `${text}: no action waits for confirmation`);
     }
     assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
-    data.remove();
   });
 });
 
