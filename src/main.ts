@@ -237,8 +237,8 @@ async function main(): Promise<number> {
   }
 
   const interactive = Boolean(process.stdin.isTTY);
-  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /quit to leave.' : ''}\n`);
-  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk }, app.service);
+  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`);
+  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk, memory: app.store.records }, app.service);
   app.start();
   await chat.run();
   await app.close();

@@ -6,6 +6,7 @@ import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { STAFF_CHANNEL_ID } from './fakes/discordServer.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { CONSOLE_HELP, WITH_STAFF_NOTICE } from '../adapters/console/index.js';
 import { ConsoleSession, FakeOpenAI, tempDir } from './harness.js';
 import {
   cardButtons,
@@ -302,5 +303,51 @@ describe('escalation configuration and console', () => {
     assert.ok(text.indexOf(BOT_BACK_REPLY) < text.indexOf("You're welcome"), 'the bot answers again after resolve');
     await chat.close();
     data.remove();
+  });
+
+  test('console: a restarted chat that is with staff says so; /new starts a conversation the next restart continues', async () => {
+    const data = tempDir();
+    const sessions: ConsoleSession[] = [];
+    after(async () => {
+      for (const session of sessions) await session.close();
+      data.remove();
+    });
+    const start = async () => {
+      const session = await ConsoleSession.offline({ DATA_DIR: data.dir });
+      sessions.push(session);
+      return session;
+    };
+
+    const first = await start();
+    first.type('I want to talk to a person');
+    await first.end();
+    assert.match(first.text, /\[staff\] ┌ New escalation/);
+    assert.ok(!first.text.includes(WITH_STAFF_NOTICE), 'no notice while the conversation was with the bot at start');
+    await first.close();
+
+    const second = await start();
+    second.type('hello?');
+    second.type('/help');
+    second.type('/new');
+    second.type('where is my order ORD-1001?');
+    await second.end();
+    const text = second.text;
+    const notice = text.indexOf(WITH_STAFF_NOTICE);
+    assert.ok(notice >= 0 && notice < text.indexOf('you> hello?'), `the notice comes first; got:\n${text}`);
+    assert.match(text, /\[staff\] you: hello\?/, 'the message went to staff');
+    assert.ok(text.includes(CONSOLE_HELP));
+    const fresh = second.chat.thread;
+    assert.match(fresh, /^console:local-/);
+    assert.match(text, /\[Orders\] Order ORD-1001 has shipped/, 'the bot answers in the new conversation');
+    assert.equal((await second.app.service.loadState('console:local')).escalation?.relayed.fromCustomer, 1, 'the old conversation is kept, still with staff');
+    assert.equal((await second.state()).activeAgent, 'orders');
+    await second.close();
+
+    const third = await start();
+    third.type('thanks');
+    await third.end();
+    assert.equal(third.chat.thread, fresh, 'a restart continues the conversation /new started');
+    assert.ok(!third.text.includes(WITH_STAFF_NOTICE));
+    assert.match(third.text, /\[Orders\] You're welcome/);
   });
 });

@@ -48,7 +48,7 @@ export class ConsoleSession {
   constructor(config: Config, provider: ModelProvider, options: SessionOptions = {}) {
     const log = options.log ?? createLogger({ level: 'silent' });
     this.app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log), router: options.router });
-    this.chat = createConsoleAdapter({ input: this.input, output: this.output, desk: this.app.desk }, this.app.service);
+    this.chat = createConsoleAdapter({ input: this.input, output: this.output, desk: this.app.desk, memory: this.app.store.records }, this.app.service);
     this.output.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import type { ConversationService, Respond, TurnOutcome } from '../../src/conversation/service.js';
+import type { RecordStore } from '../../src/conversation/store.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { ConsoleStaffSide } from './staffSide.js';
@@ -10,6 +11,8 @@ export interface ConsoleAdapterOptions {
   output: NodeJS.WritableStream;
   /** Conversation id; the same id after a restart continues the same thread. */
   threadId?: string;
+  /** Where `/new` records the conversation it started, so a restart continues that one rather than `threadId`. */
+  memory?: RecordStore;
   userId?: string;
   /** Show a `you>` prompt (for a person at a terminal). */
   interactive?: boolean;
@@ -18,8 +21,12 @@ export interface ConsoleAdapterOptions {
 }
 
 export interface ConsoleAdapter {
+  /** The conversation's thread key; `/new` changes it. */
   readonly thread: string;
-  /** Resolves when the input ends and every reply has been printed. */
+  /**
+   * Resolves when the input ends and every reply has been printed. It first says so when the conversation is with
+   * the support team, since the bot then stays quiet.
+   */
   run(): Promise<void>;
   /** Sends one line as if typed; resolves when its reply has been printed. */
   send(text: string): Promise<TurnOutcome>;
@@ -28,6 +35,15 @@ export interface ConsoleAdapter {
 }
 
 const MAX_TOOL_INPUT_CHARS = 120;
+/** The record, in `memory`, of the conversation `/new` last started. */
+const CURRENT_CONVERSATION_KEY = 'console:conversation';
+
+export const CONSOLE_HELP =
+  'Commands: /new starts a new conversation (the chat continues the latest one after a restart), /staff … plays the support team (/staff help lists how), /quit leaves.';
+export const WITH_STAFF_NOTICE =
+  'This conversation is with the support team, so the bot stays quiet: what you type goes to them. /staff resolve hands it back to the bot; /new starts a new conversation.';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function consoleThreadKey(id: string): string {
   return `console:${id}`;
@@ -99,7 +115,7 @@ class ConsoleRenderer {
 }
 
 export function createConsoleAdapter(options: ConsoleAdapterOptions, service: ConversationService): ConsoleAdapter {
-  const thread = consoleThreadKey(options.threadId ?? 'local');
+  let thread = consoleThreadKey(options.threadId ?? 'local');
   const userId = options.userId ?? 'console-user';
   const renderer = new ConsoleRenderer(options.output);
   const staffSide = options.desk ? new ConsoleStaffSide((line) => renderer.line(line), service, options.desk) : undefined;
@@ -107,10 +123,28 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
     options.desk.attach(staffSide);
     options.desk.attachStaffRoom(staffSide);
   }
+  const { memory } = options;
+  // Everything that uses the thread waits until the conversation `/new` last started is known.
+  const resumed = (async () => {
+    try {
+      const id = await memory?.get<string>(CURRENT_CONVERSATION_KEY);
+      if (id) thread = consoleThreadKey(id);
+    } catch (err) {
+      renderer.line(`  (could not read which conversation to continue, so this is ${thread}: ${errorText(err)})`);
+    }
+  })();
   const staff = async (args: string) => {
+    await resumed;
     if (!staffSide) return renderer.line('  [staff] No staff side here: escalation is not set up.');
     if (!options.interactive) renderer.line(`staff> ${args.trim()}`);
     await staffSide.command(thread, args);
+  };
+  const startNew = async () => {
+    await resumed;
+    const id = `local-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    await memory?.set(CURRENT_CONVERSATION_KEY, id);
+    thread = consoleThreadKey(id);
+    renderer.line(`  (a new conversation: ${thread}; the previous one is kept)`);
   };
 
   // Piped input is echoed when its turn starts, so a transcript reads question, answer, question, answer.
@@ -120,17 +154,34 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
     renderer.finish(outcome);
     return outcome;
   };
-  const send = (text: string): Promise<TurnOutcome> => service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, respond(echo(text)));
+  const send = async (text: string): Promise<TurnOutcome> => {
+    await resumed;
+    return service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, respond(echo(text)));
+  };
   // A message a killed run left unanswered in the data file is answered when the chat starts again.
   service.respondVia('console', (message) => respond(message.text));
+  const noticeIfWithStaff = async () => {
+    await resumed;
+    if ((await service.loadState(thread)).escalation) renderer.line(`  (${WITH_STAFF_NOTICE})`);
+  };
+
+  /** The command a line runs, if it is one that must wait for the lines before it. */
+  const commandFor = (text: string): (() => Promise<void> | void) | undefined => {
+    if (text === '/new') return startNew;
+    if (text === '/help') return () => renderer.line(`  (${CONSOLE_HELP})`);
+    if (/^\/staff(?:\s+|$)/.test(text)) return () => staff(text.slice('/staff'.length));
+    return undefined;
+  };
+
+  const printError = (err: unknown) => renderer.line(`  (error: ${errorText(err)})`);
 
   const run = () =>
     new Promise<void>((resolve) => {
       const rl = readline.createInterface({ input: options.input, terminal: false });
       const pending = new Set<Promise<unknown>>();
-      // A /staff line waits for every line before it, and lines after it wait for it; customer lines go to the
-      // service at once, which queues them per thread, so each is answered in order.
-      let barrier: Promise<unknown> = Promise.resolve();
+      // A /staff or /new line waits for every line before it, and lines after it wait for it; customer lines go to
+      // the service at once, which queues them per thread, so each is answered in order.
+      let barrier: Promise<unknown> = noticeIfWithStaff().catch(printError);
       const prompt = () => {
         if (options.interactive) options.output.write('you> ');
       };
@@ -144,13 +195,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
           quit = true;
           return rl.close();
         }
-        const staffArgs = /^\/staff(?:\s+|$)/.test(text) ? text.slice('/staff'.length) : undefined;
-        const work =
-          staffArgs === undefined
-            ? barrier.then(() => send(text))
-            : (barrier = Promise.allSettled([...pending]).then(() => staff(staffArgs)));
+        const command = commandFor(text);
+        const work = command ? (barrier = Promise.allSettled([barrier, ...pending]).then(command)) : barrier.then(() => send(text));
         const tracked = work
-          .catch((err: unknown) => renderer.line(`  (error: ${err instanceof Error ? err.message : String(err)})`))
+          .catch(printError)
           .finally(() => {
             pending.delete(tracked);
             if (pending.size === 0) prompt();
@@ -163,5 +211,12 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
       prompt();
     });
 
-  return { thread, run, send, staff };
+  return {
+    get thread() {
+      return thread;
+    },
+    run,
+    send,
+    staff,
+  };
 }
