@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
@@ -76,6 +76,8 @@ export interface ThroughputReport {
   cpuBoundPercentOfIdeal: number;
   /** The busy time per turn at which that bound would reach the goal. */
   busyPerTurnForGoalMs: number;
+  /** Garbage-collection pauses during the measured run: each stops every thread at once. */
+  gcPauses: GcPauses;
   /** Just before the measured run (after the warm-up). */
   rssBeforeMB: number;
   /** Sampled every RSS_SAMPLE_INTERVAL_MS during the measured run, and at its end. */
@@ -142,6 +144,33 @@ function watchRss(): { stop(): number } {
 
 const toMB = (bytes: number) => bytes / 2 ** 20;
 
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  longestMs: number;
+}
+
+/** The garbage collector's pauses from now until `stop()`, as the process's `gc` performance entries report them. */
+function watchGc(): { stop(): Promise<GcPauses> } {
+  const pauses: GcPauses = { count: 0, totalMs: 0, longestMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      pauses.count += 1;
+      pauses.totalMs += entry.duration;
+      pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    // Entries are delivered asynchronously: let the last ones arrive before disconnecting.
+    stop: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      observer.disconnect();
+      return pauses;
+    },
+  };
+}
+
 interface TurnSample {
   wallMs: number;
   modelMs: number;
@@ -185,12 +214,14 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
     model.callMs.length = 0;
     const rssBefore = process.memoryUsage.rss();
     const rss = watchRss();
+    const gc = watchGc();
     const elu = performance.eventLoopUtilization();
     const started = performance.now();
     const samples = await playThreads(app, model, 'tp', threads, turnsPerThread);
     const wallSeconds = (performance.now() - started) / 1000;
     const peakRss = rss.stop();
     const busy = performance.eventLoopUtilization(elu);
+    const gcPauses = await gc.stop();
     const turns = threads * turnsPerThread;
     if (model.calls !== turns * MODEL_CALLS_PER_TURN) throw new Error(`throughput bench: ${model.calls} model calls for ${turns} turns, expected ${MODEL_CALLS_PER_TURN} per turn`);
     const turnsPerSecond = turns / wallSeconds;
@@ -213,6 +244,7 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
       eventLoopBusyPerTurnMs: busy.active / turns,
       eventLoopUtilization: busy.utilization,
       ...cpuBound(threads, turnsPerThread * latencyMs * MODEL_CALLS_PER_TURN, busy.active / turns),
+      gcPauses,
       rssBeforeMB: toMB(rssBefore),
       peakRssMB: toMB(peakRss),
       goals: { percentOfIdeal: percentOfIdeal >= GOAL_PERCENT_OF_IDEAL, peakRss: toMB(peakRss) <= GOAL_PEAK_RSS_MB },
@@ -235,7 +267,7 @@ function cpuBound(threads: number, modelMsPerThread: number, busyPerTurnMs: numb
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 export function formatThroughput(report: ThroughputReport): string {
-  const { machine: m, overheadPerTurnMs: o, addedDelayPerTurnMs: d, modelCallMs: c } = report;
+  const { machine: m, overheadPerTurnMs: o, addedDelayPerTurnMs: d, modelCallMs: c, gcPauses: gc } = report;
   const ms = (p: Percentiles) => `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms`;
   return [
     `Throughput: ${report.threads} threads at once × ${report.turnsPerThread} turns, fake model ${report.latencyMs} ms per call, ${MODEL_CALLS_PER_TURN} call per turn`,
@@ -249,6 +281,7 @@ export function formatThroughput(report: ThroughputReport): string {
     `model call as timed in the fake (late timers included): ${ms(c)}`,
     `added delay per turn (wall − ${report.latencyMs} ms nominal): ${ms(d)}`,
     `event loop busy: ${report.eventLoopBusyPerTurnMs.toFixed(3)} ms per turn, ${(100 * report.eventLoopUtilization).toFixed(0)}% of the run`,
+    `garbage collection: ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.longestMs.toFixed(1)} ms (a pause holds up every thread)`,
     `ceiling that CPU allows (estimate: the last thread waits once for all ${report.threads} threads' work): ${report.cpuBoundPercentOfIdeal.toFixed(1)}% of ideal; ${GOAL_PERCENT_OF_IDEAL}% needs ≤ ${report.busyPerTurnForGoalMs.toFixed(3)} ms busy per turn`,
     `RSS: ${report.rssBeforeMB.toFixed(0)} MB before, peak ${report.peakRssMB.toFixed(0)} MB  — goal ≤ ${GOAL_PEAK_RSS_MB} MB: ${met(report.goals.peakRss)}`,
   ].join('\n');
