@@ -64,17 +64,80 @@ describe('approvals', () => {
     data.remove();
   });
 
-  test('approving the cancellation of a shipped order gets a refusal from the tool', async () => {
+  test('cancelling a shipped order is refused at once: nobody is asked to confirm what would be refused', async () => {
     const data = tempDir();
-    const asking = await askToCancel(data.dir, 'ORD-1001');
-    fake.script({ text: 'ORD-1001 has shipped, so it cannot be cancelled; you can return it.' });
-    const outcome = await asking.chat.send('yes');
-    assert.match(outcome.reply, /cannot be cancelled/);
-    await asking.close();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: 'ORD-1001 has shipped, so it cannot be cancelled; you can return it.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
+    chat.type('please cancel ORD-1001');
+    await chat.end();
     const result = toolMessages(fake, 2).at(-1)!;
     assert.match(result, /"cancelled":false/);
     assert.match(result, /already shipped/);
-    data.remove();
+    assert.doesNotMatch(chat.text, /Cancel order ORD-1001\?/);
+    assert.match(chat.text, /· cancel_order \{"order_id":"ORD-1001"\}/, 'the refused call shows as a tool call');
+    assert.match(chat.text, /\[Orders\] ORD-1001 has shipped, so it cannot be cancelled/);
+    const state = await chat.state();
+    assert.equal(state.pendingApproval, null);
+    assert.equal(state.facts.order_status?.value, 'shipped', 'the check noted what it found');
+    assert.equal(await chat.app.store.records.get('order:ORD-1001'), undefined);
+  });
+
+  test('a refund that would be refused is not put to the customer: an already refunded invoice', async () => {
+    const data = tempDir();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_billing' }] },
+      { toolCalls: [{ name: 'request_refund', arguments: { invoice_id: 'INV-2004', reason: 'charged by mistake' } }] },
+      { text: 'INV-2004 was already refunded on 2026-10-09.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
+    chat.type('refund INV-2004 please, I was charged by mistake');
+    await chat.end();
+    assert.match(toolMessages(fake, 2).at(-1)!, /"refunded":false.*already refunded/);
+    assert.doesNotMatch(chat.text, /Refund invoice INV-2004 in full\?/);
+    assert.equal((await chat.state()).pendingApproval, null);
+  });
+
+  test('offline: cancelling a delivered order gets the reason at once, with no confirmation question', async () => {
+    const data = tempDir();
+    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
+    chat.type('please cancel ORD-1003');
+    await chat.end();
+    assert.match(chat.text, /\[Orders\] I couldn't cancel order ORD-1003: The order has already been delivered, so it cannot be cancelled\./);
+    assert.doesNotMatch(chat.text, /Cancel order ORD-1003\?/);
+    assert.equal((await chat.state()).pendingApproval, null);
+  });
+
+  test('an order that ships while the confirmation waits is refused when the customer says yes', async () => {
+    const data = tempDir();
+    const asking = await askToCancel(data.dir, 'ORD-1002');
+    after(async () => {
+      await asking.close();
+      data.remove();
+    });
+    await asking.app.store.records.set('order:ORD-1002', { status: 'shipped', carrier: 'UPS', tracking: '1Z0000' });
+    fake.script({ text: 'ORD-1002 shipped in the meantime, so it cannot be cancelled.' });
+    const outcome = await asking.chat.send('yes');
+    assert.match(outcome.reply, /cannot be cancelled/);
+    const result = toolMessages(fake, 2).at(-1)!;
+    assert.match(result, /"cancelled":false/);
+    assert.match(result, /already shipped/);
+    assert.equal(((await asking.app.store.records.get('order:ORD-1002')) as { status: string }).status, 'shipped');
   });
 
   test('only the requesting user can approve; another user\'s "yes" is an ordinary message', async () => {

@@ -56,6 +56,17 @@ export const lookupInvoice = defineTool({
 const REFUND_WINDOW_DAYS = 14;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The invoice, when it can be refunded; otherwise why not, as request_refund's result. */
+function refundable(invoice_id: string, invoice: Invoice | undefined) {
+  const refused = (reason: string) => ({ ok: false as const, refusal: { refunded: false as const, invoice_id, reason } });
+  if (!invoice) return refused(`No invoice ${invoice_id} exists.`);
+  if (invoice.status === 'refunded') return refused('This invoice was already refunded.');
+  if (invoice.status !== 'paid' || !invoice.paidAt) return refused(`The invoice is ${invoice.status}, not paid, so there is nothing to refund.`);
+  const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
+  if (ageDays > REFUND_WINDOW_DAYS) return refused(`It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.`);
+  return { ok: true as const, invoice };
+}
+
 export const requestRefund = defineTool({
   name: 'request_refund',
   status: 'Requesting your refund…',
@@ -66,16 +77,17 @@ export const requestRefund = defineTool({
   }),
   needsApproval: true,
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
+  // No confirmation question for a refund that would be refused: the customer hears why at once.
+  precheck: async ({ invoice_id }, { records, facts }) => {
+    facts.set('invoice_id', invoice_id);
+    const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+    return check.ok ? undefined : check.refusal;
+  },
   run: async ({ invoice_id, reason }, { records, facts }) => {
     facts.set('invoice_id', invoice_id);
-    const invoice = await findInvoice(records, invoice_id);
-    if (!invoice) return { refunded: false as const, invoice_id, reason: `No invoice ${invoice_id} exists.` };
-    if (invoice.status === 'refunded') return { refunded: false as const, invoice_id, reason: 'This invoice was already refunded.' };
-    if (invoice.status !== 'paid' || !invoice.paidAt) return { refunded: false as const, invoice_id, reason: `The invoice is ${invoice.status}, not paid, so there is nothing to refund.` };
-    const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
-    if (ageDays > REFUND_WINDOW_DAYS) {
-      return { refunded: false as const, invoice_id, reason: `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.` };
-    }
+    const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+    if (!check.ok) return check.refusal;
+    const { invoice } = check;
     const refundedAt = new Date().toISOString();
     await records.set(`invoice:${invoice_id}`, { status: 'refunded', refundedAt, refundReason: reason });
     return { refunded: true as const, invoice_id, amount: invoice.amount, currency: invoice.currency, refundedAt, arrives: 'within 5–10 business days' };

@@ -44,6 +44,16 @@ function noteOrder(facts: FactWriter, order: Order): void {
 
 const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
 
+/** The order, when it can be cancelled; otherwise why not, as cancel_order's result. */
+function cancellable(order_id: string, order: Order | undefined) {
+  const refused = (reason: string, status?: Order['status']) => ({ ok: false as const, refusal: { cancelled: false as const, order_id, status, reason } });
+  if (!order) return refused(`No order ${order_id} exists.`);
+  if (order.status === 'cancelled') return refused('The order was already cancelled.', order.status);
+  if (CANCELLABLE.has(order.status)) return { ok: true as const, order };
+  const what = order.status === 'delivered' ? 'been delivered' : 'shipped';
+  return refused(`The order has already ${what}, so it cannot be cancelled. It can be returned within 30 days of delivery.`, order.status);
+}
+
 const money = (amount: number) => `$${amount.toFixed(2)}`;
 
 function describeOrder(order: Order): string {
@@ -83,18 +93,22 @@ export const cancelOrder = defineTool({
   }),
   needsApproval: true,
   approvalPrompt: ({ order_id }) => `Cancel order ${order_id}?`,
+  // No confirmation question for an order that cannot be cancelled: the customer hears why at once.
+  precheck: async ({ order_id }, { records, facts }) => {
+    const order = await findOrder(records, order_id);
+    if (order) noteOrder(facts, order);
+    const check = cancellable(order_id, order);
+    return check.ok ? undefined : check.refusal;
+  },
   run: async ({ order_id, reason }, { records, facts }) => {
     const order = await findOrder(records, order_id);
-    if (!order) return { cancelled: false, order_id, reason: `No order ${order_id} exists.` };
-    noteOrder(facts, order);
-    if (order.status === 'cancelled') return { cancelled: false, order_id, reason: 'The order was already cancelled.' };
-    if (!CANCELLABLE.has(order.status)) {
-      return { cancelled: false, order_id, status: order.status, reason: `The order has already ${order.status === 'delivered' ? 'been delivered' : 'shipped'}, so it cannot be cancelled. It can be returned within 30 days of delivery.` };
-    }
+    if (order) noteOrder(facts, order);
+    const check = cancellable(order_id, order);
+    if (!check.ok) return check.refusal;
     const cancelledAt = new Date().toISOString();
     await records.set(`order:${order_id}`, { status: 'cancelled', cancelledAt, cancelReason: reason });
     facts.set('order_status', 'cancelled');
-    return { cancelled: true, order_id, cancelledAt, refund: `${money(order.total)} will be refunded to the original payment method within 5–10 business days.` };
+    return { cancelled: true as const, order_id, cancelledAt, refund: `${money(check.order.total)} will be refunded to the original payment method within 5–10 business days.` };
   },
   examples: ['cancel my order', 'and cancel it', 'please cancel ORD-1002', "I don't want it anymore, cancel", 'stop my order', 'cancel the order please'],
   answerTemplate: (result) =>

@@ -29,6 +29,12 @@ export interface ToolDefinition<S extends z.ZodType, R> {
   needsApproval?: boolean | ((input: z.output<S>) => boolean);
   /** The confirmation question shown to the user; a generic one is used when absent. */
   approvalPrompt?: (input: z.output<S>) => string;
+  /**
+   * Runs before the user is asked to confirm. A result here means the action cannot happen (no such order, already
+   * shipped): it becomes the call's result, so nobody confirms something that would then be refused. It must change
+   * nothing, and `run` checks again, since things may change before the user answers.
+   */
+  precheck?: (input: z.output<S>, context: ToolContext) => R | undefined | Promise<R | undefined>;
   /** What the user is told while the tool runs, e.g. "Looking up your order…" (Slack shows it as the thread status). */
   status?: string;
   /** Example requests that call for this tool; they train the offline engine's tool choice. */
@@ -50,6 +56,8 @@ export interface Tool {
   approvalPrompt(input: unknown): string;
   readonly status: string;
   run(input: unknown, context: ToolContext): Promise<unknown>;
+  /** The refusal that makes asking for approval pointless, or undefined (always, for a tool without a precheck). */
+  precheck(input: unknown, context: ToolContext): Promise<unknown>;
   readonly examples: string[];
   /** The tool's own wording of a result, if it has a template. */
   answer(result: unknown, input: unknown): string | undefined;
@@ -77,6 +85,7 @@ export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S,
       `Please confirm: run ${definition.name} with ${JSON.stringify(input)}?`,
     status: definition.status ?? `Running ${definition.name.replace(/_/g, ' ')}…`,
     run: async (input, context) => definition.run(input as z.output<S>, context),
+    precheck: async (input, context) => definition.precheck?.(input as z.output<S>, context),
     examples: definition.examples ?? [],
     answer: (result, input) => definition.answerTemplate?.(result as R, input as z.output<S>),
   };

@@ -20,6 +20,8 @@ export type ParsedCall<T extends CallableSchema = Tool> =
 
 export interface ToolOutcome {
   ok: boolean;
+  /** What the tool returned, when ok. */
+  value?: unknown;
   /** The tool message content, as the model will read it. */
   content: string;
   kind?: ToolFailureKind;
@@ -73,8 +75,8 @@ export interface ToolRunContext {
 
 class ToolTimeout extends Error {}
 
-/** Runs one validated call with a timeout; never throws. */
-export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContext): Promise<ToolOutcome> {
+/** Runs one validated call (or, with `step`, its check before approval) with a timeout; never throws. */
+export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContext, step: 'run' | 'precheck' = 'run'): Promise<ToolOutcome> {
   const started = performance.now();
   const timeoutMs = tool.timeoutMs ?? ctx.defaultTimeoutMs;
   const controller = new AbortController();
@@ -87,7 +89,7 @@ export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContex
   });
   try {
     const value = await Promise.race([
-      tool.run(input, {
+      tool[step](input, {
         thread: ctx.thread,
         userId: ctx.userId,
         agent: ctx.agent,
@@ -98,7 +100,7 @@ export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContex
       }),
       timeout,
     ]);
-    return { ok: true, content: formatToolResult(value), ms: performance.now() - started };
+    return { ok: true, value, content: formatToolResult(value), ms: performance.now() - started };
   } catch (err) {
     const ms = performance.now() - started;
     if (err instanceof ToolTimeout) {

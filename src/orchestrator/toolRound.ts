@@ -8,7 +8,7 @@ import { ANOTHER_APPROVAL_WAITING, APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NO
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import type { Tool } from './tool.js';
-import { executeTool, parseToolCall, type ToolOutcome } from './toolExecution.js';
+import { executeTool, parseToolCall, type ToolOutcome, type ToolRunContext } from './toolExecution.js';
 import type { Turn } from './turn.js';
 
 export interface ToolRoundOptions {
@@ -74,6 +74,8 @@ export class ToolRound {
         return `Error: ${parsed.message}`;
       }
       if (parsed.tool.needsApproval(parsed.input)) {
+        const refusal = await this.precheck(turn, parsed.tool, parsed.input);
+        if (refusal !== undefined) return refusal;
         if (turn.root.state.pendingApproval) return ANOTHER_APPROVAL_WAITING;
         approvalAsked = true;
         return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
@@ -136,27 +138,46 @@ export class ToolRound {
   }
 
   private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
-    const name = tool.name;
+    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: tool.name, input, status: tool.status });
+    const outcome = await executeTool(tool, input, this.runContext(turn, tool));
+    this.reportResult(turn, tool, outcome);
+    return outcome;
+  }
+
+  /**
+   * The tool's refusal before confirmation (the action cannot happen), shown as its call; undefined to ask. A check
+   * that fails asks anyway: `run` checks again once the user confirms.
+   */
+  private async precheck(turn: Turn, tool: Tool, input: unknown): Promise<string | undefined> {
+    const outcome = await executeTool(tool, input, this.runContext(turn, tool), 'precheck');
+    if (!outcome.ok || outcome.value === undefined) return undefined;
+    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: tool.name, input, status: tool.status });
+    this.reportResult(turn, tool, outcome);
+    return outcome.content;
+  }
+
+  private reportResult(turn: Turn, tool: Tool, outcome: ToolOutcome): void {
+    const ms = Math.round(outcome.ms);
+    turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: tool.name, ok: outcome.ok, ms });
+    this.options.telemetry.emit({ type: 'tool.call', thread: turn.input.thread, agent: turn.agent.id, tool: tool.name, ok: outcome.ok, kind: outcome.kind, ms });
+  }
+
+  private runContext(turn: Turn, tool: Tool): ToolRunContext {
     const agentId = turn.agent.id;
     const thread = turn.input.thread;
-    turn.emit({ type: 'tool.call', agent: turn.agent.name, tool: name, input, status: tool.status });
     const facts = {
       set: (key: string, value: string) => {
         try {
-          const by = tool === noteFact ? agentId : `${agentId}/${name}`;
+          const by = tool === noteFact ? agentId : `${agentId}/${tool.name}`;
           if (writeFact(turn.root.state, key, value, by)) this.options.telemetry.emit({ type: 'fact', thread, key, by });
         } catch (err) {
           // A tool's bad fact must not fail the tool; note_fact's arguments are validated before this.
-          this.options.log.warn({ thread, tool: name, err: err instanceof FactError ? err.message : err }, 'fact.rejected');
+          this.options.log.warn({ thread, tool: tool.name, err: err instanceof FactError ? err.message : err }, 'fact.rejected');
         }
       },
       get: (key: string) => turn.facts[key]?.value,
     };
-    const outcome = await executeTool(tool, input, { thread, userId: turn.input.userId, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs });
-    const ms = Math.round(outcome.ms);
-    turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: name, ok: outcome.ok, ms });
-    this.options.telemetry.emit({ type: 'tool.call', thread, agent: agentId, tool: name, ok: outcome.ok, kind: outcome.kind, ms });
-    return outcome;
+    return { thread, userId: turn.input.userId, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs };
   }
 
   private requestApproval(turn: Turn, tool: string, question: string, input: unknown): string {
