@@ -342,6 +342,8 @@ describe('fan-out with the offline engine', () => {
       await chat.close();
       data.remove();
     });
+    // Paid today, so within the refund window whatever the date: a refund that would be refused is not asked about.
+    await chat.app.store.records.set('invoice:INV-2001', { paidAt: new Date().toISOString().slice(0, 10) });
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
     assert.match(asked.reply, /\*\*Billing:\*\* That one needs your confirmation too, and I can ask about one action at a time/);
     assert.doesNotMatch(asked.reply, /Not run:/);

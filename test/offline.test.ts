@@ -33,12 +33,10 @@ describe('offline engine (no keys)', () => {
     assert.match(chat.text, /↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}/);
   });
 
-  test('"cancel it" asks for confirmation about the order mentioned earlier; "yes" is refused because it shipped', async () => {
-    const asked = await chat.chat.send('cancel it');
-    assert.equal(asked.reply, 'Cancel order ORD-1001? Reply "yes" to confirm or "no" to cancel.');
-    assert.equal((await chat.state()).pendingApproval?.tool, 'cancel_order');
-    const answered = await chat.chat.send('yes');
-    assert.match(answered.reply, /^I couldn't cancel order ORD-1001: The order has already shipped, so it cannot be cancelled/);
+  test('"cancel it" finds the order mentioned earlier and, since it has shipped, says so at once instead of asking', async () => {
+    const refused = await chat.chat.send('cancel it');
+    assert.match(refused.reply, /^I couldn't cancel order ORD-1001: The order has already shipped, so it cannot be cancelled/);
+    assert.equal((await chat.state()).pendingApproval, null);
     assert.equal(await chat.app.store.records.get('order:ORD-1001'), undefined);
   });
 
