@@ -69,7 +69,7 @@ describe('shared facts', () => {
     assert.match(systemPrompt(fake, 3), /hand-over notes/);
     assert.match(chat.text, /\[staff\] │ {3}- Wants a refund for a shipped order/);
     assert.match(chat.text, /\[staff\] │ {3}Known facts:/);
-    assert.match(chat.text, /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order\)/);
+    assert.match(chat.text, /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
     assert.match((await chat.state()).escalation?.summary ?? '', /Known facts:[^]*order_id: ORD-1001/);
     await chat.close();
     data.remove();

@@ -61,13 +61,14 @@ export function extractiveSummary(history: ChatMessage[]): string {
 
 /**
  * What staff read on the escalation card: the summary of the visible history, then what the thread carries
- * outside it: the running summary of turns compacted away, and the shared fact sheet with who wrote each fact.
+ * outside it: the running summary of turns compacted away, and the shared fact sheet with who wrote each fact and when.
  */
 export function handoverNotes(summary: string, state: Pick<ThreadState, 'summary' | 'facts'>): string {
   const parts = [summary];
   if (state.summary) parts.push(`Earlier in the conversation:\n${state.summary}`);
   const facts = Object.entries(state.facts);
-  if (facts.length > 0) parts.push(`Known facts:\n${facts.map(([key, fact]) => `- ${key}: ${fact.value} (${fact.by})`).join('\n')}`);
+  // When matters to staff: a status read an hour ago may have changed since.
+  if (facts.length > 0) parts.push(`Known facts:\n${facts.map(([key, fact]) => `- ${key}: ${fact.value} (${fact.by}, ${fact.at.slice(0, 16).replace('T', ' ')} UTC)`).join('\n')}`);
   return parts.join('\n\n');
 }
 
