@@ -104,7 +104,7 @@ export function loadEvalSet(file: string = EVAL_SET_PATH): EvalCase[] {
   return cases;
 }
 
-/** Greetings, thanks, capabilities and unclear messages are all answered by triage itself: the "general" route. */
+/** Greetings, thanks, goodbyes, capabilities and unclear messages are all answered by triage itself: the "general" route. */
 export function evalRouteOf(decision: RouteDecision): EvalRoute {
   const { route } = decision;
   switch (route.kind) {
@@ -117,6 +117,7 @@ export function evalRouteOf(decision: RouteDecision): EvalRoute {
       return 'human';
     case 'greeting':
     case 'thanks':
+    case 'goodbye':
     case 'capabilities':
     case 'unclear':
       return 'general';

@@ -29,8 +29,9 @@ describe('bounded context with the offline engine', () => {
       await chat.chat.send(text);
       const state = await chat.state();
       firstSummary ??= state.summary;
-      // Compaction runs before a turn, so a turn's own messages come on top of the budget; it never keeps growing.
-      assert.ok(estimateHistoryTokens(state.history) <= 3 * budget, `history of ${estimateHistoryTokens(state.history)} tokens after "${text}"`);
+      // Compaction runs before a turn, so a turn's own messages come on top of the budget, and the earlier turn it
+      // keeps whole can be a knowledge-base answer too (two in a row are about 4× this small budget); it never keeps growing.
+      assert.ok(estimateHistoryTokens(state.history) <= 5 * budget, `history of ${estimateHistoryTokens(state.history)} tokens after "${text}"`);
       // At most the kept window (a whole earlier turn) plus this turn; uncompacted, 30 turns would be over 100 messages.
       assert.ok(state.history.length <= 16, `history of ${state.history.length} messages after "${text}"`);
     }

@@ -1,4 +1,4 @@
-import { containerBootstrap, type Container } from '@nlpjs/core';
+import { containerBootstrap, type Container, type Stopwords } from '@nlpjs/core';
 import { LangEn } from '@nlpjs/lang-en-min';
 import { NluNeural } from '@nlpjs/nlu';
 import { maskEntities } from './entities.js';
@@ -28,14 +28,25 @@ function englishContainer(): Container {
   return sharedContainer;
 }
 
+function englishStopwords(): Stopwords {
+  return englishContainer().get('stopwords-en') as Stopwords;
+}
+
 /** A small neural intent classifier (NLP.js) over English utterances: stemmed bag of words with a None class. */
 export class IntentClassifier {
   private constructor(private readonly nlu: NluNeural) {}
 
-  static async train(examples: TrainingExample[]): Promise<IntentClassifier> {
-    const nlu = new NluNeural({ locale: 'en', log: false, keepStopwords: true, useNoneFeature: true }, englishContainer());
+  /** `errorThresh`: training stops once the mean squared error is below it (NLP.js default 0.00005). */
+  static async train(examples: TrainingExample[], options: { errorThresh?: number } = {}): Promise<IntentClassifier> {
+    const nlu = new NluNeural({ locale: 'en', log: false, keepStopwords: true, useNoneFeature: true, ...options }, englishContainer());
     await nlu.train(examples.filter((e) => e.utterance.trim() !== '').map((e) => ({ utterance: maskEntities(e.utterance), intent: e.intent })));
     return new IntentClassifier(nlu);
+  }
+
+  /** The stemmed words the classifier sees in a text; `content` leaves out function words ("and", "here", "have"). */
+  async words(text: string, { content = false } = {}): Promise<string[]> {
+    const words = Object.keys(await this.nlu.prepare(maskEntities(text)));
+    return content ? words.filter((word) => !englishStopwords().isStopword(word)) : words;
   }
 
   async classify(text: string): Promise<Classification> {

@@ -2,6 +2,10 @@
 declare module '@nlpjs/core' {
   export interface Container {
     use(plugin: unknown): void;
+    get(name: string): unknown;
+  }
+  export interface Stopwords {
+    isStopword(token: string): boolean;
   }
   export function containerBootstrap(): Container;
 }
@@ -20,5 +24,7 @@ declare module '@nlpjs/nlu' {
     constructor(settings: Record<string, unknown>, container?: Container);
     train(corpus: Array<{ utterance: string; intent: string }>): Promise<unknown>;
     process(utterance: string): Promise<{ classifications: NluClassification[] }>;
+    /** The normalized, tokenized and stemmed words of an utterance, as keys. */
+    prepare(utterance: string): Promise<Record<string, number>>;
   }
 }

@@ -10,7 +10,7 @@ import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js
 import { groundingVerdict } from '../../orchestrator/review.js';
 import { fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { capabilitiesReply, clarifyingReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { capabilitiesReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -152,6 +152,7 @@ export class OfflineEngine implements ModelProvider {
     // consult every part's specialist; otherwise it would route the whole message back here).
     if (canGoBack && (await this.splitBack(agent, text))) return { toolCalls: [this.call(transferToolName(backTo))] };
     if (route.kind === 'thanks') return { text: thanksReply() };
+    if (route.kind === 'goodbye') return { text: goodbyeReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
@@ -184,6 +185,8 @@ export class OfflineEngine implements ModelProvider {
         return { text: greetingReply(specialists) };
       case 'thanks':
         return { text: thanksReply() };
+      case 'goodbye':
+        return { text: goodbyeReply() };
       case 'capabilities':
         return { text: capabilitiesReply(specialists) };
       case 'human':

@@ -21,6 +21,11 @@ export function thanksReply(): string {
   return "You're welcome! Is there anything else I can help with?";
 }
 
+/** The customer is leaving: close warmly, and ask nothing that would need an answer. */
+export function goodbyeReply(): string {
+  return 'Thanks for reaching out — have a good day!';
+}
+
 /** Asked for a person where no staff channel is configured (ESCALATION_CHANNEL): say so rather than promise one. */
 export function humanRouteReply(): string {
   return "Sorry, I can't bring a person into this chat: no support team is connected to it. I can still help with your orders, technical problems or billing.";

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createAgentRegistry } from '../agents/registry.js';
+import { goodbyeReply } from '../src/model/offline/replies.js';
+import { IntentRouter } from '../src/orchestrator/intentRouter.js';
+import { ConsoleSession, tempDir } from './harness.js';
+
+/** A fresh offline terminal chat (no keys), closed and removed after the test. */
+async function freshChat(): Promise<ConsoleSession> {
+  const data = tempDir();
+  const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
+  after(async () => {
+    await chat.close();
+    data.remove();
+  });
+  return chat;
+}
+
+describe('offline routing: sign-in problems are Technical Support', () => {
+  test('"my password reset email never arrives" is answered by Technical Support from the password article, not asked for an order id', async () => {
+    const chat = await freshChat();
+    const outcome = await chat.chat.send('my password reset email never arrives');
+    assert.equal(outcome.agent, 'Technical Support');
+    assert.match(outcome.reply, /From our help article "Resetting a forgotten password"/);
+    assert.doesNotMatch(outcome.reply, /order id/i);
+    assert.match(chat.text, /↪ Triage → Technical Support/);
+  });
+
+  test('reset, 2FA and sign-in emails that never arrive route to Technical Support; an order confirmation stays with Orders', async () => {
+    const router = await IntentRouter.train(createAgentRegistry());
+    const expected: Array<[string, string]> = [
+      ['my 2FA code never arrives', 'technical_support'],
+      ['the login email never arrives', 'technical_support'],
+      ['I asked for a new password but the email never came', 'technical_support'],
+      ['my order confirmation email never arrived', 'orders'],
+    ];
+    for (const [text, agent] of expected) {
+      const { route } = await router.route(text);
+      assert.equal(route.kind === 'agent' ? route.agent.id : route.kind, agent, text);
+    }
+  });
+});
+
+describe('offline goodbyes', () => {
+  test('"bye", "thanks, bye", "goodbye" and "that\'s all" get a closing reply from triage, not a question', async () => {
+    const chat = await freshChat();
+    for (const text of ['bye', 'thanks, bye', "that's all, bye", 'goodbye', "cool that's all I needed"]) {
+      const outcome = await chat.chat.send(text);
+      assert.equal(outcome.agent, 'Triage', text);
+      assert.equal(outcome.reply, goodbyeReply(), text);
+      assert.doesNotMatch(outcome.reply, /\?/, text);
+    }
+    assert.equal((await chat.state()).escalation, null, 'a goodbye is not a request for a person');
+  });
+
+  test('a specialist that owns the thread answers thanks with "anything else?" and a goodbye with a closing reply', async () => {
+    const chat = await freshChat();
+    assert.equal((await chat.chat.send("where's my order ORD-1001")).agent, 'Orders');
+    assert.match((await chat.chat.send('thank you')).reply, /^You're welcome! Is there anything else/);
+    const bye = await chat.chat.send('thanks, bye');
+    assert.equal(bye.agent, 'Orders');
+    assert.equal(bye.reply, goodbyeReply());
+  });
+});
+
+describe('offline routing: small talk around a request', () => {
+  let router: IntentRouter;
+  before(async () => {
+    router = await IntentRouter.train(createAgentRegistry());
+  });
+
+  test('a greeting in front of a request routes the request', async () => {
+    const expected: Array<[string, string]> = [
+      ['hey, my parcel is late', 'orders'],
+      ['hi, my invoice is wrong', 'billing'],
+      ["good morning, I can't log in", 'technical_support'],
+    ];
+    for (const [text, agent] of expected) {
+      const { route } = await router.route(text);
+      assert.equal(route.kind === 'agent' ? route.agent.id : route.kind, agent, text);
+    }
+  });
+
+  test('thanks that mention what was solved are still thanks; goodbye words without a closing phrase do not make a goodbye', async () => {
+    for (const text of ['thanks, I found it', "I can't thank you enough", 'no thanks, bye']) {
+      const { route } = await router.route(text);
+      assert.ok(route.kind === 'thanks' || route.kind === 'goodbye', `${text} → ${route.kind}`);
+    }
+    // A closing reply to a complaint or a deletion request would dismiss the customer.
+    const notGoodbyes = [
+      'I have to take the day off to wait for a delivery',
+      'I have to go out now, can you hurry',
+      'not good enough. not good enough at all',
+      'is that all you can do?',
+      'I want my account and all my data removed for good',
+    ];
+    for (const text of notGoodbyes) {
+      const { route } = await router.route(text);
+      assert.notEqual(route.kind, 'goodbye', text);
+    }
+  });
+});
