@@ -31,8 +31,8 @@ export interface ToolDefinition<S extends z.ZodType, R> {
   approvalPrompt?: (input: z.output<S>) => string;
   /**
    * Runs before the user is asked to confirm. A result here means the action cannot happen (no such order, already
-   * shipped): it becomes the call's result, so nobody confirms something that would then be refused. It must change
-   * nothing, and `run` checks again, since things may change before the user answers.
+   * shipped): it becomes the call's result, so nobody confirms something that would then be refused. It must not act
+   * (noting facts is fine), and `run` checks again, since things may change before the user answers.
    */
   precheck?: (input: z.output<S>, context: ToolContext) => R | undefined | Promise<R | undefined>;
   /** What the user is told while the tool runs, e.g. "Looking up your order…" (Slack shows it as the thread status). */
