@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { ConsoleSession, FakeOpenAI, tempDir, toolMessages } from './harness.js';
+import { after, describe, test } from 'node:test';
+import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages } from './harness.js';
 
 describe('approvals', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   /** Triage → Orders → cancel_order: the turn ends with the confirmation question. */
   async function askToCancel(dataDir: string, orderId: string): Promise<ConsoleSession> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { createLogger } from '../src/log.js';
@@ -8,7 +8,7 @@ import { estimateHistoryTokens, SUMMARY_MAX_CHARS } from '../src/orchestrator/co
 import { BUDGET_SPENT_REPLY } from '../src/orchestrator/turnRunner.js';
 import type { TelemetryEvent } from '../src/telemetry.js';
 import type { FakeReply, RecordedRequest } from './fakes/openaiServer.js';
-import { ConsoleSession, FakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
+import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
 
 const THREAD = 'console:local';
 const USAGE = { prompt: 100, completion: 10 };
@@ -53,12 +53,7 @@ describe('bounded context with the offline engine', () => {
 });
 
 describe('bounded context with a model', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   const SUMMARY = '- The customer asked about X.';
   const question = (n: number) => `Question ${n}: my parcel has still not arrived and I would like to know what is going on with it, and when it will come. `.repeat(2).trim();

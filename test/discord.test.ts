@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
 import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
-import { FakeOpenAI, ORDER_ANSWER, scriptOrderLookup, tempDir, waitFor } from './harness.js';
+import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 
 /** The bot's finished messages in a channel (the ones carrying the agent line, and approval questions). */
@@ -12,18 +12,11 @@ function replies(discord: FakeDiscord, channelId: string) {
 
 describe('Discord adapter', () => {
   let discord: FakeDiscord;
-  let openai: FakeOpenAI;
+  const openai = suiteFakeOpenAI();
   let data: ReturnType<typeof tempDir>;
   let session: DiscordSession;
 
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-  });
-  after(async () => {
-    await openai.close();
-  });
   beforeEach(async () => {
-    openai.reset();
     discord = await new FakeDiscord().start();
     data = tempDir();
     session = await DiscordSession.start(discord, openai, { dataDir: data.dir });

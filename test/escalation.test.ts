@@ -7,7 +7,7 @@ import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { STAFF_CHANNEL_ID } from './fakes/discordServer.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { CONSOLE_HELP, WITH_STAFF_NOTICE } from '../adapters/console/index.js';
-import { ConsoleSession, FakeOpenAI, tempDir } from './harness.js';
+import { ConsoleSession, suiteFakeOpenAI, tempDir } from './harness.js';
 import {
   cardButtons,
   cardPost,
@@ -29,18 +29,11 @@ import { CHANNEL, CUSTOMER, OTHER_USER, threadMessages } from './slackHarness.js
 
 describe('escalation: Slack customer, Slack staff', () => {
   let slack: FakeSlack;
-  let openai: FakeOpenAI;
+  const openai = suiteFakeOpenAI();
   let data: ReturnType<typeof tempDir>;
   let bench: EscalationBench;
 
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-  });
-  after(async () => {
-    await openai.close();
-  });
   beforeEach(async () => {
-    openai.reset();
     slack = await new FakeSlack().start();
     slack.displayNames.set(CUSTOMER, CUSTOMER_NAME);
     data = tempDir();

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages } from './harness.js';
+import { describe, test } from 'node:test';
+import { ConsoleSession, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages } from './harness.js';
 
 describe('shared facts', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('a lookup writes facts that Billing later sees; note_fact writes as the agent; a bad key is refused and the turn goes on', async () => {
     const data = tempDir();

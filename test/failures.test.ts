@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { defineTool } from '../src/orchestrator/tool.js';
 import { executeTool } from '../src/orchestrator/toolExecution.js';
 import { createLogger } from '../src/log.js';
-import { ConsoleSession, FakeOpenAI, tempDir } from './harness.js';
+import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, tempDir } from './harness.js';
 
 describe('bad input and failing parts', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('a 429 from the model gets a clear reply, keeps the thread, and the next message works', async () => {
     const data = tempDir();

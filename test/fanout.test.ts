@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
 import type { ChatMessage } from '../src/model/types.js';
 import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/delegation.js';
 import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
-import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */
 function agentOf(request: RecordedRequest): string {
@@ -85,12 +85,7 @@ const invoicePart = (answer: string): Part => ({
 });
 
 describe('fan-out: one message, several specialists', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('triage consults Orders and Technical Support side by side, each in its own context; the cancel question follows the merge; "yes" reaches Orders', async () => {
     const data = tempDir();

@@ -7,7 +7,7 @@ import { createModel } from '../src/main.js';
 import { UNCONFIRMED_REPLY } from '../src/orchestrator/review.js';
 import type { TelemetryOf } from '../src/telemetry.js';
 import type { FakeReply, RecordedRequest } from './fakes/openaiServer.js';
-import { ConsoleSession, FakeOpenAI, tempDir, toolNames } from './harness.js';
+import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, tempDir, toolNames } from './harness.js';
 
 /**
  * Grounded answers: a reviewed agent's draft goes to a reviewer call before the customer sees it, is revised on
@@ -73,11 +73,7 @@ const revisionRequests = (fake: FakeOpenAI) => fake.requests.filter(isRevision);
 const lastAssistant = (state: ThreadState) => [...state.history].reverse().find((m) => m.role === 'assistant')?.content;
 
 describe('grounded answers with a model reviewer', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('an invented delivery date is rejected, revised from the issue, and the corrected reply is what the customer sees', async () => {
     const issue = 'The delivery date "December 25" is not in the lookup result (estimatedDelivery is 2026-11-24).';

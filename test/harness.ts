@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { after, before, beforeEach } from 'node:test';
 import { createConsoleAdapter, type ConsoleAdapter } from '../adapters/console/index.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
@@ -16,6 +17,18 @@ import { FakeOpenAI, waitFor } from './fakes/openaiServer.js';
 export { FakeOpenAI, waitFor };
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A fake model server for the enclosing `describe`: started before its tests, emptied of scripts, fallbacks and
+ * recorded requests before each one, and closed after them.
+ */
+export function suiteFakeOpenAI(): FakeOpenAI {
+  const fake = new FakeOpenAI();
+  before(() => fake.start());
+  beforeEach(() => fake.reset());
+  after(() => fake.close());
+  return fake;
+}
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));

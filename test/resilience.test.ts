@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { CircuitBreaker } from '../src/model/circuitBreaker.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
-import { ConsoleSession, FakeOpenAI, tempDir } from './harness.js';
+import { ConsoleSession, suiteFakeOpenAI, tempDir } from './harness.js';
 
 describe('model provider failures', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  beforeEach(() => fake.reset());
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('a 429 with Retry-After is retried after the wait, and the turn succeeds', async () => {
     const data = tempDir();

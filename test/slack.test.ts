@@ -4,7 +4,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { FakeSlack, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
 import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { createLogger } from '../src/log.js';
-import { FakeOpenAI, ORDER_ANSWER, scriptOrderLookup, tempDir, waitFor } from './harness.js';
+import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import {
   mentionEvent,
   CHANNEL,
@@ -22,18 +22,11 @@ import {
 
 describe('Slack adapter (HTTP Events API)', () => {
   let slack: FakeSlack;
-  let openai: FakeOpenAI;
+  const openai = suiteFakeOpenAI();
   let data: ReturnType<typeof tempDir>;
   let session: SlackSession;
 
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-  });
-  after(async () => {
-    await openai.close();
-  });
   beforeEach(async () => {
-    openai.reset();
     slack = await new FakeSlack().start();
     data = tempDir();
     session = await SlackSession.start(slack, openai, { dataDir: data.dir });
@@ -265,17 +258,10 @@ function buttonValue(message: { blocks: unknown[] | undefined } | undefined): st
 
 describe('Slack with a session per test', () => {
   let slack: FakeSlack;
-  let openai: FakeOpenAI;
+  const openai = suiteFakeOpenAI();
   let data: ReturnType<typeof tempDir>;
 
-  before(async () => {
-    openai = await new FakeOpenAI().start();
-  });
-  after(async () => {
-    await openai.close();
-  });
   beforeEach(async () => {
-    openai.reset();
     slack = await new FakeSlack().start();
     data = tempDir();
   });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { FakeOpenAI, tempDir } from './harness.js';
+import { suiteFakeOpenAI, tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -61,11 +61,7 @@ describe('configuration', () => {
 });
 
 describe('npm start with piped input', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('prints each reply, with the agent, and exits cleanly at end of input', async () => {
     const data = tempDir();

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConsoleSession, FakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+import { ConsoleSession, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
 
 describe('a turn through the console adapter', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('triage hands to Orders, which looks the order up and answers; a restart continues with Orders', async () => {
     const data = tempDir();
@@ -143,11 +139,7 @@ describe('a turn through the console adapter', () => {
 });
 
 describe('turn limits', () => {
-  let fake: FakeOpenAI;
-  before(async () => {
-    fake = await new FakeOpenAI().start();
-  });
-  after(async () => fake.close());
+  const fake = suiteFakeOpenAI();
 
   test('a handoff cycle (Triage → Orders → Triage) ends with a clarifying question', async () => {
     const data = tempDir();
