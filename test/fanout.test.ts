@@ -4,6 +4,9 @@ import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer
 import type { ChatMessage } from '../src/model/types.js';
 import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/delegation.js';
 import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createApp, createModel } from '../src/main.js';
 import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */
@@ -343,6 +346,22 @@ describe('fan-out with the offline engine', () => {
     assert.match(asked.reply, /\*\*Billing:\*\* That one needs your confirmation too, and I can ask about one action at a time/);
     assert.doesNotMatch(asked.reply, /Not run:/);
     assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+  });
+
+  test('without a staff channel, a consulted specialist answers its part instead of trying to hand back to triage', async () => {
+    // No adapter attaches a staff room, so nobody is offered escalate_to_human and "a person" is just words here.
+    const data = tempDir();
+    const config = loadConfig({ MODEL_PROVIDER: 'offline', DATA_DIR: data.dir });
+    const log = createLogger({ level: 'silent' });
+    const app = createApp(config, log, { provider: (await createModel(config, log)).provider });
+    after(async () => {
+      await app.close();
+      data.remove();
+    });
+    const outcome = await app.service.handle({ id: 'm-1', thread: 'console:no-staff', userId: 'u-1', text: 'ORD-1001. also I want to talk to a real person right now please, a human agent, plus I cannot log in' });
+    // Before, Orders kept calling transfer_to_triage, which it was not offered, until the step limit.
+    assert.match(outcome.reply, /\*\*Orders:\*\* Order ORD-1001 has shipped/);
+    assert.match(outcome.reply, /\*\*Technical Support:\*\* .*help article/s);
   });
 
   test('a message about one thing is not split', async () => {

@@ -147,7 +147,8 @@ export class OfflineEngine implements ModelProvider {
     }
     if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(agent, text, tools)) ?? this.triage(agent, decision);
     const backTo = this.agents.defaultAgentId;
-    const canGoBack = (agent.handoffs ?? []).includes(backTo);
+    // From the tools offered, not the agent's handoffs: a consulted specialist is not offered its way back.
+    const canGoBack = tools.some((tool) => tool.name === transferToolName(backTo));
     // Several requests, not all for this specialist: triage splits them, so no part is dropped (only when it can
     // consult every part's specialist; otherwise it would route the whole message back here).
     if (canGoBack && (await this.splitBack(agent, text))) return { toolCalls: [this.call(transferToolName(backTo))] };
