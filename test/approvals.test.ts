@@ -104,6 +104,27 @@ describe('approvals', () => {
     assert.equal((await chat.state()).pendingApproval, null);
   });
 
+  test('a refund asked for a mistyped invoice id leaves the invoice an earlier lookup noted', async () => {
+    const data = tempDir();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_billing' }] },
+      { toolCalls: [{ name: 'lookup_invoice', arguments: { invoice_id: 'INV-2002' } }] },
+      { text: 'INV-2002 is paid.' },
+      { toolCalls: [{ name: 'request_refund', arguments: { invoice_id: 'INV-9999', reason: 'charged by mistake' } }] },
+      { text: 'There is no invoice INV-9999.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
+    chat.type('is INV-2002 paid?');
+    chat.type('refund INV-9999 please');
+    await chat.end();
+    assert.match(toolMessages(fake, 4).at(-1)!, /No invoice INV-9999 exists/);
+    assert.equal((await chat.state()).facts.invoice_id?.value, 'INV-2002');
+  });
+
   test('offline: cancelling a delivered order gets the reason at once, with no confirmation question', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });

@@ -58,13 +58,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The invoice, when it can be refunded; otherwise why not, as request_refund's result. */
 function refundable(invoice_id: string, invoice: Invoice | undefined) {
-  const refused = (reason: string) => ({ ok: false as const, refusal: { refunded: false as const, invoice_id, reason } });
+  const refused = (reason: string) => ({ ok: false as const, known: invoice !== undefined, refusal: { refunded: false as const, invoice_id, reason } });
   if (!invoice) return refused(`No invoice ${invoice_id} exists.`);
   if (invoice.status === 'refunded') return refused('This invoice was already refunded.');
   if (invoice.status !== 'paid' || !invoice.paidAt) return refused(`The invoice is ${invoice.status}, not paid, so there is nothing to refund.`);
   const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
   if (ageDays > REFUND_WINDOW_DAYS) return refused(`It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.`);
-  return { ok: true as const, invoice };
+  return { ok: true as const, known: true, invoice };
 }
 
 export const requestRefund = defineTool({
@@ -79,13 +79,14 @@ export const requestRefund = defineTool({
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
   // No confirmation question for a refund that would be refused: the customer hears why at once.
   precheck: async ({ invoice_id }, { records, facts }) => {
-    facts.set('invoice_id', invoice_id);
     const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+    if (check.known) facts.set('invoice_id', invoice_id);
     return check.ok ? undefined : check.refusal;
   },
   run: async ({ invoice_id, reason }, { records, facts }) => {
-    facts.set('invoice_id', invoice_id);
     const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+    // Only an invoice that exists: a mistyped id must not replace the one an earlier lookup noted.
+    if (check.known) facts.set('invoice_id', invoice_id);
     if (!check.ok) return check.refusal;
     const { invoice } = check;
     const refundedAt = new Date().toISOString();
