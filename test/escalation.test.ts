@@ -293,7 +293,8 @@ describe('escalation configuration and console', () => {
     assert.match(text, /Internal note kept in the staff thread/);
     assert.match(text, /\[Staff · support team\] Sorry about that, I am checking with the carrier\./);
     assert.equal(text.split('Reminder').length - 1, 1, 'one reminder');
-    assert.ok(text.indexOf(BOT_BACK_REPLY) < text.indexOf("You're welcome"), 'the bot answers again after resolve');
+    const back = text.indexOf(BOT_BACK_REPLY);
+    assert.ok(back >= 0 && back < text.indexOf("You're welcome"), 'the bot answers again after resolve');
     await chat.close();
     data.remove();
   });

@@ -204,7 +204,7 @@ describe('grounded answers with a model reviewer', () => {
     assert.ok(text.includes(`[Orders] ${UNCONFIRMED_REPLY}`), text);
     assert.ok(!text.includes('DHL') && !text.includes('tomorrow'), text);
     assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
-    assert.ok(reviews.every((r) => !r.approved));
+    assert.deepEqual(reviews.map((r) => r.approved), [false, false]);
   });
 
   test("the customer's own figure is their claim: a reply may not confirm it, even when the reviewer lets it through", async () => {
