@@ -1,12 +1,12 @@
 import type { Logger } from '../log.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
+import { platformOf } from '../escalation/escalation.js';
 import type { Telemetry } from '../telemetry.js';
 import { decodeInboxMessage, type InboxMessage } from './inbox.js';
 import { apologyFor, MessageTurns, type InboundMessage, type MessageTurnsOptions, type TurnOutcome } from './messageTurn.js';
 import type { Lease, ThreadGate } from './threadGate.js';
 import { loadThreadState, type ThreadState } from './threadState.js';
 
-export { apologyFor, ESCALATED_PRESS_REPLY, SUPPORT_TEAM_NAME } from './messageTurn.js';
 export type { EscalationHooks, InboundMessage, TurnOutcome, TurnStatus } from './messageTurn.js';
 
 /** Runs one message's turn, reporting its events to `listener`; resolves with the outcome. */
@@ -235,10 +235,6 @@ export class ConversationService {
     this.options.telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
     return outcome;
   }
-}
-
-function platformOf(thread: string): string {
-  return thread.slice(0, thread.indexOf(':'));
 }
 
 let lastArrival = 0;

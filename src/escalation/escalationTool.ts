@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import { URGENCIES } from './escalation.js';
+import { toolParameters } from '../orchestrator/tool.js';
 
 export const ESCALATE_TOOL_NAME = 'escalate_to_human';
 export const MAX_REASON_CHARS = 500;
@@ -16,8 +17,7 @@ export const escalateCallSchema = { name: ESCALATE_TOOL_NAME, input: escalateInp
 
 /** Offered to every agent when a staff channel is configured; the run loop handles it itself (it ends the turn). */
 export const escalateToolSpec: ToolSpec = (() => {
-  const parameters = z.toJSONSchema(escalateInputSchema, { io: 'input' }) as Record<string, unknown>;
-  delete parameters.$schema;
+  const parameters = toolParameters(escalateInputSchema);
   return {
     name: ESCALATE_TOOL_NAME,
     description:

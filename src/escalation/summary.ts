@@ -1,7 +1,8 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider, Usage } from '../model/types.js';
-import { ESCALATED_REPLY } from './escalationTool.js';
+import { transferTarget } from '../orchestrator/handoff.js';
+import { ESCALATE_TOOL_NAME, ESCALATED_REPLY } from './escalationTool.js';
 
 /** The name the hand-over summary's model call is counted under, in the thread's usage by agent and in telemetry. */
 export const SUMMARY_STEP = 'escalation_summary';
@@ -47,7 +48,7 @@ export function extractiveSummary(history: ChatMessage[]): string {
   for (const m of history) {
     if (m.role !== 'assistant') continue;
     for (const call of m.tool_calls ?? []) {
-      if (call.function.name.startsWith('transfer_to_') || call.function.name === 'escalate_to_human') continue;
+      if (transferTarget(call.function.name) !== undefined || call.function.name === ESCALATE_TOOL_NAME) continue;
       const args = call.function.arguments.trim();
       actions.push(`${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args)}`}`);
     }

@@ -1,5 +1,6 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import { quote, transcript } from '../escalation/summary.js';
+import { transferTarget } from './handoff.js';
 import type { ChatMessage } from '../model/types.js';
 
 /**
@@ -119,7 +120,7 @@ export const extractiveCompaction: CompactionSummarizer = async (previous, older
     if (m.role !== 'assistant') continue;
     for (const call of m.tool_calls ?? []) {
       const args = call.function.arguments.trim();
-      if (!call.function.name.startsWith('transfer_to_')) lines.push(`- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args, QUOTE_CHARS)}`}`);
+      if (transferTarget(call.function.name) === undefined) lines.push(`- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args, QUOTE_CHARS)}`}`);
     }
     if (m.content) lines.push(`- ${m.agent ?? 'Bot'} answered: "${quote(m.content, QUOTE_CHARS)}"`);
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import type { Agent } from './agent.js';
 import { transferToolName } from './handoff.js';
+import { toolParameters } from './tool.js';
 
 /**
  * A specialist consulted as a tool: `ask_<agent>` runs it on one part of the customer's message, with its own
@@ -23,18 +24,13 @@ export const askInputSchema = z.object({
 });
 
 /** Built once: converting a zod schema takes longer than the rest of preparing a model call. */
-const ASK_PARAMETERS = (() => {
-  const parameters = z.toJSONSchema(askInputSchema, { io: 'input' }) as Record<string, unknown>;
-  delete parameters.$schema;
-  return parameters;
-})();
+const ASK_PARAMETERS = toolParameters(askInputSchema);
 
 export function askToolSpec(target: Agent): ToolSpec {
-  const parameters = ASK_PARAMETERS;
   return {
     name: askToolName(target.id),
     description: `Ask ${target.name} to handle one part of a message that has several separate requests. ${target.description}`,
-    parameters,
+    parameters: ASK_PARAMETERS,
   };
 }
 

@@ -101,7 +101,7 @@ export class IntentRouter {
   async splitRequests(text: string): Promise<RequestPart[]> {
     const pieces = text
       .split(REQUEST_BREAK)
-      .map((p) => (p ?? '').trim().replace(LEADING_JOINER, ''))
+      .map((p) => p.trim().replace(LEADING_JOINER, ''))
       .filter((p) => p.length >= MIN_PART_CHARS);
     if (pieces.length < 2) return [];
     const parts: RequestPart[] = [];

@@ -35,7 +35,6 @@ export function tokensToday(turn: Turn): number {
 export class ModelCalls {
   constructor(private readonly options: ModelCallsOptions) {}
 
-  /** What the agent is told: its instructions, then the thread's summary, facts and open confirmation. */
   /** `base` (the agent's instructions and the turn's fixed extras), then what this thread carries: summary, facts, a pending question. */
   systemFor(turn: Turn, base: string): string {
     let system = base;

@@ -65,12 +65,18 @@ export interface Tool {
 
 const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
+/** The JSON Schema the model is given for a tool's zod input schema (converted once per tool: it is slow). */
+export function toolParameters(input: z.ZodType): Record<string, unknown> {
+  const parameters = z.toJSONSchema(input, { io: 'input' }) as Record<string, unknown>;
+  delete parameters.$schema;
+  return parameters;
+}
+
 export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S, R>): Tool {
   if (!TOOL_NAME_PATTERN.test(definition.name)) {
     throw new Error(`tool name "${definition.name}" must match ${TOOL_NAME_PATTERN}`);
   }
-  const parameters = z.toJSONSchema(definition.input, { io: 'input' }) as Record<string, unknown>;
-  delete parameters.$schema;
+  const parameters = toolParameters(definition.input);
   const approval = definition.needsApproval ?? false;
   return {
     name: definition.name,
