@@ -55,7 +55,7 @@ export async function benchFanout(): Promise<FanoutReport> {
 export function formatFanout(report: FanoutReport): string {
   return [
     `Fan-out: "${report.text}" (Orders and Billing consulted; each looks up, answers, and its answer is reviewed), model ${report.latencyMs} ms per call, median of ${RUNS}`,
-    `parallel: ${report.parallelMs.toFixed(0)} ms   sequential: ${report.sequentialMs.toFixed(0)} ms   (${report.modelCalls.parallel} model calls either way)`,
+    `parallel: ${report.parallelMs.toFixed(0)} ms   sequential: ${report.sequentialMs.toFixed(0)} ms   (${report.modelCalls.parallel === report.modelCalls.sequential ? `${report.modelCalls.parallel} model calls either way` : `${report.modelCalls.parallel} and ${report.modelCalls.sequential} model calls`})`,
     `parallel ÷ sequential wall time: ${report.ratio.toFixed(2)}`,
   ].join('\n');
 }

@@ -41,9 +41,16 @@ export class ChildReplica {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const replica = new ChildReplica(child);
-    const started = await waitFor(() => replica.logs('slack.started')[0], 'the child replica to start', 30_000);
-    replica.eventsUrl = `http://127.0.0.1:${started.port as number}/slack/events`;
-    await waitFor(() => replica.logs('switchboard.started')[0], 'the child replica to be ready', 30_000);
+    try {
+      const started = await waitFor(() => replica.logs('slack.started')[0], 'the child replica to start', 30_000);
+      replica.eventsUrl = `http://127.0.0.1:${started.port as number}/slack/events`;
+      await waitFor(() => replica.logs('switchboard.started')[0], 'the child replica to be ready', 30_000);
+    } catch (err) {
+      // Not returned, so no test can stop it: a child left running would keep the test run from ending.
+      child.kill('SIGKILL');
+      await replica.exited;
+      throw err;
+    }
     return replica;
   }
 

@@ -172,7 +172,7 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const thread = newThread();
       const acquiredAt = Date.now();
       assert.equal(await a.locks.acquire(thread, 'owner-a', SHORT_LOCK_TTL_MS), true);
-      assert.equal(await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), false);
+      // (That B cannot take a held lock is the test above, with a TTL no stall can outlast.)
       await waitFor(() => b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), 'the expired lock to be taken over', EXPIRY_DEADLINE_MS);
       const waitedMs = Date.now() - acquiredAt;
       assert.ok(waitedMs >= SHORT_LOCK_TTL_MS - CLOCK_SLACK_MS, `taken over after ${waitedMs} ms, before its ${SHORT_LOCK_TTL_MS} ms TTL`);

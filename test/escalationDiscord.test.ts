@@ -21,11 +21,12 @@ function withDiscordBench(staff: Pick<BenchOptions, 'staffChannel' | 'env'> = {}
     await ctx.discord.waitForReady();
   });
   after(async () => {
-    await ctx.bench.stop();
-    await ctx.discord.close();
-    await ctx.slack.close();
-    await ctx.openai.close();
-    ctx.data.remove();
+    // A before hook that failed part-way leaves some unset; closing those must not hide its error.
+    await ctx.bench?.stop();
+    await ctx.discord?.close();
+    await ctx.slack?.close();
+    await ctx.openai?.close();
+    ctx.data?.remove();
   });
   return ctx;
 }
