@@ -20,6 +20,10 @@ export type Responder = (message: InboxMessage) => Respond;
 export const DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Threads looked at per recovery pass. */
 const RECOVERY_BATCH_THREADS = 100;
+/** Times a message's reply may fail to start (before its turn runs) in this process before it is dropped. */
+export const MAX_START_FAILURES = 5;
+/** An id no message has: completing it drops nothing, and so only reads the head or releases the lock. */
+const NO_MESSAGE = '';
 
 export interface ConversationServiceOptions extends MessageTurnsOptions {
   /** The per-thread lock shared with whatever else changes thread state (the escalation desk) and other replicas. */
@@ -50,6 +54,8 @@ export class ConversationService {
   private readonly turns: MessageTurns;
   private readonly local = new Map<string, LocalMessage>();
   private readonly responders = new Map<string, Responder>();
+  /** Message id → how many times its reply failed before its turn ran (see answer). */
+  private readonly startFailures = new Map<string, number>();
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
 
@@ -197,7 +203,10 @@ export class ConversationService {
   private async answerWaiting(thread: string, lease: Lease): Promise<void> {
     const { inbox } = this.options.store;
     const { log } = this.options;
-    let stored = await inbox.head(thread);
+    // Atomically: the oldest waiting message or, with none, let go of the thread. A separate read and release
+    // would leave a gap in which another replica's message, finding the thread held, waits for recovery.
+    let stored = await inbox.complete(thread, NO_MESSAGE, lease.token);
+    if (!stored) lease.released = true;
     while (stored) {
       // A message received here is the one admitted; only another process's is read back from the store.
       const local = this.local.get(stored.id);
@@ -209,6 +218,8 @@ export class ConversationService {
           return;
         }
         const outcome = await this.answer(message, respond);
+        // Not even started (the platform refused the channel, say): it waits for the next pass, as above.
+        if (!outcome) return;
         if (local) local.outcome = outcome;
       } else {
         log.error({ thread, message: stored.id }, 'inbox.unreadable');
@@ -221,18 +232,42 @@ export class ConversationService {
     }
   }
 
-  private async answer(message: InboxMessage, respond: Respond): Promise<TurnOutcome> {
+  /**
+   * Runs the message's turn through `respond`. Undefined when `respond` failed before it ran the turn: nothing
+   * reached the user and nothing changed, so the message stays waiting, until it has failed MAX_START_FAILURES
+   * times in this process and is dropped (a deleted channel must not be retried forever, nor crowd the oldest
+   * threads out of the recovery passes).
+   */
+  private async answer(message: InboxMessage, respond: Respond): Promise<TurnOutcome | undefined> {
+    const { log, telemetry } = this.options;
     const started = performance.now();
+    let ran = false;
     let outcome: TurnOutcome | undefined;
-    this.options.telemetry?.emit({ type: 'turn.start', thread: message.thread, message: message.id });
+    telemetry?.emit({ type: 'turn.start', thread: message.thread, message: message.id });
     try {
-      await respond(async (listener) => (outcome = await this.turns.process(message, listener)));
+      await respond(async (listener) => {
+        ran = true;
+        return (outcome = await this.turns.process(message, listener));
+      });
     } catch (err) {
-      // The turn is saved (or never ran); posting failed. Retrying would repeat what did reach the user.
-      this.options.log.error({ thread: message.thread, message: message.id, err }, 'reply.failed');
+      const base = { thread: message.thread, message: message.id, err };
+      if (!ran) {
+        const failures = (this.startFailures.get(message.id) ?? 0) + 1;
+        if (failures < MAX_START_FAILURES) {
+          this.startFailures.set(message.id, failures);
+          log.error({ ...base, failures }, 'reply.start_failed');
+          telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent: this.options.agentName(this.options.defaultAgentId), ms: performance.now() - started });
+          return undefined;
+        }
+        log.error({ ...base, failures }, 'reply.given_up');
+      } else {
+        // The turn is saved (or never ran); posting failed. Retrying would repeat what did reach the user.
+        log.error(base, 'reply.failed');
+      }
     }
+    this.startFailures.delete(message.id);
     outcome ??= { status: 'failed', reply: apologyFor(undefined), agent: this.options.agentName(this.options.defaultAgentId) };
-    this.options.telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
+    telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
     return outcome;
   }
 }
