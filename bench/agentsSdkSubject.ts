@@ -20,7 +20,7 @@ import { checkReply, USER_TEXT, type BenchSubject } from './scenario.js';
 import { MODEL_TIMEOUT_MS } from './switchboardSubject.js';
 
 /** What our tools need from a run; the SDK carries it as the run context. */
-interface BenchRunContext {
+export interface BenchRunContext {
   thread: string;
   userId: string;
 }
@@ -105,11 +105,8 @@ function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
   });
 }
 
-/** Our agent pack rebuilt as SDK agents (same instructions, tools and handoffs), run by the SDK's Runner. */
-export function createAgentsSdkSubject(baseURL: string, records: RecordStore, log: Logger): BenchSubject {
-  setTracingDisabled(true);
-  const client = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: MODEL_TIMEOUT_MS });
-  const model = new TimedModel(new OpenAIChatCompletionsModel(client, 'gpt-4o-mini'));
+/** Our agent pack rebuilt as SDK agents on `model` (same instructions, tools and handoffs); returns the triage agent. */
+export function sdkAgentPack(model: Model, records: RecordStore, log: Logger): Agent<BenchRunContext> {
   const byId = new Map<string, Agent<BenchRunContext>>();
   for (const ours of pack) {
     const tools = (ours.tools ?? []).map((t) => sdkTool(t, records, log));
@@ -118,7 +115,15 @@ export function createAgentsSdkSubject(baseURL: string, records: RecordStore, lo
   }
   // Handoffs are circular (triage ⇄ orders), so they are wired once every agent exists.
   for (const ours of pack) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);
-  const triage = byId.get(DEFAULT_AGENT_ID)!;
+  return byId.get(DEFAULT_AGENT_ID)!;
+}
+
+/** Our agent pack as SDK agents, run by the SDK's Runner against the fake model server. */
+export function createAgentsSdkSubject(baseURL: string, records: RecordStore, log: Logger): BenchSubject {
+  setTracingDisabled(true);
+  const client = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: MODEL_TIMEOUT_MS });
+  const model = new TimedModel(new OpenAIChatCompletionsModel(client, 'gpt-4o-mini'));
+  const triage = sdkAgentPack(model, records, log);
   const runner = new Runner({ tracingDisabled: true });
   return {
     label: '@openai/agents',

@@ -60,9 +60,10 @@ const RESULTS_FILE = new URL('./RESULTS.md', import.meta.url);
  * In a fresh process: its peak RSS is the bot's with 1,000 threads, not that plus what the other benchmarks
  * (and @openai/agents) left in this one.
  */
-function throughputInChild(store: ThroughputStoreKind): ThroughputReport {
+function throughputInChild(store: ThroughputStoreKind, baseline: boolean): ThroughputReport {
   const script = fileURLToPath(new URL('./throughput.ts', import.meta.url));
-  const output = execFileSync(process.execPath, ['--import', 'tsx', script, '--json', '--store', store], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const args = ['--import', 'tsx', script, '--json', '--store', store, ...(baseline ? ['--baseline'] : [])];
+  const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(output.trim().split('\n').at(-1)!) as ThroughputReport;
 }
 
@@ -83,8 +84,8 @@ async function main(): Promise<void> {
   };
   section('Overhead per model call against @openai/agents', formatReport(await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) })));
   section('Prompt tokens along a 200-turn thread', formatTokens(await benchTokens()));
-  section('Throughput: 1,000 threads at once', formatThroughput(throughputInChild('sqlite-file')));
-  section('Throughput without store I/O (diagnostic)', formatThroughput(throughputInChild('map')));
+  section('Throughput: 1,000 threads at once', formatThroughput(throughputInChild('sqlite-file', true)));
+  section('Throughput without store I/O (diagnostic)', formatThroughput(throughputInChild('map', false)));
   section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
   const header = [
     '# Benchmark results',

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
@@ -14,13 +14,14 @@ import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } fr
 import { runIfEntryPoint } from './entry.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { createMapStore } from './mapStore.js';
+import type { SdkThroughputReport } from './agentsSdkThroughput.js';
+import { percentiles, toMB, watchGc, watchRss, type GcPauses, type Percentiles } from './measure.js';
 
 export const DEFAULT_THREADS = 1_000;
 export const DEFAULT_TURNS_PER_THREAD = 3;
 export const DEFAULT_LATENCY_MS = 300;
 /** Threads of one turn each, run before measuring so JIT compilation and first-use costs are not counted. */
 const WARMUP_THREADS = 20;
-const RSS_SAMPLE_INTERVAL_MS = 50;
 /** The triage agent answers in text without tools, so each turn is exactly one model call. */
 const MODEL_CALLS_PER_TURN = 1;
 /** The issue's goals. */
@@ -40,11 +41,8 @@ export interface ThroughputOptions {
   turnsPerThread?: number;
   latencyMs?: number;
   store?: ThroughputStoreKind;
-}
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
+  /** Then runs @openai/agents on the same load in this process (bench/agentsSdkThroughput.ts), for a ratio. */
+  baseline?: boolean;
 }
 
 export interface ThroughputReport {
@@ -85,6 +83,8 @@ export interface ThroughputReport {
   goals: { percentOfIdeal: boolean; peakRss: boolean };
   /** `loadAverage1m` is taken before the run: near or above `cores`, other work shares the CPU. */
   machine: MachineInfo;
+  /** @openai/agents on the same load, run after ours in the same process; absent unless asked for. */
+  baseline?: SdkThroughputReport;
 }
 
 /** Answers every call in plain text after `latencyMs`, and times each call against the turn that made it. */
@@ -118,57 +118,6 @@ function lastUserText(request: ModelRequest): string {
     if (message.role === 'user') return message.content;
   }
   throw new Error('throughput bench: a model request without a user message');
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
-/** The peak RSS from now until `stop()`, sampled on a timer (so a spike shorter than the interval may be missed). */
-function watchRss(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, RSS_SAMPLE_INTERVAL_MS);
-  // A failed run never reaches stop(); the sampler must not keep the process alive then.
-  timer.unref();
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss());
-    },
-  };
-}
-
-const toMB = (bytes: number) => bytes / 2 ** 20;
-
-export interface GcPauses {
-  count: number;
-  totalMs: number;
-  longestMs: number;
-}
-
-/** The garbage collector's pauses from now until `stop()`, as the process's `gc` performance entries report them. */
-function watchGc(): { stop(): Promise<GcPauses> } {
-  const pauses: GcPauses = { count: 0, totalMs: 0, longestMs: 0 };
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      pauses.count += 1;
-      pauses.totalMs += entry.duration;
-      pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    // Entries are delivered asynchronously: let the last ones arrive before disconnecting.
-    stop: async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      observer.disconnect();
-      return pauses;
-    },
-  };
 }
 
 interface TurnSample {
@@ -256,6 +205,15 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
   }
 }
 
+/** benchThroughput, then the @openai/agents baseline when asked for (loaded only then, so ours runs without it). */
+export async function benchThroughputWithBaseline(options: ThroughputOptions = {}): Promise<ThroughputReport> {
+  const report = await benchThroughput(options);
+  if (!options.baseline) return report;
+  const { benchAgentsSdkThroughput } = await import('./agentsSdkThroughput.js');
+  const { threads, turnsPerThread, latencyMs } = report;
+  return { ...report, baseline: await benchAgentsSdkThroughput({ threads, turnsPerThread, latencyMs, warmupThreads: WARMUP_THREADS }) };
+}
+
 /** See ThroughputReport.cpuBoundPercentOfIdeal: one thread's model time against that plus one burst's CPU. */
 function cpuBound(threads: number, modelMsPerThread: number, busyPerTurnMs: number) {
   return {
@@ -284,19 +242,33 @@ export function formatThroughput(report: ThroughputReport): string {
     `garbage collection: ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.longestMs.toFixed(1)} ms (a pause holds up every thread)`,
     `ceiling that CPU allows (estimate: the last thread waits once for all ${report.threads} threads' work): ${report.cpuBoundPercentOfIdeal.toFixed(1)}% of ideal; ${GOAL_PERCENT_OF_IDEAL}% needs ≤ ${report.busyPerTurnForGoalMs.toFixed(3)} ms busy per turn`,
     `RSS: ${report.rssBeforeMB.toFixed(0)} MB before, peak ${report.peakRssMB.toFixed(0)} MB  — goal ≤ ${GOAL_PEAK_RSS_MB} MB: ${met(report.goals.peakRss)}`,
+    ...(report.baseline ? formatBaseline(report, report.baseline) : []),
   ].join('\n');
 }
 
-/** `--json --store <kind>`: one run, printed as JSON (how `npm run bench` runs it, in a fresh process). */
+function formatBaseline(ours: ThroughputReport, sdk: SdkThroughputReport): string[] {
+  const { gcPauses: gc } = sdk;
+  return [
+    '',
+    `baseline, same load right after in this process: ${sdk.label} running the same agent pack, history kept in memory (no store, no dedupe, inbox or locks), replies not streamed`,
+    `  ${sdk.turns} turns in ${sdk.wallSeconds.toFixed(3)} s: ${sdk.turnsPerSecond.toFixed(1)} turns/s, ${sdk.percentOfIdeal.toFixed(1)}% of ideal; event loop busy ${sdk.eventLoopBusyPerTurnMs.toFixed(3)} ms per turn; GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms`,
+    `ratio ours/baseline (turns per second): ${(ours.turnsPerSecond / sdk.turnsPerSecond).toFixed(2)}; busy per turn: ${(ours.eventLoopBusyPerTurnMs / sdk.eventLoopBusyPerTurnMs).toFixed(2)}`,
+  ];
+}
+
+/**
+ * `--json --store <kind> [--baseline]`: one run, printed as JSON (how `npm run bench` runs it, in a fresh
+ * process). Without `--json`: both stores, the SQLite one with the @openai/agents baseline.
+ */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--json')) {
     const store = args[args.indexOf('--store') + 1] === 'map' ? 'map' : 'sqlite-file';
-    process.stdout.write(`${JSON.stringify(await benchThroughput({ store }))}\n`);
+    process.stdout.write(`${JSON.stringify(await benchThroughputWithBaseline({ store, baseline: args.includes('--baseline') }))}\n`);
     return;
   }
   for (const store of ['sqlite-file', 'map'] as const) {
-    const report = await benchThroughput({ store });
+    const report = await benchThroughputWithBaseline({ store, baseline: store === 'sqlite-file' });
     process.stdout.write(`${formatThroughput(report)}\n\n`);
   }
 }
