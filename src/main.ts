@@ -226,9 +226,16 @@ async function main(): Promise<number> {
       started.discord = true;
     }
     if (config.opsPort !== undefined) {
-      const ops = await startOpsServer({ port: config.opsPort, registry: app.metrics, checks, log });
-      stoppers.push(() => ops.close());
-      started.ops = ops.port;
+      try {
+        const ops = await startOpsServer({ port: config.opsPort, registry: app.metrics, checks, log });
+        stoppers.push(() => ops.close());
+        started.ops = ops.port;
+      } catch (err) {
+        // Customers come first: the bot answers without its ops endpoints rather than not at all.
+        const reason = `${(err as NodeJS.ErrnoException).code ?? 'error'} on port ${config.opsPort}: /healthz, /readyz and /metrics are off; set OPS_PORT to a free port, or to off`;
+        log.error({ err, port: config.opsPort, reason }, 'ops.listen_failed');
+        started.ops = 'off';
+      }
     }
     app.start();
     log.info(started, 'switchboard.started');

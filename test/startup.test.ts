@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
@@ -174,14 +176,18 @@ describe('npm start with Slack tokens', () => {
 });
 
 describe('npm start with a Discord token', () => {
-  test('logs in over the gateway, answers a DM with the offline engine, never logs the token, and stops on SIGTERM', async () => {
+  test('logs in over the gateway, answers a DM with the offline engine, never logs the token, and stops on SIGTERM; an ops port in use is logged, not fatal', async () => {
     const { FakeDiscord, DM_CHANNEL_ID } = await import('./fakes/discordServer.js');
     const { waitFor } = await import('./harness.js');
     const discord = await new FakeDiscord().start();
     const data = tempDir();
+    // Something else (Prometheus, another bot) already listens on the ops port.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, OPS_PORT: '0', DATA_DIR: data.dir },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, OPS_PORT: String(takenPort), DATA_DIR: data.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -189,6 +195,11 @@ describe('npm start with a Discord token', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       await waitFor(() => stdout.includes('"discord.started"'), 'the discord.started log line', 30_000);
+      const started = await waitFor(() => stdout.split('\n').find((line) => line.includes('"switchboard.started"')), 'the switchboard.started line');
+      assert.equal((JSON.parse(started) as { ops: unknown }).ops, 'off');
+      const refused = stdout.split('\n').find((line) => line.includes('"ops.listen_failed"'));
+      assert.ok(refused, 'a log line says why the ops endpoints are off');
+      assert.match(refused, new RegExp(`EADDRINUSE on port ${takenPort}.*set OPS_PORT`));
       await discord.waitForReady();
       discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order ORD-1001?' });
       const reply = await waitFor(() => discord.messagesIn(DM_CHANNEL_ID).find((m) => m.content.includes('\n-# ')), 'the reply in Discord', 20_000);
@@ -199,6 +210,7 @@ describe('npm start with a Discord token', () => {
     } finally {
       child.kill('SIGKILL');
       await discord.close();
+      taken.close();
       data.remove();
     }
   });

@@ -26,7 +26,10 @@ async function passes(check: ReadinessCheck): Promise<boolean> {
   }
 }
 
-/** `/healthz` (the process answers), `/readyz` (store reachable, adapters connected) and `/metrics` (Prometheus). */
+/**
+ * `/healthz` (the process answers), `/readyz` (store reachable, adapters connected) and `/metrics` (Prometheus).
+ * Rejects with the listen error (EADDRINUSE, EACCES) when the port cannot be had.
+ */
 export async function startOpsServer(options: { port: number; host?: string; registry: Registry; checks: ReadinessCheck[]; log: Logger }): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -51,7 +54,14 @@ export async function startOpsServer(options: { port: number; host?: string; reg
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', resolve));
+  // A port in use (Prometheus itself defaults to 9090) is an 'error' event: unheard, it would crash the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   options.log.info({ port }, 'ops.started');
   return {
