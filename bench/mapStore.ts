@@ -1,5 +1,5 @@
 import type { ThreadInbox, ThreadLocks } from '../src/conversation/inbox.js';
-import type { RecordStore, Store } from '../src/conversation/store.js';
+import type { RecordStore, SetStore, Store } from '../src/conversation/store.js';
 
 /** One key space in a Map; values are JSON round-tripped, as a real store serializes them. */
 function mapKeyspace(): RecordStore {
@@ -15,6 +15,19 @@ function mapKeyspace(): RecordStore {
     delete: async (key) => {
       values.delete(key);
     },
+  };
+}
+
+function mapSets(): SetStore {
+  const sets = new Map<string, Set<string>>();
+  return {
+    add: async (set, member) => {
+      sets.set(set, (sets.get(set) ?? new Set()).add(member));
+    },
+    remove: async (set, member) => {
+      sets.get(set)?.delete(member);
+    },
+    members: async (set) => [...(sets.get(set) ?? [])],
   };
 }
 
@@ -64,5 +77,5 @@ export function createMapStore(): Store {
   // `kind` only names the store in the start-up line; nothing in a turn reads it.
   const claimed = new Set<string>();
   const claim = async (id: string) => !claimed.has(id) && Boolean(claimed.add(id));
-  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), claim, ...mapCoordination(claim), ping: async () => {}, close: async () => {} };
+  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), sets: mapSets(), claim, ...mapCoordination(claim), ping: async () => {}, close: async () => {} };
 }

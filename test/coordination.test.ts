@@ -4,6 +4,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
 import { decodeInboxMessage, type InboxMessage } from '../src/conversation/inbox.js';
 import { createStore, type Store } from '../src/conversation/store.js';
+import { OpenEscalations } from '../src/escalation/openEscalations.js';
 import { createLogger } from '../src/log.js';
 import { REDIS_URL, tempDir, waitFor } from './harness.js';
 
@@ -146,6 +147,30 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       await lower.inbox.admit(message(thread, 'lower-1', 1_000), DEDUPE_TTL_MS);
       assert.deepEqual(await upper.inbox.waitingThreads(10), []);
       assert.deepEqual(await lower.inbox.waitingThreads(10), [thread]);
+    });
+
+    test('open escalations added and removed by two replicas at once all hold (a set, not a stored list)', async () => {
+      const namespace = randomUUID();
+      const [a, b] = [open(namespace), open(namespace)].map((store) => new OpenEscalations(store.sets, store.records));
+      const threads = Array.from({ length: 20 }, () => newThread());
+      await Promise.all(threads.map((thread, i) => (i % 2 ? a : b)!.add(thread)));
+      assert.deepEqual((await a!.list()).sort(), [...threads].sort());
+      const [gone, kept] = [threads.slice(0, 10), threads.slice(10)];
+      await Promise.all([...gone.map((thread, i) => (i % 2 ? b : a)!.remove(thread)), a!.add(kept[0]!)]);
+      assert.deepEqual((await b!.list()).sort(), [...kept].sort());
+      assert.deepEqual(await open().sets.members('escalation:open'), [], 'another deployment has its own set');
+    });
+
+    test('an open-escalation list stored by an earlier version is moved into the set', async () => {
+      const store = open();
+      const [first, second, third] = [newThread(), newThread(), newThread()];
+      await store.records.set('escalation:open', [first, second]);
+      const escalations = new OpenEscalations(store.sets, store.records);
+      await escalations.add(third);
+      assert.deepEqual((await escalations.list()).sort(), [first, second, third].sort());
+      assert.equal(await store.records.get('escalation:open'), undefined, 'the old list is gone once moved');
+      await escalations.remove(first);
+      assert.deepEqual((await new OpenEscalations(store.sets, store.records).list()).sort(), [second, third].sort());
     });
 
     test('a lock has one owner; only that owner renews or releases it', async () => {

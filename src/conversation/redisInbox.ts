@@ -1,5 +1,6 @@
 import type KeyvRedis from '@keyv/redis';
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
+import type { SetStore } from './store.js';
 
 type RedisClient = Awaited<ReturnType<KeyvRedis<unknown>['getClient']>>;
 
@@ -77,5 +78,19 @@ export function redisLocks(client: () => Promise<RedisClient>, namespace: string
     release: async (thread, owner) => {
       await (await client()).eval(RELEASE, { keys: [key(thread)], arguments: [owner] });
     },
+  };
+}
+
+/** Sets as Redis sets (`<ns>:set:<name>`): SADD and SREM are atomic, whichever replica sends them. */
+export function redisSets(client: () => Promise<RedisClient>, namespace: string): SetStore {
+  const key = (set: string) => `${namespace}:set:${set}`;
+  return {
+    add: async (set, member) => {
+      await (await client()).sAdd(key(set), member);
+    },
+    remove: async (set, member) => {
+      await (await client()).sRem(key(set), member);
+    },
+    members: async (set) => (await client()).sMembers(key(set)),
   };
 }

@@ -1,5 +1,6 @@
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
 import type { SqliteKeyvStore } from './sqliteStore.js';
+import type { SetStore } from './store.js';
 
 /**
  * The inbox and the thread locks in the SQLite file, for a deployment without Redis. Several processes may
@@ -67,5 +68,24 @@ export function sqliteCoordination(store: SqliteKeyvStore, namespace: string): {
         await batch.run(() => release.run(ns(thread), owner));
       },
     },
+  };
+}
+
+/** Sets as rows of one table in the SQLite file, a row per member: adding or removing one is one statement. */
+export function sqliteSets(store: SqliteKeyvStore, namespace: string): SetStore {
+  const { db, batch } = store;
+  db.exec('CREATE TABLE IF NOT EXISTS sets (name TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (name, member)) WITHOUT ROWID');
+  const add = db.prepare<[string, string]>('INSERT OR IGNORE INTO sets (name, member) VALUES (?, ?)');
+  const remove = db.prepare<[string, string]>('DELETE FROM sets WHERE name = ? AND member = ?');
+  const members = db.prepare<[string], { member: string }>('SELECT member FROM sets WHERE name = ? ORDER BY member');
+  const name = (set: string) => `${namespace}:${set}`;
+  return {
+    add: async (set, member) => {
+      await batch.run(() => add.run(name(set), member));
+    },
+    remove: async (set, member) => {
+      await batch.run(() => remove.run(name(set), member));
+    },
+    members: (set) => batch.read(() => members.all(name(set)).map((row) => row.member)),
   };
 }

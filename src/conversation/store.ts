@@ -4,9 +4,9 @@ import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import type { Logger } from '../log.js';
 import type { ThreadInbox, ThreadLocks } from './inbox.js';
-import { redisInbox, redisLocks } from './redisInbox.js';
+import { redisInbox, redisLocks, redisSets } from './redisInbox.js';
 import { deserialize, serialize } from './serialization.js';
-import { sqliteCoordination } from './sqliteInbox.js';
+import { sqliteCoordination, sqliteSets } from './sqliteInbox.js';
 import { SqliteKeyvStore } from './sqliteStore.js';
 
 /** A durable key/value space; every key is prefixed so threads and tool records never collide. */
@@ -16,10 +16,21 @@ export interface RecordStore {
   delete(key: string): Promise<void>;
 }
 
+/**
+ * Durable sets of strings, changed one member at a time in a single atomic step, so replicas adding and removing
+ * members of one set at once never undo each other (as a read-modify-write of a stored list would).
+ */
+export interface SetStore {
+  add(set: string, member: string): Promise<void>;
+  remove(set: string, member: string): Promise<void>;
+  members(set: string): Promise<string[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly threads: RecordStore;
   readonly records: RecordStore;
+  readonly sets: SetStore;
   /** Messages waiting for their turn, durable across crashes. */
   readonly inbox: ThreadInbox;
   /** Per-thread turn locks, shared by every process on this store. */
@@ -68,6 +79,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   let claim: Store['claim'];
   let ping: Store['ping'];
   let coordination: { inbox: ThreadInbox; locks: ThreadLocks };
+  let sets: SetStore;
   if (isRedis) {
     const adapter = new KeyvRedis(options.url, {
       namespace,
@@ -85,6 +97,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     };
     const client = () => adapter.getClient();
     coordination = { inbox: redisInbox(client, namespace), locks: redisLocks(client, namespace) };
+    sets = redisSets(client, namespace);
   } else {
     const file = sqlitePath(options);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -95,6 +108,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
       await adapter.get(`${namespace}:ping`);
     };
     coordination = sqliteCoordination(adapter, namespace);
+    sets = sqliteSets(adapter, namespace);
   }
   // Keyv also emits every failure as an event; without a listener Node would treat it as fatal.
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
@@ -102,6 +116,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
     kind: isRedis ? 'redis' : 'sqlite',
     threads: keyspace(keyv, 'thread'),
     records: keyspace(keyv, 'record'),
+    sets,
     ...coordination,
     claim,
     ping,

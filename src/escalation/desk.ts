@@ -44,7 +44,7 @@ export class EscalationDesk implements EscalationHooks {
   private readonly openList: OpenEscalations;
 
   constructor(private readonly options: EscalationDeskOptions) {
-    this.openList = new OpenEscalations(options.store.records);
+    this.openList = new OpenEscalations(options.store.sets, options.store.records);
   }
 
   get enabled(): boolean {

@@ -1,32 +1,46 @@
-import type { RecordStore } from '../conversation/store.js';
+import type { RecordStore, SetStore } from '../conversation/store.js';
 
-const OPEN_LIST_KEY = 'escalation:open';
+const OPEN_SET = 'escalation:open';
+/** Where earlier versions kept the list, as one stored array (a read-modify-write that replicas could undo). */
+const LEGACY_LIST_KEY = 'escalation:open';
 
 /**
  * The customer threads with an open escalation, which the desk's sweep walks for reminders and unposted cards.
- * Changes are chained, so two escalations opening at once both stay on the list. This holds within one process only
- * (see the note on issue 7: across replicas it should become a Redis set).
+ * A store set: each add or remove is one atomic step, so two replicas escalating at once both stay listed.
  */
 export class OpenEscalations {
-  private chain: Promise<unknown> = Promise.resolve();
+  private migrated: Promise<void> | undefined;
 
-  constructor(private readonly records: RecordStore) {}
+  constructor(
+    private readonly sets: SetStore,
+    private readonly records: RecordStore,
+  ) {}
 
   async list(): Promise<string[]> {
-    return (await this.records.get<string[]>(OPEN_LIST_KEY)) ?? [];
+    await this.migrate();
+    return this.sets.members(OPEN_SET);
   }
 
-  add(thread: string): Promise<void> {
-    return this.change((threads) => (threads.includes(thread) ? threads : [...threads, thread]));
+  async add(thread: string): Promise<void> {
+    await this.sets.add(OPEN_SET, thread);
   }
 
-  remove(thread: string): Promise<void> {
-    return this.change((threads) => threads.filter((t) => t !== thread));
+  async remove(thread: string): Promise<void> {
+    await this.migrate();
+    await this.sets.remove(OPEN_SET, thread);
   }
 
-  private change(edit: (threads: string[]) => string[]): Promise<void> {
-    const next = this.chain.then(async () => this.records.set(OPEN_LIST_KEY, edit(await this.list())));
-    this.chain = next.catch(() => undefined);
-    return next;
+  /** Moves a list an earlier version stored into the set, once per process (and again after a failure). */
+  private migrate(): Promise<void> {
+    this.migrated ??= (async () => {
+      const legacy = await this.records.get<string[]>(LEGACY_LIST_KEY);
+      if (!legacy) return;
+      for (const thread of legacy) await this.sets.add(OPEN_SET, thread);
+      await this.records.delete(LEGACY_LIST_KEY);
+    })().catch((err: unknown) => {
+      this.migrated = undefined;
+      throw err;
+    });
+    return this.migrated;
   }
 }
