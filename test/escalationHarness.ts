@@ -1,7 +1,7 @@
 import { createDiscordAdapter, type DiscordAdapter } from '../adapters/discord/index.js';
 import { createSlackAdapter, type SlackAdapter } from '../adapters/slack/index.js';
 import { suggestedPrompts } from '../agents/registry.js';
-import { createStore } from '../src/conversation/store.js';
+import { createStore, type Store } from '../src/conversation/store.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
 import { createApp, escalationDeps, type App } from '../src/main.js';
@@ -26,6 +26,8 @@ export interface BenchOptions {
   /** Where staff work; Slack unless said otherwise. */
   staffChannel?: string;
   env?: Record<string, string>;
+  /** Wraps the store the bot uses, to make parts of it fail. */
+  wrapStore?: (store: Store) => Store;
 }
 
 /**
@@ -54,7 +56,8 @@ export class EscalationBench {
       ...options.env,
     });
     const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
-    this.app = createApp(config, log, { provider, store: createStore(config.store, log) });
+    const store = createStore(config.store, log);
+    this.app = createApp(config, log, { provider, store: options.wrapStore?.(store) ?? store });
     this.slackAdapter = createSlackAdapter(config.platforms.slack!, this.app.service, {
       log,
       suggestedPrompts,

@@ -140,11 +140,16 @@ export class MessageTurns {
       const outcome = { status: 'answered' as const, reply: result.reply, agent: result.agent };
       const saved = withAnswer(result.state, message, outcome);
       const escalated = escalations?.enabled && saved.escalation && !wasEscalated;
-      if (escalated) await escalations.register(message.thread);
+      if (escalated) {
+        // Listed for the desk's sweep before the save, so a crash while posting to staff is finished later. Listing
+        // is that safety net only: when it fails, the turn is still saved and the card still posted now.
+        await escalations.register(message.thread).catch((err: unknown) => log.error({ ...base, err }, 'escalation.register_failed'));
+      }
       await this.save(saved);
       if (escalated) {
-        // Saved first, so a crash while posting to staff leaves an escalation the desk's sweep finishes later.
-        await this.save(await escalations.open(saved, message));
+        // The turn is saved and answered: failing to record the posted card leaves the sweep to post it again, and
+        // must not turn the customer's answer into an apology.
+        await this.save(await escalations.open(saved, message)).catch((err: unknown) => log.error({ ...base, err }, 'state.save_failed'));
       }
       log.info(
         { ...base, agent: saved.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
