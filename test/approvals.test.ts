@@ -60,17 +60,12 @@ describe('approvals', () => {
   });
 
   test('cancelling a shipped order is refused at once: nobody is asked to confirm what would be refused', async () => {
-    const data = tempDir();
     fake.script(
       { toolCalls: [{ name: 'transfer_to_orders' }] },
       { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1001' } }] },
       { text: 'ORD-1001 has shipped, so it cannot be cancelled; you can return it.' },
     );
-    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = ConsoleSession.openaiForTest(fake);
     chat.type('please cancel ORD-1001');
     await chat.end();
     const result = toolMessages(fake, 2).at(-1)!;
@@ -86,17 +81,12 @@ describe('approvals', () => {
   });
 
   test('a refund that would be refused is not put to the customer: an already refunded invoice', async () => {
-    const data = tempDir();
     fake.script(
       { toolCalls: [{ name: 'transfer_to_billing' }] },
       { toolCalls: [{ name: 'request_refund', arguments: { invoice_id: 'INV-2004', reason: 'charged by mistake' } }] },
       { text: 'INV-2004 was already refunded on 2026-10-09.' },
     );
-    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = ConsoleSession.openaiForTest(fake);
     chat.type('refund INV-2004 please, I was charged by mistake');
     await chat.end();
     assert.match(toolMessages(fake, 2).at(-1)!, /"refunded":false.*already refunded/);
@@ -105,7 +95,6 @@ describe('approvals', () => {
   });
 
   test('a refund asked for a mistyped invoice id leaves the invoice an earlier lookup noted', async () => {
-    const data = tempDir();
     fake.script(
       { toolCalls: [{ name: 'transfer_to_billing' }] },
       { toolCalls: [{ name: 'lookup_invoice', arguments: { invoice_id: 'INV-2002' } }] },
@@ -113,11 +102,7 @@ describe('approvals', () => {
       { toolCalls: [{ name: 'request_refund', arguments: { invoice_id: 'INV-9999', reason: 'charged by mistake' } }] },
       { text: 'There is no invoice INV-9999.' },
     );
-    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = ConsoleSession.openaiForTest(fake);
     chat.type('is INV-2002 paid?');
     chat.type('refund INV-9999 please');
     await chat.end();
@@ -126,12 +111,7 @@ describe('approvals', () => {
   });
 
   test('offline: cancelling a delivered order gets the reason at once, with no confirmation question', async () => {
-    const data = tempDir();
-    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = await ConsoleSession.offlineForTest();
     chat.type('please cancel ORD-1003');
     await chat.end();
     assert.match(chat.text, /\[Orders\] I couldn't cancel order ORD-1003: The order has already been delivered, so it cannot be cancelled\./);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { createLogger } from '../src/log.js';

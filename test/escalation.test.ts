@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { BOT_BACK_REPLY } from '../src/escalation/desk.js';
 import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { defineTool } from '../src/orchestrator/tool.js';
 import { executeTool } from '../src/orchestrator/toolExecution.js';

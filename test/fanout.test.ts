@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
 import type { ChatMessage } from '../src/model/types.js';
 import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/delegation.js';
@@ -217,7 +217,6 @@ describe('fan-out: one message, several specialists', () => {
   });
 
   test("a specialist whose model fails loses neither the other's answer nor what it did; the thread's history stays valid", async () => {
-    const data = tempDir();
     const failing: Part = {
       agent: 'technical_support',
       request: 'the app keeps logging me out',
@@ -225,11 +224,7 @@ describe('fan-out: one message, several specialists', () => {
     };
     const merged = 'ORD-1001 has shipped with UPS. The logout part could not be finished; please send it again.';
     fake.respondWith(fanOutResponder(fake, [orderPart, failing], merged, { otherwise: () => ({ text: 'Happy to help with that.' }) }).responder);
-    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = ConsoleSession.openaiForTest(fake);
     const outcome = await chat.chat.send('where is ORD-1001, and also the app keeps logging me out');
     assert.equal(outcome.status, 'answered');
     assert.equal(outcome.reply, merged);
@@ -319,12 +314,7 @@ describe('fan-out with the offline engine', () => {
   });
 
   test('several requests to a specialist that owns the thread go back to triage and are all answered', async () => {
-    const data = tempDir();
-    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = await ConsoleSession.offlineForTest();
     assert.equal((await chat.chat.send('where is my order ORD-1002?')).agent, 'Orders');
     const asked = await chat.chat.send('please cancel it, and also the app keeps logging me out');
     assert.match(chat.text, /↪ Orders → Triage/);
@@ -334,12 +324,7 @@ describe('fan-out with the offline engine', () => {
   });
 
   test('two actions that both need confirmation: the first is asked, the second is explained, not shown as an internal note', async () => {
-    const data = tempDir();
-    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = await ConsoleSession.offlineForTest();
     // Paid today, so within the refund window whatever the date: a refund that would be refused is not asked about.
     await chat.app.store.records.set('invoice:INV-2001', { paidAt: new Date().toISOString().slice(0, 10) });
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');

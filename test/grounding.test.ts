@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -27,7 +27,6 @@ const isRevision = (request: RecordedRequest) => {
   const last = request.body.messages.at(-1);
   return last?.role === 'user' && /A reviewer checked your reply/.test(last.content ?? '');
 };
-const userText = (request: RecordedRequest) => request.body.messages.filter((m) => m.role === 'user').map((m) => m.content ?? '').join('\n');
 /** The draft a review request asks about. */
 const draftOf = (request: RecordedRequest) => (request.body.messages.at(-1)?.content ?? '').split('Draft reply:\n')[1] ?? '';
 const verdict = (approved: boolean, score: number, ...issues: string[]) => JSON.stringify({ approved, issues, score });

@@ -78,6 +78,26 @@ export class ConsoleSession {
     return new ConsoleSession(config, provider, options);
   }
 
+  /** openai() on a fresh data directory, closed and removed after the calling test. */
+  static openaiForTest(fake: FakeOpenAI, env: Record<string, string> = {}): ConsoleSession {
+    const data = tempDir();
+    return ConsoleSession.cleanedUpAfterTest(ConsoleSession.openai(fake, { DATA_DIR: data.dir, ...env }), data);
+  }
+
+  /** offline() on a fresh data directory, closed and removed after the calling test. */
+  static async offlineForTest(env: Record<string, string> = {}): Promise<ConsoleSession> {
+    const data = tempDir();
+    return ConsoleSession.cleanedUpAfterTest(await ConsoleSession.offline({ DATA_DIR: data.dir, ...env }), data);
+  }
+
+  private static cleanedUpAfterTest(chat: ConsoleSession, data: { remove(): void }): ConsoleSession {
+    after(async () => {
+      await chat.close();
+      data.remove();
+    });
+    return chat;
+  }
+
   /** Types a line into the chat (as a person or a pipe would). */
   type(line: string): void {
     this.running ??= this.chat.run();

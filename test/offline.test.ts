@@ -106,12 +106,7 @@ describe('offline engine, fresh thread', () => {
 
 describe('offline engine: actions only when asked for', () => {
   test('an order id alone, "what about …" or a return question looks the order up; only "cancel …" offers to cancel', async () => {
-    const data = tempDir();
-    const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-    after(async () => {
-      await chat.close();
-      data.remove();
-    });
+    const chat = await ConsoleSession.offlineForTest();
     assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
     for (const text of ['ORD-1002', 'what about ORD-1003', 'I want to return my mouse from ORD-1003']) {
       const outcome = await chat.chat.send(text);

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { createAgentRegistry } from '../agents/registry.js';
 import { goodbyeReply } from '../src/model/offline/replies.js';
 import { IntentRouter } from '../src/orchestrator/intentRouter.js';
-import { ConsoleSession, tempDir } from './harness.js';
+import { ConsoleSession } from './harness.js';
 
-/** A fresh offline terminal chat (no keys), closed and removed after the test. */
-async function freshChat(): Promise<ConsoleSession> {
-  const data = tempDir();
-  const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
-  after(async () => {
-    await chat.close();
-    data.remove();
-  });
-  return chat;
-}
 
 describe('offline routing: sign-in problems are Technical Support', () => {
   test('"my password reset email never arrives" is answered by Technical Support from the password article, not asked for an order id', async () => {
-    const chat = await freshChat();
+    const chat = await ConsoleSession.offlineForTest();
     const outcome = await chat.chat.send('my password reset email never arrives');
     assert.equal(outcome.agent, 'Technical Support');
     assert.match(outcome.reply, /From our help article "Resetting a forgotten password"/);
@@ -43,7 +33,7 @@ describe('offline routing: sign-in problems are Technical Support', () => {
 
 describe('offline goodbyes', () => {
   test('"bye", "thanks, bye", "goodbye" and "that\'s all" get a closing reply from triage, not a question', async () => {
-    const chat = await freshChat();
+    const chat = await ConsoleSession.offlineForTest();
     for (const text of ['bye', 'thanks, bye', "that's all, bye", 'goodbye', "cool that's all I needed"]) {
       const outcome = await chat.chat.send(text);
       assert.equal(outcome.agent, 'Triage', text);
@@ -54,7 +44,7 @@ describe('offline goodbyes', () => {
   });
 
   test('a specialist that owns the thread answers thanks with "anything else?" and a goodbye with a closing reply', async () => {
-    const chat = await freshChat();
+    const chat = await ConsoleSession.offlineForTest();
     assert.equal((await chat.chat.send("where's my order ORD-1001")).agent, 'Orders');
     assert.match((await chat.chat.send('thank you')).reply, /^You're welcome! Is there anything else/);
     const bye = await chat.chat.send('thanks, bye');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { CircuitBreaker } from '../src/model/circuitBreaker.js';

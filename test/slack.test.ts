@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { FakeSlack, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
 import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { createLogger } from '../src/log.js';

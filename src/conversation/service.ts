@@ -1,4 +1,3 @@
-import type { Logger } from '../log.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
 import { platformOf } from '../escalation/escalation.js';
 import type { Telemetry } from '../telemetry.js';
