@@ -323,14 +323,19 @@ describe('fan-out with the offline engine', () => {
     assert.match((await chat.chat.send('yes')).reply, /^Done: order ORD-1002 is cancelled/);
   });
 
-  test('two actions that both need confirmation: the first is asked, the second is explained, not shown as an internal note', async () => {
+  test('two actions that both need confirmation: the first is asked, the second is asked once it is answered', async () => {
     const chat = await ConsoleSession.offlineForTest();
     // Paid today, so within the refund window whatever the date: a refund that would be refused is not asked about.
     await chat.app.store.records.set('invoice:INV-2001', { paidAt: new Date().toISOString().slice(0, 10) });
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
-    assert.match(asked.reply, /\*\*Billing:\*\* That one needs your confirmation too, and I can ask about one action at a time/);
-    assert.doesNotMatch(asked.reply, /Not run:/);
+    assert.match(asked.reply, /\*\*Billing:\*\* That needs your confirmation too: I'll ask once you've answered the question below\./);
+    assert.doesNotMatch(asked.reply, /Not run/);
     assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    const first = await chat.chat.send('yes');
+    assert.match(first.reply, /Done: order ORD-1002 is cancelled/);
+    assert.ok(first.reply.trimEnd().endsWith('Refund invoice INV-2001 in full? Reply "yes" to confirm or "no" to cancel.'), first.reply);
+    const second = await chat.chat.send('yes');
+    assert.match(second.reply, /Done: invoice INV-2001 is refunded/);
   });
 
   test('without a staff channel, a consulted specialist answers its part instead of trying to hand back to triage', async () => {

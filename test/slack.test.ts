@@ -18,6 +18,8 @@ import {
   SlackSession,
   threadMessages,
   botMessages,
+  approvalMessage,
+  buttonValue,
 } from './slackHarness.js';
 
 describe('Slack adapter (HTTP Events API)', () => {
@@ -247,15 +249,6 @@ describe('Slack adapter (HTTP Events API)', () => {
 });
 
 /** The approval question message (the one with Confirm/Cancel buttons) in a thread. */
-function approvalMessage(slack: FakeSlack, channel: string, threadTs: string) {
-  return threadMessages(slack, channel, threadTs).find((m) => JSON.stringify(m.blocks ?? []).includes('switchboard_approval_confirm'));
-}
-
-function buttonValue(message: { blocks: unknown[] | undefined } | undefined): string {
-  const actions = (message?.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as { elements: Array<{ value: string }> } | undefined;
-  return actions!.elements[0]!.value;
-}
-
 describe('Slack with a session per test', () => {
   let slack: FakeSlack;
   const openai = suiteFakeOpenAI();

@@ -114,6 +114,17 @@ export function contextText(message: BotMessage | undefined): string {
     .join(' ');
 }
 
+/** The bot's message in the thread that carries confirmation buttons (the first, when there are several). */
+export function approvalMessage(slack: FakeSlack, channel: string, threadTs: string, containing = ''): BotMessage | undefined {
+  return threadMessages(slack, channel, threadTs).find((m) => JSON.stringify(m.blocks ?? []).includes('switchboard_approval_confirm') && m.text.includes(containing));
+}
+
+/** The value the confirmation buttons carry (the approval id). */
+export function buttonValue(message: { blocks: unknown[] | undefined } | undefined): string {
+  const actions = (message?.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as { elements: Array<{ value: string }> } | undefined;
+  return actions!.elements[0]!.value;
+}
+
 export interface SlackSessionOptions {
   mode?: 'http' | 'socket';
   env?: Record<string, string>;

@@ -102,7 +102,7 @@ class ConsoleRenderer {
       case 'escalation.requested':
         return;
       case 'approval.requested':
-        return this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? ' ' : ''}${event.question} ${event.hint}` }, echo);
+        return this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? '\n' : ''}${event.question} ${event.hint}` }, echo);
     }
   }
 

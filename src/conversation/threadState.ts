@@ -3,7 +3,7 @@ import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema, type Usage } from '../model/types.js';
 
-export const THREAD_STATE_SCHEMA_VERSION = 4;
+export const THREAD_STATE_SCHEMA_VERSION = 5;
 
 const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
 
@@ -45,6 +45,11 @@ export const threadStateSchema = z.object({
   startedBy: z.string().nullable(),
   history: z.array(chatMessageSchema),
   pendingApproval: pendingApprovalSchema.nullable(),
+  /**
+   * Further actions asked for while one waited for confirmation ("cancel ORD-1 and ORD-2"), oldest first: each is
+   * asked in turn once the one before it is answered, so none is dropped and the customer answers one at a time.
+   */
+  queuedApprovals: z.array(pendingApprovalSchema),
   /** Set while people have the conversation: the bot relays instead of answering. */
   escalation: escalationSchema.nullable(),
   /** Past escalations, newest last, so the bot knows the thread's history with staff. */
@@ -97,6 +102,8 @@ const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string
   2: (old) => ({ ...old, schemaVersion: 3, lastAnswer: null }),
   // v4: shared facts, compaction's running summary, and tokens spent today.
   3: (old) => ({ ...old, schemaVersion: 4, facts: {}, summary: null, usage: { ...(old.usage as object), today: { day: '', tokens: 0 } } }),
+  // v5: actions queued for confirmation behind the pending one.
+  4: (old) => ({ ...old, schemaVersion: 5, queuedApprovals: [] }),
 };
 
 export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
@@ -108,6 +115,7 @@ export function newThreadState(thread: string, activeAgent: string, now = new Da
     startedBy: null,
     history: [],
     pendingApproval: null,
+    queuedApprovals: [],
     escalation: null,
     escalations: [],
     lastAnswer: null,

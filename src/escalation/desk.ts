@@ -180,6 +180,7 @@ export class EscalationDesk implements EscalationHooks {
           customerId: state.startedBy ?? staff.id,
         });
         state.pendingApproval = null;
+        state.queuedApprovals = [];
         state.history.push({ role: 'assistant', content: ESCALATED_REPLY, agent: this.options.defaultAgentId });
         await this.register(customerThread);
         await this.save(state);

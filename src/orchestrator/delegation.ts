@@ -36,7 +36,7 @@ export function askToolSpec(target: Agent): ToolSpec {
 
 export const DELEGATION_INSTRUCTIONS = [
   'When one message holds several separate requests for different specialists, call the ask_<specialist> tools, one per part and all in the same response, each with that part of the message.',
-  'Then reply once, combining their answers: keep every fact, id and question exactly as they gave it and add nothing of your own. If a specialist waits for the customer to confirm an action, say so briefly; the confirmation question is shown after your reply.',
+  'Then reply once, combining their answers: keep every fact, id and question exactly as they gave it and add nothing of your own. If a specialist waits for the customer to confirm an action, say so briefly; the confirmation question is shown after your reply, and further ones (confirmation_queued) one at a time after that.',
 ].join('\n');
 
 /** For a specialist that can hand back to the agent that splits messages: so no part of one is dropped. */
@@ -50,6 +50,8 @@ export interface DelegateAnswer {
   answer: string;
   /** The question the customer must confirm before the specialist's action runs, when there is one. */
   waiting_for_confirmation?: string;
+  /** A question of this specialist's to be asked after another's is answered (one question at a time). */
+  confirmation_queued?: string;
   /** Set when the specialist could not finish its part (its model call failed); `answer` is then empty. */
   error?: string;
   /** What the specialist's tools did before it failed (a ticket filed, say), so the caller can still tell the customer. */
@@ -74,7 +76,10 @@ export function parseDelegateAnswer(content: string): DelegateAnswer | undefined
 export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
   const said = (a: DelegateAnswer) => {
     if (a.error) return DELEGATE_FAILED_REPLY;
-    const waiting = a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.' : '';
+    const waiting =
+      a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.'
+      : a.confirmation_queued ? "That needs your confirmation too: I'll ask once you've answered the question below."
+      : '';
     return [a.answer, waiting].filter(Boolean).join(' ');
   };
   if (answers.length === 1) return said(answers[0]!);

@@ -44,6 +44,13 @@ export class ModelCalls {
     if (facts) system += `\n\n${facts}`;
     // Kept verbatim whatever compaction folds: another participant's message does not answer it.
     if (!turn.delegated && state.pendingApproval) system += `\n\nWaiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`;
+    // Asked automatically, one by one, after the pending one is answered: the model must not ask them itself.
+    if (!turn.delegated && state.queuedApprovals.length > 0) {
+      const next = state.queuedApprovals.map((q) => `"${q.question}"`).join(', ');
+      system += state.pendingApproval
+        ? `\n\nAsked next, one at a time, once that is answered: ${next}`
+        : `\n\nAsked right after your reply, one at a time (do not ask them yourself): ${next}`;
+    }
     return system;
   }
 

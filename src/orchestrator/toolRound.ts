@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { RecordStore } from '../conversation/store.js';
+import type { PendingApproval } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import { ANOTHER_APPROVAL_WAITING, APPROVAL_DECLINED, APPROVAL_HINT, APPROVAL_NOT_CONFIRMED, classifyConfirmation } from './approval.js';
+import {
+  ANOTHER_APPROVAL_WAITING,
+  APPROVAL_ALREADY_WAITING,
+  APPROVAL_DECLINED,
+  APPROVAL_HINT,
+  APPROVAL_NOT_CONFIRMED,
+  APPROVAL_QUEUED,
+  APPROVAL_SKIPPED_FOR_STAFF,
+  confirmationOf,
+  MAX_QUEUED_APPROVALS,
+} from './approval.js';
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import type { Tool } from './tool.js';
@@ -58,14 +70,17 @@ export class ToolRound {
 
   /**
    * Runs every call of one response; returns true when one of them now waits for the user's approval, which ends
-   * the (sub)turn. A consulted specialist's question is announced by the root turn after its merged reply.
+   * the (sub)turn. A consulted specialist's question is announced by the root turn after its merged reply. Actions
+   * that need confirmation beyond the first are queued and asked one after another (see askNextQueued); with
+   * `escalating` (the same response hands the thread to staff) none is asked.
    */
-  async run(turn: Turn, calls: ToolCall[]): Promise<boolean> {
+  async run(turn: Turn, calls: ToolCall[], escalating = false): Promise<boolean> {
     const agent = turn.agent;
     const tools = this.toolsOf(agent);
-    let approvalAsked = false;
     const delegates = turn.delegated ? [] : (agent.delegates ?? []);
     const isAsk = (call: ToolCall) => delegates.includes(askTarget(call.function.name) ?? '');
+    /** Actions that passed their precheck and need a yes: asked or queued in call order once every call is back. */
+    const toConfirm = new Map<ToolCall, { tool: Tool; input: unknown }>();
     const runOne = async (call: ToolCall): Promise<string> => {
       if (isAsk(call)) return this.options.consult(turn, call, askTarget(call.function.name)!);
       const parsed = parseToolCall(call, tools);
@@ -74,11 +89,11 @@ export class ToolRound {
         return `Error: ${parsed.message}`;
       }
       if (parsed.tool.needsApproval(parsed.input)) {
+        if (escalating) return APPROVAL_SKIPPED_FOR_STAFF;
         const refusal = await this.precheck(turn, parsed.tool, parsed.input);
         if (refusal !== undefined) return refusal;
-        if (turn.root.state.pendingApproval) return ANOTHER_APPROVAL_WAITING;
-        approvalAsked = true;
-        return this.requestApproval(turn, parsed.tool.name, parsed.tool.approvalPrompt(parsed.input), parsed.input);
+        toConfirm.set(call, { tool: parsed.tool, input: parsed.input });
+        return '';
       }
       return (await this.runTool(turn, parsed.tool, parsed.input)).content;
     };
@@ -95,11 +110,32 @@ export class ToolRound {
       const to = asks.map((c) => askTarget(c.function.name)!);
       this.options.telemetry.emit({ type: 'delegation', thread: turn.input.thread, from: agent.id, to, ms: Math.round(performance.now() - started) });
     }
+    let approvalAsked = false;
+    for (const [call, { tool, input }] of toConfirm) {
+      const outcome = this.askOrQueue(turn, tool, input);
+      if (outcome.asked) approvalAsked = true;
+      outcomes.set(call, outcome.content);
+    }
     for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes.get(call)! });
     // A consulted specialist's question waits for the caller's reply; the root turn announces it afterwards.
     if (approvalAsked && turn.delegated) turn.root.approvalDeferred = true;
     if (approvalAsked && !turn.delegated) this.announceApproval(turn);
     return approvalAsked;
+  }
+
+  /**
+   * With no question pending and actions queued behind the one just answered, asks about the next; true if it did.
+   * Escalation empties the queue, so a thread with staff is asked nothing.
+   */
+  askNextQueued(turn: Turn): boolean {
+    const { state } = turn;
+    if (state.pendingApproval || state.escalation) return false;
+    const next = state.queuedApprovals.shift();
+    if (!next) return false;
+    state.pendingApproval = next;
+    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: next.agent, tool: next.tool, decision: 'requested' });
+    this.announceApproval(turn);
+    return true;
   }
 
   /** Puts the confirmation question in the reply and tells adapters to show it (with buttons where they can). */
@@ -115,9 +151,7 @@ export class ToolRound {
     turn.state.pendingApproval = null;
     const agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.agent = agent;
-    const { decision: pressed } = turn.input;
-    const decision = pressed ? (pressed.approve ? 'approve' : 'reject') : classifyConfirmation(turn.input.text);
-    const call: ToolCall = { id: `approved_${pending.id}`, type: 'function', function: { name: pending.tool, arguments: JSON.stringify(pending.input) } };
+    const decision = confirmationOf(turn.input);
     let content: string;
     // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
     if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
@@ -132,9 +166,12 @@ export class ToolRound {
     }
     turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision });
-    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: agent.id });
-    turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
-    if (decision === 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
+    closeApproval(turn, pending, content);
+    if (decision === 'other') {
+      // The customer moved on instead of answering: the actions queued behind this one are not asked about either.
+      for (const queued of turn.state.queuedApprovals.splice(0)) closeApproval(turn, queued, `${APPROVAL_NOT_CONFIRMED} ${queued.tool} and wrote something else instead.`);
+      turn.state.history.push({ role: 'user', content: turn.input.text });
+    }
   }
 
   private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
@@ -180,17 +217,36 @@ export class ToolRound {
     return { thread, userId: turn.input.userId, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs };
   }
 
-  private requestApproval(turn: Turn, tool: string, question: string, input: unknown): string {
-    turn.root.state.pendingApproval = {
+  /** Asks about the action now, or queues it behind the question pending; the tool result the model reads either way. */
+  private askOrQueue(turn: Turn, tool: Tool, input: unknown): { asked: boolean; content: string } {
+    const root = turn.root.state;
+    const same = (approval: PendingApproval) => approval.tool === tool.name && isDeepStrictEqual(approval.input, input);
+    if (root.pendingApproval && same(root.pendingApproval)) return { asked: false, content: APPROVAL_ALREADY_WAITING };
+    // Asked for again once it is its turn (a model repeating a queued call): asked now, and not a second time later.
+    root.queuedApprovals = root.queuedApprovals.filter((queued) => !same(queued));
+    const approval: PendingApproval = {
       id: randomUUID(),
       agent: turn.agent.id,
-      tool,
+      tool: tool.name,
       input,
       requestedBy: turn.input.userId,
-      question,
+      question: tool.approvalPrompt(input),
       createdAt: new Date().toISOString(),
     };
-    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: turn.agent.id, tool, decision: 'requested' });
-    return 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
+    if (root.pendingApproval) {
+      if (root.queuedApprovals.length >= MAX_QUEUED_APPROVALS) return { asked: false, content: ANOTHER_APPROVAL_WAITING };
+      root.queuedApprovals.push(approval);
+      return { asked: false, content: APPROVAL_QUEUED };
+    }
+    root.pendingApproval = approval;
+    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: turn.agent.id, tool: tool.name, decision: 'requested' });
+    return { asked: true, content: 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.' };
   }
+}
+
+/** Writes an answered approval to history as the call it stands for and its result, so the model reads what happened. */
+function closeApproval(turn: Turn, approval: PendingApproval, content: string): void {
+  const call: ToolCall = { id: `approved_${approval.id}`, type: 'function', function: { name: approval.tool, arguments: JSON.stringify(approval.input) } };
+  turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: approval.agent });
+  turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
 }

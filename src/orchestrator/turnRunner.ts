@@ -7,6 +7,7 @@ import { newEscalation } from '../escalation/escalation.js';
 import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS, type EscalateInput } from '../escalation/escalationTool.js';
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
+import { confirmationOf } from './approval.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
 import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, splitBackInstructions } from './delegation.js';
 import type { TurnEventListener } from './events.js';
@@ -105,9 +106,11 @@ export class TurnRunner {
   async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
     const turn = new Turn(this.options, state, input, listener);
     try {
-      if (this.budgetSpent(turn)) return turn.result();
       const pending = turn.state.pendingApproval;
-      if (pending && pending.requestedBy === input.userId) {
+      const answersPending = pending !== null && pending.requestedBy === input.userId;
+      // A yes or no to a question the bot asked is always honoured, budget or not: only new requests are refused.
+      if (!(answersPending && confirmationOf(input) !== 'other') && this.budgetSpent(turn)) return turn.result();
+      if (answersPending) {
         await this.tools.resolveApproval(turn);
       } else {
         turn.state.history.push({ role: 'user', content: input.text });
@@ -115,6 +118,7 @@ export class TurnRunner {
       await this.compact(turn);
       await this.loop(turn);
       this.settleDelegations(turn);
+      this.tools.askNextQueued(turn);
       truncateToolResults(turn.state.history, this.context.toolResultChars);
       return turn.result();
     } catch (err) {
@@ -184,7 +188,9 @@ export class TurnRunner {
       const handoffCalls = turn.delegated ? [] : response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
       const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
       const escalationCalls = this.escalationOn() && !turn.delegated ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
-      const approvalAsked = await this.tools.run(turn, toolCalls.filter((c) => !escalationCalls.includes(c)));
+      // Handing over to staff in the same response: the customer is not asked to confirm an action people take over.
+      const escalating = escalationCalls.length > 0 && parseToolCall(escalationCalls[0]!, [escalateCallSchema]).ok;
+      const approvalAsked = await this.tools.run(turn, toolCalls.filter((c) => !escalationCalls.includes(c)), escalating);
       if (escalationCalls.length > 0 && this.escalate(turn, escalationCalls)) {
         for (const call of handoffCalls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: 'Ignored: the conversation went to the support team.' });
         return;
@@ -238,11 +244,12 @@ export class TurnRunner {
     const forward: TurnEventListener = (event) => {
       if (event.type === 'tool.call' || event.type === 'tool.result') turn.emit(event);
     };
-    const state: ThreadState = { ...turn.root.state, history: [{ role: 'user', content: request }], activeAgent: target.id, pendingApproval: null, escalation: null };
+    const state: ThreadState = { ...turn.root.state, history: [{ role: 'user', content: request }], activeAgent: target.id, pendingApproval: null, queuedApprovals: [], escalation: null };
     const child = new Turn(this.options, state, turn.input, forward, turn);
     // The slot is taken before the specialist runs, so answers stay in the order asked, not the order finished.
     const slot: Delegation = { agentId: target.id, answer: { agent: target.name, answer: '' } };
     turn.root.delegations.push(slot);
+    const queuedBefore = turn.root.state.queuedApprovals.length;
     try {
       await this.loop(child);
     } catch (err) {
@@ -256,6 +263,10 @@ export class TurnRunner {
     const pending = turn.root.state.pendingApproval;
     slot.answer.answer = child.said.join('\n\n');
     if (turn.root.approvalDeferred && pending?.agent === target.id) slot.answer.waiting_for_confirmation = pending.question;
+    else {
+      const queued = turn.root.state.queuedApprovals.slice(queuedBefore).find((q) => q.agent === target.id);
+      if (queued) slot.answer.confirmation_queued = queued.question;
+    }
     return JSON.stringify(slot.answer);
   }
 
@@ -351,8 +362,9 @@ export class TurnRunner {
   /** Records the escalation in the state (the service posts it to staff after saving) and tells the customer. */
   private handToStaff(turn: Turn, reason: string, urgency: EscalateInput['urgency']): void {
     turn.state.escalation = newEscalation({ reason, urgency, openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
-    // A pending confirmation is moot once people take over; they can do it themselves.
+    // Pending confirmations are moot once people take over; they can do it themselves.
     turn.state.pendingApproval = null;
+    turn.state.queuedApprovals = [];
     this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, urgency }, 'escalation.requested');
     turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency });
     turn.say(ESCALATED_REPLY);

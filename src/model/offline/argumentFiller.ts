@@ -5,6 +5,12 @@ import { ENTITIES } from './entities.js';
 const TITLE_MAX_CHARS = 80;
 const DESCRIPTION_USER_MESSAGES = 3;
 
+/** Every distinct id or address of `entity` in `text`, in the order written. */
+export function allMatches(text: string, entity: string): string[] {
+  const spec = ENTITIES[entity]!;
+  return [...new Set((text.match(spec.pattern) ?? []).map((m) => spec.normalize(m)))];
+}
+
 function lastMatch(text: string, entity: string): string | undefined {
   const spec = ENTITIES[entity]!;
   const matches = text.match(spec.pattern);
@@ -26,7 +32,7 @@ export function findEntity(entity: string, current: string, history: ChatMessage
   return undefined;
 }
 
-function entityFor(argument: string): string | undefined {
+export function entityFor(argument: string): string | undefined {
   return Object.keys(ENTITIES).find((entity) => argument === entity || argument.endsWith(`_${entity}`));
 }
 

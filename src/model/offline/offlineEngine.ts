@@ -1,5 +1,5 @@
 import type { Agent, AgentRegistry } from '../../orchestrator/agent.js';
-import { ANOTHER_APPROVAL_WAITING, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED } from '../../orchestrator/approval.js';
+import { ANOTHER_APPROVAL_WAITING, APPROVAL_ALREADY_WAITING, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED, APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../../orchestrator/approval.js';
 import { transferTarget, transferToolName } from '../../orchestrator/handoff.js';
 import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
 import type { Tool } from '../../orchestrator/tool.js';
@@ -8,7 +8,7 @@ import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelR
 import { askTarget, askToolName, mergeDelegateAnswers, parseDelegateAnswer, type DelegateAnswer } from '../../orchestrator/delegation.js';
 import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js';
 import { groundingVerdict } from '../../orchestrator/review.js';
-import { fillArguments } from './argumentFiller.js';
+import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { capabilitiesReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
@@ -55,6 +55,14 @@ function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnsw
     return answer ? [answer] : [];
   });
   return answers.length > 0 ? answers : undefined;
+}
+
+/** The calls of the response that made `call`, each with its result, when every one of them has its result. */
+function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCall, string]> {
+  const asking = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
+  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
+  const calls = asking?.tool_calls ?? [call];
+  return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
 }
 
 function parseJson(text: string): unknown {
@@ -132,7 +140,9 @@ export class OfflineEngine implements ModelProvider {
       if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
       const answers = consultedAnswers(messages, call);
       if (answers) return { text: mergeDelegateAnswers(answers) };
-      return { text: this.wordResult(agent, call, last.content) };
+      // Several calls in one response (one per order named): each result worded, in the order asked.
+      const worded = responseResults(messages, call).map(([c, content]) => this.wordResult(agent, c, content));
+      return { text: worded.filter((text) => text !== '').join('\n\n') };
     }
     return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
   }
@@ -220,13 +230,32 @@ export class OfflineEngine implements ModelProvider {
       const needs = missing.map((m) => m.description?.replace(/^./, (c) => c.toLowerCase()) ?? m.name.replace(/_/g, ' ')).join(' and ');
       return { text: `I can help with that. To do it I need ${needs}. Could you send it?` };
     }
-    return { toolCalls: [this.call(tool.name, args)] };
+    return { toolCalls: this.callsForEach(tool, args, text) };
+  }
+
+  /**
+   * "Where are ORD-1001 and ORD-1003?": one call per id the message names, as a model would make, so none is
+   * dropped. Only for a tool that takes a single id or address; otherwise the one call with `args`.
+   */
+  private callsForEach(tool: Tool, args: Record<string, string>, text: string): ToolCall[] {
+    const properties = Object.keys((tool.parameters as { properties?: Record<string, unknown> }).properties ?? {});
+    const keyed = properties.flatMap((name) => {
+      const entity = entityFor(name);
+      return entity ? [{ name, entity }] : [];
+    });
+    if (keyed.length !== 1) return [this.call(tool.name, args)];
+    const [{ name, entity }] = keyed as [{ name: string; entity: string }];
+    const named = allMatches(text, entity);
+    if (named.length < 2) return [this.call(tool.name, args)];
+    return named.map((value) => this.call(tool.name, { ...args, [name]: value }));
   }
 
   private wordResult(agent: Agent, call: ToolCall, content: string): string {
     if (content.startsWith(APPROVAL_DECLINED) || content.startsWith(APPROVAL_NOT_CONFIRMED)) return notDoneReply();
     if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
     if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
+    // Asked about after this reply, or not at all (people took over): nothing to say about it here.
+    if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF) return '';
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);
