@@ -116,6 +116,16 @@ describe('offline engine: actions only when asked for', () => {
     }
     assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
   });
+
+  test('a "yes" or "no" with no question waiting does nothing but say so; it used to look up the last order again', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await chat.chat.send('where is ORD-1001?');
+    const before = chat.text.length;
+    assert.match((await chat.chat.send('yes')).reply, /^There's no question of mine waiting for your yes/);
+    assert.match((await chat.chat.send('No.')).reply, /^Alright\. If anything else comes up/);
+    assert.doesNotMatch(chat.text.slice(before), /lookup_order|cancel_order/, 'no tool ran');
+    assert.equal((await chat.state()).pendingApproval, null);
+  });
 });
 
 describe('router', () => {

@@ -10,13 +10,16 @@ import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js
 import { groundingVerdict } from '../../orchestrator/review.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { capabilitiesReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { bareNoReply, bareYesReply, capabilitiesReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
 
 /** The customer's words quoted as the escalation reason are cut to this. */
 const QUOTED_REASON_CHARS = 300;
+
+/** "yes" or "no" and nothing else; the first group is set for a yes. */
+const BARE_YES_NO = /^(?:(y|yes|yep|yeah|yup|sure)|n|no|nope|nah)[.!]*$/i;
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
@@ -148,6 +151,9 @@ export class OfflineEngine implements ModelProvider {
   }
 
   private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
+    // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
+    const bare = BARE_YES_NO.exec(text.trim());
+    if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
     const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     const decision = await this.router.route(text);
     const { route } = decision;

@@ -43,3 +43,13 @@ export function toolFailedReply(reason: string): string {
 export function oneQuestionAtATimeReply(): string {
   return "That one needs your confirmation too, and I can ask about one action at a time: send it again once you've answered the question above.";
 }
+
+/** A "yes" with no question waiting for it (the last one was answered, or asked of someone else). */
+export function bareYesReply(): string {
+  return "There's no question of mine waiting for your yes right now. What can I help you with?";
+}
+
+/** A "no": most often to "anything else?", so close without asking again. */
+export function bareNoReply(): string {
+  return 'Alright. If anything else comes up, just write here.';
+}
