@@ -189,3 +189,40 @@ describe('fast-path triage in LLM mode', () => {
     data.remove();
   });
 });
+
+describe('offline engine: small talk around a request, details given on their own', () => {
+  test('"ok thanks. can you cancel it then?" is a cancellation; "thanks, I found it" is a thank-you', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await chat.chat.send('where is ORD-1002?');
+    assert.equal((await chat.chat.send('ok thanks. can you cancel it then?')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
+    await chat.chat.send('no');
+    const billing = await chat.chat.send('great, thanks. also my invoice INV-2001 looks wrong');
+    assert.equal(billing.agent, 'Billing');
+    assert.match(billing.reply, /Invoice INV-2001/);
+    assert.match((await chat.chat.send('thanks, I found it')).reply, /^You're welcome!/);
+  });
+
+  test('an email address given on its own goes on the fact sheet with the agent talking; with a request, the request is answered', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await chat.chat.send('where is ORD-1001?');
+    const noted = await chat.chat.send('my email is Li.Wei@example.com');
+    assert.equal(noted.agent, 'Orders', 'no routing for a detail');
+    assert.equal(noted.reply, "Thanks, I've noted your email address (li.wei@example.com). What can I help you with?");
+    const facts = (await chat.state()).facts;
+    assert.equal(facts.customer_email?.value, 'li.wei@example.com');
+    assert.equal(facts.customer_email?.by, 'orders');
+    const request = await chat.chat.send('the app crashes when I log in, my email is a@b.com');
+    assert.equal(request.agent, 'Technical Support');
+    assert.match(request.reply, /From our help article "The app crashes or closes when I log in"/);
+  });
+
+  test("a refund's reason is the customer's request, not the earlier, unrelated messages", async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await chat.app.store.records.set('invoice:INV-2001', { paidAt: new Date().toISOString().slice(0, 10) });
+    await chat.chat.send('the app keeps logging me out');
+    await chat.chat.send('I want a refund for invoice INV-2001');
+    const pending = (await chat.state()).pendingApproval;
+    assert.equal(pending?.tool, 'request_refund');
+    assert.deepEqual(pending?.input, { invoice_id: 'INV-2001', reason: 'I want a refund for invoice INV-2001' });
+  });
+});

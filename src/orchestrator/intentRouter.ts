@@ -1,7 +1,7 @@
 import type { Agent, AgentRegistry } from './agent.js';
 import { CONVERSATION_INTENTS, type ConversationIntent } from './conversationIntents.js';
 import { IntentClassifier, NO_INTENT, type Classification } from '../model/offline/intentClassifier.js';
-import { SmallTalkVocabulary } from './smallTalk.js';
+import { SMALL_TALK, SmallTalkVocabulary } from './smallTalk.js';
 
 /** Below this confidence a message counts as unclear and gets a clarifying question. */
 export const ROUTE_MIN_CONFIDENCE = 0.5;
@@ -30,6 +30,9 @@ export interface RequestPart {
  */
 const REQUEST_BREAK = /(?:(?<=[.;!?])\s+|,?\s+)(?:and also|and another thing|another thing|oh and|as well as|plus|also)\b[,:]?\s+(?=\S)/i;
 const MIN_PART_CHARS = 4;
+const SENTENCE_END = /(?<=[.!?])\s+/;
+/** How sure a sentence after small talk must route to a specialist to count as the message's request. */
+const REQUEST_AFTER_SMALL_TALK_MIN_CONFIDENCE = 0.7;
 const LEADING_JOINER = /^(?:also|plus|another thing)\b[,:]?\s*/i;
 
 /**
@@ -113,6 +116,24 @@ export class IntentRouter {
       else if (sure) parts.push({ agent: route.agent, text: piece });
     }
     return parts;
+  }
+
+  /**
+   * route(), except that small talk before a request gives way to it: "ok thanks. can you cancel it then?" is a
+   * cancellation, and "great, thanks. also my invoice looks wrong" a billing question. A request is a later
+   * sentence (or part) that routes to a specialist on its own; "thanks, I found it" stays a thank-you.
+   */
+  async routeRequest(text: string): Promise<RouteDecision> {
+    const whole = await this.route(text);
+    if (!(SMALL_TALK as readonly string[]).includes(whole.route.kind)) return whole;
+    const sentences = text.split(SENTENCE_END).flatMap((sentence) => sentence.split(REQUEST_BREAK));
+    for (const sentence of sentences.slice(1)) {
+      const trimmed = sentence.trim().replace(LEADING_JOINER, '');
+      if (trimmed.length < MIN_PART_CHARS) continue;
+      const part = await this.route(trimmed);
+      if (part.route.kind === 'agent' && part.score >= REQUEST_AFTER_SMALL_TALK_MIN_CONFIDENCE) return part;
+    }
+    return whole;
   }
 
   async route(text: string): Promise<RouteDecision> {

@@ -39,7 +39,9 @@ export function entityFor(argument: string): string | undefined {
 function freeText(argument: string, current: string, history: ChatMessage[]): string | undefined {
   if (/query|question|search|topic/.test(argument)) return current;
   if (/title|summary|subject/.test(argument)) return current.length > TITLE_MAX_CHARS ? `${current.slice(0, TITLE_MAX_CHARS - 1)}…` : current;
-  if (/description|details|body|reason|message/.test(argument)) {
+  // Why the customer wants this now is what they just wrote; earlier messages were about other things as often as not.
+  if (/reason/.test(argument)) return current;
+  if (/description|details|body|message/.test(argument)) {
     const recent = history.filter((m) => m.role === 'user').slice(-DESCRIPTION_USER_MESSAGES).map((m) => m.content);
     return [...new Set([...recent, current])].join('\n');
   }

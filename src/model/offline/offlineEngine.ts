@@ -6,11 +6,13 @@ import type { Tool } from '../../orchestrator/tool.js';
 import { ESCALATE_TOOL_NAME } from '../../escalation/escalationTool.js';
 import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
 import { askTarget, askToolName, mergeDelegateAnswers, parseDelegateAnswer, type DelegateAnswer } from '../../orchestrator/delegation.js';
+import { noteFact } from '../../orchestrator/facts.js';
 import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js';
 import { groundingVerdict } from '../../orchestrator/review.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
+import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { bareNoReply, bareYesReply, capabilitiesReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -20,6 +22,9 @@ const QUOTED_REASON_CHARS = 300;
 
 /** "yes" or "no" and nothing else; the first group is set for a yes. */
 const BARE_YES_NO = /^(?:(y|yes|yep|yeah|yup|sure)|n|no|nope|nah)[.!]*$/i;
+
+/** The words around an email address given on its own: "my email is …", "you can reach me at …". */
+const EMAIL_FILLER = /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure)\b/gi;
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
@@ -154,8 +159,10 @@ export class OfflineEngine implements ModelProvider {
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
+    const noted = this.noteGivenEmail(text, tools);
+    if (noted) return noted;
     const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
-    const decision = await this.router.route(text);
+    const decision = await this.router.routeRequest(text);
     const { route } = decision;
     // Asking for a person or complaining goes to staff from any agent, when there is a staff channel.
     if (route.kind === 'human' && canEscalate && (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)) {
@@ -240,6 +247,18 @@ export class OfflineEngine implements ModelProvider {
   }
 
   /**
+   * "My email is li.wei@example.com", and nothing else: a detail given on its own goes on the fact sheet (so every
+   * agent and staff see it), with the agent the customer is talking to, instead of being routed as a request.
+   */
+  private noteGivenEmail(text: string, tools: ToolSpec[]): Step | undefined {
+    const [email, ...more] = allMatches(text, 'email');
+    if (!email || more.length > 0 || !tools.some((t) => t.name === noteFact.name)) return undefined;
+    const rest = text.replace(ENTITIES.email!.pattern, ' ').replace(EMAIL_FILLER, ' ').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    if (rest !== '') return undefined;
+    return { toolCalls: [this.call(noteFact.name, { key: 'customer_email', value: email })] };
+  }
+
+  /**
    * "Where are ORD-1001 and ORD-1003?": one call per id the message names, as a model would make, so none is
    * dropped. Only for a tool that takes a single id or address; otherwise the one call with `args`.
    */
@@ -262,6 +281,7 @@ export class OfflineEngine implements ModelProvider {
     if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
     // Asked about after this reply, or not at all (people took over): nothing to say about it here.
     if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF) return '';
+    if (call.function.name === noteFact.name) return notedReply(parseJson(call.function.arguments));
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);

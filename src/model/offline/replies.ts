@@ -53,3 +53,10 @@ export function bareYesReply(): string {
 export function bareNoReply(): string {
   return 'Alright. If anything else comes up, just write here.';
 }
+
+/** After note_fact: what was noted, and an open door. */
+export function notedReply(input: unknown): string {
+  const { key, value } = (input ?? {}) as { key?: string; value?: string };
+  const what = key === 'customer_email' ? 'your email address' : (key ?? 'that').replace(/_/g, ' ');
+  return `Thanks, I've noted ${what}${value ? ` (${value})` : ''}. What can I help you with?`;
+}
