@@ -77,12 +77,65 @@ describe('several actions to confirm in one message', () => {
   test('the model asking again for a queued action does not get it asked twice', async () => {
     const chat = await askToCancelBoth();
     // After the first is done, the model itself asks for the second: it becomes the question, and leaves the queue.
-    fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] });
+    // The same action with an argument added (a reason): still the same question, so it is not asked twice.
+    fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006', reason: 'no longer needed' } }] });
     const outcome = await chat.chat.send('yes');
     assert.equal(outcome.reply.match(/Cancel order ORD-1006\?/g)?.length, 1);
     const state = await chat.state();
     assert.equal(state.pendingApproval?.question, 'Cancel order ORD-1006?');
     assert.deepEqual(state.queuedApprovals, []);
+  });
+
+  test('a second "yes" sent with the first does not confirm the question it crossed: that question is put again', async () => {
+    const chat = await askToCancelBoth();
+    fake.script({ text: 'Done: ORD-1002 is cancelled.' });
+    // Both sent before either is answered, as a double send on a chat platform.
+    const [first, second] = await Promise.all([chat.chat.send('yes'), chat.chat.send('yes')]);
+    assert.match(first.reply, /Done: ORD-1002 is cancelled\./);
+    assert.match(second.reply, /^Just to be sure, since your message crossed with my question: Cancel order ORD-1006\?/);
+    assert.equal(await cancelled(chat, 'ORD-1006'), false);
+    assert.equal(fake.requests.length, 3, 'no model call for the crossed yes');
+    fake.script({ text: 'Done: ORD-1006 is cancelled too.' });
+    assert.equal((await chat.chat.send('yes')).reply, 'Done: ORD-1006 is cancelled too.');
+    assert.ok(await cancelled(chat, 'ORD-1006'));
+  });
+
+  test("another person's new message drops only their own actions: one queued by someone else is asked of them next", async () => {
+    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
+    const chat = ConsoleSession.openaiForTest(fake);
+    assert.match((await chat.chat.send('cancel ORD-1002 please')).reply, ASK_1002);
+    // A colleague in the same thread asks for another cancellation while the customer's question waits.
+    fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] }, { text: "I'll ask you about ORD-1006 once the question above is answered." });
+    const colleague = await chat.app.service.handle({ id: 'colleague-1', thread: chat.chat.thread, userId: 'colleague', text: 'also cancel ORD-1006' });
+    assert.match(colleague.reply, /once the question above is answered/);
+    assert.equal((await chat.state()).queuedApprovals[0]?.requestedBy, 'colleague');
+    // The customer moves on instead of answering: their action is dropped, the colleague's is asked of the colleague.
+    fake.script({ text: 'Sure, what is the new address?' });
+    const moved = await chat.chat.send('actually, can I change the delivery address instead?');
+    assert.match(moved.reply, ASK_1006);
+    const state = await chat.state();
+    assert.equal(state.pendingApproval?.requestedBy, 'colleague');
+    assert.deepEqual(state.queuedApprovals, []);
+  });
+
+  test('actions queued behind a question a failed turn never put are dropped as not confirmed, not asked out of the blue', async () => {
+    const chat = await askToCancelBoth();
+    // "yes" runs the first cancellation; the model call after it fails, so the turn ends without the next question.
+    fake.script({ status: 500, error: 'upstream exploded' });
+    const failed = await chat.chat.send('yes');
+    assert.equal(failed.status, 'failed');
+    assert.ok(await cancelled(chat, 'ORD-1002'), 'what ran before the failure is kept');
+    const orphaned = await chat.state();
+    assert.equal(orphaned.pendingApproval, null);
+    assert.equal(orphaned.queuedApprovals.length, 1);
+    fake.script({ text: 'Hello again! How can I help?' });
+    const next = await chat.chat.send('hello?');
+    assert.equal(next.reply, 'Hello again! How can I help?');
+    assert.doesNotMatch(next.reply, ASK_1006);
+    const notRun = toolMessages(fake, fake.requests.length - 1).filter((m) => /^Not run: the user did not confirm cancel_order/.test(m));
+    assert.equal(notRun.length, 1, 'the model reads that the queued cancellation did not run');
+    assert.deepEqual((await chat.state()).queuedApprovals, []);
+    assert.equal(await cancelled(chat, 'ORD-1006'), false);
   });
 
   test('a "yes" to a question the bot asked is honoured with the daily budget spent; a new request is not', async () => {

@@ -334,6 +334,8 @@ describe('fan-out with the offline engine', () => {
     const first = await chat.chat.send('yes');
     assert.match(first.reply, /Done: order ORD-1002 is cancelled/);
     assert.ok(first.reply.trimEnd().endsWith('Refund invoice INV-2001 in full? Reply "yes" to confirm or "no" to cancel.'), first.reply);
+    assert.equal(first.agent, 'Billing', 'the specialist whose question it is asks it, and keeps the thread');
+    assert.match(chat.text, /\[Billing\] Refund invoice INV-2001 in full\?/);
     const second = await chat.chat.send('yes');
     assert.match(second.reply, /Done: invoice INV-2001 is refunded/);
   });

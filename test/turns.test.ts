@@ -75,14 +75,16 @@ describe('a turn through the console adapter', () => {
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     chat.type('first question');
     await waitFor(() => fake.requests.length === before + 1, 'the first model call');
-    chat.type('second question');
+    // Sent as a chat platform sends it, at once (piped console lines wait for the reply before them).
+    const second = chat.chat.send('second question');
     await waitFor(() => chat.app.service.queued(chat.chat.thread) === 2, 'the second message to be queued');
     assert.equal(fake.requests.length, before + 1, 'the second message waits for the running turn');
     release();
+    await second;
     await chat.end();
     assert.equal(fake.requests.length, before + 2);
-    const second = fake.requests[before + 1]!.body.messages.map((m) => `${m.role}:${m.content}`);
-    assert.deepEqual(second.slice(1), ['user:first question', 'assistant:First answer.', 'user:second question']);
+    const sent = fake.requests[before + 1]!.body.messages.map((m) => `${m.role}:${m.content}`);
+    assert.deepEqual(sent.slice(1), ['user:first question', 'assistant:First answer.', 'user:second question']);
     assert.ok(chat.text.indexOf('First answer.') < chat.text.indexOf('Second answer.'));
     await chat.close();
     data.remove();

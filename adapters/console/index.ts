@@ -179,9 +179,12 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
     new Promise<void>((resolve) => {
       const rl = readline.createInterface({ input: options.input, terminal: false });
       const pending = new Set<Promise<unknown>>();
-      // A /staff or /new line waits for every line before it, and lines after it wait for it; customer lines go to
-      // the service at once, which queues them per thread, so each is answered in order.
+      // A /staff or /new line waits for every line before it, and lines after it wait for it. Typed customer lines go
+      // to the service at once, which queues them per thread, so each is answered in order; piped ones are a script,
+      // each line written after the reply before it, so each is sent once that reply is out (a "yes" then answers
+      // the question just printed, not one it crossed: see TurnRunner.run).
       let barrier: Promise<unknown> = noticeIfWithStaff().catch(printError);
+      let script: Promise<unknown> = Promise.resolve();
       const prompt = () => {
         if (options.interactive) options.output.write('you> ');
       };
@@ -196,7 +199,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
           return rl.close();
         }
         const command = commandFor(text);
-        const work = command ? (barrier = Promise.allSettled([barrier, ...pending]).then(command)) : barrier.then(() => send(text));
+        const work =
+          command ? (barrier = Promise.allSettled([barrier, ...pending]).then(command))
+          : options.interactive ? barrier.then(() => send(text))
+          : (script = Promise.allSettled([barrier, script]).then(() => send(text)));
         const tracked = work
           .catch(printError)
           .finally(() => {

@@ -133,7 +133,7 @@ export class MessageTurns {
       return outcome;
     }
     try {
-      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision };
+      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision, sentAt: message.sentAt };
       // The turn changes `state` in place.
       const wasEscalated = state.escalation !== null;
       const result = await this.options.runner.run(state, input, listener);

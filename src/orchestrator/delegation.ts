@@ -80,7 +80,8 @@ export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
       a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.'
       : a.confirmation_queued ? "That needs your confirmation too: I'll ask once you've answered the question below."
       : '';
-    return [a.answer, waiting].filter(Boolean).join(' ');
+    // A queued action's own words would only say the same as the note.
+    return [a.confirmation_queued ? '' : a.answer, waiting].filter(Boolean).join(' ');
   };
   if (answers.length === 1) return said(answers[0]!);
   return answers.map((a) => `**${a.agent}:** ${said(a)}`).join('\n\n');

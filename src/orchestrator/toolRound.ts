@@ -111,8 +111,11 @@ export class ToolRound {
       this.options.telemetry.emit({ type: 'delegation', thread: turn.input.thread, from: agent.id, to, ms: Math.round(performance.now() - started) });
     }
     let approvalAsked = false;
-    for (const [call, { tool, input }] of toConfirm) {
-      const outcome = this.askOrQueue(turn, tool, input);
+    // In the order the model asked for them, whichever precheck finished first.
+    for (const call of calls) {
+      const wanted = toConfirm.get(call);
+      if (!wanted) continue;
+      const outcome = this.askOrQueue(turn, wanted.tool, wanted.input);
       if (outcome.asked) approvalAsked = true;
       outcomes.set(call, outcome.content);
     }
@@ -125,17 +128,46 @@ export class ToolRound {
 
   /**
    * With no question pending and actions queued behind the one just answered, asks about the next; true if it did.
-   * Escalation empties the queue, so a thread with staff is asked nothing.
+   * The agent that wants it takes the thread, as after a fan-out. Escalation empties the queue, so a thread with
+   * staff is asked nothing.
    */
   askNextQueued(turn: Turn): boolean {
     const { state } = turn;
     if (state.pendingApproval || state.escalation) return false;
     const next = state.queuedApprovals.shift();
     if (!next) return false;
-    state.pendingApproval = next;
+    // Asked now: a yes typed before this moment was not an answer to it (TurnRunner.run).
+    state.pendingApproval = { ...next, createdAt: new Date().toISOString() };
+    const owner = this.options.agents.get(next.agent);
+    if (owner && owner.id !== turn.agent.id) {
+      const from = turn.agent;
+      turn.agent = owner;
+      turn.emit({ type: 'handoff', from: from.name, to: owner.name });
+      this.options.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: owner.id });
+    }
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: next.agent, tool: next.tool, decision: 'requested' });
     this.announceApproval(turn);
     return true;
+  }
+
+  /** A yes or no typed before the pending question was put: asks it again rather than taking that as the answer. */
+  askAgain(turn: Turn): void {
+    const pending = turn.state.pendingApproval!;
+    turn.agent = this.options.agents.get(pending.agent) ?? turn.agent;
+    turn.state.history.push({ role: 'user', content: turn.input.text });
+    turn.say(`Just to be sure, since your message crossed with my question: ${pending.question} ${APPROVAL_HINT}`);
+  }
+
+  /**
+   * Drops the queued actions `whose` says, each written to history as not confirmed, so the model reads that they
+   * did not run: the person who asked for them moved on, or nobody was ever asked.
+   */
+  dropQueued(turn: Turn, whose: (approval: PendingApproval) => boolean): void {
+    const { state } = turn;
+    const dropped = state.queuedApprovals.filter(whose);
+    if (dropped.length === 0) return;
+    state.queuedApprovals = state.queuedApprovals.filter((approval) => !whose(approval));
+    for (const approval of dropped) closeApproval(turn, approval, `${APPROVAL_NOT_CONFIRMED} ${approval.tool} and wrote something else instead.`);
   }
 
   /** Puts the confirmation question in the reply and tells adapters to show it (with buttons where they can). */
@@ -168,8 +200,8 @@ export class ToolRound {
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision });
     closeApproval(turn, pending, content);
     if (decision === 'other') {
-      // The customer moved on instead of answering: the actions queued behind this one are not asked about either.
-      for (const queued of turn.state.queuedApprovals.splice(0)) closeApproval(turn, queued, `${APPROVAL_NOT_CONFIRMED} ${queued.tool} and wrote something else instead.`);
+      // The customer moved on instead of answering: what else they asked to confirm is dropped too (not other people's).
+      this.dropQueued(turn, (queued) => queued.requestedBy === turn.input.userId);
       turn.state.history.push({ role: 'user', content: turn.input.text });
     }
   }
@@ -220,7 +252,9 @@ export class ToolRound {
   /** Asks about the action now, or queues it behind the question pending; the tool result the model reads either way. */
   private askOrQueue(turn: Turn, tool: Tool, input: unknown): { asked: boolean; content: string } {
     const root = turn.root.state;
-    const same = (approval: PendingApproval) => approval.tool === tool.name && isDeepStrictEqual(approval.input, input);
+    const question = tool.approvalPrompt(input);
+    // The same action, however the arguments around it differ (a reason added, say): the question names it.
+    const same = (approval: PendingApproval) => approval.tool === tool.name && (approval.question === question || isDeepStrictEqual(approval.input, input));
     if (root.pendingApproval && same(root.pendingApproval)) return { asked: false, content: APPROVAL_ALREADY_WAITING };
     // Asked for again once it is its turn (a model repeating a queued call): asked now, and not a second time later.
     root.queuedApprovals = root.queuedApprovals.filter((queued) => !same(queued));
@@ -230,7 +264,7 @@ export class ToolRound {
       tool: tool.name,
       input,
       requestedBy: turn.input.userId,
-      question: tool.approvalPrompt(input),
+      question,
       createdAt: new Date().toISOString(),
     };
     if (root.pendingApproval) {

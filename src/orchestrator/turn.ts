@@ -11,6 +11,8 @@ export interface TurnInput {
   text: string;
   /** A button press answering the pending approval; when absent, a typed yes or no is read from `text`. */
   decision?: ApprovalDecision | undefined;
+  /** When the message was sent (ms since epoch): a typed yes sent before a question was asked does not answer it. */
+  sentAt?: number | undefined;
 }
 
 export interface ApprovalDecision {

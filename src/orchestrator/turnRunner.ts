@@ -106,10 +106,18 @@ export class TurnRunner {
   async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
     const turn = new Turn(this.options, state, input, listener);
     try {
+      // Actions queued behind a question that a failed turn never asked: the customer has not seen them.
+      if (!turn.state.pendingApproval) this.tools.dropQueued(turn, () => true);
       const pending = turn.state.pendingApproval;
       const answersPending = pending !== null && pending.requestedBy === input.userId;
+      const decision = answersPending ? confirmationOf(input) : 'other';
+      // A typed yes or no sent before the question was put (two quick "yes"es, the second meant for the first question).
+      if (answersPending && decision !== 'other' && !input.decision && sentBefore(input, pending.createdAt)) {
+        this.tools.askAgain(turn);
+        return turn.result();
+      }
       // A yes or no to a question the bot asked is always honoured, budget or not: only new requests are refused.
-      if (!(answersPending && confirmationOf(input) !== 'other') && this.budgetSpent(turn)) return turn.result();
+      if (decision === 'other' && this.budgetSpent(turn)) return turn.result();
       if (answersPending) {
         await this.tools.resolveApproval(turn);
       } else {
@@ -249,7 +257,7 @@ export class TurnRunner {
     // The slot is taken before the specialist runs, so answers stay in the order asked, not the order finished.
     const slot: Delegation = { agentId: target.id, answer: { agent: target.name, answer: '' } };
     turn.root.delegations.push(slot);
-    const queuedBefore = turn.root.state.queuedApprovals.length;
+    const queuedBefore = new Set(turn.root.state.queuedApprovals.map((q) => q.id));
     try {
       await this.loop(child);
     } catch (err) {
@@ -264,7 +272,7 @@ export class TurnRunner {
     slot.answer.answer = child.said.join('\n\n');
     if (turn.root.approvalDeferred && pending?.agent === target.id) slot.answer.waiting_for_confirmation = pending.question;
     else {
-      const queued = turn.root.state.queuedApprovals.slice(queuedBefore).find((q) => q.agent === target.id);
+      const queued = turn.root.state.queuedApprovals.find((q) => q.agent === target.id && !queuedBefore.has(q.id));
       if (queued) slot.answer.confirmation_queued = queued.question;
     }
     return JSON.stringify(slot.answer);
@@ -407,4 +415,9 @@ export class TurnRunner {
     const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : teams[0] ?? 'our team';
     return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
   }
+}
+
+/** True when the message was sent before `askedAt` (an ISO time); a message without a time counts as after. */
+function sentBefore(input: TurnInput, askedAt: string): boolean {
+  return input.sentAt !== undefined && input.sentAt < Date.parse(askedAt);
 }

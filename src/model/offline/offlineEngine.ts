@@ -12,7 +12,7 @@ import { groundingVerdict } from '../../orchestrator/review.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -21,7 +21,7 @@ const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|us
 const QUOTED_REASON_CHARS = 300;
 
 /** "yes" or "no" and nothing else; the first group is set for a yes. */
-const BARE_YES_NO = /^(?:(y|yes|yep|yeah|yup|sure)|n|no|nope|nah)[.!]*$/i;
+const BARE_YES_NO = /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
 
 /** The words around an email address given on its own: "my email is …", "you can reach me at …". */
 const EMAIL_FILLER = /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure)\b/gi;
@@ -149,8 +149,11 @@ export class OfflineEngine implements ModelProvider {
       const answers = consultedAnswers(messages, call);
       if (answers) return { text: mergeDelegateAnswers(answers) };
       // Several calls in one response (one per order named): each result worded, in the order asked.
-      const worded = responseResults(messages, call).map(([c, content]) => this.wordResult(agent, c, content));
-      return { text: worded.filter((text) => text !== '').join('\n\n') };
+      const results = responseResults(messages, call);
+      const worded = results.map(([c, content]) => this.wordResult(agent, c, content)).filter((text) => text !== '');
+      // Only queued behind someone else's question (nothing was asked this turn): say so rather than nothing.
+      if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED)) return { text: queuedReply() };
+      return { text: worded.join('\n\n') };
     }
     return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
   }

@@ -41,12 +41,17 @@ export function toolFailedReply(reason: string): string {
 
 /** An action asked for while another waits for the customer's yes or no. */
 export function oneQuestionAtATimeReply(): string {
-  return "That one needs your confirmation too, and I can ask about one action at a time: send it again once you've answered the question above.";
+  return "That one needs your confirmation too, but several actions are already waiting for an answer: send it again once they're done.";
 }
 
-/** A "yes" with no question waiting for it (the last one was answered, or asked of someone else). */
+/** A "yes" with no question waiting for it: most often to "anything else?", so ask what it is. */
 export function bareYesReply(): string {
-  return "There's no question of mine waiting for your yes right now. What can I help you with?";
+  return 'Sure, what can I help you with?';
+}
+
+/** An action queued behind a question someone else must answer first. */
+export function queuedReply(): string {
+  return "That needs your confirmation: I'll ask once the question waiting in this conversation is answered.";
 }
 
 /** A "no": most often to "anything else?", so close without asking again. */
