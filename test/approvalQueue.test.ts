@@ -28,6 +28,16 @@ describe('several actions to confirm in one message', () => {
     return chat;
   }
 
+  /** Triage → Orders, which asks to cancel `order` on a call that spends the thread's whole daily budget. */
+  async function askOverBudget(order: string): Promise<ConsoleSession> {
+    const usage = { prompt: 100, completion: 10 };
+    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }], usage }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: order } }], usage });
+    const chat = ConsoleSession.openaiForTest(fake, { THREAD_DAILY_TOKEN_BUDGET: '150' });
+    assert.match((await chat.chat.send(`cancel ${order} please`)).reply, new RegExp(`Cancel order ${order}\\?`));
+    assert.ok((await chat.state()).usage.today.tokens >= 150, 'the budget is spent');
+    return chat;
+  }
+
   test('the second is asked right after the first is answered, with the model told it is queued; "no" to it runs nothing', async () => {
     const chat = await askToCancelBoth();
     assert.equal(fake.requests.length, 2, 'no model call after the question');
@@ -139,14 +149,7 @@ describe('several actions to confirm in one message', () => {
   });
 
   test('a "yes" to a question the bot asked is honoured with the daily budget spent; a new request is not', async () => {
-    // The question is asked on a call that spends the whole budget.
-    fake.script(
-      { toolCalls: [{ name: 'transfer_to_orders' }], usage: { prompt: 100, completion: 10 } },
-      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }], usage: { prompt: 100, completion: 10 } },
-    );
-    const chat = ConsoleSession.openaiForTest(fake, { THREAD_DAILY_TOKEN_BUDGET: '150' });
-    assert.match((await chat.chat.send('cancel ORD-1002 please')).reply, ASK_1002);
-    assert.ok((await chat.state()).usage.today.tokens >= 150);
+    const chat = await askOverBudget('ORD-1002');
 
     fake.script({ text: 'Done: ORD-1002 is cancelled.', usage: { prompt: 100, completion: 10 } });
     const yes = await chat.chat.send('yes');
@@ -160,12 +163,7 @@ describe('several actions to confirm in one message', () => {
   });
 
   test('a "no" is honoured over the budget too, and nothing runs', async () => {
-    fake.script(
-      { toolCalls: [{ name: 'transfer_to_orders' }], usage: { prompt: 100, completion: 10 } },
-      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }], usage: { prompt: 100, completion: 10 } },
-    );
-    const chat = ConsoleSession.openaiForTest(fake, { THREAD_DAILY_TOKEN_BUDGET: '150' });
-    assert.match((await chat.chat.send('cancel ORD-1006 please')).reply, ASK_1006);
+    const chat = await askOverBudget('ORD-1006');
     fake.script({ text: 'Okay, ORD-1006 stays as it is.' });
     assert.equal((await chat.chat.send('no')).reply, 'Okay, ORD-1006 stays as it is.');
     assert.equal(await cancelled(chat, 'ORD-1006'), false);

@@ -19,6 +19,7 @@ import {
 } from './approval.js';
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
+import { handOver } from './handoff.js';
 import type { Tool } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome, type ToolRunContext } from './toolExecution.js';
 import type { Turn } from './turn.js';
@@ -139,12 +140,7 @@ export class ToolRound {
     // Asked now: a yes typed before this moment was not an answer to it (TurnRunner.run).
     state.pendingApproval = { ...next, createdAt: new Date().toISOString() };
     const owner = this.options.agents.get(next.agent);
-    if (owner && owner.id !== turn.agent.id) {
-      const from = turn.agent;
-      turn.agent = owner;
-      turn.emit({ type: 'handoff', from: from.name, to: owner.name });
-      this.options.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: owner.id });
-    }
+    if (owner && owner.id !== turn.agent.id) handOver(turn, owner, this.options.telemetry);
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: next.agent, tool: next.tool, decision: 'requested' });
     this.announceApproval(turn);
     return true;

@@ -4,28 +4,22 @@ import { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import { newEscalation } from '../escalation/escalation.js';
-import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, escalateToolSpec, ESCALATION_INSTRUCTIONS, type EscalateInput } from '../escalation/escalationTool.js';
+import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, type EscalateInput } from '../escalation/escalationTool.js';
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
+import { AgentPrompts, type FixedPrompt } from './agentPrompts.js';
 import { confirmationOf } from './approval.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
-import { askInputSchema, askToolSpec, DELEGATE_FAILED, DELEGATION_INSTRUCTIONS, mergeDelegateAnswers, ownerAfterDelegation, splitBackInstructions } from './delegation.js';
+import { askInputSchema, DELEGATE_FAILED, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
-import { transferTarget, transferToolName, transferToolSpec } from './handoff.js';
+import { handOver, transferTarget, transferToolName } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { ModelCalls, tokensToday } from './modelCalls.js';
 import { DEFAULT_MAX_REVISIONS, REVIEW_INSTRUCTIONS, reviewDraft, reviewPrompt, revisionPrompt, type ReviewOptions } from './review.js';
-import { toolSpec } from './tool.js';
 import { parseToolCall } from './toolExecution.js';
 import { answerOpenCalls, ToolRound, TURN_STOPPED_RESULT } from './toolRound.js';
-
-/** See TurnRunner.fixedFor. */
-interface FixedPrompt {
-  system: string;
-  tools: ToolSpec[];
-}
 
 export interface TurnLimits {
   maxModelCallsPerTurn: number;
@@ -82,7 +76,7 @@ export class TurnRunner {
   private readonly context: ContextOptions;
   private readonly calls: ModelCalls;
   private readonly tools: ToolRound;
-  private readonly fixed = new Map<string, FixedPrompt>();
+  private readonly prompts: AgentPrompts;
 
   constructor(private readonly options: TurnRunnerOptions) {
     this.telemetry = options.telemetry ?? new Telemetry();
@@ -97,6 +91,7 @@ export class TurnRunner {
       parallelDelegation: options.limits.parallelDelegation ?? true,
       consult: (turn, call, targetId) => this.consult(turn, call, targetId),
     });
+    this.prompts = new AgentPrompts(options.agents, (agent) => this.tools.toolsOf(agent));
   }
 
   /**
@@ -283,12 +278,7 @@ export class TurnRunner {
     if (turn.delegations.length === 0) return;
     const deferred = turn.approvalDeferred && turn.state.pendingApproval !== null;
     const owner = ownerAfterDelegation(turn.delegations, deferred ? turn.state.pendingApproval!.agent : undefined);
-    if (owner && owner !== turn.agent.id && !turn.state.escalation) {
-      const from = turn.agent;
-      turn.agent = this.options.agents.get(owner)!;
-      turn.emit({ type: 'handoff', from: from.name, to: turn.agent.name });
-      this.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: owner });
-    }
+    if (owner && owner !== turn.agent.id && !turn.state.escalation) handOver(turn, this.options.agents.get(owner)!, this.telemetry);
     if (deferred) this.tools.announceApproval(turn);
   }
 
@@ -317,30 +307,9 @@ export class TurnRunner {
     return this.fixedFor(turn, agent).tools;
   }
 
-  /**
-   * An agent's system prompt before the thread's own part, and its tool list: the same on every call for the same
-   * agent, role (root or consulted) and escalation switch, so they are built once. Requests must not change them.
-   */
+  /** The agent's fixed prompt and tools for this turn's role (root or consulted) and the escalation switch. */
   private fixedFor(turn: Turn, agent: Agent): FixedPrompt {
-    const escalation = !turn.delegated && this.escalationOn();
-    const key = `${agent.id}|${turn.delegated}|${escalation}`;
-    let fixed = this.fixed.get(key);
-    if (!fixed) {
-      const parts = [agent.instructions];
-      if (!turn.delegated && (agent.delegates ?? []).length > 0) parts.push(DELEGATION_INSTRUCTIONS);
-      const splitter = (agent.handoffs ?? []).map((id) => this.options.agents.get(id)!).find((a) => (a.delegates ?? []).length > 0);
-      if (!turn.delegated && splitter && (agent.delegates ?? []).length === 0) parts.push(splitBackInstructions(splitter));
-      if (escalation) parts.push(ESCALATION_INSTRUCTIONS);
-      const tools = this.tools.toolsOf(agent).map(toolSpec);
-      if (!turn.delegated) {
-        tools.push(...(agent.handoffs ?? []).map((id) => transferToolSpec(this.options.agents.get(id)!)));
-        tools.push(...(agent.delegates ?? []).map((id) => askToolSpec(this.options.agents.get(id)!)));
-        if (escalation) tools.push(escalateToolSpec);
-      }
-      fixed = { system: parts.join('\n\n'), tools };
-      this.fixed.set(key, fixed);
-    }
-    return fixed;
+    return this.prompts.for(agent, turn.delegated, !turn.delegated && this.escalationOn());
   }
 
   private escalationOn(): boolean {
@@ -403,9 +372,7 @@ export class TurnRunner {
     turn.handoffs += 1;
     turn.visited.push(target.id);
     turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
-    turn.agent = target;
-    turn.emit({ type: 'handoff', from: from.name, to: target.name });
-    this.telemetry.emit({ type: 'handoff', thread: turn.input.thread, from: from.id, to: target.id });
+    handOver(turn, target, this.telemetry);
     return false;
   }
 

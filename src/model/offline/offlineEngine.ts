@@ -55,17 +55,14 @@ type Step = { text?: string; toolCalls?: ToolCall[] };
 /** When the last tool results answer `ask_<agent>` calls of one response, the specialists' answers, in call order. */
 function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnswer[] | undefined {
   if (askTarget(call.function.name) === undefined) return undefined;
-  const asking = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
-  if (!asking) return undefined;
-  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
-  const answers = (asking.tool_calls ?? []).flatMap((c) => {
-    const answer = askTarget(c.function.name) !== undefined ? parseDelegateAnswer(results.get(c.id) ?? '') : undefined;
+  const answers = responseResults(messages, call).flatMap(([c, content]) => {
+    const answer = askTarget(c.function.name) !== undefined ? parseDelegateAnswer(content) : undefined;
     return answer ? [answer] : [];
   });
   return answers.length > 0 ? answers : undefined;
 }
 
-/** The calls of the response that made `call`, each with its result, when every one of them has its result. */
+/** The calls of the response that made `call`, in the order made, each with its result (calls without one left out). */
 function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCall, string]> {
   const asking = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
   const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
