@@ -104,7 +104,7 @@ export function loadEvalSet(file: string = EVAL_SET_PATH): EvalCase[] {
   return cases;
 }
 
-/** Greetings, thanks, goodbyes, capabilities and unclear messages are all answered by triage itself: the "general" route. */
+/** Greetings, thanks, goodbyes, capabilities, unclear and off-topic messages are all answered by triage itself: the "general" route. */
 export function evalRouteOf(decision: RouteDecision): EvalRoute {
   const { route } = decision;
   switch (route.kind) {
@@ -120,6 +120,7 @@ export function evalRouteOf(decision: RouteDecision): EvalRoute {
     case 'goodbye':
     case 'capabilities':
     case 'unclear':
+    case 'off_topic':
       return 'general';
   }
 }

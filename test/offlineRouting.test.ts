@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createAgentRegistry } from '../agents/registry.js';
-import { goodbyeReply } from '../src/model/offline/replies.js';
+import { goodbyeReply, offTopicReply, specialistOffTopicReply } from '../src/model/offline/replies.js';
 import { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { ConsoleSession } from './harness.js';
 
@@ -88,5 +88,43 @@ describe('offline routing: small talk around a request', () => {
       const { route } = await router.route(text);
       assert.notEqual(route.kind, 'goodbye', text);
     }
+  });
+});
+
+describe('offline routing: messages about something else', () => {
+  test('a question none of the agents is for is off topic, though its function words look like an order question', async () => {
+    const router = await IntentRouter.train(createAgentRegistry());
+    for (const text of ['what is the weather like today?', 'what is the capital of France', 'is it going to rain', 'who is the president', 'my cat is sick']) {
+      const { route } = await router.route(text);
+      assert.equal(route.kind, 'off_topic', text);
+    }
+    // The same sentence shapes about a topic of ours still reach the specialist; a complaint still reaches a person.
+    const expected: Array<[string, string]> = [
+      ['what is the status of ORD-1002?', 'orders'],
+      ['is it going to arrive today', 'orders'],
+      ['what is on my invoice INV-2001', 'billing'],
+      ["I'm furious", 'human'],
+    ];
+    for (const [text, kind] of expected) {
+      const { route } = await router.route(text);
+      assert.equal(route.kind === 'agent' ? route.agent.id : route.kind, kind, text);
+    }
+  });
+
+  test('triage says what it is for instead of handing off; a specialist with the thread says so without a lookup, and keeps it', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    const specialists = IntentRouter.specialistsOf(chat.app.agents);
+    const weather = await chat.chat.send('what is the weather like today?');
+    assert.equal(weather.agent, 'Triage');
+    assert.equal(weather.reply, offTopicReply(specialists));
+    assert.equal((await chat.state()).activeAgent, 'triage');
+    assert.equal((await chat.chat.send("where's my order ORD-1001")).agent, 'Orders');
+    const lookups = (await chat.state()).history.filter((m) => m.role === 'tool').length;
+    const again = await chat.chat.send('what is the weather tomorrow?');
+    assert.equal(again.reply, specialistOffTopicReply(chat.app.agents.get('orders')!));
+    assert.equal((await chat.state()).history.filter((m) => m.role === 'tool').length, lookups, 'no tool ran');
+    const followUp = await chat.chat.send('and when will it arrive?');
+    assert.equal(followUp.agent, 'Orders');
+    assert.match(followUp.reply, /ORD-1001 has shipped/);
   });
 });

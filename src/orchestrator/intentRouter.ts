@@ -1,7 +1,7 @@
 import type { Agent, AgentRegistry } from './agent.js';
 import { CONVERSATION_INTENTS, type ConversationIntent } from './conversationIntents.js';
 import { IntentClassifier, NO_INTENT, type Classification } from '../model/offline/intentClassifier.js';
-import { SMALL_TALK, SmallTalkVocabulary } from './smallTalk.js';
+import { RoutingVocabulary, SMALL_TALK } from './routingVocabulary.js';
 
 /** Below this confidence a message counts as unclear and gets a clarifying question. */
 export const ROUTE_MIN_CONFIDENCE = 0.5;
@@ -15,7 +15,8 @@ const ROUTING_TRAINING_ERROR = 0.002;
 
 const AGENT_INTENT_PREFIX = 'agent:';
 
-export type Route = { kind: 'agent'; agent: Agent } | { kind: ConversationIntent } | { kind: 'unclear' };
+/** `off_topic`: about something none of the agents is for ("what's the weather?"); `unclear`: too vague to tell. */
+export type Route = { kind: 'agent'; agent: Agent } | { kind: ConversationIntent } | { kind: 'unclear' } | { kind: 'off_topic' };
 
 /** One request of a message with several, and the specialist it is for. */
 export interface RequestPart {
@@ -61,7 +62,7 @@ export class IntentRouter {
   private constructor(
     private readonly classifier: IntentClassifier,
     private readonly agents: AgentRegistry,
-    private readonly smallTalk: SmallTalkVocabulary,
+    private readonly vocabulary: RoutingVocabulary,
     readonly trainingMs: number,
   ) {}
 
@@ -84,8 +85,8 @@ export class IntentRouter {
       for (const utterance of utterances) examples.push({ utterance, intent });
     }
     const classifier = await IntentClassifier.train(examples, { errorThresh: ROUTING_TRAINING_ERROR });
-    const smallTalk = await SmallTalkVocabulary.learn(examples, (text, options) => classifier.words(text, options), (intent) => intent.startsWith(AGENT_INTENT_PREFIX));
-    return new IntentRouter(classifier, agents, smallTalk, performance.now() - started);
+    const vocabulary = await RoutingVocabulary.learn(examples, (text, options) => classifier.words(text, options), (intent) => intent.startsWith(AGENT_INTENT_PREFIX));
+    return new IntentRouter(classifier, agents, vocabulary, performance.now() - started);
   }
 
   /** The agents triage can hand to: the default agent's handoff targets. */
@@ -138,16 +139,18 @@ export class IntentRouter {
 
   async route(text: string): Promise<RouteDecision> {
     const started = performance.now();
-    const ranking = this.smallTalk.rank((await this.classifier.classify(text)).ranking, await this.classifier.words(text), text);
+    const guessed = (await this.classifier.classify(text)).ranking;
+    const content = await this.classifier.words(text, { content: true });
+    const ranking = this.vocabulary.rank(guessed, await this.classifier.words(text), content, text);
     const { intent, score } = ranking[0] ?? { intent: NO_INTENT, score: 0 };
     const classification: Classification = { intent, score, ranking };
-    const ms = performance.now() - started;
-    if (score < ROUTE_MIN_CONFIDENCE) return { route: { kind: 'unclear' }, score, classification, ms };
+    const decided = (route: Route) => ({ route, score, classification, ms: performance.now() - started });
+    if (score < ROUTE_MIN_CONFIDENCE) return decided({ kind: this.vocabulary.offTopic(guessed, content) ? 'off_topic' : 'unclear' });
     if (intent.startsWith(AGENT_INTENT_PREFIX)) {
       const agent = this.agents.get(intent.slice(AGENT_INTENT_PREFIX.length));
-      if (agent) return { route: { kind: 'agent', agent }, score, classification, ms };
+      if (agent) return decided({ kind: 'agent', agent });
     }
-    if (intent in CONVERSATION_INTENTS) return { route: { kind: intent as ConversationIntent }, score, classification, ms };
-    return { route: { kind: 'unclear' }, score, classification, ms };
+    if (intent in CONVERSATION_INTENTS) return decided({ kind: intent as ConversationIntent });
+    return decided({ kind: 'unclear' });
   }
 }

@@ -12,7 +12,7 @@ import { groundingVerdict } from '../../orchestrator/review.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, specialistOffTopicReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -178,6 +178,7 @@ export class OfflineEngine implements ModelProvider {
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'goodbye') return { text: goodbyeReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
+    if (route.kind === 'off_topic') return { text: specialistOffTopicReply(agent) };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
@@ -217,6 +218,8 @@ export class OfflineEngine implements ModelProvider {
         return { text: humanRouteReply() };
       case 'unclear':
         return { text: clarifyingReply(specialists) };
+      case 'off_topic':
+        return { text: offTopicReply(specialists) };
     }
   }
 

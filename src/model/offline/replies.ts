@@ -17,6 +17,16 @@ export function clarifyingReply(specialists: Agent[]): string {
   return `Sorry, I'm not sure I understood. I can help with:\n${capabilityList(specialists)}\nWhich of these is it about? If you'd rather talk to a person, just say so.`;
 }
 
+/** A message about something no agent is for ("what's the weather?"): say so, and what the bot is for. */
+export function offTopicReply(specialists: Agent[]): string {
+  return `Sorry, I can't help with that here: I'm the support assistant. I can help with:\n${capabilityList(specialists)}\nIs it about one of these?`;
+}
+
+/** The same, from a specialist the conversation is with: it stays, so a follow-up about its topic needs no re-routing. */
+export function specialistOffTopicReply(agent: Agent): string {
+  return `Sorry, I can't help with that here. I'm ${agent.name}: ${agent.description} Is there anything about that I can do for you?`;
+}
+
 export function thanksReply(): string {
   return "You're welcome! Is there anything else I can help with?";
 }
