@@ -1,7 +1,7 @@
 /** The public surface that agent packs and adapters build on. */
 export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
-export { defineTool, type Tool, type ToolContext, type ToolDefinition } from './orchestrator/tool.js';
+export { defineTool, type AnsweringAgent, type Tool, type ToolContext, type ToolDefinition } from './orchestrator/tool.js';
 export type { FactWriter } from './orchestrator/facts.js';
 export type { ReviewOptions } from './orchestrator/review.js';
 export { Telemetry, type TelemetryEvent } from './telemetry.js';

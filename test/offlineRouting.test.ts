@@ -128,3 +128,18 @@ describe('offline routing: messages about something else', () => {
     assert.match(followUp.reply, /ORD-1001 has shipped/);
   });
 });
+
+describe('offline routing: a specialist lets go of another topic', () => {
+  test("a message naming only Billing's topic leaves Technical Support though the router is unsure; the help article Billing quotes offers no bug report", async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    const crash = await chat.chat.send('the app crashes when I log in');
+    assert.equal(crash.agent, 'Technical Support');
+    assert.match(crash.reply, /I can file a bug report for our engineers\.$/);
+    // Billing at about 0.75, under the 0.8 a specialist needs to hand back on confidence alone.
+    const plans = await chat.chat.send('what plans do you have?');
+    assert.equal(plans.agent, 'Billing');
+    assert.match(plans.reply, /^From our help article "Billing, plans and invoices"/);
+    assert.doesNotMatch(plans.reply, /bug report/, 'Billing cannot file one');
+    assert.match(chat.text, /↪ Technical Support → Triage\n {2}↪ Triage → Billing/);
+  });
+});

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
 import { defineTool } from '../../src/index.js';
+import { createBugReport } from '../bugs/tools.js';
 
 export interface Article {
   id: string;
@@ -55,10 +56,13 @@ export const searchKnowledgeBase = defineTool({
     return results.length ? { results } : { results: [], message: 'No article matches. Offer to file a bug report or hand over to a person.' };
   },
   examples: ['the app crashes when I log in', "I can't log in", 'my 2FA code is not working', 'I forgot my password', 'notifications stopped working', 'the app keeps logging me out', 'how do I export my data', 'how long does shipping take', 'what is the return policy'],
-  answerTemplate: (result) => {
+  answerTemplate: (result, _input, by) => {
+    // Technical Support can file a bug report; Orders and Billing quote policy articles, where that offer makes no sense.
+    const canReport = by.tools.includes(createBugReport.name);
     const best = result.results[0];
-    if (!best) return "I couldn't find a help article about that. I can file a bug report for our engineers, or get a person to help.";
+    if (!best) return canReport ? "I couldn't find a help article about that. I can file a bug report for our engineers, or get a person to help." : "I couldn't find a help article about that. Could you tell me a bit more, or ask for a person?";
     const quote = best.body.split('\n').map((line) => `> ${line}`).join('\n');
-    return `From our help article "${best.title}":\n\n${quote}\n\nIf that doesn't solve it, I can file a bug report for our engineers.`;
+    const next = canReport ? "If that doesn't solve it, I can file a bug report for our engineers." : "If that doesn't answer your question, tell me what's missing.";
+    return `From our help article "${best.title}":\n\n${quote}\n\n${next}`;
   },
 });

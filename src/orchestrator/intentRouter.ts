@@ -137,6 +137,14 @@ export class IntentRouter {
     return whole;
   }
 
+  /**
+   * False when the message uses content words and none is one `agent` was trained with: it is about another topic,
+   * however unsure the classifier is of which ("what plans do you have?" to Technical Support).
+   */
+  async speaksTo(agent: Agent, text: string): Promise<boolean> {
+    return this.vocabulary.supports(`${AGENT_INTENT_PREFIX}${agent.id}`, await this.classifier.words(text, { content: true }));
+  }
+
   async route(text: string): Promise<RouteDecision> {
     const started = performance.now();
     const guessed = (await this.classifier.classify(text)).ranking;

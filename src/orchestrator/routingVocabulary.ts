@@ -86,7 +86,8 @@ export class RoutingVocabulary {
     return best !== undefined && this.specialistVocabulary.has(best) && !this.supports(best, content);
   }
 
-  private supports(intent: string, content: string[]): boolean {
+  /** True when one of the message's content words is one `intent` was trained with, or it has none to tell by. */
+  supports(intent: string, content: string[]): boolean {
     const known = this.specialistVocabulary.get(intent);
     return known === undefined || content.length === 0 || content.some((word) => known.has(word));
   }

@@ -39,8 +39,17 @@ export interface ToolDefinition<S extends z.ZodType, R> {
   status?: string;
   /** Example requests that call for this tool; they train the offline engine's tool choice. */
   examples?: string[];
-  /** Words a result for the customer; the offline engine answers with it, instead of a model. */
-  answerTemplate?: (result: R, input: z.output<S>) => string;
+  /**
+   * Words a result for the customer; the offline engine answers with it, instead of a model. `by` is the agent
+   * answering, so the wording offers only what that agent can do next.
+   */
+  answerTemplate?: (result: R, input: z.output<S>, by: AnsweringAgent) => string;
+}
+
+/** What a tool's answer template knows of the agent whose answer it words. */
+export interface AnsweringAgent {
+  /** The names of the tools the agent has. */
+  readonly tools: readonly string[];
 }
 
 /** A tool with its input type erased, as the runner holds it; `run` receives already-validated input. */
@@ -60,7 +69,7 @@ export interface Tool {
   precheck(input: unknown, context: ToolContext): Promise<unknown>;
   readonly examples: string[];
   /** The tool's own wording of a result, if it has a template. */
-  answer(result: unknown, input: unknown): string | undefined;
+  answer(result: unknown, input: unknown, by: AnsweringAgent): string | undefined;
 }
 
 const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -93,7 +102,7 @@ export function defineTool<S extends z.ZodType, R>(definition: ToolDefinition<S,
     run: async (input, context) => definition.run(input as z.output<S>, context),
     precheck: async (input, context) => definition.precheck?.(input as z.output<S>, context),
     examples: definition.examples ?? [],
-    answer: (result, input) => definition.answerTemplate?.(result as R, input as z.output<S>),
+    answer: (result, input, by) => definition.answerTemplate?.(result as R, input as z.output<S>, by),
   };
 }
 

@@ -180,7 +180,8 @@ export class OfflineEngine implements ModelProvider {
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
     if (route.kind === 'off_topic') return { text: specialistOffTopicReply(agent) };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
-    const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
+    // Sure it is another's, or it names another specialist's topic and nothing of this one's ("what plans do you have?").
+    const elsewhere = otherTopic && (decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE || (route.kind === 'agent' && !(await this.router.speaksTo(agent, text))));
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
   }
@@ -288,7 +289,7 @@ export class OfflineEngine implements ModelProvider {
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);
-    const worded = tool && result !== undefined ? tool.answer(result, input) : undefined;
+    const worded = tool && result !== undefined ? tool.answer(result, input, { tools: (agent.tools ?? []).map((t) => t.name) }) : undefined;
     return worded ?? `Here is what I found:\n${content}`;
   }
 }
