@@ -24,11 +24,23 @@ function loadArticles(): Article[] {
     });
 }
 
+/**
+ * Words that say nothing about which article is meant. Left in, they decide close calls by how often an article
+ * says "you" or "have": "what plans do you have?" found the cancellation article before the one about plans.
+ */
+const STOP_WORDS = new Set(
+  'a an and are as at be but by can could do does for from have has how i if in is it its me my of on or our please so that the there this to us was we what when where which will with would you your'.split(' '),
+);
+
 /** Full-text index over agents/knowledge/*.md: fuzzy and prefix matching, titles weighted over bodies. */
 export class KnowledgeBase {
   private readonly index = new MiniSearch<Article>({
     fields: ['title', 'body'],
     storeFields: ['title', 'body'],
+    processTerm: (term) => {
+      const word = term.toLowerCase();
+      return STOP_WORDS.has(word) ? null : word;
+    },
     searchOptions: { boost: { title: 2 }, fuzzy: 0.2, prefix: true, combineWith: 'OR' },
   });
 
@@ -55,7 +67,7 @@ export const searchKnowledgeBase = defineTool({
     const results = knowledgeBase.search(query);
     return results.length ? { results } : { results: [], message: 'No article matches. Offer to file a bug report or hand over to a person.' };
   },
-  examples: ['the app crashes when I log in', "I can't log in", 'my 2FA code is not working', 'I forgot my password', 'notifications stopped working', 'the app keeps logging me out', 'how do I export my data', 'how long does shipping take', 'what is the return policy'],
+  examples: ['the app crashes when I log in', "I can't log in", 'my 2FA code is not working', 'I forgot my password', 'notifications stopped working', 'the app keeps logging me out', 'how do I export my data', 'how long does shipping take', 'what is the return policy', 'how do returns work', 'I want to return an item'],
   answerTemplate: (result, _input, by) => {
     // Technical Support can file a bug report; Orders and Billing quote policy articles, where that offer makes no sense.
     const canReport = by.tools.includes(createBugReport.name);
