@@ -240,3 +240,18 @@ describe('offline engine: small talk around a request, details given on their ow
     assert.deepEqual(pending?.input, { invoice_id: 'INV-2001', reason: 'I want a refund for invoice INV-2001' });
   });
 });
+
+describe('offline engine: policy questions', () => {
+  test('Orders answers return and shipping policy from the help center instead of looking the last order up again; Billing has the article on cancelling a subscription', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
+    const policy = await chat.chat.send('what is your return policy');
+    assert.equal(policy.agent, 'Orders');
+    assert.match(policy.reply, /^From our help article "Returns and cancellations"/);
+    assert.match((await chat.chat.send('how long does shipping take')).reply, /^From our help article "Shipping times and tracking"/);
+    const subscription = await chat.chat.send('cancel my subscription');
+    assert.equal(subscription.agent, 'Billing');
+    assert.match(subscription.reply, /^From our help article "Cancelling your subscription or turning off renewal"/);
+    assert.match((await chat.chat.send('what plans do you have?')).reply, /^From our help article "Billing, plans and invoices"/);
+  });
+});
