@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { blockActionsPayload } from './fakes/slackDelivery.js';
 import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../src/orchestrator/approval.js';
+import { CONSOLE_STAFF } from '../adapters/console/staffSide.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { BUDGET_SPENT_REPLY } from '../src/orchestrator/turnRunner.js';
 import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
@@ -190,6 +191,20 @@ describe('several actions to confirm in one message', () => {
     assert.equal(state.pendingApproval, null);
     assert.ok(state.history.some((m) => m.role === 'tool' && m.content === APPROVAL_SKIPPED_FOR_STAFF));
     assert.equal(await cancelled(chat, 'ORD-1002'), false);
+  });
+
+  test('staff taking the thread by hand (!escalate) drop the question and the actions queued behind it; a "yes" then goes to staff', async () => {
+    const chat = await askToCancelBoth();
+    fake.script({ text: '- Customer asked to cancel ORD-1002 and ORD-1006.' });
+    assert.equal((await chat.app.desk.escalateByHand(chat.chat.thread, CONSOLE_STAFF, 'VIP, handle personally')).status, 'escalated');
+    const state = await chat.state();
+    assert.ok(state.escalation);
+    assert.equal(state.pendingApproval, null);
+    assert.deepEqual(state.queuedApprovals, []);
+    const yes = await chat.chat.send('yes');
+    assert.equal(yes.status, 'relayed');
+    assert.equal(await cancelled(chat, 'ORD-1002'), false);
+    assert.equal(await cancelled(chat, 'ORD-1006'), false);
   });
 });
 
