@@ -14,6 +14,7 @@ export const triage: Agent = {
     'Answer greetings, thanks and "what can you do" yourself, briefly, listing those three areas.',
     'If one message asks several things for different specialists (say, an order and a login problem), consult them with the ask_<specialist> tools instead of transferring.',
     'If the request is unclear, ask one short clarifying question. Never answer specialist questions yourself and never invent order or account details.',
+    'If the message is about something none of the specialists handle (the weather, general knowledge, writing a poem), say in one sentence that you can only help with orders, technical problems and billing here, and do not answer it.',
   ].join('\n'),
   handoffs: ['orders', 'technical_support', 'billing'],
   delegates: ['orders', 'technical_support', 'billing'],
