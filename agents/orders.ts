@@ -1,5 +1,4 @@
 import type { Agent } from '../src/index.js';
-import { searchKnowledgeBase } from './knowledge/search.js';
 import { cancelOrder, lookupOrder } from './orders/tools.js';
 
 export const orders: Agent = {
@@ -10,11 +9,10 @@ export const orders: Agent = {
     'You are the Orders specialist of Switchboard Shop support.',
     'Use lookup_order to answer about an order; ask for the order id (like ORD-1001) if you do not have it.',
     'Use cancel_order to cancel; the customer is asked to confirm before it runs. Orders that have shipped cannot be cancelled, but can be returned within 30 days of delivery.',
-    'For policy questions (how returns work, shipping times, where to ship), search the knowledge base.',
     'Only state facts that a tool returned. Keep answers short and friendly.',
     'If the customer moves to a topic that is not about orders, transfer_to_triage.',
   ].join('\n'),
-  tools: [lookupOrder, cancelOrder, searchKnowledgeBase],
+  tools: [lookupOrder, cancelOrder],
   handoffs: ['triage'],
   // Dates, amounts and tracking numbers are where an invented detail hurts most: check them against the lookup.
   review: true,

@@ -76,7 +76,9 @@ export interface RoutingReport {
   /** confusion[expected][predicted] = count. */
   confusion: Record<EvalRoute, Record<EvalRoute, number>>;
   latencyMs: { mean: number; p95: number };
-  unclear: { total: number; byExpected: Record<EvalRoute, number> };
+  unclear: KindCount;
+  /** Messages the router found about something none of the agents is for. */
+  offTopic: KindCount;
   fastPath: { configured: FastPathFigures; context: FastPathFigures[] };
   misrouted: number;
   /** The most confident misroutes first: those are the ones training examples should fix. */
@@ -126,6 +128,25 @@ export function evalRouteOf(decision: RouteDecision): EvalRoute {
 }
 
 const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
+/** How many messages got one route kind of the router's, by the route they should have had. */
+export interface KindCount {
+  total: number;
+  byExpected: Record<EvalRoute, number>;
+}
+
+function countKind(kind: RouteDecision['route']['kind'], cases: EvalCase[], decisions: RouteDecision[]): KindCount {
+  const byExpected = Object.fromEntries(EVAL_ROUTES.map((r) => [r, 0])) as Record<EvalRoute, number>;
+  cases.forEach((c, i) => {
+    if (decisions[i]!.route.kind === kind) byExpected[c.route] += 1;
+  });
+  return { total: Object.values(byExpected).reduce((s, v) => s + v, 0), byExpected };
+}
+
+function formatKindCount(label: string, count: KindCount): string {
+  const detail = EVAL_ROUTES.filter((r) => count.byExpected[r] > 0).map((r) => `${r} ${count.byExpected[r]}`);
+  return `${label}: ${count.total}${detail.length > 0 ? ` (expected ${detail.join(', ')})` : ''}`;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -187,13 +208,11 @@ export async function benchRouting(options: BenchRoutingOptions = {}): Promise<R
   for (const c of cases) decisions.push(await router.route(c.text));
 
   const confusion = Object.fromEntries(EVAL_ROUTES.map((e) => [e, Object.fromEntries(EVAL_ROUTES.map((p) => [p, 0]))])) as RoutingReport['confusion'];
-  const unclearByExpected = Object.fromEntries(EVAL_ROUTES.map((r) => [r, 0])) as Record<EvalRoute, number>;
   const misroutes: Misroute[] = [];
   cases.forEach((c, i) => {
     const decision = decisions[i]!;
     const got = evalRouteOf(decision);
     confusion[c.route][got] += 1;
-    if (decision.route.kind === 'unclear') unclearByExpected[c.route] += 1;
     if (got !== c.route) misroutes.push({ text: c.text, expected: c.route, got, kind: decision.route.kind, intent: decision.classification.intent, score: decision.score });
   });
   misroutes.sort((a, b) => b.score - a.score);
@@ -215,7 +234,8 @@ export async function benchRouting(options: BenchRoutingOptions = {}): Promise<R
     perRoute,
     confusion,
     latencyMs: { mean: latencies.reduce((s, v) => s + v, 0) / latencies.length, p95: percentile(latencies, 0.95) },
-    unclear: { total: Object.values(unclearByExpected).reduce((s, v) => s + v, 0), byExpected: unclearByExpected },
+    unclear: countKind('unclear', cases, decisions),
+    offTopic: countKind('off_topic', cases, decisions),
     fastPath: {
       configured: fastPathAt(threshold, cases, decisions),
       context: CONTEXT_THRESHOLDS.filter((t) => t !== threshold).map((t) => fastPathAt(t, cases, decisions)),
@@ -236,11 +256,10 @@ function fastPathRow(f: FastPathFigures, note = ''): string {
 export function formatRoutingReport(report: RoutingReport): string {
   const short = (r: EvalRoute) => (r === 'technical_support' ? 'tech' : r).padStart(8);
   const { configured, context } = report.fastPath;
-  const unclearDetail = EVAL_ROUTES.filter((r) => report.unclear.byExpected[r] > 0).map((r) => `${r} ${report.unclear.byExpected[r]}`);
   return [
     `Intent routing on ${report.cases} held-out messages (${path.relative(process.cwd(), EVAL_SET_PATH)})`,
     `training: ${report.trainingMs.toFixed(0)} ms`,
-    `accuracy: ${pct(report.accuracy)} (${report.correct}/${report.cases}); 'unclear' counts as general`,
+    `accuracy: ${pct(report.accuracy)} (${report.correct}/${report.cases}); 'unclear' and 'off topic' count as general`,
     '',
     `${'route'.padEnd(ROUTE_CHARS)}precision   recall  support  predicted`,
     ...report.perRoute.map((r) => `${r.route.padEnd(ROUTE_CHARS)}${pct(r.precision).padStart(9)} ${pct(r.recall).padStart(8)} ${String(r.support).padStart(8)} ${String(r.predicted).padStart(10)}`),
@@ -250,7 +269,8 @@ export function formatRoutingReport(report: RoutingReport): string {
     ...EVAL_ROUTES.map((e) => `${e.padEnd(ROUTE_CHARS)}${EVAL_ROUTES.map((p) => String(report.confusion[e][p]).padStart(8)).join('')}`),
     '',
     `latency per message: mean ${report.latencyMs.mean.toFixed(3)} ms, p95 ${report.latencyMs.p95.toFixed(3)} ms`,
-    `unclear: ${report.unclear.total}${unclearDetail.length > 0 ? ` (expected ${unclearDetail.join(', ')})` : ''}`,
+    formatKindCount('unclear', report.unclear),
+    formatKindCount('off topic', report.offTopic),
     '',
     'fast path: routed to a specialist with score ≥ threshold, no model call',
     '  threshold  taken  coverage  of specialist  precision  wrong',

@@ -105,18 +105,13 @@ describe('offline engine, fresh thread', () => {
 });
 
 describe('offline engine: actions only when asked for', () => {
-  test('an order id alone or "what about …" looks the order up, a return question gets the returns article; only "cancel …" offers to cancel', async () => {
+  test('an order id alone, "what about …" or a return question looks the order up; only "cancel …" offers to cancel', async () => {
     const chat = await ConsoleSession.offlineForTest();
     assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
-    const expected: Array<[string, RegExp]> = [
-      ['ORD-1002', /^Order ORD-1002 is/],
-      ['what about ORD-1003', /^Order ORD-1003 was/],
-      ['I want to return my mouse from ORD-1003', /^From our help article "Returns and cancellations"/],
-    ];
-    for (const [text, reply] of expected) {
+    for (const text of ['ORD-1002', 'what about ORD-1003', 'I want to return my mouse from ORD-1003']) {
       const outcome = await chat.chat.send(text);
       assert.equal(outcome.agent, 'Orders', text);
-      assert.match(outcome.reply, reply, `${text} → ${outcome.reply}`);
+      assert.match(outcome.reply, /^Order ORD-100\d (is|was|has)/, `${text} → ${outcome.reply}`);
       assert.equal((await chat.state()).pendingApproval, null, `${text}: no action waits for confirmation`);
     }
     assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
@@ -242,13 +237,8 @@ describe('offline engine: small talk around a request, details given on their ow
 });
 
 describe('offline engine: policy questions', () => {
-  test('Orders answers return and shipping policy from the help center instead of looking the last order up again; Billing has the article on cancelling a subscription', async () => {
+  test('Billing answers cancelling a subscription from its own help article, and "what plans do you have?" from the plans one', async () => {
     const chat = await ConsoleSession.offlineForTest();
-    assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
-    const policy = await chat.chat.send('what is your return policy');
-    assert.equal(policy.agent, 'Orders');
-    assert.match(policy.reply, /^From our help article "Returns and cancellations"/);
-    assert.match((await chat.chat.send('how long does shipping take')).reply, /^From our help article "Shipping times and tracking"/);
     const subscription = await chat.chat.send('cancel my subscription');
     assert.equal(subscription.agent, 'Billing');
     assert.match(subscription.reply, /^From our help article "Cancelling your subscription or turning off renewal"/);

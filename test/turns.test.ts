@@ -22,7 +22,7 @@ describe('a turn through the console adapter', () => {
     assert.ok(toolNames(fake, 0).includes('transfer_to_orders'));
     assert.match(systemPrompt(fake, 1), /Orders specialist/);
     // Every agent can hand the conversation to people (the console plays the staff channel).
-    assert.deepEqual(toolNames(fake, 1).sort(), ['cancel_order', 'escalate_to_human', 'lookup_order', 'note_fact', 'search_knowledge_base', 'transfer_to_triage']);
+    assert.deepEqual(toolNames(fake, 1).sort(), ['cancel_order', 'escalate_to_human', 'lookup_order', 'note_fact', 'transfer_to_triage']);
     // The real tool ran on the shipped demo data, and its result went back to the model.
     const results = toolMessages(fake, 2);
     assert.ok(results.some((r) => r.includes('1Z999AA10123456784') && r.includes('"status":"shipped"')), results.join('\n'));

@@ -29,7 +29,8 @@ function loadArticles(): Article[] {
  * says "you" or "have": "what plans do you have?" found the cancellation article before the one about plans.
  */
 const STOP_WORDS = new Set(
-  'a an and are as at be but by can could do does for from have has how i if in is it its me my of on or our please so that the there this to us was we what when where which will with would you your'.split(' '),
+  // "can't" and "don't" reach here as "can" "t" and "don" "t": a lone "t" would prefix-match every word in t.
+  'a an and are as at be but by can could do does don for from have has how i if in is it its me my of on or our please s so t that the there this to us was we what when where which will with would you your'.split(' '),
 );
 
 /** Full-text index over agents/knowledge/*.md: fuzzy and prefix matching, titles weighted over bodies. */

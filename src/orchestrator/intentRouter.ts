@@ -137,19 +137,12 @@ export class IntentRouter {
     return whole;
   }
 
-  /**
-   * False when the message uses content words and none is one `agent` was trained with: it is about another topic,
-   * however unsure the classifier is of which ("what plans do you have?" to Technical Support).
-   */
-  async speaksTo(agent: Agent, text: string): Promise<boolean> {
-    return this.vocabulary.supports(`${AGENT_INTENT_PREFIX}${agent.id}`, await this.classifier.words(text, { content: true }));
-  }
-
   async route(text: string): Promise<RouteDecision> {
     const started = performance.now();
     const guessed = (await this.classifier.classify(text)).ranking;
-    const content = await this.classifier.words(text, { content: true });
-    const ranking = this.vocabulary.rank(guessed, await this.classifier.words(text), content, text);
+    const words = await this.classifier.words(text);
+    const content = this.classifier.contentOf(words);
+    const ranking = this.vocabulary.rank(guessed, words, content, text);
     const { intent, score } = ranking[0] ?? { intent: NO_INTENT, score: 0 };
     const classification: Classification = { intent, score, ranking };
     const decided = (route: Route) => ({ route, score, classification, ms: performance.now() - started });

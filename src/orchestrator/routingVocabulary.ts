@@ -20,7 +20,7 @@ export type WordsOf = (text: string, options?: { content?: boolean }) => Promise
 /**
  * What each intent is said with, learned from the training utterances. The classifier is a bag of words over the
  * words it was trained on, so a message made of words it never saw is classified by its function words alone: it
- * sent "what is the weather like today?" to Orders (0.99) and "explain quantum physics" to Billing. And it took "hey, my
+ * sent "what is the weather like today?" to Orders (0.99) and "my cat is sick" to Billing. And it took "hey, my
  * parcel is late" for a greeting, and "need to update the card you have on file" for a goodbye (from "have a good
  * day"). So:
  * - a specialist counts only when the message uses a content word it was trained with: "weather" is none of
@@ -77,17 +77,19 @@ export class RoutingVocabulary {
   }
 
   /**
-   * True when the classifier's best guess was a specialist that none of the message's content words belong to: it
-   * was guessed from function words alone ("what is the …", "can you …"), and the message is about something else.
-   * A message without content words ("what about it?") is unclear, not off topic.
+   * True when the classifier's best guess was a specialist, and no specialist has any of the message's content
+   * words: the guess came from function words alone ("what is the …", "can you …"), and the message is about
+   * something else. A message without content words ("what about it?") is unclear, not off topic, and so is one
+   * with a word of any specialist's ("the box was damaged": Billing guessed, but "box" is Orders').
    */
   offTopic(ranking: Ranking, content: string[]): boolean {
     const best = ranking[0]?.intent;
-    return best !== undefined && this.specialistVocabulary.has(best) && !this.supports(best, content);
+    if (best === undefined || !this.specialistVocabulary.has(best) || content.length === 0) return false;
+    return [...this.specialistVocabulary.keys()].every((intent) => !this.supports(intent, content));
   }
 
   /** True when one of the message's content words is one `intent` was trained with, or it has none to tell by. */
-  supports(intent: string, content: string[]): boolean {
+  private supports(intent: string, content: string[]): boolean {
     const known = this.specialistVocabulary.get(intent);
     return known === undefined || content.length === 0 || content.some((word) => known.has(word));
   }

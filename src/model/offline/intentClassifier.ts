@@ -46,7 +46,12 @@ export class IntentClassifier {
   /** The stemmed words the classifier sees in a text; `content` leaves out function words ("and", "here", "have"). */
   async words(text: string, { content = false } = {}): Promise<string[]> {
     const words = Object.keys(await this.nlu.prepare(maskEntities(text)));
-    return content ? words.filter((word) => !englishStopwords().isStopword(word)) : words;
+    return content ? this.contentOf(words) : words;
+  }
+
+  /** Of stemmed words, those that are not function words. */
+  contentOf(words: string[]): string[] {
+    return words.filter((word) => !englishStopwords().isStopword(word));
   }
 
   async classify(text: string): Promise<Classification> {

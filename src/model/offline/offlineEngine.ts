@@ -12,7 +12,7 @@ import { groundingVerdict } from '../../orchestrator/review.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, specialistOffTopicReply, thanksReply, toolFailedReply } from './replies.js';
+import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -178,10 +178,8 @@ export class OfflineEngine implements ModelProvider {
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'goodbye') return { text: goodbyeReply() };
     if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
-    if (route.kind === 'off_topic') return { text: specialistOffTopicReply(agent) };
     const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
-    // Sure it is another's, or it names another specialist's topic and nothing of this one's ("what plans do you have?").
-    const elsewhere = otherTopic && (decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE || (route.kind === 'agent' && !(await this.router.speaksTo(agent, text))));
+    const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
   }

@@ -22,11 +22,6 @@ export function offTopicReply(specialists: Agent[]): string {
   return `Sorry, I can't help with that here: I'm the support assistant. I can help with:\n${capabilityList(specialists)}\nIs it about one of these?`;
 }
 
-/** The same, from a specialist the conversation is with: it stays, so a follow-up about its topic needs no re-routing. */
-export function specialistOffTopicReply(agent: Agent): string {
-  return `Sorry, I can't help with that here. I'm ${agent.name}: ${agent.description} Is there anything about that I can do for you?`;
-}
-
 export function thanksReply(): string {
   return "You're welcome! Is there anything else I can help with?";
 }
