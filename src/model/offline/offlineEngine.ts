@@ -227,15 +227,11 @@ export class OfflineEngine implements ModelProvider {
     const classifier = this.toolClassifiers.get(agent.id);
     if (!classifier) return tools[0];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
-    const { intent, score, ranking } = await classifier.classify(text);
+    const { intent, score } = await classifier.classify(text);
     const chosen = tools.find((t) => t.name === intent);
     // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
     // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
-    // Otherwise the likeliest tool that only looks something up (the returns article for the mouse).
-    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) {
-      const lookups = tools.filter((t) => !t.mayNeedApproval);
-      return ranking.map((r) => lookups.find((t) => t.name === r.intent)).find((t) => t !== undefined) ?? lookups[0] ?? tools[0];
-    }
+    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) return tools.find((t) => !t.mayNeedApproval) ?? tools[0];
     return chosen ?? tools[0];
   }
 
