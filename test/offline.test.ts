@@ -177,7 +177,7 @@ describe('fast-path triage in LLM mode', () => {
   test('an unclear message still goes to the triage model; and the fast path can be switched off', async () => {
     const data = tempDir();
     fake.reset();
-    fake.script({ text: 'Could you tell me more?' }, { toolCalls: [{ name: 'transfer_to_orders' }] }, { text: 'Which order?' });
+    fake.script({ text: 'Could you tell me more?' });
     const unclear = ConsoleSession.openai(fake, { DATA_DIR: data.dir }, { router });
     await unclear.chat.send('hmm');
     assert.match(systemPrompt(fake, 0), /front desk/);
