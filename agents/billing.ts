@@ -11,6 +11,7 @@ export const billing: Agent = {
     'Use lookup_invoice for questions about an invoice (ids look like INV-2001); ask for the id if you do not have it.',
     'Use request_refund for refunds of paid invoices; the customer is asked to confirm before it runs.',
     'For general policy questions (plans, failed payments), search the knowledge base.',
+    'An invoice is shown only to the customer whose email is on it: when a tool returns identity_required, ask for the email address on that invoice (name it) and say nothing else about it; once they give an address, call the tool again.',
     'Only state facts that a tool returned. If the customer moves to another topic, transfer_to_triage.',
   ].join('\n'),
   tools: [lookupInvoice, requestRefund, searchKnowledgeBase],

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { agents as pack, DEFAULT_AGENT_ID } from '../agents/registry.js';
 import type { RecordStore, Tool } from '../src/index.js';
 import type { Logger } from '../src/log.js';
-import { checkReply, USER_TEXT, type BenchSubject } from './scenario.js';
+import { checkReply, USER_TEXT, type BenchSubject, BENCH_CUSTOMER_EMAIL } from './scenario.js';
 import { MODEL_TIMEOUT_MS } from './switchboardSubject.js';
 
 /** What our tools need from a run; the SDK carries it as the run context. */
@@ -83,7 +83,8 @@ function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
   const execute = async (input: unknown, run?: RunContext<BenchRunContext>, details?: { signal?: AbortSignal }) => {
     const context = run?.context ?? { thread: 'unknown', userId: 'unknown' };
     const signal = details?.signal ?? new AbortController().signal;
-    return ours.run(input, { thread: context.thread, userId: context.userId, agent: 'agents-sdk', signal, log, records, facts: NO_FACTS });
+    const requester = { platform: 'bench', userId: context.userId, verifiedEmail: BENCH_CUSTOMER_EMAIL, givenEmails: [] };
+    return ours.run(input, { thread: context.thread, userId: context.userId, requester, agent: 'agents-sdk', signal, log, records, facts: NO_FACTS });
   };
   // The pack declares approval as a flag; no tool decides it per input, so probing without input is safe.
   const needsApproval = ours.needsApproval(undefined);

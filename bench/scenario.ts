@@ -4,6 +4,8 @@ import type { FakeReply, RecordedRequest } from '../test/fakes/openaiServer.js';
 export const USER_TEXT = 'Where is my order ORD-1001?';
 export const FINAL_REPLY = 'Your order ORD-1001 has shipped.';
 export const MODEL_CALLS_PER_TURN = 3;
+/** ORD-1001's owner: both runners' requester, so the order is shown (tools check whose it is). */
+export const BENCH_CUSTOMER_EMAIL = 'maya.chen@example.com';
 
 /** In agents/orders/orders.json for ORD-1001; seeing it in a tool message proves the real tool ran. */
 const ORDER_TRACKING = '1Z999AA10123456784';

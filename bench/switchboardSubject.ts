@@ -5,7 +5,7 @@ import { createApp } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
 import { createMapStore } from './mapStore.js';
-import { checkReply, USER_TEXT, type BenchSubject } from './scenario.js';
+import { checkReply, USER_TEXT, type BenchSubject, BENCH_CUSTOMER_EMAIL } from './scenario.js';
 
 export const MODEL_TIMEOUT_MS = 10_000;
 
@@ -62,7 +62,7 @@ export function createSwitchboardSubject(baseURL: string, dataDir: string, store
       provider.calls = 0;
       const started = performance.now();
       // A listener, as every adapter passes one to render streamed text.
-      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', text: USER_TEXT }, (run) => run(() => {}));
+      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', verifiedEmail: BENCH_CUSTOMER_EMAIL, text: USER_TEXT }, (run) => run(() => {}));
       const wallMs = performance.now() - started;
       checkReply(label, outcome.reply, provider.calls);
       return { wallMs, modelMs: provider.ms, modelCalls: provider.calls };

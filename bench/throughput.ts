@@ -1,3 +1,4 @@
+import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 /**
  * `npx tsx bench/throughput.ts`: turns per second with many threads talking at once to a fake model of fixed
  * latency, against the ideal N/L, with the overhead per turn and the peak memory of the process.
@@ -132,7 +133,7 @@ async function playThreads(app: App, model: FixedLatencyModel, name: string, thr
     for (let k = 1; k <= turnsPerThread; k++) {
       const text = `${name} question ${k} from customer ${i}`;
       const started = performance.now();
-      const outcome = await app.service.handle({ id: `${name}-${i}-${k}`, thread: `bench:${name}:${i}`, userId: `U-${i}`, text }, (run) => run(() => {}));
+      const outcome = await app.service.handle({ id: `${name}-${i}-${k}`, thread: `bench:${name}:${i}`, userId: `U-${i}`, verifiedEmail: BENCH_CUSTOMER_EMAIL, text }, (run) => run(() => {}));
       const wallMs = performance.now() - started;
       if (outcome.status !== 'answered') throw new Error(`throughput bench: turn ${k} of thread ${i} ended ${outcome.status}: ${outcome.reply}`);
       const modelMs = model.msByText.get(text);

@@ -1,3 +1,4 @@
+import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 /**
  * `npx tsx bench/tokens.ts`: prompt tokens per model call along one 200-turn conversation, with compaction
  * (the default context budget) and without it, at turns 20, 100 and 200.
@@ -56,7 +57,7 @@ async function playThread(label: string, env: Record<string, string>): Promise<T
     for (let turn = 1; turn <= TURNS; turn++) {
       model.turn = turn;
       const text = SCRIPT[(turn - 1) % SCRIPT.length]!;
-      const outcome = await app.service.handle({ id: `tokens-${label}-${turn}`, thread: `bench:tokens:${label}`, userId: 'U-bench', text });
+      const outcome = await app.service.handle({ id: `tokens-${label}-${turn}`, thread: `bench:tokens:${label}`, userId: 'U-bench', verifiedEmail: BENCH_CUSTOMER_EMAIL, text });
       if (outcome.status !== 'answered') throw new Error(`${label}: turn ${turn} was ${outcome.status}: ${outcome.reply}`);
     }
   } finally {

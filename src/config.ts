@@ -110,6 +110,7 @@ const envSchema = z.object({
   ESCALATION_CHANNEL: staffChannel,
   ESCALATION_REMIND_AFTER: duration('10m'),
   ESCALATION_REMIND_MENTION: optionalString,
+  CONSOLE_USER_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
 }).superRefine((env, ctx) => {
   const staff = env.ESCALATION_CHANNEL;
   if (staff?.platform === 'slack' && !env.SLACK_BOT_TOKEN) {
@@ -201,6 +202,8 @@ export interface Config {
   opsPort: number | undefined;
   /** Fast-path triage in LLM mode: route a clear first message without the triage model call. */
   fastPath: { enabled: boolean; threshold: number };
+  /** The terminal chat's customer: their email (whose orders they see), or undefined to play the agent pack's demo customer. */
+  console: { userEmail: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -269,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     opsPort: e.OPS_PORT,
     escalation: { channel: e.ESCALATION_CHANNEL, remindAfterMs: e.ESCALATION_REMIND_AFTER, remindMention: e.ESCALATION_REMIND_MENTION },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
+    console: { userEmail: e.CONSOLE_USER_EMAIL?.toLowerCase() },
   };
 }
 

@@ -6,6 +6,7 @@ import dotenv from 'dotenv';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createSlackAdapter } from '../adapters/slack/index.js';
+import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { createAgentRegistry, suggestedPrompts } from '../agents/registry.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { isEntryPoint } from './entryPoint.js';
@@ -27,6 +28,11 @@ import type { ModelProvider } from './model/types.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
 import type { ReviewOptions } from './orchestrator/review.js';
 import { agentReview, TurnRunner } from './orchestrator/turnRunner.js';
+
+/** Who the terminal chat's customer is: CONSOLE_USER_EMAIL, or the agent pack's demo customer (and a line saying so). */
+export function consoleIdentity(config: Config): { name: string; email: string; notice?: string } {
+  return config.console.userEmail ? { name: 'you', email: config.console.userEmail } : { ...DEMO_CUSTOMER, notice: DEMO_CUSTOMER_NOTICE };
+}
 
 export function modelFor(config: Config) {
   return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
@@ -245,7 +251,7 @@ async function main(): Promise<number> {
 
   const interactive = Boolean(process.stdin.isTTY);
   process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`);
-  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk, memory: app.store.records }, app.service);
+  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk, memory: app.store.records, identity: consoleIdentity(config) }, app.service);
   app.start();
   await chat.run();
   await app.close();

@@ -15,7 +15,7 @@ export type TelemetryEvent =
   | { type: 'handoff'; thread: string; from: string; to: string }
   /** Triage consulted several specialists at once for a message with several requests. */
   | { type: 'delegation'; thread: string; from: string; to: string[]; ms: number }
-  | { type: 'approval'; thread: string; agent: string; tool: string; decision: 'requested' | 'approve' | 'reject' | 'other' }
+  | { type: 'approval'; thread: string; agent: string; tool: string; decision: 'requested' | 'approve' | 'reject' | 'unclear' | 'let_go' }
   /**
    * One verdict of the grounding reviewer on a draft; `revision` 0 is the first draft. `trimmed`: the last check,
    * of the best draft without its unsupported ids, figures and dates, made when no draft passed.

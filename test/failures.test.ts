@@ -72,7 +72,7 @@ describe('bad input and failing parts', () => {
 });
 
 describe('tool execution', () => {
-  const context = { thread: 't', userId: 'u', agent: 'a', log: createLogger({ level: 'silent' }), records: { get: async () => undefined, set: async () => {}, delete: async () => {} }, facts: { set: () => {}, get: () => undefined }, defaultTimeoutMs: 1_000 };
+  const context = { thread: 't', userId: 'u', requester: { platform: 'test', userId: 'u', givenEmails: [] }, agent: 'a', log: createLogger({ level: 'silent' }), records: { get: async () => undefined, set: async () => {}, delete: async () => {} }, facts: { set: () => {}, get: () => undefined }, defaultTimeoutMs: 1_000 };
 
   test('a tool that never finishes times out into a readable result, and its signal is aborted', async () => {
     let aborted = false;

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createApp, createModel, type App } from '../src/main.js';
+import { consoleIdentity, createApp, createModel, type App } from '../src/main.js';
 import type { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider } from '../src/model/types.js';
@@ -61,7 +61,7 @@ export class ConsoleSession {
   constructor(config: Config, provider: ModelProvider, options: SessionOptions = {}) {
     const log = options.log ?? createLogger({ level: 'silent' });
     this.app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log), router: options.router });
-    this.chat = createConsoleAdapter({ input: this.input, output: this.output, desk: this.app.desk, memory: this.app.store.records }, this.app.service);
+    this.chat = createConsoleAdapter({ input: this.input, output: this.output, desk: this.app.desk, memory: this.app.store.records, identity: consoleIdentity(config) }, this.app.service);
     this.output.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
   }
 

@@ -14,6 +14,11 @@ export interface ConsoleAdapterOptions {
   /** Where `/new` records the conversation it started, so a restart continues that one rather than `threadId`. */
   memory?: RecordStore;
   userId?: string;
+  /**
+   * Who is typing, as the terminal vouches for them: their orders and invoices are shown without asking for the
+   * email. `notice` is printed as the chat starts (e.g. that this is a demo customer, and how to be someone else).
+   */
+  identity?: { name: string; email: string; notice?: string } | undefined;
   /** Show a `you>` prompt (for a person at a terminal). */
   interactive?: boolean;
   /** Makes the terminal the staff channel too: escalations print there and `/staff …` lines play the staff side. */
@@ -156,11 +161,13 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
   };
   const send = async (text: string): Promise<TurnOutcome> => {
     await resumed;
-    return service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: 'you', text }, respond(echo(text)));
+    const { identity } = options;
+    return service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: identity?.name ?? 'you', verifiedEmail: identity?.email, text }, respond(echo(text)));
   };
   // A message a killed run left unanswered in the data file is answered when the chat starts again.
   service.respondVia('console', (message) => respond(message.text));
   const noticeIfWithStaff = async () => {
+    if (options.identity?.notice) renderer.line(`  (${options.identity.notice})`);
     await resumed;
     if ((await service.loadState(thread)).escalation) renderer.line(`  (${WITH_STAFF_NOTICE})`);
   };

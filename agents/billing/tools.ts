@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, type RecordStore } from '../../src/index.js';
+import { defineTool, identityQuestion, identityRequired, isIdentityRequired, isOwner, type RecordStore, type Requester } from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const invoiceSchema = z.object({
@@ -30,13 +30,21 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
   return { ...base, ...(await records.get<Partial<Invoice>>(`invoice:${id}`)) };
 }
 
+/** The invoice when it is the requester's to see; someone else's is withheld until they show it is theirs. */
+async function ownInvoice(records: RecordStore, requester: Requester, id: string) {
+  const invoice = await findInvoice(records, id);
+  if (invoice && !isOwner(requester, invoice.customerEmail)) return { withheld: identityRequired(`invoice ${id}`, requester) };
+  return { invoice };
+}
+
 export const lookupInvoice = defineTool({
   name: 'lookup_invoice',
   status: 'Looking up your invoice…',
   description: 'Look up an invoice by id (like INV-2001): plan, amount, status and dates.',
   input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
-  run: async ({ invoice_id }, { records, facts }) => {
-    const invoice = await findInvoice(records, invoice_id);
+  run: async ({ invoice_id }, { records, facts, requester }) => {
+    const { invoice, withheld } = await ownInvoice(records, requester, invoice_id);
+    if (withheld) return withheld;
     if (invoice) {
       facts.set('invoice_id', invoice.id);
       facts.set('plan', invoice.plan);
@@ -45,6 +53,7 @@ export const lookupInvoice = defineTool({
   },
   examples: ['what is on my invoice', 'show me invoice INV-2001', 'can you explain invoice INV-2001', 'explain this invoice to me', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
   answerTemplate: (result) => {
+    if (isIdentityRequired(result)) return identityQuestion('look up', result);
     if (!result.found) return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
     const i = result.invoice;
     const when = i.status === 'paid' ? `paid on ${i.paidAt}` : i.status === 'refunded' ? `refunded on ${i.refundedAt}` : `${i.status}, due ${i.dueAt}`;
@@ -78,13 +87,17 @@ export const requestRefund = defineTool({
   needsApproval: true,
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
   // No confirmation question for a refund that would be refused: the customer hears why at once.
-  precheck: async ({ invoice_id }, { records, facts }) => {
-    const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+  precheck: async ({ invoice_id }, { records, facts, requester }) => {
+    const { invoice, withheld } = await ownInvoice(records, requester, invoice_id);
+    if (withheld) return withheld;
+    const check = refundable(invoice_id, invoice);
     if (check.known) facts.set('invoice_id', invoice_id);
     return check.ok ? undefined : check.refusal;
   },
-  run: async ({ invoice_id, reason }, { records, facts }) => {
-    const check = refundable(invoice_id, await findInvoice(records, invoice_id));
+  run: async ({ invoice_id, reason }, { records, facts, requester }) => {
+    const { invoice: found, withheld } = await ownInvoice(records, requester, invoice_id);
+    if (withheld) return withheld;
+    const check = refundable(invoice_id, found);
     // Only an invoice that exists: a mistyped id must not replace the one an earlier lookup noted.
     if (check.known) facts.set('invoice_id', invoice_id);
     if (!check.ok) return check.refusal;
@@ -95,7 +108,8 @@ export const requestRefund = defineTool({
   },
   examples: ['I want a refund', 'refund invoice INV-2001', 'can I get my money back', 'please refund the charge', 'refund me'],
   answerTemplate: (result) =>
-    result.refunded
+    isIdentityRequired(result) ? identityQuestion('refund', result)
+    : result.refunded
       ? `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`
       : `I couldn't refund invoice ${result.invoice_id}: ${result.reason}`,
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, type FactWriter, type RecordStore } from '../../src/index.js';
+import { defineTool, identityQuestion, identityRequired, isIdentityRequired, isOwner, type FactWriter, type RecordStore, type Requester } from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const orderSchema = z.object({
@@ -32,6 +32,16 @@ async function findOrder(records: RecordStore, id: string): Promise<Order | unde
   if (!base) return undefined;
   const changes = await records.get<Partial<Order>>(`order:${id}`);
   return { ...base, ...changes };
+}
+
+/**
+ * The order when it is the requester's to see; someone else's is withheld (not even its status is told) until they
+ * show it is theirs. An unknown order is undefined: saying so tells nobody anything about a customer.
+ */
+async function ownOrder(records: RecordStore, requester: Requester, id: string) {
+  const order = await findOrder(records, id);
+  if (order && !isOwner(requester, order.customerEmail)) return { withheld: identityRequired(`order ${id}`, requester) };
+  return { order };
 }
 
 /** What every agent (and staff, on escalation) should know once an order is looked up. */
@@ -74,13 +84,17 @@ export const lookupOrder = defineTool({
   status: 'Looking up your order…',
   description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
-  run: async ({ order_id }, { records, facts }) => {
-    const order = await findOrder(records, order_id);
+  run: async ({ order_id }, { records, facts, requester }) => {
+    const { order, withheld } = await ownOrder(records, requester, order_id);
+    if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     return order ? { found: true as const, order } : { found: false as const, order_id, message: `No order ${order_id} exists.` };
   },
   examples: ['where is my order', 'has my order shipped yet', 'what is the status of ORD-1003', 'tracking number for my package', 'when will my order arrive', 'my parcel has not arrived'],
-  answerTemplate: (result) => (result.found ? describeOrder(result.order) : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`),
+  answerTemplate: (result) => {
+    if (isIdentityRequired(result)) return identityQuestion('look up', result);
+    return result.found ? describeOrder(result.order) : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`;
+  },
 });
 
 export const cancelOrder = defineTool({
@@ -94,14 +108,16 @@ export const cancelOrder = defineTool({
   needsApproval: true,
   approvalPrompt: ({ order_id }) => `Cancel order ${order_id}?`,
   // No confirmation question for an order that cannot be cancelled: the customer hears why at once.
-  precheck: async ({ order_id }, { records, facts }) => {
-    const order = await findOrder(records, order_id);
+  precheck: async ({ order_id }, { records, facts, requester }) => {
+    const { order, withheld } = await ownOrder(records, requester, order_id);
+    if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     const check = cancellable(order_id, order);
     return check.ok ? undefined : check.refusal;
   },
-  run: async ({ order_id, reason }, { records, facts }) => {
-    const order = await findOrder(records, order_id);
+  run: async ({ order_id, reason }, { records, facts, requester }) => {
+    const { order, withheld } = await ownOrder(records, requester, order_id);
+    if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     const check = cancellable(order_id, order);
     if (!check.ok) return check.refusal;
@@ -111,6 +127,8 @@ export const cancelOrder = defineTool({
     return { cancelled: true as const, order_id, cancelledAt, refund: `${money(check.order.total)} will be refunded to the original payment method within 5–10 business days.` };
   },
   examples: ['cancel my order', 'and cancel it', 'please cancel ORD-1002', "I don't want it anymore, cancel", 'stop my order', 'cancel the order please'],
-  answerTemplate: (result) =>
-    result.cancelled ? `Done: order ${result.order_id} is cancelled. ${result.refund}` : `I couldn't cancel order ${result.order_id}: ${result.reason}`,
+  answerTemplate: (result) => {
+    if (isIdentityRequired(result)) return identityQuestion('cancel', result);
+    return result.cancelled ? `Done: order ${result.order_id} is cancelled. ${result.refund}` : `I couldn't cancel order ${result.order_id}: ${result.reason}`;
+  },
 });

@@ -41,6 +41,7 @@ export const inboxMessageSchema = z.object({
   thread: z.string(),
   userId: z.string(),
   userName: z.string().optional(),
+  verifiedEmail: z.string().optional(),
   text: z.string(),
   decision: z.object({ approvalId: z.string(), approve: z.boolean() }).optional(),
   /** When the platform says it was sent (ms since epoch); orders a thread's inbox. */

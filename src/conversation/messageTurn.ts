@@ -15,6 +15,11 @@ export interface InboundMessage {
   thread: string;
   userId: string;
   userName?: string | undefined;
+  /**
+   * An email address the platform vouches for (Slack's profile email with `users:read.email`; the terminal's
+   * CONSOLE_USER_EMAIL). With it, the customer's own orders and invoices are shown without asking for the email.
+   */
+  verifiedEmail?: string | undefined;
   text: string;
   /** A button press on a confirmation question; `text` then holds the button's label. */
   decision?: ApprovalDecision | undefined;
@@ -133,7 +138,15 @@ export class MessageTurns {
       return outcome;
     }
     try {
-      const input = { thread: message.thread, userId: message.userId, text: message.text, decision: message.decision, sentAt: message.sentAt };
+      const input = {
+        thread: message.thread,
+        userId: message.userId,
+        userName: message.userName,
+        verifiedEmail: message.verifiedEmail,
+        text: message.text,
+        decision: message.decision,
+        sentAt: message.sentAt,
+      };
       // The turn changes `state` in place.
       const wasEscalated = state.escalation !== null;
       const result = await this.options.runner.run(state, input, listener);

@@ -281,6 +281,7 @@ function arrivalTime(): number {
 function toInboxMessage(message: InboundMessage): InboxMessage {
   const entry: InboxMessage = { id: message.id, thread: message.thread, userId: message.userId, text: message.text, sentAt: message.sentAt ?? arrivalTime() };
   if (message.userName !== undefined) entry.userName = message.userName;
+  if (message.verifiedEmail !== undefined) entry.verifiedEmail = message.verifiedEmail;
   if (message.decision) entry.decision = message.decision;
   if (message.replyContext) entry.replyContext = message.replyContext;
   return entry;

@@ -3,7 +3,7 @@ import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema, type Usage } from '../model/types.js';
 
-export const THREAD_STATE_SCHEMA_VERSION = 5;
+export const THREAD_STATE_SCHEMA_VERSION = 6;
 
 const tokenCountSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), calls: z.number() });
 
@@ -24,7 +24,12 @@ export const pendingApprovalSchema = z.object({
   /** Platform user id of the person who must confirm. */
   requestedBy: z.string(),
   question: z.string(),
+  /** When the question was put (asked, or asked again); a typed yes sent before it does not answer it. */
   createdAt: z.string(),
+  /** The process run that put the question: a yes reaching a later run (after a restart) gets the question again first. */
+  askedIn: z.string().optional(),
+  /** Replies from the requester that did not answer it; see MAX_CONFIRMATION_REMINDERS. */
+  reminders: z.number().int().min(0).optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 
@@ -58,6 +63,12 @@ export const threadStateSchema = z.object({
   lastAnswer: lastAnswerSchema.nullable(),
   /** Shared facts every agent sees, keyed by a snake_case name; they survive handoffs, compaction and escalation. */
   facts: z.record(z.string(), factSchema),
+  /**
+   * Email addresses each participant (platform user id) wrote in this conversation, lowercased: with an order's
+   * number, the address on it shows the order is theirs (see orchestrator/requester.ts). Kept apart from the
+   * history, which compaction folds away.
+   */
+  givenEmails: z.record(z.string(), z.array(z.string())),
   /** Running summary of the turns compacted out of `history` (see ContextWindow); null until the first compaction. */
   summary: z.string().nullable(),
   usage: z.object({
@@ -104,6 +115,8 @@ const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string
   3: (old) => ({ ...old, schemaVersion: 4, facts: {}, summary: null, usage: { ...(old.usage as object), today: { day: '', tokens: 0 } } }),
   // v5: actions queued for confirmation behind the pending one.
   4: (old) => ({ ...old, schemaVersion: 5, queuedApprovals: [] }),
+  // v6: whose data a participant may see (the email addresses they gave), and when and where a question was put.
+  5: (old) => ({ ...old, schemaVersion: 6, givenEmails: {} }),
 };
 
 export function newThreadState(thread: string, activeAgent: string, now = new Date()): ThreadState {
@@ -120,6 +133,7 @@ export function newThreadState(thread: string, activeAgent: string, now = new Da
     escalations: [],
     lastAnswer: null,
     facts: {},
+    givenEmails: {},
     summary: null,
     usage: { total: { promptTokens: 0, completionTokens: 0, calls: 0 }, byAgent: {}, today: { day: '', tokens: 0 } },
     createdAt: stamp,

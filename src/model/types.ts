@@ -49,7 +49,16 @@ export interface ModelRequest {
    * The same context as the prompt text, structured, for engines that read rather than generate: the thread's
    * facts, and for a review or a revision the draft and its sources. The OpenAI provider sends only the prompt.
    */
-  context?: { facts?: Record<string, string>; draft?: string; sources?: string[]; issues?: string[] } | undefined;
+  context?:
+    | {
+        facts?: Record<string, string>;
+        draft?: string;
+        sources?: string[];
+        issues?: string[];
+        /** The confirmation question the latest message did not answer; it is put again after this reply. */
+        awaitingConfirmation?: string;
+      }
+    | undefined;
 }
 
 export interface Usage {

@@ -43,7 +43,14 @@ export class ModelCalls {
     const facts = describeFacts(turn.facts);
     if (facts) system += `\n\n${facts}`;
     // Kept verbatim whatever compaction folds: another participant's message does not answer it.
-    if (!turn.delegated && state.pendingApproval) system += `\n\nWaiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`;
+    if (!turn.delegated && state.pendingApproval) {
+      system += `\n\nWaiting for ${state.pendingApproval.requestedBy} to confirm: "${state.pendingApproval.question}"`;
+      // Whether a reply answered it is decided in code: the model answers what was said and does not ask it itself.
+      if (turn.root.heldApproval === state.pendingApproval.id) {
+        system +=
+          ' Their latest message is not a clear yes or no, so nothing has been done. Answer what they wrote; the question is put to them again after your reply, so do not ask it yourself or call the action again.';
+      }
+    }
     // Asked automatically, one by one, after the pending one is answered: the model must not ask them itself.
     if (!turn.delegated && state.queuedApprovals.length > 0) {
       const next = state.queuedApprovals.map((q) => `"${q.question}"`).join(', ');
@@ -63,7 +70,10 @@ export class ModelCalls {
     const agent = turn.agent;
     turn.modelCalls += 1;
     const onDelta = stream ? (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text }) : undefined;
-    return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context: { facts: this.factValues(turn) } }, onDelta);
+    const pending = turn.root.state.pendingApproval;
+    const context: ModelRequest['context'] = { facts: this.factValues(turn) };
+    if (!turn.delegated && pending && turn.root.heldApproval === pending.id) context.awaitingConfirmation = pending.question;
+    return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context }, onDelta);
   }
 
   /** A review, revision or summary on behalf of `agent`; a failure is logged and returns undefined, never throws. */

@@ -3,12 +3,15 @@ import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolSpec } from '../model/types.js';
 import type { FactWriter } from './facts.js';
+import type { Requester } from './requester.js';
 
 /** What a tool sees of the world while it runs. */
 export interface ToolContext {
   thread: string;
   /** Platform user id of the person whose message started this turn (or who approved the call). */
   userId: string;
+  /** That person, and the email addresses that show which records are theirs: check with `isOwner` before showing any. */
+  requester: Requester;
   agent: string;
   /** Aborted when the tool's timeout passes. */
   signal: AbortSignal;

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolCall } from '../model/types.js';
 import type { FactWriter } from './facts.js';
+import type { Requester } from './requester.js';
 import type { Tool } from './tool.js';
 
 /** Why a tool call produced no normal result; every kind becomes a tool message the model can read and correct. */
@@ -66,6 +67,7 @@ export function formatToolResult(value: unknown): string {
 export interface ToolRunContext {
   thread: string;
   userId: string;
+  requester: Requester;
   agent: string;
   log: Logger;
   records: RecordStore;
@@ -92,6 +94,7 @@ export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContex
       tool[step](input, {
         thread: ctx.thread,
         userId: ctx.userId,
+        requester: ctx.requester,
         agent: ctx.agent,
         signal: controller.signal,
         log: ctx.log,

@@ -14,12 +14,15 @@ import {
   APPROVAL_NOT_CONFIRMED,
   APPROVAL_QUEUED,
   APPROVAL_SKIPPED_FOR_STAFF,
-  confirmationOf,
+  APPROVAL_UNANSWERED,
+  MAX_CONFIRMATION_REMINDERS,
   MAX_QUEUED_APPROVALS,
 } from './approval.js';
 import { askTarget } from './delegation.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import { handOver } from './handoff.js';
+import { platformOf } from '../escalation/escalation.js';
+import type { Requester } from './requester.js';
 import type { Tool } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome, type ToolRunContext } from './toolExecution.js';
 import type { Turn } from './turn.js';
@@ -34,6 +37,8 @@ export interface ToolRoundOptions {
   parallelDelegation: boolean;
   /** Runs a consulted specialist on its part of the message; returns the tool message for the caller. */
   consult(turn: Turn, call: ToolCall, targetId: string): Promise<string>;
+  /** This process run's id, recorded with each question put, so a yes after a restart gets the question again first. */
+  runId: string;
 }
 
 /** The result given to a call the model made in a turn that failed before the call had one. */
@@ -138,7 +143,7 @@ export class ToolRound {
     const next = state.queuedApprovals.shift();
     if (!next) return false;
     // Asked now: a yes typed before this moment was not an answer to it (TurnRunner.run).
-    state.pendingApproval = { ...next, createdAt: new Date().toISOString() };
+    state.pendingApproval = { ...next, createdAt: new Date().toISOString(), askedIn: this.options.runId };
     const owner = this.options.agents.get(next.agent);
     if (owner && owner.id !== turn.agent.id) handOver(turn, owner, this.options.telemetry);
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: next.agent, tool: next.tool, decision: 'requested' });
@@ -146,12 +151,47 @@ export class ToolRound {
     return true;
   }
 
-  /** A yes or no typed before the pending question was put: asks it again rather than taking that as the answer. */
-  askAgain(turn: Turn): void {
+  /**
+   * A yes that may not be an answer to the question as the customer now sees it: typed before the question was put
+   * (two quick "yes"es), or reaching this process after a restart. The question is put again, now, instead.
+   */
+  askAgain(turn: Turn, why: 'crossed' | 'restarted'): void {
     const pending = turn.state.pendingApproval!;
     turn.agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.state.history.push({ role: 'user', content: turn.input.text });
-    turn.say(`Just to be sure, since your message crossed with my question: ${pending.question} ${APPROVAL_HINT}`);
+    turn.state.pendingApproval = { ...pending, createdAt: new Date().toISOString(), askedIn: this.options.runId };
+    const lead = why === 'crossed' ? 'Just to be sure, since your message crossed with my question:' : 'Just to be sure before I do anything:';
+    this.announceApproval(turn, lead);
+  }
+
+  /**
+   * The requester wrote something that is neither a clear yes nor a clear no. The action stays pending and its
+   * question is put again after the answer (remindPending); once MAX_CONFIRMATION_REMINDERS replies have passed it
+   * by, it is let go instead, undone, so a conversation that moved on is not asked forever. Returns what happened.
+   */
+  holdApproval(turn: Turn): 'held' | 'let_go' {
+    const pending = turn.state.pendingApproval!;
+    const reminders = pending.reminders ?? 0;
+    if (reminders < MAX_CONFIRMATION_REMINDERS) {
+      turn.state.pendingApproval = { ...pending, reminders: reminders + 1 };
+      turn.state.history.push({ role: 'user', content: turn.input.text });
+      this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: pending.agent, tool: pending.tool, decision: 'unclear' });
+      return 'held';
+    }
+    turn.state.pendingApproval = null;
+    turn.emit({ type: 'approval.resolved', id: pending.id, agent: this.options.agents.get(pending.agent)?.name ?? pending.agent, tool: pending.tool, approved: false, by: turn.input.userId });
+    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: pending.agent, tool: pending.tool, decision: 'let_go' });
+    closeApproval(turn, pending, `${APPROVAL_UNANSWERED} ${pending.tool} was not run.`);
+    this.dropQueued(turn, (queued) => queued.requestedBy === turn.input.userId);
+    turn.state.history.push({ role: 'user', content: turn.input.text });
+    return 'let_go';
+  }
+
+  /** After answering an unclear reply: the question still waiting is put again, unless this turn already put one. */
+  remindPending(turn: Turn, approvalId: string): void {
+    const pending = turn.state.pendingApproval;
+    if (!pending || pending.id !== approvalId || turn.state.escalation) return;
+    this.announceApproval(turn, 'Before that is done, I still need your answer:');
   }
 
   /**
@@ -167,39 +207,32 @@ export class ToolRound {
   }
 
   /** Puts the confirmation question in the reply and tells adapters to show it (with buttons where they can). */
-  announceApproval(turn: Turn): void {
+  announceApproval(turn: Turn, lead?: string): void {
     const pending = turn.state.pendingApproval!;
-    turn.record(`${pending.question} ${APPROVAL_HINT}`);
+    // The lead streams as text; adapters show the question itself from the event (with buttons where they can).
+    if (lead) turn.emit({ type: 'text.delta', agent: turn.agent.name, text: `${turn.said.length > 0 ? '\n\n' : ''}${lead}` });
+    turn.record(`${lead ? `${lead} ` : ''}${pending.question} ${APPROVAL_HINT}`);
     turn.emit({ type: 'approval.requested', id: pending.id, agent: turn.agent.name, tool: pending.tool, question: pending.question, hint: APPROVAL_HINT, requestedBy: pending.requestedBy });
   }
 
-  /** The requester answered a confirmation question: run the stored call, or record that they declined. */
-  async resolveApproval(turn: Turn): Promise<void> {
+  /** The requester answered a confirmation question with a clear yes or no: run the stored call, or record the no. */
+  async resolveApproval(turn: Turn, decision: 'approve' | 'reject'): Promise<void> {
     const pending = turn.state.pendingApproval!;
     turn.state.pendingApproval = null;
     const agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.agent = agent;
-    const decision = confirmationOf(turn.input);
+    // The answer comes before the outcome in history, as it happened.
+    turn.state.history.push({ role: 'user', content: turn.input.text });
     let content: string;
-    // A yes or no is the answer to the question, so it comes before the outcome; anything else is a new request after it.
-    if (decision !== 'other') turn.state.history.push({ role: 'user', content: turn.input.text });
     if (decision === 'approve') {
       const tool = this.toolsOf(turn.agent).find((t) => t.name === pending.tool);
       content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
     } else {
-      content =
-        decision === 'reject'
-          ? `${APPROVAL_DECLINED} ${pending.tool} was not run.`
-          : `${APPROVAL_NOT_CONFIRMED} ${pending.tool} and wrote something else instead.`;
+      content = `${APPROVAL_DECLINED} ${pending.tool} was not run.`;
     }
     turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision });
     closeApproval(turn, pending, content);
-    if (decision === 'other') {
-      // The customer moved on instead of answering: what else they asked to confirm is dropped too (not other people's).
-      this.dropQueued(turn, (queued) => queued.requestedBy === turn.input.userId);
-      turn.state.history.push({ role: 'user', content: turn.input.text });
-    }
   }
 
   private async runTool(turn: Turn, tool: Tool, input: unknown): Promise<ToolOutcome> {
@@ -242,7 +275,15 @@ export class ToolRound {
       },
       get: (key: string) => turn.facts[key]?.value,
     };
-    return { thread, userId: turn.input.userId, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs };
+    const { input } = turn;
+    const requester: Requester = {
+      platform: platformOf(thread),
+      userId: input.userId,
+      displayName: input.userName,
+      verifiedEmail: input.verifiedEmail?.toLowerCase(),
+      givenEmails: turn.root.state.givenEmails[input.userId] ?? [],
+    };
+    return { thread, userId: input.userId, requester, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs };
   }
 
   /** Asks about the action now, or queues it behind the question pending; the tool result the model reads either way. */
@@ -262,6 +303,7 @@ export class ToolRound {
       requestedBy: turn.input.userId,
       question,
       createdAt: new Date().toISOString(),
+      askedIn: this.options.runId,
     };
     if (root.pendingApproval) {
       if (root.queuedApprovals.length >= MAX_QUEUED_APPROVALS) return { asked: false, content: ANOTHER_APPROVAL_WAITING };

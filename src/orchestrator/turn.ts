@@ -8,6 +8,10 @@ import type { TurnEvent, TurnEventListener } from './events.js';
 export interface TurnInput {
   thread: string;
   userId: string;
+  /** The writer's display name, as the platform gives it. */
+  userName?: string | undefined;
+  /** An email address the platform vouches for (Slack's profile email, the terminal's identity); see requester.ts. */
+  verifiedEmail?: string | undefined;
   text: string;
   /** A button press answering the pending approval; when absent, a typed yes or no is read from `text`. */
   decision?: ApprovalDecision | undefined;
@@ -72,6 +76,10 @@ export class Turn {
   readonly delegations: Delegation[] = [];
   /** Set when a consulted specialist asked for a confirmation: the root announces it after its own reply. */
   approvalDeferred = false;
+  /** The pending approval the requester's message did not answer: it stays pending and is put again after the reply. */
+  heldApproval: string | undefined;
+  /** Fixed sentences said after the agent's reply (a question let go, say). */
+  readonly afterwards: string[] = [];
 
   constructor(
     readonly runner: { agents: AgentRegistry; log: Logger },

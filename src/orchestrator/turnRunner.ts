@@ -8,7 +8,8 @@ import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, type EscalateI
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { AgentPrompts, type FixedPrompt } from './agentPrompts.js';
-import { confirmationOf } from './approval.js';
+import { confirmationOf, type ConfirmationReply } from './confirmation.js';
+import { noteGivenEmails } from './requester.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
 import { askInputSchema, DELEGATE_FAILED, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
@@ -57,6 +58,11 @@ export interface TurnRunnerOptions {
   context?: ContextOptions | undefined;
   /** The review settings of an agent, or undefined when its replies go out unreviewed (default: the agent's own `review`). */
   reviewFor?: ((agent: Agent) => ReviewOptions | undefined) | undefined;
+  /**
+   * This process run: its id and start time (ms). A typed yes to a question put before this run started, by another
+   * run, gets the question again before anything is done (the customer may not have it in view after a restart).
+   */
+  run?: { id: string; startedAt: number } | undefined;
 }
 
 export const MODEL_CALL_LIMIT_REPLY =
@@ -77,8 +83,10 @@ export class TurnRunner {
   private readonly calls: ModelCalls;
   private readonly tools: ToolRound;
   private readonly prompts: AgentPrompts;
+  private readonly processRun: { id: string; startedAt: number };
 
   constructor(private readonly options: TurnRunnerOptions) {
+    this.processRun = options.run ?? { id: randomUUID(), startedAt: Date.now() };
     this.telemetry = options.telemetry ?? new Telemetry();
     this.context = options.context ?? DEFAULT_CONTEXT;
     this.calls = new ModelCalls({ provider: options.provider, modelFor: options.modelFor, telemetry: this.telemetry, log: options.log });
@@ -90,6 +98,7 @@ export class TurnRunner {
       toolTimeoutMs: options.limits.toolTimeoutMs,
       parallelDelegation: options.limits.parallelDelegation ?? true,
       consult: (turn, call, targetId) => this.consult(turn, call, targetId),
+      runId: this.processRun.id,
     });
     this.prompts = new AgentPrompts(options.agents, (agent) => this.tools.toolsOf(agent));
   }
@@ -101,27 +110,38 @@ export class TurnRunner {
   async run(state: ThreadState, input: TurnInput, listener: TurnEventListener = () => {}): Promise<TurnResult> {
     const turn = new Turn(this.options, state, input, listener);
     try {
+      // Before anything runs, so "ORD-1001, maya@example.com" can be looked up in the same message.
+      noteGivenEmails(turn.state.givenEmails, input.userId, input.text);
       // Actions queued behind a question that a failed turn never asked: the customer has not seen them.
       if (!turn.state.pendingApproval) this.tools.dropQueued(turn, () => true);
       const pending = turn.state.pendingApproval;
-      const answersPending = pending !== null && pending.requestedBy === input.userId;
-      const decision = answersPending ? confirmationOf(input) : 'other';
+      const decision: ConfirmationReply | undefined = pending && pending.requestedBy === input.userId ? confirmationOf(input, pending.question) : undefined;
+      const clear = decision === 'approve' || decision === 'reject';
       // A typed yes or no sent before the question was put (two quick "yes"es, the second meant for the first question).
-      if (answersPending && decision !== 'other' && !input.decision && sentBefore(input, pending.createdAt)) {
-        this.tools.askAgain(turn);
+      if (clear && !input.decision && sentBefore(input, pending!.createdAt)) {
+        this.tools.askAgain(turn, 'crossed');
+        return turn.result();
+      }
+      // A typed yes to a question put before a restart: the customer may not have it in view, so put it again first.
+      if (decision === 'approve' && !input.decision && this.askedBeforeThisRun(pending!)) {
+        this.tools.askAgain(turn, 'restarted');
         return turn.result();
       }
       // A yes or no to a question the bot asked is always honoured, budget or not: only new requests are refused.
-      if (decision === 'other' && this.budgetSpent(turn)) return turn.result();
-      if (answersPending) {
-        await this.tools.resolveApproval(turn);
-      } else {
-        turn.state.history.push({ role: 'user', content: input.text });
-      }
+      if (!clear && this.budgetSpent(turn)) return turn.result();
+      if (clear) await this.tools.resolveApproval(turn, decision);
+      else if (decision === 'unclear') {
+        if (this.tools.holdApproval(turn) === 'held') turn.heldApproval = pending!.id;
+        else turn.afterwards.push(letGoNote(pending!.question));
+      } else turn.state.history.push({ role: 'user', content: input.text });
       await this.compact(turn);
       await this.loop(turn);
       this.settleDelegations(turn);
-      this.tools.askNextQueued(turn);
+      for (const note of turn.afterwards) {
+        if (turn.said.length > 0) turn.emit({ type: 'text.delta', agent: turn.agent.name, text: '\n\n' });
+        turn.say(note);
+      }
+      if (!this.tools.askNextQueued(turn) && turn.heldApproval) this.tools.remindPending(turn, turn.heldApproval);
       truncateToolResults(turn.state.history, this.context.toolResultChars);
       return turn.result();
     } catch (err) {
@@ -130,6 +150,11 @@ export class TurnRunner {
       answerOpenCalls(turn.state.history, TURN_STOPPED_RESULT);
       throw new TurnError(err, turn.state);
     }
+  }
+
+  /** Put by another process run that ended before this one started: the question predates a restart. */
+  private askedBeforeThisRun(pending: NonNullable<ThreadState['pendingApproval']>): boolean {
+    return pending.askedIn !== this.processRun.id && Date.parse(pending.createdAt) <= this.processRun.startedAt;
   }
 
   /** Over the daily budget the turn makes no model call: the customer is told so, or the thread goes to staff. */
@@ -382,6 +407,11 @@ export class TurnRunner {
     const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : teams[0] ?? 'our team';
     return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
   }
+}
+
+/** What the customer is told when a question they kept passing by is let go (see ToolRound.holdApproval). */
+function letGoNote(question: string): string {
+  return `I've left this undone, since it wasn't answered: "${question}" Just ask again if you still want it.`;
 }
 
 /** True when the message was sent before `askedAt` (an ISO time); a message without a time counts as after. */

@@ -7,12 +7,14 @@ import { ESCALATE_TOOL_NAME } from '../../escalation/escalationTool.js';
 import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
 import { askTarget, askToolName, mergeDelegateAnswers, parseDelegateAnswer, type DelegateAnswer } from '../../orchestrator/delegation.js';
 import { noteFact } from '../../orchestrator/facts.js';
+import { isIdentityRequired } from '../../orchestrator/requester.js';
 import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js';
 import { groundingVerdict } from '../../orchestrator/review.js';
+import { asksAboutAction } from './actionInquiry.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
-import { bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import { nothingDoneYetReply, bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -133,11 +135,11 @@ export class OfflineEngine implements ModelProvider {
       case 'summary':
         return { text: '' };
       default:
-        return this.decide(agent, request.messages, request.tools, context?.facts ?? {});
+        return this.decide(agent, request.messages, request.tools, context?.facts ?? {}, context?.awaitingConfirmation);
     }
   }
 
-  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
+  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>, awaiting?: string): Promise<Step> {
     const last = messages.at(-1);
     if (last?.role === 'tool') {
       const call = findCall(messages, last.tool_call_id);
@@ -152,14 +154,25 @@ export class OfflineEngine implements ModelProvider {
       if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED)) return { text: queuedReply() };
       return { text: worded.join('\n\n') };
     }
-    return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
+    const text = lastUserText(messages);
+    // The reply to a confirmation question was neither yes nor no: unless it asks about something specific, say that
+    // nothing was done; the run loop puts the question again.
+    if (awaiting !== undefined && !(await this.asksSomethingSpecific(text))) return { text: nothingDoneYetReply() };
+    return this.answerMessage(agent, text, messages, tools, facts);
+  }
+
+  /** An id, or a request clearly for this agent's topic: worth answering while a confirmation waits. */
+  private async asksSomethingSpecific(text: string): Promise<boolean> {
+    if (Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0)) return true;
+    const { route, score } = await this.router.routeRequest(text);
+    return route.kind === 'agent' && score >= TOPIC_CHANGE_MIN_CONFIDENCE;
   }
 
   private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
-    const noted = this.noteGivenEmail(text, tools);
+    const noted = this.noteGivenEmail(text, tools, messages);
     if (noted) return noted;
     const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     const decision = await this.router.routeRequest(text);
@@ -224,6 +237,9 @@ export class OfflineEngine implements ModelProvider {
 
   private async chooseTool(agent: Agent, text: string): Promise<Tool | undefined> {
     const tools = agent.tools ?? [];
+    const lookup = tools.find((t) => !t.mayNeedApproval) ?? tools[0];
+    // "Has it been cancelled?", "can I get a refund?", "don't cancel it": answered from a look-up, never proposed.
+    if (asksAboutAction(text)) return lookup;
     const classifier = this.toolClassifiers.get(agent.id);
     if (!classifier) return tools[0];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
@@ -231,7 +247,7 @@ export class OfflineEngine implements ModelProvider {
     const chosen = tools.find((t) => t.name === intent);
     // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
     // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
-    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) return tools.find((t) => !t.mayNeedApproval) ?? tools[0];
+    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) return lookup;
     return chosen ?? tools[0];
   }
 
@@ -252,12 +268,24 @@ export class OfflineEngine implements ModelProvider {
    * "My email is li.wei@example.com", and nothing else: a detail given on its own goes on the fact sheet (so every
    * agent and staff see it), with the agent the customer is talking to, instead of being routed as a request.
    */
-  private noteGivenEmail(text: string, tools: ToolSpec[]): Step | undefined {
+  private noteGivenEmail(text: string, tools: ToolSpec[], messages: ChatMessage[]): Step | undefined {
     const [email, ...more] = allMatches(text, 'email');
-    if (!email || more.length > 0 || !tools.some((t) => t.name === noteFact.name)) return undefined;
+    if (!email || more.length > 0) return undefined;
     const rest = text.replace(ENTITIES.email!.pattern, ' ').replace(EMAIL_FILLER, ' ').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
     if (rest !== '') return undefined;
+    // The answer to "what's the email address on the order?": the run loop has taken it as theirs, so ask again.
+    const withheld = this.lastWithheldCall(messages, tools);
+    if (withheld) return { toolCalls: [this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>)] };
+    if (!tools.some((t) => t.name === noteFact.name)) return undefined;
     return { toolCalls: [this.call(noteFact.name, { key: 'customer_email', value: email })] };
+  }
+
+  /** The call of the latest tool result, when that result withheld a record until the customer shows it is theirs. */
+  private lastWithheldCall(messages: ChatMessage[], tools: ToolSpec[]): ToolCall | undefined {
+    const last = [...messages].reverse().find((m) => m.role === 'tool');
+    if (last?.role !== 'tool' || !isIdentityRequired(parseJson(last.content))) return undefined;
+    const call = findCall(messages, last.tool_call_id);
+    return call && tools.some((t) => t.name === call.function.name) ? call : undefined;
   }
 
   /**

@@ -70,3 +70,8 @@ export function notedReply(input: unknown): string {
   const what = key === 'customer_email' ? 'your email address' : (key ?? 'that').replace(/_/g, ' ');
   return `Thanks, I've noted ${what}${value ? ` (${value})` : ''}. What can I help you with?`;
 }
+
+/** A reply to a confirmation question that was neither yes nor no (the run loop asks the question again after it). */
+export function nothingDoneYetReply(): string {
+  return "No problem: I haven't done anything yet.";
+}

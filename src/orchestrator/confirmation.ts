@@ -1,0 +1,138 @@
+/**
+ * Reading a typed answer to a confirmation question ("Cancel order ORD-1002?"). The rule is deliberately strict,
+ * because a wrong yes cancels an order and a wrong "unclear" only asks again:
+ *
+ * - `approve`: a yes and nothing else, apart from politeness, filler ("it", "that", "now") and words that restate the
+ *   question itself ("yes, cancel ORD-1002"). One stray word of anything else makes it unclear.
+ * - `reject`: a no (or "don't", "leave it", "never mind", 👎), with or without a reason ("no, I still want it"),
+ *   as long as it names no other action or id and holds no yes.
+ * - `unclear`: everything else. That includes a question ("ok wait, which order is that?"), a hesitation ("sure...
+ *   actually hold on", "not sure", "let me think"), a contradiction ("yeah no", "yes I mean no"), another id or
+ *   another action than the one asked about, and a new request ("yes and where is ORD-1001?").
+ *
+ * The decision is made here, in code, so it is the same whichever model runs and can be tested on its own.
+ */
+
+export type ConfirmationReply = 'approve' | 'reject' | 'unclear';
+
+/** Longer replies are not a bare yes or no: they say something else too. */
+const MAX_CONFIRMATION_WORDS = 12;
+
+/** Single words that mean yes. */
+const YES_WORDS = new Set([
+  'y', 'ye', 'yes', 'yea', 'yeah', 'yeh', 'yah', 'ya', 'yep', 'yup', 'yas', 'sure', 'ok', 'okay', 'okey', 'k', 'kk',
+  'confirm', 'confirmed', 'approve', 'approved', 'absolutely', 'definitely', 'certainly', 'affirmative', 'correct',
+  'proceed', 'agreed', 'alright', 'aye', 'yessir', 'gladly', 'indeed', 'fine',
+]);
+/** Phrases that mean yes, matched on whole words. */
+const YES_PHRASES = ['go ahead', 'do it', 'please do', 'go for it', 'sounds good', 'of course', 'that is right', 'thats right', "that's right", 'why not'];
+
+/** Single words that mean no. */
+const NO_WORDS = new Set(['n', 'no', 'noo', 'nope', 'nah', 'nay', 'negative', 'dont', "don't", 'never', 'nevermind', 'stop', 'abort', 'decline', 'declined', 'reject']);
+/** Phrases that mean no. */
+const NO_PHRASES = ['do not', 'never mind', 'leave it', 'keep it', 'forget it', 'not now', 'changed my mind', 'change my mind', 'no thanks', 'no thank you', 'not anymore', 'rather not', 'hold off'];
+
+/** Words and phrases of a hesitation: the person has not decided. "but" and "instead" introduce something else. */
+const HESITATION_PHRASES = [
+  'wait', 'hold on', 'hang on', 'not sure', 'unsure', 'let me think', 'think about', 'thinking', 'maybe', 'perhaps',
+  'possibly', 'probably', 'hmm', 'hm', 'hmmm', 'um', 'umm', 'uh', 'uhh', 'idk', 'dunno', "don't know", 'dont know',
+  'do not know', 'actually', 'i guess', 'guess so', 'i suppose', 'suppose', 'later', 'depends', 'kind of', 'kinda',
+  'sort of', 'one sec', 'a sec', 'a second', 'a moment', 'a minute', 'not yet', 'but', 'instead', 'rather', 'unless',
+  'if', 'or', 'first', 'hesitant', 'confused', 'which', 'what', 'why', 'how', 'when', 'where', 'who',
+];
+
+/** Words that may stand beside a yes or a no without changing it. */
+const FILLER = new Set([
+  'please', 'pls', 'plz', 'thanks', 'thank', 'you', 'thx', 'ty', 'cheers', 'it', 'that', 'this', 'one', 'the', 'a',
+  'my', 'me', 'for', 'now', 'then', 'just', 'and', 'so', 'i', 'im', "i'm", 'we', 'is', 'its', "it's", 'thats', "that's",
+  'fine', 'good', 'great', 'perfect', 'cool', 'right', 'all', 'of', 'ahead', 'go', 'do', 'can', 'you', 'sir', 'mate',
+  'man', 'buddy', 'friend', 'lol', 'haha', 'oh', 'well', 'totally', 'really', 'very', 'much', 'sounds', 'thing',
+  'order', 'invoice', 'whole', 'full', 'in', 'want', 'to', 'would', 'like', 'id', 'yes', 'sure', 'ok', 'okay', 'please',
+  'asap', 'straight', 'away', 'right', 'thankyou', 'tysm', 'bro', 'dude', 'exactly', 'yea', 'indeed', 'go', 'ahead',
+]);
+
+/** Words a reason for a no may use; a no is safe, so its reason is read generously but may not ask for another action. */
+const ACTION_WORDS = new Set(['cancel', 'refund', 'return', 'delete', 'change', 'update', 'send', 'charge', 'close', 'remove', 'reset', 'file', 'report', 'escalate', 'replace', 'exchange', 'ship']);
+
+/** Emoji and symbols used as a yes or a no. */
+const YES_SYMBOLS = /^(?:👍|👌|✅|✔️?|☑️?|🙏|💯|🆗)+$/u;
+const NO_SYMBOLS = /^(?:👎|❌|✖️?|🚫|⛔)+$/u;
+
+/**
+ * What names an order, an invoice or a person in a reply or a question: a number of three or more digits (ORD-1002,
+ * "order 1002" and "#1002" all name 1002) or an email address.
+ */
+const REFERENCE_PATTERN = /[^\s@]+@[^\s@]+\.[a-z]{2,}|\d{3,}/gi;
+/** The letters of an id written before its number ("ORD-" of ORD-1002): they go with the number. */
+const ID_PREFIX = /\b[a-z]{2,5}[-_#]?(?=\d{3,}\b)|#(?=\d)/gi;
+
+/** Lowercases and squeezes letters typed three or more times ("yesss", "okkkk"). */
+function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[’‘]/g, "'")
+    .replace(/([a-z])\1{2,}/g, '$1$1')
+    .replace(/\b(ye|no)s{2,}\b/g, '$1s')
+    .trim();
+}
+
+function referencesIn(text: string): string[] {
+  return text.match(REFERENCE_PATTERN) ?? [];
+}
+
+/** Whole-word phrase test on normalized text with single spaces. */
+function hasPhrase(words: string, phrase: string): boolean {
+  return ` ${words} `.includes(` ${phrase} `);
+}
+
+/**
+ * Classifies `text` as the answer to `question`, the confirmation question asked (it tells which words restate it
+ * and which id it is about). See the module comment for the rule.
+ */
+export function classifyConfirmation(text: string, question = ''): ConfirmationReply {
+  const raw = normalize(text);
+  if (raw === '') return 'unclear';
+  const compact = raw.replace(/\s+/g, '');
+  if (YES_SYMBOLS.test(compact)) return 'approve';
+  if (NO_SYMBOLS.test(compact)) return 'reject';
+  // Asking something is not answering: "yes?" and "ok, which order is that?" wait for the answer first.
+  if (raw.includes('?')) return 'unclear';
+  const asked = normalize(question);
+  const askedReferences = new Set(referencesIn(asked));
+  // Another order, invoice or address than the one asked about is a different request, whatever else it says.
+  if (referencesIn(raw).some((reference) => !askedReferences.has(reference))) return 'unclear';
+  const words = raw
+    .replace(ID_PREFIX, ' ')
+    .replace(REFERENCE_PATTERN, ' ')
+    .replace(/[^\p{L}\p{N}'\s]+/gu, ' ')
+    .replace(/'(?!\p{L})|(?<!\p{L})'/gu, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+  if (words.length === 0) return 'unclear';
+  if (words.length > MAX_CONFIRMATION_WORDS) return 'unclear';
+  const joined = words.join(' ');
+  if (HESITATION_PHRASES.some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
+  const yesPhrases = YES_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
+  const noPhrases = NO_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
+  const phraseWords = new Set([...yesPhrases, ...noPhrases].flatMap((phrase) => phrase.split(' ')));
+  const yes = yesPhrases.length > 0 || words.some((w) => YES_WORDS.has(w) && !phraseWords.has(w));
+  const no = noPhrases.length > 0 || words.some((w) => NO_WORDS.has(w));
+  // "yeah no", "yes I mean no", "ok don't": both at once is no answer.
+  if (yes && no) return 'unclear';
+  if (!yes && !no) return 'unclear';
+  const questionWords = new Set(asked.replace(ID_PREFIX, ' ').replace(REFERENCE_PATTERN, ' ').split(/[^\p{L}']+/u).filter(Boolean));
+  if (no) {
+    // A reason is fine ("no, I still want it"); asking for another action instead is not a plain no.
+    const otherAction = words.some((w) => ACTION_WORDS.has(w) && !questionWords.has(w));
+    return otherAction ? 'unclear' : 'reject';
+  }
+  // A yes may carry only politeness, filler and the question's own words: anything else is something more.
+  const known = (w: string) => YES_WORDS.has(w) || FILLER.has(w) || phraseWords.has(w) || questionWords.has(w);
+  return words.every(known) ? 'approve' : 'unclear';
+}
+
+/** A yes, a no, or neither: from the button pressed, or else from the words typed. */
+export function confirmationOf(input: { text: string; decision?: { approve: boolean } | undefined }, question: string): ConfirmationReply {
+  if (input.decision) return input.decision.approve ? 'approve' : 'reject';
+  return classifyConfirmation(input.text, question);
+}
