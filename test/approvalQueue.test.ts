@@ -9,8 +9,8 @@ import { BUDGET_SPENT_REPLY } from '../src/orchestrator/turnRunner.js';
 import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
 import { approvalMessage, buttonValue, CHANNEL, CUSTOMER, SlackSession, threadMessages } from './slackHarness.js';
 
-const ASK_1002 = /Cancel order ORD-1002\? Reply "yes" to confirm or "no" to cancel\./;
-const ASK_1006 = /Cancel order ORD-1006\? Reply "yes" to confirm or "no" to cancel\./;
+const ASK_1002 = /Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./;
+const ASK_1006 = /Cancel order ORD-1006\? Reply "yes" to go ahead or "no" to leave it as it is\./;
 const cancelled = async (chat: ConsoleSession, order: string) => (await chat.app.store.records.get<{ status: string }>(`order:${order}`))?.status === 'cancelled';
 
 describe('several actions to confirm in one message', () => {
@@ -69,15 +69,38 @@ describe('several actions to confirm in one message', () => {
     assert.deepEqual(done.queuedApprovals, []);
   });
 
-  test('a new request instead of an answer drops the queued actions too, and the model reads that neither ran', async () => {
+  test('a new request instead of an answer is answered, and the question is put again; nothing is dropped', async () => {
     const chat = await askToCancelBoth();
     fake.script({ text: 'Sure, what is the new address?' });
     const outcome = await chat.chat.send('actually, can I change the delivery address instead?');
-    assert.equal(outcome.reply, 'Sure, what is the new address?');
+    assert.match(outcome.reply, /^Sure, what is the new address\?\n\nBefore that is done, I still need your answer: /);
+    assert.ok(outcome.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), outcome.reply);
+    const system = fake.requests.at(-1)!.body.messages[0]!.content ?? '';
+    assert.match(system, /Waiting for console-user to confirm: "Cancel order ORD-1002\?" Their latest message is not a clear yes or no/);
+    assert.equal(fake.requests.at(-1)!.body.messages.at(-1)!.content, 'actually, can I change the delivery address instead?');
+    const state = await chat.state();
+    assert.equal(state.pendingApproval?.question, 'Cancel order ORD-1002?');
+    assert.equal(state.pendingApproval?.reminders, 1);
+    assert.deepEqual(state.queuedApprovals.map((q) => q.input), [{ order_id: 'ORD-1006' }]);
+    assert.equal(await cancelled(chat, 'ORD-1002'), false);
+    // The answer, when it comes, is still taken.
+    fake.script({ text: 'Done: ORD-1002 is cancelled.' });
+    assert.match((await chat.chat.send('yes')).reply, ASK_1006);
+    assert.ok(await cancelled(chat, 'ORD-1002'));
+  });
+
+  test('a question passed by reply after reply is let go, undone, with the actions behind it; the model reads that neither ran', async () => {
+    const chat = await askToCancelBoth();
+    for (const [i, text] of ['where is ORD-1001?', 'and when does it arrive?'].entries()) {
+      fake.script({ text: `Answer ${i}.` });
+      assert.match((await chat.chat.send(text)).reply, ASK_1002);
+    }
+    fake.script({ text: 'It ships with UPS.' });
+    const outcome = await chat.chat.send('which carrier is it?');
+    assert.equal(outcome.reply, 'It ships with UPS.\n\nI\'ve left this undone, since it wasn\'t answered: "Cancel order ORD-1002?" Just ask again if you still want it.');
     const messages = fake.requests.at(-1)!.body.messages;
-    const notRun = messages.filter((m) => m.role === 'tool' && /^Not run: the user did not confirm cancel_order/.test(m.content ?? ''));
+    const notRun = messages.filter((m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? ''));
     assert.equal(notRun.length, 2);
-    assert.equal(messages.at(-1)!.content, 'actually, can I change the delivery address instead?');
     const state = await chat.state();
     assert.equal(state.pendingApproval, null);
     assert.deepEqual(state.queuedApprovals, []);
@@ -117,13 +140,18 @@ describe('several actions to confirm in one message', () => {
     assert.match((await chat.chat.send('cancel ORD-1002 please')).reply, ASK_1002);
     // A colleague in the same thread asks for another cancellation while the customer's question waits.
     fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] }, { text: "I'll ask you about ORD-1006 once the question above is answered." });
-    const colleague = await chat.app.service.handle({ id: 'colleague-1', thread: chat.chat.thread, userId: 'colleague', text: 'also cancel ORD-1006' });
+    // The colleague's address is on ORD-1006 too (a shared account), so it is theirs to cancel.
+    const colleague = await chat.app.service.handle({ id: 'colleague-1', thread: chat.chat.thread, userId: 'colleague', verifiedEmail: 'maya.chen@example.com', text: 'also cancel ORD-1006' });
     assert.match(colleague.reply, /once the question above is answered/);
     assert.equal((await chat.state()).queuedApprovals[0]?.requestedBy, 'colleague');
-    // The customer moves on instead of answering: their action is dropped, the colleague's is asked of the colleague.
-    fake.script({ text: 'Sure, what is the new address?' });
-    const moved = await chat.chat.send('actually, can I change the delivery address instead?');
-    assert.match(moved.reply, ASK_1006);
+    // The customer moves on instead of answering, reply after reply: once their question is let go (with their own
+    // queued actions), the colleague's is asked of the colleague.
+    for (const text of ['can I change the delivery address instead?', 'to 1 Main St', 'is that done?']) {
+      fake.script({ text: 'Noted.' });
+      await chat.chat.send(text);
+    }
+    const moved = await chat.state();
+    assert.equal(moved.history.filter((m) => m.role === 'assistant' && m.content?.includes('Cancel order ORD-1006?')).length, 1);
     const state = await chat.state();
     assert.equal(state.pendingApproval?.requestedBy, 'colleague');
     assert.deepEqual(state.queuedApprovals, []);
@@ -185,7 +213,7 @@ describe('several actions to confirm in one message', () => {
     const chat = ConsoleSession.openaiForTest(fake);
     const outcome = await chat.chat.send('cancel ORD-1002, and I want a human to do it');
     assert.equal(outcome.reply, ESCALATED_REPLY);
-    assert.doesNotMatch(chat.text, /Reply "yes" to confirm/);
+    assert.doesNotMatch(chat.text, /Reply "yes" to go ahead/);
     const state = await chat.state();
     assert.ok(state.escalation, 'escalated');
     assert.equal(state.pendingApproval, null);
@@ -209,12 +237,16 @@ describe('several actions to confirm in one message', () => {
 });
 
 describe('offline engine: several orders in one message', () => {
-  test('"where are ORD-1001 and ORD-1003?" looks up both and answers both', async () => {
+  test('"where are ORD-1001 and ORD-1003?" looks up both and answers both, each only to its owner', async () => {
     const chat = await ConsoleSession.offlineForTest();
     const outcome = await chat.chat.send('where are my orders ORD-1001 and ORD-1003?');
     assert.match(outcome.reply, /ORD-1001 has shipped with UPS/);
-    assert.match(outcome.reply, /ORD-1003 was delivered on 2026-11-03/);
+    // ORD-1003 is another customer's: only the question for its email, nothing about it.
+    assert.match(outcome.reply, /To look up order ORD-1003, what's the email address on the order\?/);
+    assert.doesNotMatch(outcome.reply, /delivered|Ergonomic mouse|sam\.ortiz/);
     assert.ok(outcome.reply.indexOf('ORD-1001') < outcome.reply.indexOf('ORD-1003'), 'in the order asked');
+    const both = await chat.chat.send('sam.ortiz@example.com');
+    assert.match(both.reply, /ORD-1003 was delivered on 2026-11-03/);
   });
 
   test('"cancel ORD-1002 and ORD-1006" asks about each in turn and cancels what was confirmed', async () => {

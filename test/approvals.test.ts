@@ -14,11 +14,11 @@ describe('approvals', () => {
     return chat;
   }
 
-  test('approve after a restart runs the tool with the stored arguments', async () => {
+  test('a "yes" after a restart gets the question again first; the next "yes" runs the tool with the stored arguments', async () => {
     const data = tempDir();
     const asking = await askToCancel(data.dir, 'ORD-1002');
     assert.equal(fake.requests.length, 2, 'the tool did not run, and no further model call was made');
-    assert.match(asking.text, /\[Orders\] Cancel order ORD-1002\? Reply "yes" to confirm or "no" to cancel\./);
+    assert.match(asking.text, /\[Orders\] Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./);
     const pending = (await asking.state()).pendingApproval;
     assert.equal(pending?.tool, 'cancel_order');
     assert.deepEqual(pending?.input, { order_id: 'ORD-1002' });
@@ -28,6 +28,11 @@ describe('approvals', () => {
 
     fake.script({ text: 'Done: ORD-1002 is cancelled and 108.00 will be refunded.' });
     const restarted = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    // The customer may not have the question in view after a restart (a new terminal, say): it is put again first.
+    const again = await restarted.chat.send('yes');
+    assert.equal(again.reply, 'Just to be sure before I do anything: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
+    assert.equal(fake.requests.length, 2, 'no model call, and nothing run');
+    assert.equal(await restarted.app.store.records.get('order:ORD-1002'), undefined);
     restarted.type('yes');
     await restarted.end();
     assert.match(restarted.text, /· cancel_order \{"order_id":"ORD-1002"\}/);
@@ -87,7 +92,7 @@ describe('approvals', () => {
       { text: 'INV-2004 was already refunded on 2026-10-09.' },
     );
     const chat = ConsoleSession.openaiForTest(fake);
-    chat.type('refund INV-2004 please, I was charged by mistake');
+    chat.type('refund INV-2004 please, I was charged by mistake. my email is noah.k@example.com');
     await chat.end();
     assert.match(toolMessages(fake, 2).at(-1)!, /"refunded":false.*already refunded/);
     assert.doesNotMatch(chat.text, /Refund invoice INV-2004 in full\?/);
@@ -103,7 +108,7 @@ describe('approvals', () => {
       { text: 'There is no invoice INV-9999.' },
     );
     const chat = ConsoleSession.openaiForTest(fake);
-    chat.type('is INV-2002 paid?');
+    chat.type('is INV-2002 paid? it is li.wei@example.com');
     chat.type('refund INV-9999 please');
     await chat.end();
     assert.match(toolMessages(fake, 4).at(-1)!, /No invoice INV-9999 exists/);
@@ -111,7 +116,7 @@ describe('approvals', () => {
   });
 
   test('offline: cancelling a delivered order gets the reason at once, with no confirmation question', async () => {
-    const chat = await ConsoleSession.offlineForTest();
+    const chat = await ConsoleSession.offlineForTest({ CONSOLE_USER_EMAIL: 'sam.ortiz@example.com' });
     chat.type('please cancel ORD-1003');
     await chat.end();
     assert.match(chat.text, /\[Orders\] I couldn't cancel order ORD-1003: The order has already been delivered, so it cannot be cancelled\./);
@@ -149,15 +154,16 @@ describe('approvals', () => {
     data.remove();
   });
 
-  test('a new request instead of yes/no leaves the action undone and is answered normally', async () => {
+  test('a new request instead of yes/no leaves the action pending: it is answered, and the question is put again', async () => {
     const data = tempDir();
     const asking = await askToCancel(data.dir, 'ORD-1002');
     fake.script({ text: 'Sure, what is the new address?' });
     const outcome = await asking.chat.send('actually, can I change the delivery address instead?');
-    assert.equal(outcome.reply, 'Sure, what is the new address?');
+    assert.equal(outcome.reply, 'Sure, what is the new address?\n\nBefore that is done, I still need your answer: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
     const messages = fake.requests[2]!.body.messages;
-    assert.match(messages.at(-2)!.content ?? '', /Not run: the user did not confirm cancel_order/);
     assert.equal(messages.at(-1)!.content, 'actually, can I change the delivery address instead?');
+    assert.ok(!messages.some((m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? '')), 'nothing was closed');
+    assert.equal((await asking.state()).pendingApproval?.tool, 'cancel_order');
     assert.equal(await asking.app.store.records.get('order:ORD-1002'), undefined);
     await asking.close();
     data.remove();

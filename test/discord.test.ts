@@ -132,7 +132,7 @@ describe('Discord adapter', () => {
 
   test('approval buttons: someone else gets an ephemeral note; the requester confirms and the outcome replaces the buttons', async () => {
     openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
-    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'please cancel ORD-1002', mentionsBot: true });
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'please cancel ORD-1002, my email is maya.chen@example.com', mentionsBot: true });
     const thread = await waitFor(() => discord.threads()[0], 'the thread');
     const question = await waitFor(() => discord.messagesIn(thread.id).find((m) => JSON.stringify(m.components).includes('switchboard:approval:confirm')), 'the buttons');
     await session.idle();

@@ -128,7 +128,7 @@ describe('fan-out: one message, several specialists', () => {
 
     assert.match(chat.text, new RegExp(`\\[Triage\\] ${MERGED.replace(/[.?]/g, '\\$&')}`));
     assert.ok(!chat.text.includes(TECH_ANSWER), "a specialist's answer reaches the customer through the merged reply only");
-    const question = chat.text.indexOf('Cancel order ORD-1002? Reply "yes" to confirm');
+    const question = chat.text.indexOf('Cancel order ORD-1002? Reply "yes" to go ahead');
     assert.ok(question > chat.text.indexOf(MERGED), `the confirmation question follows the merged reply:\n${chat.text}`);
     const state = await chat.state();
     assert.equal(state.activeAgent, 'orders', 'the agent waiting for confirmation owns the thread');
@@ -303,7 +303,7 @@ describe('fan-out with the offline engine', () => {
     assert.match(asked.reply, /\*\*Orders:\*\* /);
     assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s);
     assert.ok(asked.reply.indexOf('**Orders:**') < asked.reply.indexOf('**Technical Support:**'), 'in the order written');
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
     assert.equal((await chat.state()).activeAgent, 'orders');
     const done = await chat.chat.send('yes');
     assert.match(done.reply, /^Done: order ORD-1002 is cancelled/);
@@ -319,7 +319,7 @@ describe('fan-out with the offline engine', () => {
     const asked = await chat.chat.send('please cancel it, and also the app keeps logging me out');
     assert.match(chat.text, /↪ Orders → Triage/);
     assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s, 'the part for another specialist is answered, not dropped');
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
     assert.match((await chat.chat.send('yes')).reply, /^Done: order ORD-1002 is cancelled/);
   });
 
@@ -330,10 +330,10 @@ describe('fan-out with the offline engine', () => {
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
     assert.match(asked.reply, /\*\*Billing:\*\* That needs your confirmation too: I'll ask once you've answered the question below\./);
     assert.doesNotMatch(asked.reply, /Not run/);
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.'), asked.reply);
+    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
     const first = await chat.chat.send('yes');
     assert.match(first.reply, /Done: order ORD-1002 is cancelled/);
-    assert.ok(first.reply.trimEnd().endsWith('Refund invoice INV-2001 in full? Reply "yes" to confirm or "no" to cancel.'), first.reply);
+    assert.ok(first.reply.trimEnd().endsWith('Refund invoice INV-2001 in full? Reply "yes" to go ahead or "no" to leave it as it is.'), first.reply);
     assert.equal(first.agent, 'Billing', 'the specialist whose question it is asks it, and keeps the thread');
     assert.match(chat.text, /\[Billing\] Refund invoice INV-2001 in full\?/);
     const second = await chat.chat.send('yes');
@@ -350,7 +350,7 @@ describe('fan-out with the offline engine', () => {
       await app.close();
       data.remove();
     });
-    const outcome = await app.service.handle({ id: 'm-1', thread: 'console:no-staff', userId: 'u-1', text: 'ORD-1001. also I want to talk to a real person right now please, a human agent, plus I cannot log in' });
+    const outcome = await app.service.handle({ id: 'm-1', thread: 'console:no-staff', userId: 'u-1', verifiedEmail: 'maya.chen@example.com', text: 'ORD-1001. also I want to talk to a real person right now please, a human agent, plus I cannot log in' });
     // Before, Orders kept calling transfer_to_triage, which it was not offered, until the step limit.
     assert.match(outcome.reply, /\*\*Orders:\*\* Order ORD-1001 has shipped/);
     assert.match(outcome.reply, /\*\*Technical Support:\*\* .*help article/s);

@@ -84,7 +84,7 @@ describe('offline engine (no keys)', () => {
   });
 
   test('billing: an invoice is looked up from an id in the message', async () => {
-    const outcome = await chat.chat.send('can you show me invoice INV-2003');
+    const outcome = await chat.chat.send('can you show me invoice INV-2003, sam.ortiz@example.com');
     assert.equal(outcome.agent, 'Billing');
     assert.match(outcome.reply, /Invoice INV-2003 \(Pro \(monthly\), issued 2026-11-01\) is for 29\.00 USD and is overdue, due 2026-11-15\./);
   });
@@ -93,7 +93,7 @@ describe('offline engine (no keys)', () => {
 describe('offline engine, fresh thread', () => {
   test('a missing order id is asked for, then used', async () => {
     const data = tempDir();
-    const fresh = await ConsoleSession.offline({ DATA_DIR: data.dir });
+    const fresh = await ConsoleSession.offline({ DATA_DIR: data.dir, CONSOLE_USER_EMAIL: 'sam.ortiz@example.com' });
     const asked = await fresh.chat.send('where is my package');
     assert.equal(asked.agent, 'Orders');
     assert.match(asked.reply, /I need the order id, e\.g\. ORD-1001\. Could you send it\?/);
@@ -108,13 +108,13 @@ describe('offline engine: actions only when asked for', () => {
   test('an order id alone, "what about …" or a return question looks the order up; only "cancel …" offers to cancel', async () => {
     const chat = await ConsoleSession.offlineForTest();
     assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped/);
-    for (const text of ['ORD-1002', 'what about ORD-1003', 'I want to return my mouse from ORD-1003']) {
+    for (const text of ['ORD-1002', 'what about ORD-1006', 'I want to return my webcam from ORD-1006']) {
       const outcome = await chat.chat.send(text);
       assert.equal(outcome.agent, 'Orders', text);
       assert.match(outcome.reply, /^Order ORD-100\d (is|was|has)/, `${text} → ${outcome.reply}`);
       assert.equal((await chat.state()).pendingApproval, null, `${text}: no action waits for confirmation`);
     }
-    assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
+    assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
   });
 
   test('a "yes" or "no" with no question waiting does nothing but say so; it used to look up the last order again', async () => {
@@ -203,7 +203,7 @@ describe('offline engine: small talk around a request, details given on their ow
   test('"ok thanks. can you cancel it then?" is a cancellation; "thanks, I found it" is a thank-you', async () => {
     const chat = await ConsoleSession.offlineForTest();
     await chat.chat.send('where is ORD-1002?');
-    assert.equal((await chat.chat.send('ok thanks. can you cancel it then?')).reply, 'Cancel order ORD-1002? Reply "yes" to confirm or "no" to cancel.');
+    assert.equal((await chat.chat.send('ok thanks. can you cancel it then?')).reply, 'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
     await chat.chat.send('no');
     const billing = await chat.chat.send('great, thanks. also my invoice INV-2001 looks wrong');
     assert.equal(billing.agent, 'Billing');

@@ -1,3 +1,4 @@
+import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
 import { createSlackAdapter, type SlackAdapter } from '../adapters/slack/index.js';
 import { suggestedPrompts } from '../agents/registry.js';
 import { createStore } from '../src/conversation/store.js';
@@ -148,6 +149,8 @@ export class SlackSession {
   static async start(slack: FakeSlack, openai: FakeOpenAI, options: SlackSessionOptions): Promise<SlackSession> {
     const mode = options.mode ?? 'http';
     const log = options.log ?? createLogger({ level: 'silent' });
+    // The app has users:read.email, and the customer is the demo customer who owns ORD-1001, ORD-1002 and ORD-1006.
+    if (!slack.emails.has(CUSTOMER)) slack.emails.set(CUSTOMER, DEMO_CUSTOMER.email);
     const env: Record<string, string> = {
       OPENAI_BASE_URL: openai.baseURL,
       SLACK_BOT_TOKEN: 'xoxb-test-token',

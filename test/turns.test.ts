@@ -125,16 +125,16 @@ describe('a turn through the console adapter', () => {
     const start = fake.requests.length;
     fake.script(
       { text: 'Let me pass you to Orders.', toolCalls: [{ name: 'transfer_to_orders' }] },
-      { text: 'Checking now.', toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1003' } }, { name: 'lookup_order', arguments: { order_id: 'ORD-1007' } }] },
+      { text: 'Checking now.', toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }, { name: 'lookup_order', arguments: { order_id: 'ORD-1002' } }] },
       { text: 'Both found.' },
     );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
-    chat.type('check ORD-1003 and ORD-1007');
+    chat.type('check ORD-1001 and ORD-1002');
     await chat.end();
     assert.match(chat.text, /\[Triage\] Let me pass you to Orders\./);
     assert.match(chat.text, /\[Orders\] Checking now\./);
     const results = toolMessages(fake, start + 2);
-    assert.ok(results.some((r) => r.includes('"id":"ORD-1003"')) && results.some((r) => r.includes('"id":"ORD-1007"')));
+    assert.ok(results.some((r) => r.includes('"id":"ORD-1001"')) && results.some((r) => r.includes('"id":"ORD-1002"')));
     await chat.close();
     data.remove();
   });
@@ -143,20 +143,46 @@ describe('a turn through the console adapter', () => {
 describe('turn limits', () => {
   const fake = suiteFakeOpenAI();
 
-  test('a handoff cycle (Triage → Orders → Triage) ends with a clarifying question', async () => {
+  test('a misroute is corrected: Orders hands back to Triage, which picks Billing, and Billing answers', async () => {
     const data = tempDir();
     fake.reset();
-    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'transfer_to_triage' }] }, { text: 'should never be requested' });
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'transfer_to_triage' }] },
+      { toolCalls: [{ name: 'transfer_to_billing' }] },
+      { text: 'Your last invoice was for 29.00 USD.' },
+    );
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    chat.type('what was my last bill?');
+    await chat.end();
+    assert.equal(fake.requests.length, 4);
+    assert.match(chat.text, /↪ Triage → Orders\n {2}↪ Orders → Triage\n {2}↪ Triage → Billing/);
+    assert.match(chat.text, /\[Billing\] Your last invoice was for 29\.00 USD\./);
+    assert.doesNotMatch(chat.text, /I want to get you to the right place/);
+    assert.equal((await chat.state()).activeAgent, 'billing');
+    await chat.close();
+    data.remove();
+  });
+
+  test('a handoff cycle (Triage → Orders → Triage → Orders) ends with a clarifying question', async () => {
+    const data = tempDir();
+    fake.reset();
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'transfer_to_triage' }] },
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { text: 'should never be requested' },
+    );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     chat.type('hmm, about that thing');
     await chat.end();
-    assert.equal(fake.requests.length, 2, 'no ping-pong: the loop stops at the cycle');
+    assert.equal(fake.requests.length, 3, 'no ping-pong: the loop stops at the cycle');
     assert.equal(fake.unusedReplies, 1);
     assert.match(chat.text, /\[Triage\] I want to get you to the right place\. .*Orders, Technical Support or Billing\?/);
     const state = await chat.state();
     assert.equal(state.activeAgent, 'triage');
     const last = state.history.at(-2);
-    assert.ok(last?.role === 'tool' && /Transfer refused: transfer loop/.test(last.content), 'the refused transfer has a tool result');
+    assert.ok(last?.role === 'tool' && /Transfer refused: transfer loop \(triage → orders → triage → orders\)/.test(last.content), 'the refused transfer has a tool result');
     await chat.close();
     data.remove();
   });

@@ -28,6 +28,8 @@ export interface DiscordConversationsOptions {
 interface DiscordPost {
   id: string;
   userId: string;
+  /** The writer's display name in Discord; Discord vouches for no email, so orders are matched by the email they give. */
+  userName?: string | undefined;
   text: string;
   decision?: InboundMessage['decision'];
   /** When Discord says it was sent (ms); orders the thread's waiting messages. */
@@ -69,7 +71,7 @@ export class DiscordConversations {
     const channel = message.channel;
     const mentioned = message.mentions.users.has(botUserId);
     const text = cleanContent(message.content, botUserId) || 'Hello';
-    const post = { id: discordMessageId(message.id), userId: message.author.id, text, sentAt: message.createdTimestamp };
+    const post = { id: discordMessageId(message.id), userId: message.author.id, userName: message.author.displayName, text, sentAt: message.createdTimestamp };
     if (channel.type === ChannelType.DM) {
       return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
     }
@@ -150,7 +152,7 @@ export class DiscordConversations {
     const replyContext: Record<string, string> = {};
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
-    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
+    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, userName: post.userName, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
     return this.options.service.handle(message, (run) => this.respond(channel, ref, post.id, run));
   }
 

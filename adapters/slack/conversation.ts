@@ -7,6 +7,7 @@ import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
 import { toMrkdwn } from './format.js';
 import { platformError, SlackReply } from './replies.js';
+import { SlackProfiles } from './profiles.js';
 import type { SlackStaffSide } from './staff.js';
 import { cleanText, ignoreReason, isDirectMessage, mentionsBot, parseSlackThreadKey, readMessageFields, slackMessageId, slackThreadKey, slackTsToMs, type SlackThreadRef } from './threads.js';
 
@@ -69,8 +70,12 @@ export class SlackConversations {
   private readonly approvalMessages = new Map<string, ApprovalMessage>();
   /** Events being handled right now, so shutdown (and tests) can wait for their replies. */
   private readonly inFlight = new InFlight();
+  /** Who wrote each message: name and verified email, for the requester every tool sees. */
+  private readonly profiles: SlackProfiles;
 
-  constructor(private readonly options: SlackConversationsOptions) {}
+  constructor(private readonly options: SlackConversationsOptions) {
+    this.profiles = new SlackProfiles(options.log);
+  }
 
   /** Resolves when every event taken so far has been answered (or ignored). */
   idle(): Promise<void> {
@@ -209,6 +214,9 @@ export class SlackConversations {
     const status = post.dm ? this.statusSetter(client, ref) : () => {};
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
+    // The writer's verified email shows which orders are theirs, so they need not type it (users:read.email).
+    const profile = await this.profiles.of(client, post.userId);
+    const writer = { userName: profile.name, verifiedEmail: profile.email };
     const outcome = await run((event) => {
       switch (event.type) {
         case 'turn.start':
@@ -228,7 +236,7 @@ export class SlackConversations {
         default:
           return;
       }
-    });
+    }, writer);
     if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
     // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
     const posted = outcome.resumed ? await this.options.service.postedReply(post.id) : undefined;

@@ -97,7 +97,7 @@ export class MessageTurns {
 
   constructor(private readonly options: MessageTurnsOptions) {}
 
-  async process(message: InboxMessage, listener?: TurnEventListener): Promise<TurnOutcome> {
+  async process(message: InboxMessage, listener?: TurnEventListener, writer?: { userName?: string | undefined; verifiedEmail?: string | undefined }): Promise<TurnOutcome> {
     const { log, store } = this.options;
     const started = performance.now();
     const base = { thread: message.thread, message: message.id };
@@ -141,8 +141,8 @@ export class MessageTurns {
       const input = {
         thread: message.thread,
         userId: message.userId,
-        userName: message.userName,
-        verifiedEmail: message.verifiedEmail,
+        userName: writer?.userName ?? message.userName,
+        verifiedEmail: writer?.verifiedEmail ?? message.verifiedEmail,
         text: message.text,
         decision: message.decision,
         sentAt: message.sentAt,

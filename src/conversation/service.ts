@@ -8,8 +8,18 @@ import { loadThreadState, type ThreadState } from './threadState.js';
 
 export type { EscalationHooks, InboundMessage, TurnOutcome, TurnStatus } from './messageTurn.js';
 
+/**
+ * Who wrote the message, as the answering adapter looked them up when it answers (on whichever replica): their
+ * display name and the email the platform vouches for. Looked up then rather than stored with the message, so the
+ * inbox keeps no email and a follow-up is never held up behind the look-up.
+ */
+export interface WriterProfile {
+  userName?: string | undefined;
+  verifiedEmail?: string | undefined;
+}
+
 /** Runs one message's turn, reporting its events to `listener`; resolves with the outcome. */
-export type RunTurn = (listener?: TurnEventListener) => Promise<TurnOutcome>;
+export type RunTurn = (listener?: TurnEventListener, writer?: WriterProfile) => Promise<TurnOutcome>;
 /** How an adapter answers one message: run the turn (rendering its events), post the outcome, resolve when posted. */
 export type Respond = (run: RunTurn) => Promise<TurnOutcome>;
 /** How an adapter answers a message it did not receive in this process: another replica's, or one a crash left waiting. */
@@ -244,9 +254,9 @@ export class ConversationService {
     let outcome: TurnOutcome | undefined;
     telemetry?.emit({ type: 'turn.start', thread: message.thread, message: message.id });
     try {
-      await respond(async (listener) => {
+      await respond(async (listener, writer) => {
         ran = true;
-        return (outcome = await this.turns.process(message, listener));
+        return (outcome = await this.turns.process(message, listener, writer));
       });
     } catch (err) {
       const base = { thread: message.thread, message: message.id, err };

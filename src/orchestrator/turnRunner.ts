@@ -384,7 +384,9 @@ export class TurnRunner {
     const reason =
       approvalAsked ? 'an action is waiting for confirmation'
       : turn.handoffs >= this.options.limits.maxHandoffsPerTurn ? 'too many transfers in one turn'
-      : turn.visited.includes(target.id) ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
+      // Back to triage is how a misrouted specialist corrects the route (triage then picks another), not a loop;
+      // a specialist visited twice is one, and the handoff limit bounds the rest.
+      : turn.visited.includes(target.id) && target.id !== this.options.agents.defaultAgentId ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
       : undefined;
     if (reason) {
       turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transfer refused: ${reason}.` });

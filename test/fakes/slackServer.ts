@@ -68,6 +68,8 @@ export class FakeSlack {
   readonly channelMembers = new Map<string, string[]>();
   /** users.info answers with these display names (others get `user-<id>`). */
   readonly displayNames = new Map<string, string>();
+  /** users.info includes these profile emails, as Slack does for an app with `users:read.email` (others have none). */
+  readonly emails = new Map<string, string>();
   /** Every envelope ack the Socket Mode client sent, in arrival order. */
   readonly acks: SocketAck[] = [];
   private readonly onceResponses = new Map<string, ScriptedResponse[]>();
@@ -301,7 +303,9 @@ export class FakeSlack {
       case 'users.info': {
         const id = String(args.user);
         const name = this.displayNames.get(id) ?? `user-${id.toLowerCase()}`;
-        return { ok: true, user: { id, team_id: TEAM_ID, name: id.toLowerCase(), real_name: name, profile: { display_name: name, real_name: name } } };
+        const email = this.emails.get(id);
+        const profile = { display_name: name, real_name: name, ...(email ? { email } : {}) };
+        return { ok: true, user: { id, team_id: TEAM_ID, name: id.toLowerCase(), real_name: name, profile } };
       }
       case 'chat.getPermalink':
         return { ok: true, channel, permalink: `https://fake.slack.test/archives/${String(channel)}/p${String(args.message_ts).replace('.', '')}` };

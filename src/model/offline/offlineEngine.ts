@@ -237,18 +237,16 @@ export class OfflineEngine implements ModelProvider {
 
   private async chooseTool(agent: Agent, text: string): Promise<Tool | undefined> {
     const tools = agent.tools ?? [];
-    const lookup = tools.find((t) => !t.mayNeedApproval) ?? tools[0];
-    // "Has it been cancelled?", "can I get a refund?", "don't cancel it": answered from a look-up, never proposed.
-    if (asksAboutAction(text)) return lookup;
     const classifier = this.toolClassifiers.get(agent.id);
-    if (!classifier) return tools[0];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
-    const { intent, score } = await classifier.classify(text);
-    const chosen = tools.find((t) => t.name === intent);
+    const { intent, score } = classifier ? await classifier.classify(text) : { intent: undefined, score: 1 };
+    const chosen = tools.find((t) => t.name === intent) ?? tools[0];
+    if (!chosen?.mayNeedApproval) return chosen;
     // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
     // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
-    if (chosen?.mayNeedApproval && score < ACTION_MIN_CONFIDENCE) return lookup;
-    return chosen ?? tools[0];
+    // Asking about it ("has it been cancelled?", "can I get a refund?") or declining it ("don't cancel") gets a look-up.
+    if (score < ACTION_MIN_CONFIDENCE || asksAboutAction(text)) return tools.find((t) => !t.mayNeedApproval);
+    return chosen;
   }
 
   private async useTool(agent: Agent, text: string, messages: ChatMessage[], facts: Record<string, string>): Promise<Step> {
