@@ -7,5 +7,5 @@
 export const DEMO_CUSTOMER = { name: 'Maya Chen', email: 'maya.chen@example.com' };
 
 export const DEMO_CUSTOMER_NOTICE =
-  `You are playing ${DEMO_CUSTOMER.name} (${DEMO_CUSTOMER.email}), a demo customer who owns ORD-1001, ORD-1002, ORD-1004, ORD-1006 and INV-2001; ` +
-  'other orders are other customers\', and the bot asks for the email on them. Set CONSOLE_USER_EMAIL to be someone else.';
+  `You are ${DEMO_CUSTOMER.name} (${DEMO_CUSTOMER.email}), a demo customer: the bot shows you your own orders and invoices, and ` +
+  "asks for the email on anyone else's. Set CONSOLE_USER_EMAIL to be someone else.";

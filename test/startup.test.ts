@@ -116,6 +116,8 @@ describe('npm start with Slack tokens', () => {
     const { threadMessages } = await import('./slackHarness.js');
     const { waitFor } = await import('./harness.js');
     const slack = await new FakeSlack().start();
+    // The app has users:read.email: the customer's verified address is on ORD-1001, so it is shown without asking.
+    slack.emails.set('U0CUSTOMER1', 'maya.chen@example.com');
     const data = tempDir();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
