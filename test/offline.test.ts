@@ -117,6 +117,33 @@ describe('offline engine: actions only when asked for', () => {
     assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
   });
 
+  test('asking about an action, or asking for it not to happen, looks things up and never proposes it', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    const tools = () => [...chat.text.matchAll(/· (\w+) /g)].map((m) => m[1]);
+    const cases: Array<[string, RegExp]> = [
+      ['has ORD-1006 been cancelled?', /^Order ORD-1006 is being prepared/],
+      ['did my refund for INV-2001 go through?', /^Invoice INV-2001 \(Pro \(monthly\)/],
+      ['can I cancel ORD-1002?', /^Order ORD-1002 is being prepared/],
+      ["please don't cancel ORD-1002, I still want it", /^Order ORD-1002 is being prepared/],
+      ['yes', /^Sure, what can I help you with\?/],
+      ['I do not want a refund for INV-2001', /^Invoice INV-2001/],
+      ['is it too late to cancel ORD-1006?', /^Order ORD-1006 is being prepared/],
+    ];
+    for (const [text, expected] of cases) {
+      const outcome = await chat.chat.send(text);
+      assert.match(outcome.reply, expected, `${text} → ${outcome.reply}`);
+      assert.doesNotMatch(outcome.reply, /Cancel order|Refund invoice/, `${text}: no action proposed`);
+      assert.equal((await chat.state()).pendingApproval, null, `${text}: nothing waits for a yes`);
+    }
+    assert.deepEqual([...new Set(tools())].sort(), ['lookup_invoice', 'lookup_order'], 'only look-ups ran');
+    for (const order of ['ORD-1002', 'ORD-1006']) assert.equal(await chat.app.store.records.get(`order:${order}`), undefined);
+    // Asked for plainly, it is proposed, and still waits for a clear yes.
+    assert.match((await chat.chat.send('ok then, cancel ORD-1002')).reply, /^Cancel order ORD-1002\?/);
+    const unclear = await chat.chat.send("yes, that's what i'm asking");
+    assert.match(unclear.reply, /I still need your answer: Cancel order ORD-1002\?/);
+    assert.equal(await chat.app.store.records.get('order:ORD-1002'), undefined);
+  });
+
   test('a "yes" or "no" with no question waiting does nothing but say so; it used to look up the last order again', async () => {
     const chat = await ConsoleSession.offlineForTest();
     await chat.chat.send('where is ORD-1001?');
