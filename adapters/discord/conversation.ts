@@ -23,6 +23,8 @@ export interface DiscordConversationsOptions {
   staffChannel?: string | undefined;
   /** Staff actions; present whenever escalation is on (`!escalate` works wherever the staff role does). */
   staff?: DiscordStaffSide | undefined;
+  /** Pauses between tries to post a reply's final text (REPLY_RETRY_DELAYS_MS in production). */
+  replyRetryDelaysMs: readonly number[];
 }
 
 interface DiscordPost {
@@ -173,8 +175,8 @@ export class DiscordConversations {
   private async respond(channel: SendableChannels, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
     const { log, service } = this.options;
     const thread = discordThreadKey(ref);
-    const onFirstMessage = (id: string) => service.recordReply(inboundId, id);
-    let reply = new DiscordReply(channel, log, { onFirstMessage });
+    const replyOptions = { log, retryDelaysMs: this.options.replyRetryDelaysMs, logFields: { thread, message: inboundId }, onFirstMessage: (id: string) => service.recordReply(inboundId, id) };
+    let reply = new DiscordReply(channel, replyOptions);
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
     let typing: NodeJS.Timeout | undefined;
@@ -203,12 +205,17 @@ export class DiscordConversations {
       // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
       const postedId = outcome.resumed ? await service.postedReply(inboundId) : undefined;
       const posted = postedId ? await channel.messages.fetch(postedId).catch(() => undefined) : undefined;
-      if (posted) reply = new DiscordReply(channel, log, { onFirstMessage, resume: posted });
+      if (posted) reply = new DiscordReply(channel, { ...replyOptions, resume: posted });
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
-      await reply.finish();
-      for (const question of asked) await this.postApproval(channel, question);
-      await Promise.all(updates);
+      try {
+        // Throws when Discord did not take the text: the message then stays waiting, and a later pass posts it.
+        await reply.finish();
+      } finally {
+        // A later pass re-posts the saved text only, so the buttons and outcomes go out now whatever became of it.
+        for (const question of asked) await this.postApproval(channel, question);
+        await Promise.all(updates);
+      }
       log.info({ thread, status: outcome.status, agent: outcome.agent }, 'discord.replied');
       return outcome;
     } finally {
@@ -241,3 +248,4 @@ export class DiscordConversations {
     }
   }
 }
+
