@@ -13,6 +13,8 @@ import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, parseDiscor
 export const TYPING_RENEW_MS = 8_000;
 /** Starting a second thread on one message fails with this code: another delivery of the message got there first. */
 const THREAD_ALREADY_CREATED = 160004;
+/** Discord's code for a message that no longer exists (someone deleted it). */
+const UNKNOWN_MESSAGE = 10008;
 const NO_MENTIONS = { parse: [] as [] };
 
 export interface DiscordConversationsOptions {
@@ -204,7 +206,7 @@ export class DiscordConversations {
       if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
       // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
       const postedId = outcome.resumed ? await service.postedReply(inboundId) : undefined;
-      const posted = postedId ? await channel.messages.fetch(postedId).catch(() => undefined) : undefined;
+      const posted = postedId ? await postedMessage(channel, postedId) : undefined;
       if (posted) reply = new DiscordReply(channel, { ...replyOptions, resume: posted });
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
@@ -249,3 +251,15 @@ export class DiscordConversations {
   }
 }
 
+/**
+ * The first message of a reply an earlier try posted. Undefined when it was deleted (the reply is posted anew);
+ * any other failure throws, because posting anew while Discord is flaky would show the reply twice.
+ */
+async function postedMessage(channel: SendableChannels, id: string): Promise<Message | undefined> {
+  try {
+    return await channel.messages.fetch(id);
+  } catch (err) {
+    if (err instanceof DiscordAPIError && err.code === UNKNOWN_MESSAGE) return undefined;
+    throw err;
+  }
+}
