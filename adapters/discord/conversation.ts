@@ -177,7 +177,12 @@ export class DiscordConversations {
   private async respond(channel: SendableChannels, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
     const { log, service } = this.options;
     const thread = discordThreadKey(ref);
-    const replyOptions = { log, retryDelaysMs: this.options.replyRetryDelaysMs, logFields: { thread, message: inboundId }, onFirstMessage: (id: string) => service.recordReply(inboundId, id) };
+    const replyOptions = {
+      log,
+      retryDelaysMs: this.options.replyRetryDelaysMs,
+      logFields: { thread, message: inboundId },
+      onFirstMessage: (id: string) => service.recordReply(inboundId, id),
+    };
     let reply = new DiscordReply(channel, replyOptions);
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];

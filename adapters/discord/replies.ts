@@ -97,11 +97,17 @@ export class DiscordReply {
     await this.chain;
     if (this.text === '') return;
     const { log, retryDelaysMs, logFields } = this.options;
-    await postWithRetries(() => this.edited.sync(this.pieces(), true), { delaysMs: retryDelaysMs, retryable: discordRetryable, log, fields: { platform: 'discord', ...logFields } });
+    await postWithRetries(() => this.edited.sync(this.pieces(), true), {
+      delaysMs: retryDelaysMs,
+      retryable: discordRetryable,
+      log,
+      fields: { platform: 'discord', ...logFields },
+    });
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.chain = this.chain.then(step).catch((err: unknown) => this.options.log.error({ err, ...this.options.logFields }, 'discord.reply_failed'));
+    const { log, logFields } = this.options;
+    this.chain = this.chain.then(step).catch((err: unknown) => log.error({ err, ...logFields }, 'discord.reply_failed'));
   }
 
   private pieces(): string[] {

@@ -29,7 +29,7 @@ export interface ReplyOptions {
   onNativeRefused(reason: string): void;
   /** Called with the ts of the reply's first message once Slack has it (so a resumed turn can find it). */
   onFirstMessage?(ts: string): void;
-  /** The first message of this reply, posted by an earlier try: it is edited to the full reply instead of posting anew. */
+  /** The reply's first message, posted by an earlier try: it is edited into the full reply instead of posting anew. */
   resumeTs?: string | undefined;
   /** Pauses between tries to post the final text (REPLY_RETRY_DELAYS_MS in production). */
   retryDelaysMs: readonly number[];

@@ -222,7 +222,7 @@ export class ConversationService {
           return;
         }
         const outcome = await this.answer(message, respond);
-        // The reply did not get out (the platform refused the channel, or was down): it waits for the next pass, as above.
+        // The reply did not get out (the platform refused the channel, or was down): it waits for the next pass.
         if (!outcome) return;
         if (local) local.outcome = outcome;
       } else {
@@ -260,7 +260,8 @@ export class ConversationService {
       if (failures < MAX_REPLY_FAILURES) {
         this.replyFailures.set(message.id, failures);
         log.error(base, ran ? 'reply.deferred' : 'reply.start_failed');
-        telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent: outcome?.agent ?? this.options.agentName(this.options.defaultAgentId), ms: performance.now() - started });
+        const agent = outcome?.agent ?? this.options.agentName(this.options.defaultAgentId);
+        telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent, ms: performance.now() - started });
         return undefined;
       }
       log.error(base, 'reply.given_up');
