@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../src/log.js';
 import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { FakeDiscord } from './fakes/discordServer.js';
-import { testConfig, type FakeOpenAI } from './harness.js';
+import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
 
 export interface DiscordSessionOptions {
   env?: Record<string, string>;
@@ -26,7 +26,11 @@ export class DiscordSession {
     const config = testConfig({ OPENAI_BASE_URL: openai.baseURL, DISCORD_BOT_TOKEN: 'discord-test-token', DISCORD_API_URL: discord.apiUrl, DATA_DIR: options.dataDir, ...options.env });
     const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
     this.app = createApp(config, log, { provider, store: createStore(config.store, log) });
-    this.adapter = createDiscordAdapter(config.platforms.discord!, this.app.service, { log, escalation: escalationDeps(config, this.app.desk, 'discord') });
+    this.adapter = createDiscordAdapter(config.platforms.discord!, this.app.service, {
+      log,
+      escalation: escalationDeps(config, this.app.desk, 'discord'),
+      replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS,
+    });
   }
 
   static async start(discord: FakeDiscord, openai: FakeOpenAI, options: DiscordSessionOptions): Promise<DiscordSession> {

@@ -9,7 +9,7 @@ import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { FakeDiscord } from './fakes/discordServer.js';
 import { BOT_USER_ID, TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
 import { blockActionsPayload } from './fakes/slackDelivery.js';
-import { testConfig, type FakeOpenAI } from './harness.js';
+import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
 import { SlackSession } from './slackHarness.js';
 
 /** The Slack staff channel, and the people in it. */
@@ -62,9 +62,12 @@ export class EscalationBench {
       log,
       suggestedPrompts,
       retryConfig: { retries: 0 },
+      replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS,
       escalation: escalationDeps(config, this.app.desk, 'slack'),
     });
-    this.discordAdapter = discord ? createDiscordAdapter(config.platforms.discord!, this.app.service, { log, escalation: escalationDeps(config, this.app.desk, 'discord') }) : undefined;
+    this.discordAdapter = discord
+      ? createDiscordAdapter(config.platforms.discord!, this.app.service, { log, escalation: escalationDeps(config, this.app.desk, 'discord'), replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS })
+      : undefined;
   }
 
   static async start(options: BenchOptions): Promise<EscalationBench> {

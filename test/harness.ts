@@ -17,6 +17,8 @@ import { FakeOpenAI, waitFor } from './fakes/openaiServer.js';
 export { FakeOpenAI, waitFor };
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** REPLY_RETRY_DELAYS_MS for tests: as many tries, without the production pauses. */
+export const TEST_REPLY_RETRY_DELAYS_MS: readonly number[] = [10, 10, 10];
 
 /**
  * A fake model server for the enclosing `describe`: started before its tests, emptied of scripts, fallbacks and

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, type Config } from '../src/config.js';
 import type { InboxMessage, ThreadInbox } from '../src/conversation/inbox.js';
-import { MAX_START_FAILURES, type Respond, type TurnOutcome } from '../src/conversation/service.js';
+import { MAX_REPLY_FAILURES, type Respond, type TurnOutcome } from '../src/conversation/service.js';
 import { createStore, type Store } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { createApp, createModel, type App } from '../src/main.js';
@@ -69,12 +69,12 @@ describe('messages waiting in the inbox', () => {
     const hopeless = message(`test:${randomUUID()}`, 'hello?');
     assert.equal(await inbox.admit(hopeless, 60_000), true);
     refusals = Number.POSITIVE_INFINITY;
-    for (let pass = 1; pass < MAX_START_FAILURES; pass++) {
+    for (let pass = 1; pass < MAX_REPLY_FAILURES; pass++) {
       await app.service.recover();
       assert.equal((await inbox.head(hopeless.thread))?.id, hopeless.id, `still waiting after ${pass} failed starts`);
     }
     await app.service.recover();
-    assert.equal(await inbox.head(hopeless.thread), undefined, `dropped after ${MAX_START_FAILURES} failed starts`);
+    assert.equal(await inbox.head(hopeless.thread), undefined, `dropped after ${MAX_REPLY_FAILURES} failed starts`);
     assert.equal(outcomes.length, 1, 'the dropped message ran no turn');
   });
 

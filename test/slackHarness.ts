@@ -7,7 +7,7 @@ import { createApp, escalationDeps, type App } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import { TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
 import { deliverAction, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
-import { testConfig, type FakeOpenAI } from './harness.js';
+import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const CUSTOMER = 'U0CUSTOMER1';
@@ -168,6 +168,7 @@ export class SlackSession {
       log,
       suggestedPrompts,
       retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 10 },
+      replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS,
       escalation: escalationDeps(config, app.desk, 'slack'),
     });
     const session = new SlackSession(slack, openai, mode, app, adapter);

@@ -13,6 +13,8 @@ import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, parseDiscor
 export const TYPING_RENEW_MS = 8_000;
 /** Starting a second thread on one message fails with this code: another delivery of the message got there first. */
 const THREAD_ALREADY_CREATED = 160004;
+/** Discord's code for a message that no longer exists (someone deleted it). */
+const UNKNOWN_MESSAGE = 10008;
 const NO_MENTIONS = { parse: [] as [] };
 
 export interface DiscordConversationsOptions {
@@ -23,6 +25,8 @@ export interface DiscordConversationsOptions {
   staffChannel?: string | undefined;
   /** Staff actions; present whenever escalation is on (`!escalate` works wherever the staff role does). */
   staff?: DiscordStaffSide | undefined;
+  /** Pauses between tries to post a reply's final text (REPLY_RETRY_DELAYS_MS in production). */
+  replyRetryDelaysMs: readonly number[];
 }
 
 interface DiscordPost {
@@ -175,8 +179,13 @@ export class DiscordConversations {
   private async respond(channel: SendableChannels, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
     const { log, service } = this.options;
     const thread = discordThreadKey(ref);
-    const onFirstMessage = (id: string) => service.recordReply(inboundId, id);
-    let reply = new DiscordReply(channel, log, { onFirstMessage });
+    const replyOptions = {
+      log,
+      retryDelaysMs: this.options.replyRetryDelaysMs,
+      logFields: { thread, message: inboundId },
+      onFirstMessage: (id: string) => service.recordReply(inboundId, id),
+    };
+    let reply = new DiscordReply(channel, replyOptions);
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
     let typing: NodeJS.Timeout | undefined;
@@ -204,13 +213,18 @@ export class DiscordConversations {
       if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
       // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
       const postedId = outcome.resumed ? await service.postedReply(inboundId) : undefined;
-      const posted = postedId ? await channel.messages.fetch(postedId).catch(() => undefined) : undefined;
-      if (posted) reply = new DiscordReply(channel, log, { onFirstMessage, resume: posted });
+      const posted = postedId ? await postedMessage(channel, postedId) : undefined;
+      if (posted) reply = new DiscordReply(channel, { ...replyOptions, resume: posted });
       if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
-      await reply.finish();
-      for (const question of asked) await this.postApproval(channel, question);
-      await Promise.all(updates);
+      try {
+        // Throws when Discord did not take the text: the message then stays waiting, and a later pass posts it.
+        await reply.finish();
+      } finally {
+        // A later pass re-posts the saved text only, so the buttons and outcomes go out now whatever became of it.
+        for (const question of asked) await this.postApproval(channel, question);
+        await Promise.all(updates);
+      }
       log.info({ thread, status: outcome.status, agent: outcome.agent }, 'discord.replied');
       return outcome;
     } finally {
@@ -241,5 +255,18 @@ export class DiscordConversations {
     } catch (err) {
       this.options.log.error({ err }, 'discord.approval_update_failed');
     }
+  }
+}
+
+/**
+ * The first message of a reply an earlier try posted. Undefined when it was deleted (the reply is posted anew);
+ * any other failure throws, because posting anew while Discord is flaky would show the reply twice.
+ */
+async function postedMessage(channel: SendableChannels, id: string): Promise<Message | undefined> {
+  try {
+    return await channel.messages.fetch(id);
+  } catch (err) {
+    if (err instanceof DiscordAPIError && err.code === UNKNOWN_MESSAGE) return undefined;
+    throw err;
   }
 }

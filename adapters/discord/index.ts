@@ -1,5 +1,6 @@
 import { Client, Events, GatewayIntentBits, Partials, SlashCommandBuilder } from 'discord.js';
 import type { DiscordConfig } from '../../src/config.js';
+import { REPLY_RETRY_DELAYS_MS } from '../../src/conversation/replyRetries.js';
 import type { ConversationService } from '../../src/conversation/service.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
@@ -36,6 +37,8 @@ export interface DiscordAdapterDeps {
   log: Logger;
   /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Discord. */
   escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
+  /** Pauses between tries to post a reply's final text. Default: REPLY_RETRY_DELAYS_MS. */
+  replyRetryDelaysMs?: readonly number[];
 }
 
 export function createDiscordAdapter(config: DiscordConfig, service: ConversationService, deps: DiscordAdapterDeps): DiscordAdapter {
@@ -54,7 +57,14 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
     if (escalation.staffChannel) escalation.desk.attachStaffRoom(side);
     staff = new DiscordStaffSide(escalation.desk, config.staffRoleId, log);
   }
-  const conversations = new DiscordConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
+  const conversations = new DiscordConversations({
+    service,
+    log,
+    allowedChannels: config.allowedChannels,
+    staffChannel: escalation?.staffChannel,
+    staff,
+    replyRetryDelaysMs: deps.replyRetryDelaysMs ?? REPLY_RETRY_DELAYS_MS,
+  });
   // Messages another replica received, or a crash left waiting, are answered here through this client.
   service.respondVia('discord', conversations.responder(client));
 

@@ -1,6 +1,7 @@
-import type { Message, MessageCreateOptions } from 'discord.js';
+import { DiscordAPIError, type Message, type MessageCreateOptions } from 'discord.js';
 import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
+import { postWithRetries } from '../../src/conversation/replyRetries.js';
 import type { Logger } from '../../src/log.js';
 
 /** Discord's limit for a bot message. */
@@ -17,6 +18,27 @@ export interface ReplyChannel {
   send(options: MessageCreateOptions): Promise<Message>;
 }
 
+export interface DiscordReplyOptions {
+  log: Logger;
+  /** Pauses between tries to post the final text (REPLY_RETRY_DELAYS_MS in production). */
+  retryDelaysMs: readonly number[];
+  /** Says where the reply goes in its log lines. */
+  logFields: Record<string, unknown>;
+  /** Hears the id of the reply's first message once Discord has it. */
+  onFirstMessage?(id: string): void;
+  /** The reply's first message, posted by an earlier try: it is edited into the full reply instead of posting anew. */
+  resume?: Message | undefined;
+}
+
+/**
+ * discord.js waits out 429s by itself, but retries a 5xx or a reset connection only at once (three times, no
+ * pause) and any other network failure not at all; those are worth a later try. A 4xx (an unknown channel, a
+ * refused body) is an answer that another try will not change.
+ */
+export function discordRetryable(err: unknown): boolean {
+  return !(err instanceof DiscordAPIError);
+}
+
 /**
  * One reply, written as the turn produces it: a posted message edited at most once a second, continued in a new
  * message at Discord's 2,000-character limit (on paragraph or line breaks, never inside a code fence). Calls are
@@ -28,22 +50,17 @@ export class DiscordReply {
   private chain: Promise<void> = Promise.resolve();
   private readonly edited: EditedReply<Message>;
 
-  /**
-   * `onFirstMessage` hears the id of the reply's first message once Discord has it; `resume` is that message when a
-   * crashed process posted it, and is edited into the full reply instead of posting anew.
-   */
   constructor(
     channel: ReplyChannel,
-    private readonly log: Logger,
-    continuity: { onFirstMessage?(id: string): void; resume?: Message | undefined } = {},
+    private readonly options: DiscordReplyOptions,
   ) {
     const content = (text: string, last: boolean) => (last ? `${text}\n-# ${this.agent ?? ''}` : text);
-    let first = continuity.resume === undefined;
+    let first = options.resume === undefined;
     this.edited = new EditedReply<Message>(
       {
         post: async (text, last) => {
           const message = await channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS });
-          if (first) continuity.onFirstMessage?.(message.id);
+          if (first) options.onFirstMessage?.(message.id);
           first = false;
           return message;
         },
@@ -52,7 +69,7 @@ export class DiscordReply {
       EDIT_INTERVAL_MS,
       (step) => this.enqueue(step),
     );
-    if (continuity.resume) this.edited.adopt(continuity.resume);
+    if (options.resume) this.edited.adopt(options.resume);
   }
 
   get hasText(): boolean {
@@ -70,15 +87,27 @@ export class DiscordReply {
     this.append(agent, this.text === '' ? text : `\n\n${text}`);
   }
 
-  /** Writes the final text, with the agent's name under the last message. Never throws. */
+  /**
+   * Writes the final text, with the agent's name under the last message, retrying with backoff. Rejects when
+   * Discord still has not taken it: the caller then leaves the message waiting, to be finished later.
+   */
   async finish(): Promise<void> {
     this.edited.cancel();
-    if (this.text !== '') this.enqueue(() => this.edited.sync(this.pieces(), true));
-    return this.chain;
+    // Edits while the text streamed in are best effort: whatever they missed, the final sync writes.
+    await this.chain;
+    if (this.text === '') return;
+    const { log, retryDelaysMs, logFields } = this.options;
+    await postWithRetries(() => this.edited.sync(this.pieces(), true), {
+      delaysMs: retryDelaysMs,
+      retryable: discordRetryable,
+      log,
+      fields: { platform: 'discord', ...logFields },
+    });
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.chain = this.chain.then(step).catch((err: unknown) => this.log.error({ err }, 'discord.reply_failed'));
+    const { log, logFields } = this.options;
+    this.chain = this.chain.then(step).catch((err: unknown) => log.error({ err, ...logFields }, 'discord.reply_failed'));
   }
 
   private pieces(): string[] {

@@ -23,6 +23,8 @@ export interface SlackConversationsOptions {
   /** The staff channel's id when ESCALATION_CHANNEL is on Slack, and the staff side that handles it. */
   staffChannel?: string | undefined;
   staff?: SlackStaffSide | undefined;
+  /** Pauses between tries to post a reply's final text (REPLY_RETRY_DELAYS_MS in production). */
+  replyRetryDelaysMs: readonly number[];
 }
 
 /** Where an event came from: a channel mention, a channel or DM message, or the assistant pane. */
@@ -208,6 +210,7 @@ export class SlackConversations {
           },
           onFirstMessage: (ts) => this.options.service.recordReply(post.id, ts),
           resumeTs,
+          retryDelaysMs: this.options.replyRetryDelaysMs,
         },
       );
     let reply = startReply();
@@ -243,9 +246,14 @@ export class SlackConversations {
     if (posted) reply = startReply(posted);
     if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
-    await reply.finish();
-    for (const question of asked) await this.postApproval(client, ref, thread, question);
-    await Promise.all(updates);
+    try {
+      // Throws when Slack did not take the text: the message then stays waiting, and a later pass posts it.
+      await reply.finish();
+    } finally {
+      // A later pass re-posts the saved text only, so the buttons and outcomes go out now whatever became of it.
+      for (const question of asked) await this.postApproval(client, ref, thread, question);
+      await Promise.all(updates);
+    }
     if (!reply.hasText && asked.length === 0) status('');
     log.info({ thread, status: outcome.status, agent: outcome.agent }, 'slack.replied');
     return outcome;

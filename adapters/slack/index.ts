@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type AllMiddlewareArgs, type BlockAction, type ButtonAction, type Logger as BoltLogger, type Receiver, type SlackActionMiddlewareArgs } from '@slack/bolt';
 import webApi, { type RetryOptions, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.js';
+import { REPLY_RETRY_DELAYS_MS } from '../../src/conversation/replyRetries.js';
 import type { ConversationService } from '../../src/conversation/service.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
@@ -31,6 +32,11 @@ export interface SlackAdapterDeps {
    * Retry-After and try again. Default: up to five retries within five minutes.
    */
   retryConfig?: RetryOptions;
+  /**
+   * Pauses between our own tries to post a reply's final text, for the transient errors Slack reports inside a 200,
+   * which retryConfig does not cover. Default: REPLY_RETRY_DELAYS_MS.
+   */
+  replyRetryDelaysMs?: readonly number[];
   /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Slack. */
   escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
 }
@@ -107,7 +113,14 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       staff = new SlackStaffSide(escalation.desk, directory, log);
     }
   }
-  const conversations = new SlackConversations({ service, log, allowedChannels: config.allowedChannels, staffChannel: escalation?.staffChannel, staff });
+  const conversations = new SlackConversations({
+    service,
+    log,
+    allowedChannels: config.allowedChannels,
+    staffChannel: escalation?.staffChannel,
+    staff,
+    replyRetryDelaysMs: deps.replyRetryDelaysMs ?? REPLY_RETRY_DELAYS_MS,
+  });
   // Messages another replica received, or a crash left waiting, are answered here through the app's client.
   service.respondVia('slack', conversations.responder(app.client));
 

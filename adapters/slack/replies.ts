@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../src/log.js';
 import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
+import { postWithRetries } from '../../src/conversation/replyRetries.js';
 import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, toMrkdwn } from './format.js';
 
 /** The fallback edits its message at most this often, well inside Slack's per-channel rate limit. */
@@ -28,8 +29,20 @@ export interface ReplyOptions {
   onNativeRefused(reason: string): void;
   /** Called with the ts of the reply's first message once Slack has it (so a resumed turn can find it). */
   onFirstMessage?(ts: string): void;
-  /** The first message of this reply, posted before a crash: it is edited to the full reply instead of posting anew. */
+  /** The reply's first message, posted by an earlier try: it is edited into the full reply instead of posting anew. */
   resumeTs?: string | undefined;
+  /** Pauses between tries to post the final text (REPLY_RETRY_DELAYS_MS in production). */
+  retryDelaysMs: readonly number[];
+}
+
+/**
+ * The Web API client already retries HTTP errors, network failures and 429s with backoff (its retryConfig), so
+ * trying those again here would only multiply its waits. What it does not retry is a transient error Slack reports
+ * inside a 200 (`internal_error`, `service_unavailable`…); any other platform error is a refusal.
+ */
+export function slackRetryable(err: unknown): boolean {
+  const code = platformError(err);
+  return code !== undefined && TRANSIENT_ERRORS.has(code);
 }
 
 /**
@@ -109,15 +122,27 @@ export class SlackReply {
     this.append(agent, this.text === '' ? text : `\n\n${text}`);
   }
 
-  /** Writes the rest, and the quiet agent line under the last message. Never throws. */
+  /**
+   * Writes the rest, and the quiet agent line under the last message, retrying what Slack's client does not. Rejects
+   * when Slack still has not taken it: the caller then leaves the message waiting, to be finished later.
+   */
   async finish(): Promise<void> {
     this.edited.cancel();
-    if (this.text === '') return this.chain;
-    this.enqueue(async () => {
+    // Steps while the text streamed in are best effort: whatever they missed, the final step writes.
+    await this.chain;
+    if (this.text === '') return;
+    const { channel, threadTs } = this.target;
+    // Safe to repeat: a failed stream has fallen back by then, and a sync writes only what Slack does not show yet.
+    const finalStep = async () => {
       if (this.native) await this.sendPending(true);
       if (!this.native) await this.edited.sync(this.fallbackPieces(), true);
+    };
+    await postWithRetries(finalStep, {
+      delaysMs: this.options.retryDelaysMs,
+      retryable: slackRetryable,
+      log: this.options.log,
+      fields: { platform: 'slack', channel, thread: threadTs },
     });
-    return this.chain;
   }
 
   private enqueue(step: () => Promise<void>): void {

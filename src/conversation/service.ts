@@ -29,8 +29,12 @@ export type Responder = (message: InboxMessage) => Respond;
 export const DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Threads looked at per recovery pass. */
 const RECOVERY_BATCH_THREADS = 100;
-/** Times a message's reply may fail to start (before its turn runs) in this process before it is dropped. */
-export const MAX_START_FAILURES = 5;
+/**
+ * Times a message's reply may fail in this process (to start, before its turn runs, or to post, after it) before
+ * the message is dropped: a deleted channel must not be retried forever, nor crowd the oldest threads out of the
+ * recovery passes.
+ */
+export const MAX_REPLY_FAILURES = 5;
 /** An id no message has: completing it drops nothing, and so only reads the head or releases the lock. */
 const NO_MESSAGE = '';
 
@@ -63,8 +67,8 @@ export class ConversationService {
   private readonly turns: MessageTurns;
   private readonly local = new Map<string, LocalMessage>();
   private readonly responders = new Map<string, Responder>();
-  /** Message id → how many times its reply failed before its turn ran (see answer). */
-  private readonly startFailures = new Map<string, number>();
+  /** Message id → how many times its reply failed in this process (see answer). */
+  private readonly replyFailures = new Map<string, number>();
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
 
@@ -78,7 +82,8 @@ export class ConversationService {
 
   /**
    * Takes one message and resolves once it has been answered here through `respond` (with the outcome), or
-   * found to be a duplicate, or left to another replica that holds its thread (`handed_off`).
+   * found to be a duplicate, or left waiting (`handed_off`): to another replica that holds its thread, or for a later
+   * pass because its reply could not be posted yet.
    */
   async handle(message: InboundMessage, respond?: Respond): Promise<TurnOutcome> {
     const { log, store, telemetry } = this.options;
@@ -227,7 +232,7 @@ export class ConversationService {
           return;
         }
         const outcome = await this.answer(message, respond);
-        // Not even started (the platform refused the channel, say): it waits for the next pass, as above.
+        // The reply did not get out (the platform refused the channel, or was down): it waits for the next pass.
         if (!outcome) return;
         if (local) local.outcome = outcome;
       } else {
@@ -242,10 +247,11 @@ export class ConversationService {
   }
 
   /**
-   * Runs the message's turn through `respond`. Undefined when `respond` failed before it ran the turn: nothing
-   * reached the user and nothing changed, so the message stays waiting, until it has failed MAX_START_FAILURES
-   * times in this process and is dropped (a deleted channel must not be retried forever, nor crowd the oldest
-   * threads out of the recovery passes).
+   * Runs the message's turn through `respond`. Undefined when the reply did not get out, so the message stays
+   * waiting for the next pass over its thread: either `respond` failed before it ran the turn (nothing changed), or
+   * the turn ran and was saved but posting its reply failed (after the adapter's own retries). The next pass then
+   * posts the saved outcome (`lastAnswer`, `resumed`) without running the turn again, finishing whatever part was
+   * posted. After MAX_REPLY_FAILURES failures in this process the message is dropped.
    */
   private async answer(message: InboxMessage, respond: Respond): Promise<TurnOutcome | undefined> {
     const { log, telemetry } = this.options;
@@ -259,22 +265,18 @@ export class ConversationService {
         return (outcome = await this.turns.process(message, listener, writer));
       });
     } catch (err) {
-      const base = { thread: message.thread, message: message.id, err };
-      if (!ran) {
-        const failures = (this.startFailures.get(message.id) ?? 0) + 1;
-        if (failures < MAX_START_FAILURES) {
-          this.startFailures.set(message.id, failures);
-          log.error({ ...base, failures }, 'reply.start_failed');
-          telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent: this.options.agentName(this.options.defaultAgentId), ms: performance.now() - started });
-          return undefined;
-        }
-        log.error({ ...base, failures }, 'reply.given_up');
-      } else {
-        // The turn is saved (or never ran); posting failed. Retrying would repeat what did reach the user.
-        log.error(base, 'reply.failed');
+      const failures = (this.replyFailures.get(message.id) ?? 0) + 1;
+      const base = { thread: message.thread, message: message.id, err, failures, stage: ran ? 'post' : 'start' };
+      if (failures < MAX_REPLY_FAILURES) {
+        this.replyFailures.set(message.id, failures);
+        log.error(base, ran ? 'reply.deferred' : 'reply.start_failed');
+        const agent = outcome?.agent ?? this.options.agentName(this.options.defaultAgentId);
+        telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent, ms: performance.now() - started });
+        return undefined;
       }
+      log.error(base, 'reply.given_up');
     }
-    this.startFailures.delete(message.id);
+    this.replyFailures.delete(message.id);
     outcome ??= { status: 'failed', reply: apologyFor(undefined), agent: this.options.agentName(this.options.defaultAgentId) };
     telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
     return outcome;

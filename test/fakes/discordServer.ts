@@ -89,6 +89,8 @@ export interface ScriptedResponse {
   status?: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Close the connection without answering, as a network failure or a restarting load balancer does. */
+  drop?: boolean;
 }
 
 export interface FakeDiscordOptions {
@@ -156,6 +158,8 @@ type Body = Record<string, unknown>;
 
 interface Reply {
   status: number;
+  /** Close the connection without answering (see ScriptedResponse). */
+  drop?: boolean;
   body?: unknown;
   headers?: Record<string, string>;
   /** Runs after the HTTP response is written: Discord's gateway events follow the REST answer. */
@@ -281,6 +285,11 @@ export class FakeDiscord {
   /** The next matching call gets this response instead of the fake's behaviour (no state change, no gateway event); queued in order. */
   respondOnce(method: string, pathPattern: RegExp, response: ScriptedResponse): void {
     this.onceScripts.push({ method: method.toUpperCase(), pattern: pathPattern, response });
+  }
+
+  /** The next `count` matching calls fail (a 500 unless told otherwise); the calls after them succeed again. */
+  failNext(method: string, pathPattern: RegExp, count: number, failure: ScriptedResponse = { status: 500 }): void {
+    for (let i = 0; i < count; i++) this.respondOnce(method, pathPattern, failure);
   }
 
   /** Every matching call gets this response (after any respondOnce); undefined removes it. */
@@ -457,6 +466,10 @@ export class FakeDiscord {
     call.status = reply.status;
     call.response = reply.body;
     this.calls.push(call);
+    if (reply.drop) {
+      res.socket?.destroy();
+      return;
+    }
     if (reply.status === 204 || reply.body === undefined) {
       // A 204 must not claim a JSON body: discord.js would try to parse it and emit an error.
       res.writeHead(reply.status, reply.headers ?? {}).end();
@@ -968,6 +981,7 @@ export function rateLimitResponse(retryAfterSeconds = 0.05, opts: { global?: boo
 }
 
 function scriptedReply(response: ScriptedResponse): Reply {
+  if (response.drop) return { status: 0, drop: true };
   const status = response.status ?? 200;
   if (response.body !== undefined || status === 204) return { status, body: response.body, headers: response.headers };
   const body = status === 429 ? rateLimitResponse().body : status >= 400 ? { message: `${status}: ${STATUS_CODES[status] ?? 'Error'}`, code: 0 } : {};

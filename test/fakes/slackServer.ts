@@ -22,6 +22,8 @@ export interface ScriptedResponse {
   status?: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Close the connection without answering, as a network failure or a restarting load balancer does. */
+  drop?: boolean;
 }
 
 export interface SocketAck {
@@ -140,6 +142,11 @@ export class FakeSlack {
   respondAlways(method: string, response: ScriptedResponse | undefined): void {
     if (response === undefined) this.alwaysResponses.delete(method);
     else this.alwaysResponses.set(method, response);
+  }
+
+  /** The next `count` calls of `method` fail (a 500 unless told otherwise); the calls after them succeed again. */
+  failNext(method: string, count: number, failure: ScriptedResponse = { status: 500 }): void {
+    for (let i = 0; i < count; i++) this.respondOnce(method, failure);
   }
 
   /** A strictly increasing message ts: 1700000000.000100, 1700000000.000200, ... */
@@ -265,6 +272,11 @@ export class FakeSlack {
     const call: SlackCall = { method: path.slice('/api/'.length), args, token: bearer ?? bodyToken };
     this.calls.push(call);
     const scripted = this.onceResponses.get(call.method)?.shift() ?? this.alwaysResponses.get(call.method);
+    if (scripted?.drop) {
+      call.status = 0;
+      res.socket?.destroy();
+      return;
+    }
     const status = scripted?.status ?? 200;
     const body = scripted ? (scripted.body ?? (status === 429 ? { ok: false, error: 'ratelimited' } : { ok: true })) : this.defaultBody(call);
     call.status = status;
