@@ -24,7 +24,7 @@ const HELD_OUT = table('confirmation-replies-holdout.json');
 /** How each question is put: a real turn asks it, then the reply answers it. */
 const QUESTIONS = {
   Q1: { ask: 'please cancel order ORD-1002', question: 'Cancel order ORD-1002?', tool: 'cancel_order' },
-  Q2: { ask: 'I want a refund for invoice INV-2001, I was charged twice', question: 'Refund invoice INV-2001 in full?', tool: 'request_refund' },
+  Q2: { ask: 'please refund invoice INV-2001', question: 'Refund invoice INV-2001 in full?', tool: 'request_refund' },
 } as const;
 
 interface Outcome {
