@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createApp, type App } from '../src/main.js';
 import { estimateTokens } from '../src/orchestrator/compaction.js';
+import { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { OfflineEngine } from '../src/model/offline/offlineEngine.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
 
@@ -33,7 +34,8 @@ export class BenchModel implements ModelProvider {
   ) {}
 
   static async create(latencyMs = 0): Promise<BenchModel> {
-    return new BenchModel(await OfflineEngine.create(createAgentRegistry()), latencyMs);
+    const agents = createAgentRegistry();
+    return new BenchModel(await OfflineEngine.create(agents, await IntentRouter.train(agents)), latencyMs);
   }
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {

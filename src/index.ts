@@ -2,8 +2,9 @@
 export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
 export { defineTool, type AnsweringAgent, type Tool, type ToolContext, type ToolDefinition } from './orchestrator/tool.js';
-export type { FactWriter } from './orchestrator/facts.js';
-export { identityQuestion, identityRequired, isIdentityRequired, isOwner, type IdentityRequired, type Requester } from './orchestrator/requester.js';
+export type { FactWriter } from './orchestrator/tool.js';
+export { identityQuestion, identityRequired, isOwner, type Requester } from './orchestrator/requester.js';
+export { isIdentityRequired, type IdentityRequired } from './orchestrator/protocol.js';
 export type { ReviewOptions } from './orchestrator/review.js';
 export { Telemetry, type TelemetryEvent } from './telemetry.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';

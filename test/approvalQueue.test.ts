@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { blockActionsPayload } from './fakes/slackDelivery.js';
 import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
-import { APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../src/orchestrator/approval.js';
 import { CONSOLE_STAFF } from '../adapters/console/staffSide.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { BUDGET_SPENT_REPLY } from '../src/orchestrator/turnRunner.js';
 import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
 import { approvalMessage, buttonValue, CHANNEL, CUSTOMER, SlackSession, threadMessages } from './slackHarness.js';
+import { APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../src/orchestrator/protocol.js';
 
 const ASK_1002 = /Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./;
 const ASK_1006 = /Cancel order ORD-1006\? Reply "yes" to go ahead or "no" to leave it as it is\./;

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
 import type { ChatMessage } from '../src/model/types.js';
-import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/delegation.js';
 import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createApp, createModel } from '../src/main.js';
 import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/protocol.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */
 function agentOf(request: RecordedRequest): string {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import { URGENCIES } from './escalation.js';
+import { ESCALATE_TOOL_NAME } from '../orchestrator/protocol.js';
 import { toolParameters } from '../orchestrator/tool.js';
 
-export const ESCALATE_TOOL_NAME = 'escalate_to_human';
 export const MAX_REASON_CHARS = 500;
 
 export const escalateInputSchema = z.object({

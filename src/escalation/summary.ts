@@ -1,8 +1,8 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider, Usage } from '../model/types.js';
-import { transferTarget } from '../orchestrator/handoff.js';
-import { ESCALATE_TOOL_NAME, ESCALATED_REPLY } from './escalationTool.js';
+import { ESCALATED_REPLY } from './escalationTool.js';
+import { ESCALATE_TOOL_NAME, transferTarget } from '../orchestrator/protocol.js';
 
 /** The name the hand-over summary's model call is counted under, in the thread's usage by agent and in telemetry. */
 export const SUMMARY_STEP = 'escalation_summary';

@@ -1,7 +1,7 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import { quote, transcript } from '../escalation/summary.js';
-import { transferTarget } from './handoff.js';
 import type { ChatMessage } from '../model/types.js';
+import { transferTarget } from './protocol.js';
 
 /**
  * Tokens are estimated at four characters each (the usual rule of thumb for English with OpenAI tokenizers)

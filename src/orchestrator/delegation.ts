@@ -1,24 +1,14 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import type { Agent } from './agent.js';
-import { transferToolName } from './handoff.js';
+import { askToolName, transferToolName, type DelegateAnswer } from './protocol.js';
 import { toolParameters } from './tool.js';
 
 /**
- * A specialist consulted as a tool: `ask_<agent>` runs it on one part of the customer's message, with its own
- * context and tool loop, and returns its answer for the caller to merge. Several such calls in one response run
- * side by side. Unlike a handoff, the caller keeps the conversation.
+ * A specialist consulted as a tool (`ask_<agent>`, see protocol.ts): it runs on one part of the customer's message,
+ * with its own context and tool loop, and its answer goes back to the caller to merge. Several such calls in one
+ * response run side by side. Unlike a handoff, the caller keeps the conversation.
  */
-const ASK_PREFIX = 'ask_';
-
-export function askToolName(agentId: string): string {
-  return `${ASK_PREFIX}${agentId}`;
-}
-
-export function askTarget(toolName: string): string | undefined {
-  return toolName.startsWith(ASK_PREFIX) ? toolName.slice(ASK_PREFIX.length) : undefined;
-}
-
 export const askInputSchema = z.object({
   request: z.string().trim().min(1).max(2_000).describe("The part of the customer's message this specialist should handle, in their words"),
 });
@@ -42,49 +32,6 @@ export const DELEGATION_INSTRUCTIONS = [
 /** For a specialist that can hand back to the agent that splits messages: so no part of one is dropped. */
 export function splitBackInstructions(splitter: Agent): string {
   return `When a message holds several separate requests and some are not for you, call ${transferToolName(splitter.id)} at once, without answering any part: ${splitter.name} splits the message so that every part reaches the right specialist.`;
-}
-
-/** What a consulted specialist returns to the caller (JSON in the tool message). */
-export interface DelegateAnswer {
-  agent: string;
-  answer: string;
-  /** The question the customer must confirm before the specialist's action runs, when there is one. */
-  waiting_for_confirmation?: string;
-  /** A question of this specialist's to be asked after another's is answered (one question at a time). */
-  confirmation_queued?: string;
-  /** Set when the specialist could not finish its part (its model call failed); `answer` is then empty. */
-  error?: string;
-  /** What the specialist's tools did before it failed (a ticket filed, say), so the caller can still tell the customer. */
-  done_before_error?: string[];
-}
-
-/** The error of a specialist that could not finish its part. */
-export const DELEGATE_FAILED = 'This specialist could not finish this part just now; the customer should send it again in a moment.';
-/** How the offline merge tells the customer about such a part. */
-export const DELEGATE_FAILED_REPLY = "Sorry, I couldn't finish this part just now. Please send it again in a moment.";
-
-export function parseDelegateAnswer(content: string): DelegateAnswer | undefined {
-  try {
-    const value = JSON.parse(content) as Partial<DelegateAnswer>;
-    return typeof value.agent === 'string' && typeof value.answer === 'string' ? (value as DelegateAnswer) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The offline engine's merge: each specialist's answer under its name, in the order the parts were asked. */
-export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
-  const said = (a: DelegateAnswer) => {
-    if (a.error) return DELEGATE_FAILED_REPLY;
-    const waiting =
-      a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.'
-      : a.confirmation_queued ? "That needs your confirmation too: I'll ask once you've answered the question below."
-      : '';
-    // A queued action's own words would only say the same as the note.
-    return [a.confirmation_queued ? '' : a.answer, waiting].filter(Boolean).join(' ');
-  };
-  if (answers.length === 1) return said(answers[0]!);
-  return answers.map((a) => `**${a.agent}:** ${said(a)}`).join('\n\n');
 }
 
 /**

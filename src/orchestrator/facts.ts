@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import type { Fact, ThreadState } from '../conversation/threadState.js';
+import { NOTE_FACT_TOOL_NAME } from './protocol.js';
 import { defineTool } from './tool.js';
 
 /** The fact sheet is shown to every agent on every call, so it is kept short. */
 export const MAX_FACTS_PER_THREAD = 40;
 export const MAX_FACT_VALUE_CHARS = 200;
 const FACT_KEY_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
-
-/** What tools and agents may write to a thread's fact sheet: `key` in snake_case, one short value. */
-export interface FactWriter {
-  set(key: string, value: string): void;
-  get(key: string): string | undefined;
-}
 
 export class FactError extends Error {
   readonly kind = 'FactError';
@@ -46,7 +41,7 @@ export function describeFacts(facts: Record<string, Fact>): string | undefined {
 
 /** Offered to every agent: the model records what the customer told it, for the other agents and for staff. */
 export const noteFact = defineTool({
-  name: 'note_fact',
+  name: NOTE_FACT_TOOL_NAME,
   description:
     'Record a fact about this customer or request on the shared fact sheet (e.g. key "customer_email", "product", "plan", "order_id"), so other agents and support staff know it. Use it for details the customer states; tool results are recorded automatically.',
   input: z.object({

@@ -1,18 +1,8 @@
 import type { ToolSpec } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent } from './agent.js';
+import { transferToolName } from './protocol.js';
 import type { Turn } from './turn.js';
-
-const TRANSFER_PREFIX = 'transfer_to_';
-
-/** A handoff is an ordinary function tool, so the model, the logs and the tests see one mechanism. */
-export function transferToolName(agentId: string): string {
-  return `${TRANSFER_PREFIX}${agentId}`;
-}
-
-export function transferTarget(toolName: string): string | undefined {
-  return toolName.startsWith(TRANSFER_PREFIX) ? toolName.slice(TRANSFER_PREFIX.length) : undefined;
-}
 
 export function transferToolSpec(target: Agent): ToolSpec {
   return {

@@ -54,6 +54,10 @@ export interface IdentityRequired {
   instructions: string;
 }
 
+export function isIdentityRequired(value: unknown): value is IdentityRequired {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[IDENTITY_REQUIRED] === true;
+}
+
 /** The result that withholds `record` from `requester`, and says what to ask them. */
 export function identityRequired(record: string, requester: Requester): IdentityRequired {
   const given = requester.givenEmails.length;
@@ -68,10 +72,6 @@ export function identityRequired(record: string, requester: Requester): Identity
     reason,
     instructions: `Say nothing about ${record} (not even its status or whether an address matched someone) until the customer shows it is theirs: ${ask}.`,
   };
-}
-
-export function isIdentityRequired(value: unknown): value is IdentityRequired {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[IDENTITY_REQUIRED] === true;
 }
 
 /** The question that asks for it, naming the record: "To look up order ORD-1001, … what's the email address on it?" */

@@ -2,8 +2,13 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolSpec } from '../model/types.js';
-import type { FactWriter } from './facts.js';
 import type { Requester } from './requester.js';
+
+/** What tools and agents may write to a thread's fact sheet: `key` in snake_case, one short value. */
+export interface FactWriter {
+  set(key: string, value: string): void;
+  get(key: string): string | undefined;
+}
 
 /** What a tool sees of the world while it runs. */
 export interface ToolContext {

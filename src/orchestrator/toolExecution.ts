@@ -2,9 +2,8 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ToolCall } from '../model/types.js';
-import type { FactWriter } from './facts.js';
 import type { Requester } from './requester.js';
-import type { Tool } from './tool.js';
+import type { FactWriter, Tool } from './tool.js';
 
 /** Why a tool call produced no normal result; every kind becomes a tool message the model can read and correct. */
 export type ToolFailureKind = 'ToolArgumentsError' | 'UnknownToolError' | 'ToolTimeoutError' | 'ToolRunError';

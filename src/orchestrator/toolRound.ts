@@ -6,19 +6,7 @@ import type { Logger } from '../log.js';
 import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import {
-  ANOTHER_APPROVAL_WAITING,
-  APPROVAL_ALREADY_WAITING,
-  APPROVAL_DECLINED,
-  APPROVAL_HINT,
-  APPROVAL_NOT_CONFIRMED,
-  APPROVAL_QUEUED,
-  APPROVAL_SKIPPED_FOR_STAFF,
-  APPROVAL_UNANSWERED,
-  MAX_CONFIRMATION_REMINDERS,
-  MAX_QUEUED_APPROVALS,
-} from './approval.js';
-import { askTarget } from './delegation.js';
+import { APPROVAL_HINT, MAX_CONFIRMATION_REMINDERS, MAX_QUEUED_APPROVALS } from './approval.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import { handOver } from './handoff.js';
 import { platformOf } from '../escalation/escalation.js';
@@ -26,6 +14,7 @@ import type { Requester } from './requester.js';
 import type { Tool } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome, type ToolRunContext } from './toolExecution.js';
 import type { Turn } from './turn.js';
+import { ANOTHER_APPROVAL_WAITING, APPROVAL_ALREADY_WAITING, APPROVAL_ASKED, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED, APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF, APPROVAL_UNANSWERED, askTarget } from './protocol.js';
 
 export interface ToolRoundOptions {
   agents: AgentRegistry;
@@ -312,7 +301,7 @@ export class ToolRound {
     }
     root.pendingApproval = approval;
     this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: turn.agent.id, tool: tool.name, decision: 'requested' });
-    return { asked: true, content: 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.' };
+    return { asked: true, content: APPROVAL_ASKED };
   }
 }
 

@@ -2,8 +2,8 @@ import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
-import type { DelegateAnswer } from './delegation.js';
 import type { TurnEvent, TurnEventListener } from './events.js';
+import { type DelegateAnswer } from './protocol.js';
 
 export interface TurnInput {
   thread: string;

@@ -4,23 +4,24 @@ import { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import { newEscalation } from '../escalation/escalation.js';
-import { ESCALATE_TOOL_NAME, ESCALATED_REPLY, escalateCallSchema, type EscalateInput } from '../escalation/escalationTool.js';
+import { ESCALATED_REPLY, escalateCallSchema, type EscalateInput } from '../escalation/escalationTool.js';
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { AgentPrompts, type FixedPrompt } from './agentPrompts.js';
 import { confirmationOf, type ConfirmationReply } from './confirmation.js';
 import { noteGivenEmails } from './requester.js';
 import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
-import { askInputSchema, DELEGATE_FAILED, mergeDelegateAnswers, ownerAfterDelegation } from './delegation.js';
+import { askInputSchema, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
 import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
-import { handOver, transferTarget, transferToolName } from './handoff.js';
+import { handOver } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { ModelCalls, tokensToday } from './modelCalls.js';
 import { DEFAULT_MAX_REVISIONS, REVIEW_INSTRUCTIONS, reviewDraft, reviewPrompt, revisionPrompt, type ReviewOptions } from './review.js';
 import { parseToolCall } from './toolExecution.js';
 import { answerOpenCalls, ToolRound, TURN_STOPPED_RESULT } from './toolRound.js';
+import { DELEGATE_FAILED, ESCALATE_TOOL_NAME, mergeDelegateAnswers, transferTarget, transferToolName } from './protocol.js';
 
 export interface TurnLimits {
   maxModelCallsPerTurn: number;

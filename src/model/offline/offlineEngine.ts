@@ -1,20 +1,35 @@
-import type { Agent, AgentRegistry } from '../../orchestrator/agent.js';
-import { ANOTHER_APPROVAL_WAITING, APPROVAL_ALREADY_WAITING, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED, APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../../orchestrator/approval.js';
-import { transferTarget, transferToolName } from '../../orchestrator/handoff.js';
-import { IntentRouter, type RouteDecision } from '../../orchestrator/intentRouter.js';
-import type { Tool } from '../../orchestrator/tool.js';
-import { ESCALATE_TOOL_NAME } from '../../escalation/escalationTool.js';
 import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
-import { askTarget, askToolName, mergeDelegateAnswers, parseDelegateAnswer, type DelegateAnswer } from '../../orchestrator/delegation.js';
-import { noteFact } from '../../orchestrator/facts.js';
-import { isIdentityRequired } from '../../orchestrator/requester.js';
-import { groundTruth, withoutUnsupported } from '../../orchestrator/grounding.js';
-import { groundingVerdict } from '../../orchestrator/review.js';
 import { asksAboutAction } from './actionInquiry.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { nothingDoneYetReply, bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
+import {
+  ANOTHER_APPROVAL_WAITING,
+  APPROVAL_ALREADY_WAITING,
+  APPROVAL_DECLINED,
+  APPROVAL_NOT_CONFIRMED,
+  APPROVAL_QUEUED,
+  APPROVAL_SKIPPED_FOR_STAFF,
+  askTarget,
+  askToolName,
+  ESCALATE_TOOL_NAME,
+  groundingVerdict,
+  groundTruth,
+  isIdentityRequired,
+  mergeDelegateAnswers,
+  NOTE_FACT_TOOL_NAME,
+  parseDelegateAnswer,
+  transferTarget,
+  transferToolName,
+  withoutUnsupported,
+  type Agent,
+  type AgentRegistry,
+  type DelegateAnswer,
+  type RequestRouter,
+  type RouteDecision,
+  type Tool,
+} from '../../orchestrator/protocol.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
@@ -94,12 +109,12 @@ export class OfflineEngine implements ModelProvider {
 
   private constructor(
     private readonly agents: AgentRegistry,
-    readonly router: IntentRouter,
+    readonly router: RequestRouter,
     private readonly toolClassifiers: Map<string, IntentClassifier>,
   ) {}
 
-  static async create(agents: AgentRegistry, router?: IntentRouter): Promise<OfflineEngine> {
-    const trained = router ?? (await IntentRouter.train(agents));
+  /** `router` reads messages (trained by whoever owns the agents, from the same agents); the engine trains its tool choice. */
+  static async create(agents: AgentRegistry, router: RequestRouter): Promise<OfflineEngine> {
     const toolClassifiers = new Map<string, IntentClassifier>();
     for (const agent of agents.all()) {
       const tools = agent.tools ?? [];
@@ -107,7 +122,7 @@ export class OfflineEngine implements ModelProvider {
       const examples = tools.flatMap((tool) => [tool.description, ...tool.examples].map((utterance) => ({ utterance, intent: tool.name })));
       toolClassifiers.set(agent.id, await IntentClassifier.train(examples));
     }
-    return new OfflineEngine(agents, trained, toolClassifiers);
+    return new OfflineEngine(agents, router, toolClassifiers);
   }
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
@@ -274,8 +289,8 @@ export class OfflineEngine implements ModelProvider {
     // The answer to "what's the email address on the order?": the run loop has taken it as theirs, so ask again.
     const withheld = this.lastWithheldCall(messages, tools);
     if (withheld) return { toolCalls: [this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>)] };
-    if (!tools.some((t) => t.name === noteFact.name)) return undefined;
-    return { toolCalls: [this.call(noteFact.name, { key: 'customer_email', value: email })] };
+    if (!tools.some((t) => t.name === NOTE_FACT_TOOL_NAME)) return undefined;
+    return { toolCalls: [this.call(NOTE_FACT_TOOL_NAME, { key: 'customer_email', value: email })] };
   }
 
   /** The call of the latest tool result, when that result withheld a record until the customer shows it is theirs. */
@@ -309,7 +324,7 @@ export class OfflineEngine implements ModelProvider {
     if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
     // Asked about after this reply, or not at all (people took over): nothing to say about it here.
     if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF) return '';
-    if (call.function.name === noteFact.name) return notedReply(parseJson(call.function.arguments));
+    if (call.function.name === NOTE_FACT_TOOL_NAME) return notedReply(parseJson(call.function.arguments));
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);

@@ -1,4 +1,4 @@
-import type { Agent } from '../../orchestrator/agent.js';
+import type { Agent } from '../../orchestrator/protocol.js';
 
 /** What the bot can help with, built from the specialists' own descriptions. */
 export function capabilityList(specialists: Agent[]): string {
