@@ -45,5 +45,3 @@ export function createLogger(options: LogOptions = {}): Logger {
   return pino({ level, redact, base: undefined }, (options.destination ?? process.stdout) as DestinationStream);
 }
 
-/** A logger that drops everything; for library callers that pass none. */
-export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
+import { parseJson } from '../../src/parseJson.js';
 import { sectionBlock, toMrkdwn } from './format.js';
 
 export const CONFIRM_ACTION_ID = 'switchboard_approval_confirm';
@@ -11,13 +12,7 @@ const buttonValueSchema = z.object({ thread: z.string().min(1), approval: z.stri
 export type ApprovalButtonValue = z.infer<typeof buttonValueSchema>;
 
 export function parseButtonValue(value: unknown): ApprovalButtonValue | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const parsed = buttonValueSchema.safeParse(JSON.parse(value));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return typeof value === 'string' ? parseJson(value, buttonValueSchema) : undefined;
 }
 
 /** The question with Confirm / Cancel buttons; only `requestedBy` may press them. */

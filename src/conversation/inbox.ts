@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson } from '../parseJson.js';
 
 /**
  * Where every customer message waits until its turn has run, its state is saved and its reply is posted.
@@ -63,10 +64,5 @@ export function encodeInboxMessage(message: InboxMessage): string {
 
 /** Parses a stored message; undefined (never a throw) for one that no longer fits the schema. */
 export function decodeInboxMessage(raw: string): InboxMessage | undefined {
-  try {
-    const parsed = inboxMessageSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJson(raw, inboxMessageSchema);
 }

@@ -84,7 +84,6 @@ export class OpenAIProvider implements ModelProvider {
           stream: true,
           stream_options: { include_usage: true },
         },
-        { signal: request.signal },
       );
       for await (const chunk of stream) {
         if (chunk.usage) {

@@ -40,7 +40,6 @@ export interface ModelRequest {
   system: string;
   messages: ChatMessage[];
   tools: ToolSpec[];
-  signal?: AbortSignal | undefined;
   /** What the call is for; a reply when absent. The offline engine answers each purpose its own way. */
   purpose?: 'reply' | 'review' | 'revise' | 'summary' | undefined;
   /** Ask for a JSON object (the review verdict); sent as `response_format: json_object`. */

@@ -11,6 +11,8 @@
  * - the grounding check (every id, figure and date of a draft must be in its sources);
  * - the shapes a model is handed: the agents, their tools, and the router that reads a message.
  */
+import { z } from 'zod';
+import { parseJson } from '../parseJson.js';
 import type { Agent } from './agent.js';
 import type { RequestPart, RouteDecision } from './intentRouter.js';
 
@@ -88,13 +90,11 @@ export const DELEGATE_FAILED = 'This specialist could not finish this part just 
 /** How the offline merge tells the customer about such a part. */
 export const DELEGATE_FAILED_REPLY = "Sorry, I couldn't finish this part just now. Please send it again in a moment.";
 
+/** The fields every answer has; the rest are read as written. */
+const delegateAnswerSchema = z.looseObject({ agent: z.string(), answer: z.string() });
+
 export function parseDelegateAnswer(content: string): DelegateAnswer | undefined {
-  try {
-    const value = JSON.parse(content) as Partial<DelegateAnswer>;
-    return typeof value.agent === 'string' && typeof value.answer === 'string' ? (value as DelegateAnswer) : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJson(content, delegateAnswerSchema) as DelegateAnswer | undefined;
 }
 
 /** The offline engine's merge: each specialist's answer under its name, in the order the parts were asked. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson } from '../parseJson.js';
 import { checkGrounding, groundTruth, withoutUnsupported } from './grounding.js';
 
 /** Revisions after the first draft, unless the agent sets its own. */
@@ -42,13 +43,7 @@ export function revisionPrompt(issues: string[]): string {
 
 /** The verdict in a reviewer's answer, tolerating a Markdown code fence; undefined when it is not a valid verdict. */
 export function parseVerdict(text: string): ReviewVerdict | undefined {
-  const body = text.trim().replace(/^```(?:json)?\s*|\s*```$/g, '');
-  try {
-    const parsed = reviewVerdictSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJson(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, ''), reviewVerdictSchema);
 }
 
 /** The figure-and-id reviewer: what the offline engine answers, and the fallback when a reviewer's answer is unusable. */

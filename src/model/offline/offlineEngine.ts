@@ -1,4 +1,5 @@
 import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
+import { parseJson } from '../../parseJson.js';
 import { asksAboutAction } from './actionInquiry.js';
 import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
@@ -85,14 +86,6 @@ function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCa
   const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
   const calls = asking?.tool_calls ?? [call];
   return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
