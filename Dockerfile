@@ -24,7 +24,12 @@ COPY --from=build --chown=node:node /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-# node directly, not npm start: npm does not reliably pass SIGTERM on, and graceful shutdown needs it.
-# HTTP Events API mode serves /slack/events and /healthz here (SLACK_PORT); Socket Mode needs no port.
+# HTTP Events API mode serves /slack/events here (SLACK_PORT); Socket Mode needs no port.
 EXPOSE 3000
+# /healthz, /readyz and /metrics (OPS_PORT, default 9090) while a platform adapter runs.
+EXPOSE 9090
+# The image has no curl: node asks /healthz itself. With OPS_PORT=off there is nothing to ask, so it counts as healthy.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const p = process.env.OPS_PORT || '9090'; if (p === 'off') process.exit(0); fetch('http://127.0.0.1:' + p + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
+# node directly, not npm start: npm does not reliably pass SIGTERM on, and graceful shutdown needs it.
 CMD ["node", "dist/src/main.js"]
