@@ -20,6 +20,12 @@ interface Row {
 const table = (file: string): Row[] => JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as Row[];
 const TUNING = table('confirmation-replies.json');
 const HELD_OUT = table('confirmation-replies-holdout.json');
+/**
+ * Hard cases (sarcasm, conditions, other languages, rambling) written by a second person from the issue's rule alone.
+ * Measured once before any change (1 of 28 unclear replies ran the action, 11/18 yeses and 10/15 noes were read
+ * right), then its misses were looked at and the rule changed, so it is tuning data now, not an outside measure.
+ */
+const HARD_CASES = table('confirmation-replies-outside.json');
 
 /** How each question is put: a real turn asks it, then the reply answers it. */
 const QUESTIONS = {
@@ -93,6 +99,15 @@ describe('confirmation: only a clear yes acts', () => {
     for (const r of results.filter((row) => row.got === 'unclear')) assert.match(r.reply, /I still need your answer: (Cancel order ORD-1002|Refund invoice INV-2001 in full)\?/, r.reply);
   });
 
+  test('the hard cases: nothing but a clear yes runs the action', async () => {
+    const results = await runTable(HARD_CASES);
+    console.log(summary('hard cases', results));
+    const acted = results.filter((r) => r.got === 'approve' && r.expected !== 'approve').map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
+    assert.deepEqual(acted, []);
+    const declined = results.filter((r) => r.expected === 'reject' && r.got !== 'reject').map((r) => r.reply);
+    assert.deepEqual(declined, [], 'every clear no, in any of its languages, is read as one');
+  });
+
   test('the rule reads the question: restating it is still a yes, another id or action is not', () => {
     const cancel = 'Cancel order ORD-1002?';
     assert.equal(classifyConfirmation('yes, cancel ORD-1002', cancel), 'approve');
@@ -101,7 +116,12 @@ describe('confirmation: only a clear yes acts', () => {
     assert.equal(classifyConfirmation('yes, refund it', cancel), 'unclear');
     assert.equal(classifyConfirmation('no, refund it instead', cancel), 'unclear');
     assert.equal(classifyConfirmation('no, I still want it', cancel), 'reject');
-    // A bare "cancel" to "Cancel order …?" could mean either.
+    // A bare "cancel" to "Cancel order …?" could mean either, and a thumbs-up as often means "seen".
     assert.equal(classifyConfirmation('cancel', cancel), 'unclear');
+    assert.equal(classifyConfirmation('👍', cancel), 'unclear');
+    // Undecided, though it holds a "don't"; a no with a hesitation in it is still a no.
+    assert.equal(classifyConfirmation("I don't know", cancel), 'unclear');
+    assert.equal(classifyConfirmation('actually no, I want to keep it', cancel), 'reject');
+    assert.equal(classifyConfirmation('no, that is fine as it is', cancel), 'reject');
   });
 });

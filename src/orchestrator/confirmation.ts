@@ -15,20 +15,30 @@
 
 export type ConfirmationReply = 'approve' | 'reject' | 'unclear';
 
-/** Longer replies are not a bare yes or no: they say something else too. */
-const MAX_CONFIRMATION_WORDS = 12;
+/** Longer replies are not a bare yes: they say something else too. */
+const MAX_YES_WORDS = 12;
+/** A no may give its reason at more length: reading one as a no is always safe. */
+const MAX_NO_WORDS = 30;
 
-/** Single words that mean yes. */
+/** Single words that mean yes, whatever else is said ("yeah no" is a contradiction). Some other languages too. */
 const YES_WORDS = new Set([
   'y', 'ye', 'yes', 'yea', 'yeah', 'yeh', 'yah', 'ya', 'yep', 'yup', 'yas', 'sure', 'ok', 'okay', 'okey', 'k', 'kk',
-  'confirm', 'confirmed', 'approve', 'approved', 'absolutely', 'definitely', 'certainly', 'affirmative', 'correct',
-  'proceed', 'agreed', 'alright', 'aye', 'yessir', 'gladly', 'indeed', 'fine',
+  'absolutely', 'definitely', 'aye', 'yessir', 'si', 'sí', 'oui', 'ja', 'sim', 'jawohl',
 ]);
+/**
+ * Words that mean yes only when nothing says no: "confirmed" is a yes, but "no, the invoice is correct" and "no,
+ * that's fine" are noes.
+ */
+const WEAK_YES_WORDS = new Set(['confirm', 'confirmed', 'approve', 'approved', 'certainly', 'affirmative', 'correct', 'proceed', 'agreed', 'alright', 'gladly', 'indeed', 'fine']);
 /** Phrases that mean yes, matched on whole words. */
 const YES_PHRASES = ['go ahead', 'do it', 'please do', 'go for it', 'sounds good', 'of course', 'that is right', 'thats right', "that's right", 'why not'];
 
 /** Single words that mean no. */
-const NO_WORDS = new Set(['n', 'no', 'noo', 'nope', 'nah', 'nay', 'negative', 'dont', "don't", 'never', 'nevermind', 'stop', 'abort', 'decline', 'declined', 'reject']);
+const NO_WORDS = new Set(['n', 'no', 'noo', 'nope', 'nah', 'nay', 'negative', 'dont', "don't", 'never', 'nevermind', 'stop', 'abort', 'decline', 'declined', 'reject', 'nein', 'non', 'não', 'nao', 'nee']);
+/** Undecided, though they hold a word of a no ("I don't know"): checked before anything is read as a no. */
+const UNDECIDED_PHRASES = ["don't know", 'dont know', 'do not know', 'no idea', 'no clue', 'not sure', 'not yet', 'idk', 'dunno', 'let me think'];
+/** Said to acknowledge rather than to answer: neither a yes nor a no. */
+const AMBIGUOUS_PHRASES = ['no problem', 'no worries', 'no prob', 'no probs', 'no biggie', 'not a problem', 'got it', 'noted', 'i see', 'ok cool'];
 /** Phrases that mean no. */
 const NO_PHRASES = ['do not', 'never mind', 'leave it', 'keep it', 'forget it', 'not now', 'changed my mind', 'change my mind', 'no thanks', 'no thank you', 'not anymore', 'rather not', 'hold off'];
 
@@ -49,13 +59,13 @@ const FILLER = new Set([
   'man', 'buddy', 'friend', 'lol', 'haha', 'oh', 'well', 'totally', 'really', 'very', 'much', 'sounds', 'thing',
   'order', 'invoice', 'whole', 'full', 'in', 'want', 'to', 'would', 'like', 'id', 'yes', 'sure', 'ok', 'okay', 'please',
   'asap', 'straight', 'away', 'right', 'thankyou', 'tysm', 'bro', 'dude', 'exactly', 'yea', 'indeed', 'go', 'ahead',
+  'with', 'amount', 'merci', 'bitte', 'danke', 'gracias', 'por', 'favor', 'obrigado', 'obrigada', 'grazie',
 ]);
 
 /** Words a reason for a no may use; a no is safe, so its reason is read generously but may not ask for another action. */
 const ACTION_WORDS = new Set(['cancel', 'refund', 'return', 'delete', 'change', 'update', 'send', 'charge', 'close', 'remove', 'reset', 'file', 'report', 'escalate', 'replace', 'exchange', 'ship']);
 
-/** Emoji and symbols used as a yes or a no. */
-const YES_SYMBOLS = /^(?:👍|👌|✅|✔️?|☑️?|🙏|💯|🆗)+$/u;
+/** Emoji used as a no. An emoji alone is no yes: 👍 as often means "seen" as "go ahead". */
 const NO_SYMBOLS = /^(?:👎|❌|✖️?|🚫|⛔)+$/u;
 
 /**
@@ -93,7 +103,6 @@ export function classifyConfirmation(text: string, question = ''): ConfirmationR
   const raw = normalize(text);
   if (raw === '') return 'unclear';
   const compact = raw.replace(/\s+/g, '');
-  if (YES_SYMBOLS.test(compact)) return 'approve';
   if (NO_SYMBOLS.test(compact)) return 'reject';
   // Asking something is not answering: "yes?" and "ok, which order is that?" wait for the answer first.
   if (raw.includes('?')) return 'unclear';
@@ -108,26 +117,27 @@ export function classifyConfirmation(text: string, question = ''): ConfirmationR
     .replace(/'(?!\p{L})|(?<!\p{L})'/gu, ' ')
     .split(/\s+/)
     .filter(Boolean);
-  if (words.length === 0) return 'unclear';
-  if (words.length > MAX_CONFIRMATION_WORDS) return 'unclear';
+  if (words.length === 0 || words.length > MAX_NO_WORDS) return 'unclear';
   const joined = words.join(' ');
-  if (HESITATION_PHRASES.some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
+  if ([...AMBIGUOUS_PHRASES, ...UNDECIDED_PHRASES].some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
   const yesPhrases = YES_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
   const noPhrases = NO_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
   const phraseWords = new Set([...yesPhrases, ...noPhrases].flatMap((phrase) => phrase.split(' ')));
-  const yes = yesPhrases.length > 0 || words.some((w) => YES_WORDS.has(w) && !phraseWords.has(w));
+  const strongYes = yesPhrases.length > 0 || words.some((w) => YES_WORDS.has(w) && !phraseWords.has(w));
   const no = noPhrases.length > 0 || words.some((w) => NO_WORDS.has(w));
   // "yeah no", "yes I mean no", "ok don't": both at once is no answer.
-  if (yes && no) return 'unclear';
-  if (!yes && !no) return 'unclear';
+  if (strongYes && no) return 'unclear';
   const questionWords = new Set(asked.replace(ID_PREFIX, ' ').replace(REFERENCE_PATTERN, ' ').split(/[^\p{L}']+/u).filter(Boolean));
   if (no) {
-    // A reason is fine ("no, I still want it"); asking for another action instead is not a plain no.
+    // A reason is fine ("no, I still want it", "actually no, I'll keep it"); another action instead is not a plain no.
     const otherAction = words.some((w) => ACTION_WORDS.has(w) && !questionWords.has(w));
     return otherAction ? 'unclear' : 'reject';
   }
+  const yes = strongYes || words.some((w) => WEAK_YES_WORDS.has(w));
+  if (!yes || words.length > MAX_YES_WORDS) return 'unclear';
+  if (HESITATION_PHRASES.some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
   // A yes may carry only politeness, filler and the question's own words: anything else is something more.
-  const known = (w: string) => YES_WORDS.has(w) || FILLER.has(w) || phraseWords.has(w) || questionWords.has(w);
+  const known = (w: string) => YES_WORDS.has(w) || WEAK_YES_WORDS.has(w) || FILLER.has(w) || phraseWords.has(w) || questionWords.has(w);
   return words.every(known) ? 'approve' : 'unclear';
 }
 
