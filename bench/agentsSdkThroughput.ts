@@ -39,7 +39,7 @@ class FixedLatencySdkModel implements Model {
     };
   }
 
-  async *getStreamedResponse(): AsyncIterable<StreamEvent> {
+  getStreamedResponse(): AsyncIterable<StreamEvent> {
     throw new Error('throughput baseline: runs are not streamed');
   }
 }

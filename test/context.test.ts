@@ -117,7 +117,8 @@ describe('bounded context with a model', () => {
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, TOOL_RESULT_HISTORY_CHARS: '100' });
     await chat.chat.send('Where is my order ORD-1001?');
     const full = toolMessages(fake, 2).find((r) => r.includes('1Z999AA10123456784'));
-    assert.ok(full && full.includes('estimatedDelivery') && full.length > 100, 'the model saw the whole result during the turn');
+    assert.ok(full, 'the lookup result reached the model');
+    assert.ok(full.includes('estimatedDelivery') && full.length > 100, 'the model saw the whole result during the turn');
 
     const lookupResult = (history: ThreadState['history']) => history.flatMap((m) => (m.role === 'tool' && m.content.startsWith(full.slice(0, 40)) ? [m.content] : []))[0];
     const saved = lookupResult((await chat.state()).history);

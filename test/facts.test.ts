@@ -35,7 +35,7 @@ describe('shared facts', () => {
     await chat.chat.send('and I have a question about my invoice');
     assert.equal(fake.requests.length, start + 4);
     assert.match(systemPrompt(fake, start + 2), /Billing specialist/);
-    assert.match(systemPrompt(fake, start + 2), /Known facts[^]*order_id: ORD-1001/, 'the fact written by Orders is in Billing\'s prompt');
+    assert.match(systemPrompt(fake, start + 2), /Known facts[\s\S]*order_id: ORD-1001/, 'the fact written by Orders is in Billing\'s prompt');
     const [noted, refused] = toolMessages(fake, start + 3).slice(-2);
     assert.match(noted!, /"noted":"product_serial"/);
     assert.match(refused!, /^Error: .*note_fact/s);
@@ -65,7 +65,7 @@ describe('shared facts', () => {
     assert.match(chat.text, /\[staff\] │ {3}- Wants a refund for a shipped order/);
     assert.match(chat.text, /\[staff\] │ {3}Known facts:/);
     assert.match(chat.text, /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
-    assert.match((await chat.state()).escalation?.summary ?? '', /Known facts:[^]*order_id: ORD-1001/);
+    assert.match((await chat.state()).escalation?.summary ?? '', /Known facts:[\s\S]*order_id: ORD-1001/);
     await chat.close();
     data.remove();
   });

@@ -6,7 +6,7 @@ import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRo
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createApp, createModel } from '../src/main.js';
-import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+import { ConsoleSession, type FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
 import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/protocol.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */

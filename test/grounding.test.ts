@@ -7,7 +7,7 @@ import { createModel } from '../src/main.js';
 import { UNCONFIRMED_REPLY } from '../src/orchestrator/review.js';
 import type { TelemetryOf } from '../src/telemetry.js';
 import type { FakeReply, RecordedRequest } from './fakes/openaiServer.js';
-import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, tempDir, toolNames } from './harness.js';
+import { ConsoleSession, type FakeOpenAI, suiteFakeOpenAI, tempDir, toolNames } from './harness.js';
 
 /**
  * Grounded answers: a reviewed agent's draft goes to a reviewer call before the customer sees it, is revised on
@@ -137,7 +137,7 @@ describe('grounded answers with a model reviewer', () => {
   test('a stubborn model: the loop stops after one revision that scores no better; the draft without its date passes a last check', async () => {
     play(fake, {
       draft: INVENTED,
-      review: (n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, '"December 25" is not supported by the sources.') : verdict(true, 1)),
+      review: (_n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, '"December 25" is not supported by the sources.') : verdict(true, 1)),
       revise: () => 'Order ORD-1001 has shipped. It will definitely arrive on December 25.',
     });
     const { text, reviews } = await ask(fake, REVIEWED);
@@ -183,7 +183,7 @@ describe('grounded answers with a model reviewer', () => {
   });
 
   test('REVIEW_MAX_REVISIONS=0: the draft is never revised; only its trimmed form is checked again', async () => {
-    play(fake, { draft: INVENTED, review: (n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, 'The date is invented.') : verdict(true, 1)) });
+    play(fake, { draft: INVENTED, review: (_n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, 'The date is invented.') : verdict(true, 1)) });
     const { text } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '0' });
     assert.deepEqual(reviewRequests(fake).map(draftOf), [INVENTED, 'Order ORD-1001 has shipped.']);
     assert.equal(revisionRequests(fake).length, 0);

@@ -87,7 +87,8 @@ export const utcDay = (now = new Date()) => now.toISOString().slice(0, 10);
 
 /** Counts one model call's tokens against the thread, the agent (or the step, e.g. the hand-over summary) and today. */
 export function recordUsage(totals: ThreadState['usage'], agentId: string, usage: Usage): void {
-  const byAgent = (totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 });
+  totals.byAgent[agentId] ??= { promptTokens: 0, completionTokens: 0, calls: 0 };
+  const byAgent = totals.byAgent[agentId];
   for (const bucket of [totals.total, byAgent]) {
     bucket.promptTokens += usage.promptTokens;
     bucket.completionTokens += usage.completionTokens;

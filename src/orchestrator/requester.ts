@@ -35,7 +35,8 @@ export function isOwner(requester: Requester, email: string): boolean {
 export function noteGivenEmails(given: Record<string, string[]>, userId: string, text: string): void {
   const found = [...new Set((text.match(EMAIL_PATTERN) ?? []).map((email) => email.toLowerCase()))];
   if (found.length === 0) return;
-  const known = (given[userId] ??= []);
+  given[userId] ??= [];
+  const known = given[userId];
   for (const email of found) {
     if (!known.includes(email) && known.length < MAX_GIVEN_EMAILS_PER_PERSON) known.push(email);
   }

@@ -100,7 +100,7 @@ export class ToolRound {
     }
     const together = this.options.parallelDelegation ? calls : calls.filter((c) => !isAsk(c));
     const results = await Promise.all(together.map(runOne));
-    together.forEach((call, i) => outcomes.set(call, results[i]!));
+    for (const [i, call] of together.entries()) outcomes.set(call, results[i]!);
     if (asks.length > 0) {
       const to = asks.map((c) => askTarget(c.function.name)!);
       this.options.telemetry.emit({ type: 'delegation', thread: turn.input.thread, from: agent.id, to, ms: Math.round(performance.now() - started) });

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import type { TurnEvent, TurnEventListener } from './events.js';
-import { type DelegateAnswer } from './protocol.js';
+import type { DelegateAnswer } from './protocol.js';
 
 export interface TurnInput {
   thread: string;

@@ -189,7 +189,7 @@ export class OfflineEngine implements ModelProvider {
     if (route.kind === 'human' && canEscalate && (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)) {
       return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' })] };
     }
-    if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(agent, text, tools)) ?? this.triage(agent, decision);
+    if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(text, tools)) ?? this.triage(agent, decision);
     const backTo = this.agents.defaultAgentId;
     // From the tools offered, not the agent's handoffs: a consulted specialist is not offered its way back.
     const canGoBack = tools.some((tool) => tool.name === transferToolName(backTo));
@@ -212,7 +212,7 @@ export class OfflineEngine implements ModelProvider {
   }
 
   /** Several requests for different specialists it may consult: ask each about its part, side by side. */
-  private async fanOut(agent: Agent, text: string, tools: ToolSpec[]): Promise<Step | undefined> {
+  private async fanOut(text: string, tools: ToolSpec[]): Promise<Step | undefined> {
     const offered = new Set(tools.map((t) => t.name));
     const parts = (await this.router.splitRequests(text)).filter((part) => offered.has(askToolName(part.agent.id)));
     if (parts.length < 2) return undefined;
