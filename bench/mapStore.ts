@@ -1,5 +1,6 @@
 import type { ThreadInbox, ThreadLocks } from '../src/conversation/inbox.js';
-import type { RecordStore, SetStore, Store } from '../src/conversation/store.js';
+import type { SetStore } from '../src/conversation/setStore.js';
+import type { RecordStore, Store } from '../src/conversation/store.js';
 
 /** One key space in a Map; values are JSON round-tripped, as a real store serializes them. */
 function mapKeyspace(): RecordStore {

@@ -1,6 +1,6 @@
 import type KeyvRedis from '@keyv/redis';
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
-import type { SetStore } from './store.js';
+import type { SetStore } from './setStore.js';
 
 type RedisClient = Awaited<ReturnType<KeyvRedis<unknown>['getClient']>>;
 

@@ -1,6 +1,6 @@
 import { encodeInboxMessage, type ThreadInbox, type ThreadLocks } from './inbox.js';
 import type { SqliteKeyvStore } from './sqliteStore.js';
-import type { SetStore } from './store.js';
+import type { SetStore } from './setStore.js';
 
 /**
  * The inbox and the thread locks in the SQLite file, for a deployment without Redis. Several processes may

@@ -5,6 +5,7 @@ import KeyvRedis from '@keyv/redis';
 import type { Logger } from '../log.js';
 import type { ThreadInbox, ThreadLocks } from './inbox.js';
 import { redisInbox, redisLocks, redisSets } from './redisInbox.js';
+import type { SetStore } from './setStore.js';
 import { deserialize, serialize } from './serialization.js';
 import { sqliteCoordination, sqliteSets } from './sqliteInbox.js';
 import { SqliteKeyvStore } from './sqliteStore.js';
@@ -14,16 +15,6 @@ export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
-}
-
-/**
- * Durable sets of strings, changed one member at a time in a single atomic step, so replicas adding and removing
- * members of one set at once never undo each other (as a read-modify-write of a stored list would).
- */
-export interface SetStore {
-  add(set: string, member: string): Promise<void>;
-  remove(set: string, member: string): Promise<void>;
-  members(set: string): Promise<string[]>;
 }
 
 export interface Store {

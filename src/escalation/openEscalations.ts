@@ -1,4 +1,5 @@
-import type { RecordStore, SetStore } from '../conversation/store.js';
+import type { SetStore } from '../conversation/setStore.js';
+import type { RecordStore } from '../conversation/store.js';
 
 const OPEN_SET = 'escalation:open';
 /** Where earlier versions kept the list, as one stored array (a read-modify-write that replicas could undo). */
