@@ -156,12 +156,15 @@ describe('Slack adapter (HTTP Events API)', () => {
     await session.idle();
   });
 
-  test('forged, unsigned and stale requests get 401 and are not processed', async () => {
+  test('forged, unsigned, stale and future-dated requests get 401 and are not processed', async () => {
     const body = eventEnvelope(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL }));
+    const now = Math.floor(Date.now() / 1000);
     const forged = await deliverEvent(session.eventsUrl, body, { signingSecret: 'not-the-secret' });
     const unsigned = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, unsigned: true });
-    const stale = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: Math.floor(Date.now() / 1000) - 6 * 60 });
-    assert.deepEqual([forged.status, unsigned.status, stale.status], [401, 401, 401]);
+    const stale = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: now - 6 * 60 });
+    // Correctly signed, but dated six minutes ahead: a replay with a forged clock.
+    const future = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: now + 6 * 60 });
+    assert.deepEqual([forged.status, unsigned.status, stale.status, future.status], [401, 401, 401, 401]);
     await session.idle();
     assert.equal(openai.requests.length, 0);
     assert.equal(botMessages(slack).length, 0);

@@ -69,6 +69,29 @@ function boltLogger(log: Logger): BoltLogger {
   };
 }
 
+/** How far a request's timestamp may be from now, either way, as Slack's request-signing docs say. */
+export const MAX_REQUEST_SKEW_SEC = 300;
+
+/**
+ * Bolt rejects a signed request older than five minutes, but not one dated more than five minutes ahead, which a
+ * replayed request with a forged clock would be. This refuses both with 401 before Bolt reads the request.
+ * HTTPReceiver calls its public `requestListener` for every request, so wrapping it keeps everything else Bolt does.
+ */
+function rejectSkewedRequests(receiver: HTTPReceiver, log: Logger): void {
+  const verify = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    const header = req.headers['x-slack-request-timestamp'];
+    const timestamp = Number(Array.isArray(header) ? header[0] : header);
+    if (header !== undefined && (!Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > MAX_REQUEST_SKEW_SEC)) {
+      log.warn({ timestamp: String(header), maxSkewSec: MAX_REQUEST_SKEW_SEC }, 'slack.request_rejected');
+      req.resume();
+      res.writeHead(401, { 'content-type': 'text/plain' }).end('request timestamp too far from now');
+      return;
+    }
+    verify(req, res);
+  };
+}
+
 function teamOf(body: unknown, fallback: string | undefined): string {
   const team = (body as { team_id?: unknown; team?: { id?: unknown } } | undefined) ?? {};
   if (typeof team.team_id === 'string') return team.team_id;
@@ -100,6 +123,7 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
     });
     receiver = httpReceiver;
+    rejectSkewedRequests(httpReceiver, log);
   }
   const app = new App({ token: config.botToken, receiver, logger, clientOptions });
   const escalation = deps.escalation;
