@@ -59,12 +59,27 @@ export function parseConsoleThreadKey(key: string): string | undefined {
   return match?.[1];
 }
 
+/** Control characters but the line break and the tab: C0, DEL and C1, which a terminal would act on. */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text as a terminal should show it: a control character someone typed or pasted (an escape sequence that clears the
+ * screen or retitles the window, a bell, a backspace) is written as its code, `\x1b`, not acted on.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Renders turn events as terminal lines: `[Agent] text…`, `  ↪ handoff`, `  · tool(…)`. */
 class ConsoleRenderer {
   private speaker: string | undefined;
   private midLine = false;
+  private readonly out: { write(text: string): void };
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  /** Everything goes through `printable`: customers' words come back in echoes, relays, tool inputs and replies. */
+  constructor(out: NodeJS.WritableStream) {
+    this.out = { write: (text) => out.write(printable(text)) };
+  }
 
   line(text: string): void {
     this.endLine();
