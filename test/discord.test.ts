@@ -73,6 +73,16 @@ describe('Discord adapter', () => {
     assert.equal((await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }))).activeAgent, 'orders');
   });
 
+  test('an image with no text is answered with what arrived and that it cannot be opened, not as a "hello"', async () => {
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: '', attachments: [{ filename: 'screenshot.png', contentType: 'image/png' }] });
+    const message = await reply(DM_CHANNEL_ID);
+    await session.idle();
+    assert.match(visibleText(message.content), /^Thanks, I got the image screenshot\.png, but I can't open files or images yet\./);
+    assert.equal(openai.requests.length, 0, 'no model call');
+    const state = await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }));
+    assert.equal(state.history[0]?.content, '[sent the image screenshot.png, with no text]');
+  });
+
   test('a 5,000-character reply is split at 2,000 on line breaks, with code fences intact', async () => {
     const code = Array.from({ length: 90 }, (_, i) => `const line${i} = compute(${i}); // step ${i}`).join('\n');
     const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} explains one more detail of the fix.`).join('\n\n');

@@ -84,6 +84,18 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.equal((await session.app.service.loadState(`slack:${TEAM_ID}:${DM_CHANNEL}:${ts}`)).activeAgent, 'orders');
   });
 
+  test('files with no text are answered with what arrived and that they cannot be opened, not as a "hello"', async () => {
+    const files = [
+      { id: 'F0SCREEN01', name: 'screenshot.png', mimetype: 'image/png' },
+      { id: 'F0INVOICE1', name: 'invoice.pdf', mimetype: 'application/pdf' },
+    ];
+    const ts = await session.message('', { channel: DM_CHANNEL, extra: { subtype: 'file_share', files } });
+    const reply = await waitFor(() => threadMessages(slack, DM_CHANNEL, ts)[0], 'the reply');
+    await session.idle();
+    assert.match(reply.text, /^Thanks, I got 2 files \(screenshot\.png, invoice\.pdf\), but I can't open files or images yet\./);
+    assert.equal(openai.requests.length, 0, 'no model call');
+  });
+
   test('retries and the double app_mention + message delivery produce exactly one reply', async () => {
     scriptOrderLookup(openai);
     const ts = postTs();

@@ -35,6 +35,7 @@ interface DiscordPost {
   /** The writer's display name in Discord; Discord vouches for no email, so orders are matched by the email they give. */
   userName?: string | undefined;
   text: string;
+  attachments?: InboundMessage['attachments'];
   decision?: InboundMessage['decision'];
   /** When Discord says it was sent (ms); orders the thread's waiting messages. */
   sentAt: number;
@@ -74,8 +75,10 @@ export class DiscordConversations {
     if (message.author.bot || message.author.id === botUserId || message.system) return undefined;
     const channel = message.channel;
     const mentioned = message.mentions.users.has(botUserId);
-    const text = cleanContent(message.content, botUserId) || 'Hello';
-    const post = { id: discordMessageId(message.id), userId: message.author.id, userName: message.author.displayName, text, sentAt: message.createdTimestamp };
+    const attachments = message.attachments.map((a) => (a.contentType ? { name: a.name, kind: a.contentType } : { name: a.name }));
+    // A mention with no words is a hello; files with no words are said to be files (the core answers those).
+    const text = cleanContent(message.content, botUserId) || (attachments.length > 0 ? '' : 'Hello');
+    const post = { id: discordMessageId(message.id), userId: message.author.id, userName: message.author.displayName, text, attachments, sentAt: message.createdTimestamp };
     if (channel.type === ChannelType.DM) {
       return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
     }
@@ -156,7 +159,7 @@ export class DiscordConversations {
     const replyContext: Record<string, string> = {};
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
-    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, userName: post.userName, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
+    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, userName: post.userName, text: post.text, attachments: post.attachments, decision: post.decision, sentAt: post.sentAt, replyContext };
     return this.options.service.handle(message, (run) => this.respond(channel, ref, post.id, run));
   }
 

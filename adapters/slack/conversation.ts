@@ -37,6 +37,7 @@ interface SlackPost {
   userId: string;
   userTeam: string;
   text: string;
+  attachments?: InboundMessage['attachments'];
   dm: boolean;
   decision?: InboundMessage['decision'];
   /** The post's Slack timestamp in ms; orders the thread's waiting messages. */
@@ -124,7 +125,8 @@ export class SlackConversations {
       const key = slackThreadKey({ team, channel: fields.channel, threadTs });
       if (!mentionsBot(fields.text, botUserId) && !(await this.options.service.hasConversation(key))) return undefined;
     }
-    const text = cleanText(fields.text, botUserId) || 'Hello';
+    // A mention with no words is a hello; files with no words are said to be files (the core answers those).
+    const text = cleanText(fields.text, botUserId) || (fields.files.length > 0 ? '' : 'Hello');
     const ref = { team, channel: fields.channel, threadTs };
     const manualReason = manualEscalationReason(text);
     if (manualReason !== undefined && staff && (await staff.escalateByHand(client, ref, fields.user!, manualReason))) return undefined;
@@ -133,7 +135,7 @@ export class SlackConversations {
         log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
       );
     }
-    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, dm, sentAt: slackTsToMs(fields.ts) });
+    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, attachments: fields.files, dm, sentAt: slackTsToMs(fields.ts) });
   }
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
@@ -163,7 +165,7 @@ export class SlackConversations {
     const replyContext: Record<string, string> = { userTeam: post.userTeam };
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalTs: approval.ts, approvalQuestion: approval.questionMrkdwn });
-    const message = { id: post.id, thread: slackThreadKey(ref), userId: post.userId, text: post.text, decision: post.decision, sentAt: post.sentAt, replyContext };
+    const message = { id: post.id, thread: slackThreadKey(ref), userId: post.userId, text: post.text, attachments: post.attachments, decision: post.decision, sentAt: post.sentAt, replyContext };
     return this.options.service.handle(message, (run) => this.respond(client, post, run));
   }
 

@@ -45,6 +45,8 @@ export interface SlackMessageFields {
   text: string;
   ts: string;
   threadTs: string | undefined;
+  /** Files shared with the message (`file_share`), by name and MIME type. */
+  files: Array<{ name: string; kind?: string }>;
 }
 
 /** Message subtypes that carry a person's words; every other subtype (edits, joins, deletions…) is ignored. */
@@ -73,7 +75,19 @@ export function readMessageFields(event: unknown): SlackMessageFields | undefine
     text: stringField(record, 'text') ?? '',
     ts,
     threadTs: stringField(record, 'thread_ts'),
+    files: filesOf(record.files),
   };
+}
+
+function filesOf(value: unknown): Array<{ name: string; kind?: string }> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((file) => {
+    if (typeof file !== 'object' || file === null) return [];
+    const record = file as Record<string, unknown>;
+    const name = stringField(record, 'name') ?? stringField(record, 'title') ?? 'a file';
+    const kind = stringField(record, 'mimetype');
+    return [kind ? { name, kind } : { name }];
+  });
 }
 
 export type IgnoreReason = 'bot' | 'subtype' | 'no_user' | 'channel_not_allowed' | 'empty';

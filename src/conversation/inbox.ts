@@ -44,6 +44,8 @@ export const inboxMessageSchema = z.object({
   userName: z.string().optional(),
   verifiedEmail: z.string().optional(),
   text: z.string(),
+  /** Files or images sent with the message (names and kinds only; the bot does not open them). */
+  attachments: z.array(z.object({ name: z.string(), kind: z.string().optional() })).optional(),
   decision: z.object({ approvalId: z.string(), approve: z.boolean() }).optional(),
   /** When the platform says it was sent (ms since epoch); orders a thread's inbox. */
   sentAt: z.number(),

@@ -21,6 +21,8 @@ export interface InboundMessage {
    */
   verifiedEmail?: string | undefined;
   text: string;
+  /** Files or images sent with it, by name and kind ("image/png"); the bot cannot open them yet. */
+  attachments?: Array<{ name: string; kind?: string | undefined }> | undefined;
   /** A button press on a confirmation question; `text` then holds the button's label. */
   decision?: ApprovalDecision | undefined;
   /** When the platform says it was sent (ms since epoch); orders the thread's waiting messages. Default: now. */
@@ -117,7 +119,9 @@ export class MessageTurns {
     const { escalations } = this.options;
     if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
       listener?.({ type: 'relay.start', thread: message.thread });
-      return this.relay(escalations, state, message);
+      // Staff are told what arrived when there are no words to pass on.
+      const text = message.text.trim() === '' && message.attachments?.length ? `[sent ${message.attachments.map(describeFile).join(', ')}]` : message.text;
+      return this.relay(escalations, state, { ...message, text });
     }
     state.startedBy ??= message.userId;
     if (message.decision) {
@@ -129,6 +133,8 @@ export class MessageTurns {
     }
     // Only now is this a turn: refused presses never start one (no "thinking…" for them).
     listener?.({ type: 'turn.start', thread: message.thread });
+    // A file or an image with no words: say what arrived and that it cannot be opened, rather than guess at it.
+    if (message.text.trim() === '' && message.attachments?.length) return this.fileOnly(state, message);
     if (message.text.length > this.options.maxMessageChars) {
       log.warn({ ...base, chars: message.text.length, limit: this.options.maxMessageChars }, 'message.too_long');
       const reply = `That message is too long for me (${message.text.length} characters; the limit is ${this.options.maxMessageChars}). Could you shorten it, or send the key part?`;
@@ -178,6 +184,19 @@ export class MessageTurns {
     }
   }
 
+  /** Answers a message that is only files: no model call; the history records what was sent and what was said. */
+  private async fileOnly(state: ThreadState, message: InboxMessage): Promise<TurnOutcome> {
+    const files = message.attachments ?? [];
+    const reply = fileOnlyReply(files);
+    const outcome = { status: 'answered' as const, reply, agent: this.options.agentName(state.activeAgent) };
+    state.history.push({ role: 'user', content: `[sent ${files.map(describeFile).join(', ')}, with no text]` });
+    state.history.push({ role: 'assistant', content: reply, agent: state.activeAgent });
+    state.updatedAt = new Date().toISOString();
+    this.options.log.info({ thread: message.thread, message: message.id, files: files.length }, 'message.files_only');
+    await this.save(withAnswer(state, message, outcome));
+    return outcome;
+  }
+
   private async relay(escalations: EscalationHooks, state: ThreadState, message: InboxMessage): Promise<TurnOutcome> {
     const base = { thread: message.thread, message: message.id };
     if (message.decision) return { status: 'stale', reply: ESCALATED_PRESS_REPLY, agent: SUPPORT_TEAM_NAME };
@@ -218,6 +237,17 @@ export class MessageTurns {
       this.options.log.error({ thread: state.thread, err }, 'state.save_failed');
     }
   }
+}
+
+/** "the image screenshot.png", "the file invoice.pdf". */
+function describeFile(file: { name: string; kind?: string | undefined }): string {
+  return `${file.kind?.startsWith('image/') ? 'the image' : 'the file'} ${file.name}`;
+}
+
+/** What the customer is told when all they sent is files. */
+export function fileOnlyReply(files: Array<{ name: string; kind?: string | undefined }>): string {
+  const what = files.length === 1 ? describeFile(files[0]!) : `${files.length} files (${files.map((f) => f.name).join(', ')})`;
+  return `Thanks, I got ${what}, but I can't open files or images yet. Could you tell me in a few words what it shows, or what you need help with?`;
 }
 
 function withAnswer(state: ThreadState, message: InboxMessage, outcome: Omit<LastAnswer, 'message'>): ThreadState {

@@ -295,6 +295,7 @@ function toInboxMessage(message: InboundMessage): InboxMessage {
   if (message.userName !== undefined) entry.userName = message.userName;
   if (message.verifiedEmail !== undefined) entry.verifiedEmail = message.verifiedEmail;
   if (message.decision) entry.decision = message.decision;
+  if (message.attachments?.length) entry.attachments = message.attachments.map((a) => (a.kind ? { name: a.name, kind: a.kind } : { name: a.name }));
   if (message.replyContext) entry.replyContext = message.replyContext;
   return entry;
 }

@@ -347,7 +347,17 @@ export class FakeDiscord {
    * not sent without the GuildMessages/DirectMessages intent, and a guild message that does not mention the bot
    * arrives with empty content without the MessageContent intent.
    */
-  userMessage(opts: { channelId: string; content: string; authorId?: string; bot?: boolean; id?: string; guild?: boolean; mentionsBot?: boolean }): GatewayMessageCreateDispatchData {
+  userMessage(opts: {
+    channelId: string;
+    content: string;
+    authorId?: string;
+    bot?: boolean;
+    id?: string;
+    guild?: boolean;
+    mentionsBot?: boolean;
+    /** Files sent with the message, by file name and MIME type. */
+    attachments?: Array<{ filename: string; contentType?: string }>;
+  }): GatewayMessageCreateDispatchData {
     const authorId = opts.authorId ?? CUSTOMER_ID;
     const guild = opts.guild ?? opts.channelId !== DM_CHANNEL_ID;
     if (!guild && !this.channels.has(opts.channelId)) this.channels.set(opts.channelId, dmChannel(opts.channelId, userFor(authorId)));
@@ -356,6 +366,11 @@ export class FakeDiscord {
     const author = { ...userFor(authorId), ...(opts.bot === undefined ? {} : { bot: opts.bot }) };
     const message: APIMessage = { ...baseMessage(opts.id ?? this.nextId(), opts.channelId, author), content };
     if (opts.mentionsBot) message.mentions = [BOT_USER];
+    message.attachments = (opts.attachments ?? []).map((file) => {
+      const id = this.nextId();
+      const url = `https://cdn.fake.discord.test/attachments/${opts.channelId}/${id}/${file.filename}`;
+      return { id, filename: file.filename, size: 1024, url, proxy_url: url, ...(file.contentType ? { content_type: file.contentType } : {}) };
+    });
     this.messages.set(message.id, message);
     const event = this.messageEvent(message, guild);
     if (this.wants(guild)) this.dispatch(GatewayDispatchEvents.MessageCreate, event);
