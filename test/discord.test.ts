@@ -140,6 +140,46 @@ describe('Discord adapter', () => {
     assert.deepEqual(replies(discord, DM_CHANNEL_ID).map((m) => visibleText(m.content)), ['Hello there!', 'Second message answered.']);
   });
 
+  test('a duplicate channel mention, after discord.js has forgotten it, is refused before any call to Discord', async () => {
+    openai.script({ text: 'Hello there!' });
+    const first = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'hi', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    await reply(thread.id);
+    await session.idle();
+    // A fresh client has no message cache: only our own dedupe can recognise the redelivery.
+    await session.stop();
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir });
+    await discord.waitForReady();
+    const callsBefore = discord.calls.length;
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'hi', mentionsBot: true, id: first.id });
+    openai.script({ text: 'Another question answered.' });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'and a DM' });
+    await reply(DM_CHANNEL_ID);
+    await session.idle();
+    const threadStarts = discord.callsTo('POST', /\/messages\/\d+\/threads$/);
+    assert.equal(threadStarts.length, 1, 'the thread was started once');
+    assert.deepEqual(discord.calls.slice(callsBefore).filter((c) => c.status >= 400).map((c) => `${c.method} ${c.path} ${c.status}`), [], 'no refused call');
+    assert.deepEqual(discord.calls.slice(callsBefore).filter((c) => c.path.includes(thread.id)).map((c) => `${c.method} ${c.path}`), [], 'nothing touched the thread again');
+    assert.equal(replies(discord, thread.id).length, 1);
+    assert.equal(openai.requests.length, 2, 'the duplicate ran no turn');
+  });
+
+  test('a mention whose thread could not be started waits in the inbox; the next pass starts the thread and answers', async () => {
+    const before = discord.threads().length;
+    discord.failNext('POST', /\/messages\/\d+\/threads$/, 1, { status: 403, body: { code: 50013, message: 'Missing Permissions' } });
+    openai.script({ text: 'Hello from the thread.' });
+    const mention = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'hello again', mentionsBot: true });
+    await waitFor(() => discord.callsTo('POST', /\/messages\/\d+\/threads$/).some((c) => c.status === 403), 'the refused thread start');
+    await session.idle();
+    assert.equal(discord.threads().length, before, 'no thread yet');
+    assert.equal(openai.requests.length, 0, 'no turn ran');
+    await session.app.service.recover();
+    const thread = await waitFor(() => discord.threads().find((t) => t.id === mention.id), 'the thread, with the message id');
+    assert.equal(visibleText((await reply(thread.id)).content), 'Hello from the thread.');
+    await session.idle();
+    assert.equal(openai.requests.length, 1);
+  });
+
   test('approval buttons: someone else gets an ephemeral note; the requester confirms and the outcome replaces the buttons', async () => {
     openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
     discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'please cancel ORD-1002, my email is maya.chen@example.com', mentionsBot: true });

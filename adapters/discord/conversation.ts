@@ -6,16 +6,17 @@ import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply } from './replies.js';
+import { channelFor, openThread, pendingThreadOf, type PendingThread } from './threadStart.js';
 import type { DiscordStaffSide } from './staff.js';
 import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, parseDiscordThreadKey, threadName, type DiscordThreadRef } from './threads.js';
 
 /** Discord shows "is typing…" for about 10 s; it is renewed this often while a turn runs. */
 export const TYPING_RENEW_MS = 8_000;
-/** Starting a second thread on one message fails with this code: another delivery of the message got there first. */
-const THREAD_ALREADY_CREATED = 160004;
 /** Discord's code for a message that no longer exists (someone deleted it). */
 const UNKNOWN_MESSAGE = 10008;
 const NO_MENTIONS = { parse: [] as [] };
+/** Where a reply goes: a channel, or a thread to start first. */
+type ReplyTarget = SendableChannels | (() => Promise<SendableChannels>);
 
 export interface DiscordConversationsOptions {
   service: ConversationService;
@@ -71,7 +72,7 @@ export class DiscordConversations {
   }
 
   private async takeMessage(message: Message, botUserId: string): Promise<TurnOutcome | undefined> {
-    const { log, service } = this.options;
+    const { service } = this.options;
     if (message.author.bot || message.author.id === botUserId || message.system) return undefined;
     const channel = message.channel;
     const mentioned = message.mentions.users.has(botUserId);
@@ -99,16 +100,11 @@ export class DiscordConversations {
       return this.answer(channel, ref, post);
     }
     if (!mentioned || !channel.isSendable() || !this.allowed(channel.id)) return undefined;
-    try {
-      const thread = await message.startThread({ name: threadName(text) });
-      return this.answer(thread, { guild: message.guildId, channel: thread.id }, post);
-    } catch (err) {
-      if (err instanceof DiscordAPIError && err.code === THREAD_ALREADY_CREATED) {
-        log.info({ message: message.id }, 'dedupe.hit');
-        return undefined;
-      }
-      throw err;
-    }
+    // The thread will have the message's id, so the conversation is keyed now and a duplicate MESSAGE_CREATE (one
+    // discord.js no longer has in its cache) is refused by the inbox's dedupe before any call to Discord. The thread
+    // is started when the reply is.
+    const pending = { parent: channel.id, starter: message.id, name: threadName(text) };
+    return this.answer(() => openThread(message, pending.name), { guild: message.guildId, channel: message.id }, post, pending);
   }
 
   private async takeButton(interaction: ButtonInteraction): Promise<TurnOutcome | undefined> {
@@ -155,8 +151,8 @@ export class DiscordConversations {
     return this.answer(thread, { guild: interaction.guildId, channel: thread.id }, post);
   }
 
-  private answer(channel: SendableChannels, ref: DiscordThreadRef, post: DiscordPost): Promise<TurnOutcome> {
-    const replyContext: Record<string, string> = {};
+  private answer(channel: ReplyTarget, ref: DiscordThreadRef, post: DiscordPost, pending?: PendingThread): Promise<TurnOutcome> {
+    const replyContext: Record<string, string> = pending ? { threadParent: pending.parent, threadName: pending.name } : {};
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
     const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, userName: post.userName, text: post.text, attachments: post.attachments, decision: post.decision, sentAt: post.sentAt, replyContext };
@@ -167,8 +163,8 @@ export class DiscordConversations {
   responder(client: Client): Responder {
     return (message) => async (run) => {
       const ref = parseDiscordThreadKey(message.thread);
-      const channel = ref && (await client.channels.fetch(ref.channel));
-      if (!ref || !channel?.isSendable()) throw new Error(`cannot post into ${message.thread}`);
+      const channel = ref && (await channelFor(client, ref.channel, pendingThreadOf(message.replyContext, ref.channel)));
+      if (!ref || !channel) throw new Error(`cannot post into ${message.thread}`);
       const { approvalMessage, approvalQuestion } = message.replyContext ?? {};
       if (message.decision && approvalMessage && approvalQuestion !== undefined && !this.approvalMessages.has(message.decision.approvalId)) {
         const posted = await channel.messages.fetch(approvalMessage).catch(() => undefined);
@@ -179,8 +175,10 @@ export class DiscordConversations {
   }
 
   /** Runs the message's turn, streaming it into the channel, then posts what is left (approval buttons, an apology). */
-  private async respond(channel: SendableChannels, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
+  private async respond(target: ReplyTarget, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
     const { log, service } = this.options;
+    // A thread still to be started is started now; if that fails, the message waits in the inbox for the next pass.
+    const channel = typeof target === 'function' ? await target() : target;
     const thread = discordThreadKey(ref);
     const replyOptions = {
       log,
