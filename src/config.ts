@@ -11,18 +11,18 @@ const optionalString = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 };
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `10m`, `90s`, `1h`, `250ms`; a bare number is minutes. */
+/** `10m`, `90s`, `1h`, `250ms`, `90d`; a bare number is minutes. */
 const duration = (fallback: string) =>
   z
     .string()
     .trim()
     .default(fallback)
     .transform((value, ctx) => {
-      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?$/i.exec(value);
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?$/i.exec(value);
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like 10m, 90s, 1h or 500ms (a bare number is minutes)' });
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 10m, 90s, 1h, 90d or 500ms (a bare number is minutes)' });
         return z.NEVER;
       }
       return Math.round(Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? 'm').toLowerCase()]!);
@@ -75,6 +75,7 @@ const envSchema = z.object({
   ),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   STORE_NAMESPACE: z.string().trim().regex(/^[\w.-]+$/, 'letters, digits, _, . and - only').default('switchboard'),
+  THREAD_RETENTION: duration('90d'),
   THREAD_LOCK_TTL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
   SHUTDOWN_DEADLINE: duration('10s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -179,7 +180,8 @@ export interface Config {
     /** Circuit breaker: consecutive outage failures that open it, and how long it stays open. */
     breaker: { failureThreshold: number; cooldownMs: number };
   };
-  store: { url: string | undefined; dataDir: string; namespace: string };
+  /** `retentionMs`: how long a thread's state is kept after its last change; undefined keeps it forever. */
+  store: { url: string | undefined; dataDir: string; namespace: string; retentionMs: number | undefined };
   /** How long a thread's lock outlives a crashed holder; holders renew it every third of this. */
   lockTtlMs: number;
   /** How long SIGTERM/SIGINT wait for turns under way before leaving them to be resumed. */
@@ -249,7 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       breaker: { failureThreshold: e.MODEL_BREAKER_FAILURES, cooldownMs: e.MODEL_BREAKER_COOLDOWN_MS },
     },
-    store: { url: e.STORE_URL, dataDir: e.DATA_DIR, namespace: e.STORE_NAMESPACE },
+    store: { url: e.STORE_URL, dataDir: e.DATA_DIR, namespace: e.STORE_NAMESPACE, retentionMs: e.THREAD_RETENTION > 0 ? e.THREAD_RETENTION : undefined },
     lockTtlMs: e.THREAD_LOCK_TTL,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE,
     logLevel: e.LOG_LEVEL,
