@@ -248,7 +248,13 @@ describe('Slack adapter (HTTP Events API)', () => {
   test('a model failure posts a short apology in the thread and logs the cause', async () => {
     await session.stop();
     let logged = '';
-    const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) }) });
+    const destination = new Writable({
+      write: (chunk, _enc, done) => {
+        logged += String(chunk);
+        done();
+      },
+    });
+    const log = createLogger({ level: 'info', destination });
     session = await SlackSession.start(slack, openai, { dataDir: data.dir, log });
     openai.script({ status: 500, error: 'upstream exploded' });
     const ts = await session.mention(`<@${BOT_USER_ID}> where is my order ORD-1001?`);

@@ -60,6 +60,7 @@ export function parseConsoleThreadKey(key: string): string | undefined {
 }
 
 /** Control characters but the line break and the tab: C0, DEL and C1, which a terminal would act on. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is what it is for.
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**
@@ -109,20 +110,24 @@ class ConsoleRenderer {
         return;
       }
       case 'handoff':
-        return this.line(`  ↪ ${event.from} → ${event.to}`);
+        this.line(`  ↪ ${event.from} → ${event.to}`);
+        return;
       case 'tool.call': {
         const input = JSON.stringify(event.input ?? {});
-        return this.line(`  · ${event.tool} ${input.length > MAX_TOOL_INPUT_CHARS ? `${input.slice(0, MAX_TOOL_INPUT_CHARS)}…` : input}`);
+        this.line(`  · ${event.tool} ${input.length > MAX_TOOL_INPUT_CHARS ? `${input.slice(0, MAX_TOOL_INPUT_CHARS)}…` : input}`);
+        return;
       }
       case 'tool.result':
         if (!event.ok) this.line(`  · ${event.tool} failed`);
         return;
       case 'approval.resolved':
-        return this.line(`  · ${event.tool} ${event.approved ? 'confirmed' : 'not confirmed'}`);
+        this.line(`  · ${event.tool} ${event.approved ? 'confirmed' : 'not confirmed'}`);
+        return;
       case 'escalation.requested':
         return;
       case 'approval.requested':
-        return this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? '\n' : ''}${event.question} ${event.hint}` }, echo);
+        this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? '\n' : ''}${event.question} ${event.hint}` }, echo);
+        return;
     }
   }
 
@@ -221,10 +226,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
           return rl.close();
         }
         const command = commandFor(text);
-        const work =
-          command ? (barrier = Promise.allSettled([barrier, ...pending]).then(command))
-          : options.interactive ? barrier.then(() => send(text))
-          : (script = Promise.allSettled([barrier, script]).then(() => send(text)));
+        let work: Promise<unknown>;
+        if (command) work = barrier = Promise.allSettled([barrier, ...pending]).then(command);
+        else if (options.interactive) work = barrier.then(() => send(text));
+        else work = script = Promise.allSettled([barrier, script]).then(() => send(text));
         const tracked = work
           .catch(printError)
           .finally(() => {

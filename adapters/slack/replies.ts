@@ -112,7 +112,10 @@ export class SlackReply {
     if (delta === '') return;
     this.agent = agent;
     this.text += delta;
-    if (!this.native) return this.edited.schedule(() => this.fallbackPieces());
+    if (!this.native) {
+      this.edited.schedule(() => this.fallbackPieces());
+      return;
+    }
     this.pending += delta;
     if (this.pending.length >= STREAM_BUFFER_CHARS) this.enqueue(() => this.sendPending(false));
   }

@@ -262,7 +262,8 @@ export class ConversationService {
     try {
       await respond(async (listener, writer) => {
         ran = true;
-        return (outcome = await this.turns.process(message, listener, writer));
+        outcome = await this.turns.process(message, listener, writer);
+        return outcome;
       });
     } catch (err) {
       const failures = (this.replyFailures.get(message.id) ?? 0) + 1;

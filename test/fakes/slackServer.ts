@@ -352,9 +352,11 @@ async function decodeArgs(raw: Buffer, contentType: string): Promise<Record<stri
   const entries: Array<[string, unknown]> = [];
   if (contentType.startsWith('multipart/form-data')) {
     const form = await new Response(new Blob([new Uint8Array(raw)]), { headers: { 'content-type': contentType } }).formData();
-    form.forEach((value, key) => entries.push([key, typeof value === 'string' ? value : { name: value.name, size: value.size, type: value.type }]));
+    form.forEach((value, key) => {
+      entries.push([key, typeof value === 'string' ? value : { name: value.name, size: value.size, type: value.type }]);
+    });
   } else {
-    new URLSearchParams(raw.toString('utf8')).forEach((value, key) => entries.push([key, value]));
+    for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) entries.push([key, value]);
   }
   return Object.fromEntries(entries.map(([key, value]) => [key, typeof value === 'string' ? decodeFormValue(key, value) : value]));
 }
