@@ -140,6 +140,9 @@ describe('a turn through the console adapter', () => {
   });
 });
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: looking for raw control characters is the point.
+const RAW_CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
 describe('the terminal shows control characters, never acts on them', () => {
   test('an escape sequence, a bell and a backspace in a piped line are echoed as their codes', async () => {
     const chat = await ConsoleSession.offlineForTest();
@@ -147,8 +150,7 @@ describe('the terminal shows control characters, never acts on them', () => {
     chat.type('where is ORD-1001? \u001b[2J\u001b]0;pwned\u0007 thanks\bX \u009b31m');
     await chat.end();
     assert.match(chat.text, /you> where is ORD-1001\? \\x1b\[2J\\x1b\]0;pwned\\x07 thanks\\x08X \\x9b31m\n/);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for raw control characters is the point.
-    assert.doesNotMatch(chat.text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'no raw control character reached the terminal');
+    assert.doesNotMatch(chat.text, RAW_CONTROL_CHARACTER, 'no raw control character reached the terminal');
     assert.match(chat.text, /\[Orders\] Order ORD-1001 has shipped/);
   });
 });
