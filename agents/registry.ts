@@ -1,4 +1,4 @@
-import { AgentRegistry, type Agent } from '../src/index.js';
+import { type Agent, AgentRegistry } from '../src/index.js';
 import { billing } from './billing.js';
 import { orders } from './orders.js';
 import { technicalSupport } from './technicalSupport.js';

@@ -3,7 +3,8 @@ import type { Agent } from '../src/index.js';
 export const triage: Agent = {
   id: 'triage',
   name: 'Triage',
-  description: 'Front desk: greets customers, answers what the bot can do, and routes each request to the right specialist.',
+  description:
+    'Front desk: greets customers, answers what the bot can do, and routes each request to the right specialist.',
   instructions: [
     'You are the front desk of Switchboard Shop customer support.',
     'Work out what the customer needs and transfer them to the right specialist as soon as the topic is clear:',

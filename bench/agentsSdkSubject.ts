@@ -1,22 +1,22 @@
 import {
   Agent,
-  OpenAIChatCompletionsModel,
-  Runner,
-  setTracingDisabled,
-  tool,
   type Model,
   type ModelRequest,
   type ModelResponse,
   type ModelRetryAdviceRequest,
+  OpenAIChatCompletionsModel,
   type RunContext,
+  Runner,
   type StreamEvent,
+  setTracingDisabled,
+  tool,
 } from '@openai/agents';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { agents as pack, DEFAULT_AGENT_ID } from '../agents/registry.js';
+import { DEFAULT_AGENT_ID, agents as pack } from '../agents/registry.js';
 import type { RecordStore, Tool } from '../src/index.js';
 import type { Logger } from '../src/log.js';
-import { checkReply, USER_TEXT, type BenchSubject, BENCH_CUSTOMER_EMAIL } from './scenario.js';
+import { BENCH_CUSTOMER_EMAIL, type BenchSubject, checkReply, USER_TEXT } from './scenario.js';
 import { MODEL_TIMEOUT_MS } from './switchboardSubject.js';
 
 /** What our tools need from a run; the SDK carries it as the run context. */
@@ -61,7 +61,8 @@ class TimedModel implements Model {
               timed.add(performance.now() - started);
             }
           },
-          return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true as const, value: undefined },
+          return: async (value?: unknown) =>
+            (await events.return?.(value)) ?? { done: true as const, value: undefined },
         };
       },
     };
@@ -83,23 +84,56 @@ function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
   const execute = async (input: unknown, run?: RunContext<BenchRunContext>, details?: { signal?: AbortSignal }) => {
     const context = run?.context ?? { thread: 'unknown', userId: 'unknown' };
     const signal = details?.signal ?? new AbortController().signal;
-    const requester = { platform: 'bench', userId: context.userId, verifiedEmail: BENCH_CUSTOMER_EMAIL, givenEmails: [] };
-    return ours.run(input, { thread: context.thread, userId: context.userId, requester, agent: 'agents-sdk', signal, log, records, facts: NO_FACTS });
+    const requester = {
+      platform: 'bench',
+      userId: context.userId,
+      verifiedEmail: BENCH_CUSTOMER_EMAIL,
+      givenEmails: [],
+    };
+    return ours.run(input, {
+      thread: context.thread,
+      userId: context.userId,
+      requester,
+      agent: 'agents-sdk',
+      signal,
+      log,
+      records,
+      facts: NO_FACTS,
+    });
   };
   // The pack declares approval as a flag; no tool decides it per input, so probing without input is safe.
   const needsApproval = ours.needsApproval(undefined);
   if (ours.input instanceof z.ZodObject) {
     try {
-      return tool<typeof ours.input, BenchRunContext>({ name: ours.name, description: ours.description, parameters: ours.input, needsApproval, execute });
+      return tool<typeof ours.input, BenchRunContext>({
+        name: ours.name,
+        description: ours.description,
+        parameters: ours.input,
+        needsApproval,
+        execute,
+      });
     } catch {
       // Falls through to the non-strict declaration below.
     }
   }
   const schema = ours.parameters as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
-  return tool<{ type: 'object'; properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: true }, BenchRunContext>({
+  return tool<
+    {
+      type: 'object';
+      properties: Record<string, Record<string, unknown>>;
+      required: string[];
+      additionalProperties: true;
+    },
+    BenchRunContext
+  >({
     name: ours.name,
     description: ours.description,
-    parameters: { type: 'object', properties: schema.properties ?? {}, required: schema.required ?? [], additionalProperties: true },
+    parameters: {
+      type: 'object',
+      properties: schema.properties ?? {},
+      required: schema.required ?? [],
+      additionalProperties: true,
+    },
     strict: false,
     needsApproval,
     execute: (input, run, details) => execute(ours.input.parse(input), run, details),
@@ -112,7 +146,16 @@ export function sdkAgentPack(model: Model, records: RecordStore, log: Logger): A
   for (const ours of pack) {
     const tools = (ours.tools ?? []).map((t) => sdkTool(t, records, log));
     // Named by id: the SDK derives `transfer_to_<name>` keeping case, and ours is `transfer_to_<id>`.
-    byId.set(ours.id, new Agent<BenchRunContext>({ name: ours.id, instructions: ours.instructions, handoffDescription: ours.description, model, tools }));
+    byId.set(
+      ours.id,
+      new Agent<BenchRunContext>({
+        name: ours.id,
+        instructions: ours.instructions,
+        handoffDescription: ours.description,
+        model,
+        tools,
+      }),
+    );
   }
   // Handoffs are circular (triage ⇄ orders), so they are wired once every agent exists.
   for (const ours of pack) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);
@@ -133,7 +176,10 @@ export function createAgentsSdkSubject(baseURL: string, records: RecordStore, lo
       model.ms = 0;
       model.calls = 0;
       const started = performance.now();
-      const result = await runner.run(triage, USER_TEXT, { stream: true, context: { thread: `bench:agents-sdk:${index}`, userId: 'U-bench' } });
+      const result = await runner.run(triage, USER_TEXT, {
+        stream: true,
+        context: { thread: `bench:agents-sdk:${index}`, userId: 'U-bench' },
+      });
       // Consumed event by event, as an adapter rendering the stream would.
       for await (const event of result) void event;
       await result.completed;

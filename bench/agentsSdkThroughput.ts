@@ -6,11 +6,20 @@
  * dedupe, inbox or lock), and the reply is not streamed. So the comparison favours the SDK.
  */
 import { performance } from 'node:perf_hooks';
-import { Runner, setTracingDisabled, Usage, type AgentInputItem, type Model, type ModelRequest, type ModelResponse, type StreamEvent } from '@openai/agents';
+import {
+  type AgentInputItem,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  Runner,
+  type StreamEvent,
+  setTracingDisabled,
+  Usage,
+} from '@openai/agents';
 import { createLogger } from '../src/log.js';
 import { sdkAgentPack } from './agentsSdkSubject.js';
 import { createMapStore } from './mapStore.js';
-import { watchGc, type GcPauses } from './measure.js';
+import { type GcPauses, watchGc } from './measure.js';
 
 export interface SdkThroughputReport {
   label: string;
@@ -53,7 +62,12 @@ function lastUserText(input: ModelRequest['input']): string {
   throw new Error('throughput baseline: a model request without a user message');
 }
 
-export async function benchAgentsSdkThroughput(options: { threads: number; turnsPerThread: number; latencyMs: number; warmupThreads: number }): Promise<SdkThroughputReport> {
+export async function benchAgentsSdkThroughput(options: {
+  threads: number;
+  turnsPerThread: number;
+  latencyMs: number;
+  warmupThreads: number;
+}): Promise<SdkThroughputReport> {
   const { threads, turnsPerThread, latencyMs } = options;
   setTracingDisabled(true);
   const model = new FixedLatencySdkModel(latencyMs);
@@ -64,9 +78,13 @@ export async function benchAgentsSdkThroughput(options: { threads: number; turns
       Array.from({ length: count }, async (_, i) => {
         let history: AgentInputItem[] = [];
         for (let k = 1; k <= turns; k++) {
-          const result = await runner.run(triage, [...history, { role: 'user', content: `${name} question ${k} from customer ${i}` }], {
-            context: { thread: `bench:${name}:${i}`, userId: `U-${i}` },
-          });
+          const result = await runner.run(
+            triage,
+            [...history, { role: 'user', content: `${name} question ${k} from customer ${i}` }],
+            {
+              context: { thread: `bench:${name}:${i}`, userId: `U-${i}` },
+            },
+          );
           if (typeof result.finalOutput !== 'string' || !result.finalOutput.startsWith('Thanks, noted:')) {
             throw new Error(`throughput baseline: turn ${k} of thread ${i} ended without the model's answer`);
           }
@@ -83,7 +101,8 @@ export async function benchAgentsSdkThroughput(options: { threads: number; turns
   const wallSeconds = (performance.now() - started) / 1000;
   const busy = performance.eventLoopUtilization(elu);
   const turns = threads * turnsPerThread;
-  if (model.calls !== turns) throw new Error(`throughput baseline: ${model.calls} model calls for ${turns} turns, expected one per turn`);
+  if (model.calls !== turns)
+    throw new Error(`throughput baseline: ${model.calls} model calls for ${turns} turns, expected one per turn`);
   const turnsPerSecond = turns / wallSeconds;
   return {
     label: '@openai/agents',

@@ -1,10 +1,10 @@
-import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
+import { runIfEntryPoint } from './entry.js';
 /**
  * `npx tsx bench/fanout.ts`: wall time of one message with two requests, the specialists consulted side by side
  * (the default) against one after another (DELEGATION=sequential), with a model that takes a fixed time per call.
  */
 import { BenchModel, benchApp } from './offlineModel.js';
-import { runIfEntryPoint } from './entry.js';
+import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 
 export const FANOUT_TEXT = 'Where is my order ORD-1001? Also, can you explain invoice INV-2001?';
 const LATENCY_MS = 300;
@@ -29,10 +29,17 @@ async function timeMessage(delegation: 'parallel' | 'sequential'): Promise<{ ms:
   try {
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
-      const outcome = await app.service.handle({ id: `fanout-${delegation}-${run}`, thread: `bench:fanout:${delegation}:${run}`, userId: 'U-bench', verifiedEmail: BENCH_CUSTOMER_EMAIL, text: FANOUT_TEXT });
+      const outcome = await app.service.handle({
+        id: `fanout-${delegation}-${run}`,
+        thread: `bench:fanout:${delegation}:${run}`,
+        userId: 'U-bench',
+        verifiedEmail: BENCH_CUSTOMER_EMAIL,
+        text: FANOUT_TEXT,
+      });
       samples.push(performance.now() - started);
       // Both specialists must have answered, or this measured something else.
-      if (!/\*\*Orders:\*\*/.test(outcome.reply) || !/\*\*Billing:\*\*/.test(outcome.reply)) throw new Error(`fan-out did not happen: ${outcome.reply}`);
+      if (!/\*\*Orders:\*\*/.test(outcome.reply) || !/\*\*Billing:\*\*/.test(outcome.reply))
+        throw new Error(`fan-out did not happen: ${outcome.reply}`);
     }
   } finally {
     await close();

@@ -37,7 +37,9 @@ function mapCoordination(claim: (id: string) => Promise<boolean>): { inbox: Thre
   const waiting = new Map<string, Map<string, { sentAt: number; body: string }>>();
   const owners = new Map<string, string>();
   const head = async (thread: string) => {
-    const entries = [...(waiting.get(thread) ?? [])].sort(([a, x], [b, y]) => x.sentAt - y.sentAt || a.localeCompare(b));
+    const entries = [...(waiting.get(thread) ?? [])].sort(
+      ([a, x], [b, y]) => x.sentAt - y.sentAt || a.localeCompare(b),
+    );
     const first = entries[0];
     return first && { id: first[0], body: first[1].body };
   };
@@ -78,5 +80,14 @@ export function createMapStore(): Store {
   // `kind` only names the store in the start-up line; nothing in a turn reads it.
   const claimed = new Set<string>();
   const claim = async (id: string) => !claimed.has(id) && Boolean(claimed.add(id));
-  return { kind: 'sqlite', threads: mapKeyspace(), records: mapKeyspace(), sets: mapSets(), claim, ...mapCoordination(claim), ping: async () => {}, close: async () => {} };
+  return {
+    kind: 'sqlite',
+    threads: mapKeyspace(),
+    records: mapKeyspace(),
+    sets: mapSets(),
+    claim,
+    ...mapCoordination(claim),
+    ping: async () => {},
+    close: async () => {},
+  };
 }

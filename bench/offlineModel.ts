@@ -4,11 +4,11 @@ import path from 'node:path';
 import { createAgentRegistry } from '../agents/registry.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { createApp, type App } from '../src/main.js';
-import { estimateTokens } from '../src/orchestrator/compaction.js';
-import { IntentRouter } from '../src/orchestrator/intentRouter.js';
+import { type App, createApp } from '../src/main.js';
 import { OfflineEngine } from '../src/model/offline/offlineEngine.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
+import { estimateTokens } from '../src/orchestrator/compaction.js';
+import { IntentRouter } from '../src/orchestrator/intentRouter.js';
 
 /** One model call as the bench saw it. */
 export interface CallRecord {
@@ -50,9 +50,16 @@ export class BenchModel implements ModelProvider {
 }
 
 /** Our stack as `npm start` wires it with no keys (silent log, SQLite in a temp dir), on the bench model. */
-export async function benchApp(model: BenchModel, env: Record<string, string> = {}): Promise<{ app: App; close(): Promise<void> }> {
+export async function benchApp(
+  model: BenchModel,
+  env: Record<string, string> = {},
+): Promise<{ app: App; close(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
-  const app = createApp(loadConfig({ MODEL_PROVIDER: 'offline', DATA_DIR: dataDir, ...env }), createLogger({ level: 'silent' }), { provider: model });
+  const app = createApp(
+    loadConfig({ MODEL_PROVIDER: 'offline', DATA_DIR: dataDir, ...env }),
+    createLogger({ level: 'silent' }),
+    { provider: model },
+  );
   return {
     app,
     close: async () => {

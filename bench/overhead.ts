@@ -5,8 +5,8 @@ import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { FakeOpenAI } from '../test/fakes/openaiServer.js';
 import { createAgentsSdkSubject } from './agentsSdkSubject.js';
-import { machineInfo, type MachineInfo } from './machine.js';
-import { scenarioReply, type BenchSubject, type TurnSample } from './scenario.js';
+import { type MachineInfo, machineInfo } from './machine.js';
+import { type BenchSubject, scenarioReply, type TurnSample } from './scenario.js';
 import { createSwitchboardSubject } from './switchboardSubject.js';
 
 export const DEFAULT_ITERATIONS = 300;
@@ -78,7 +78,9 @@ function summarize(subject: BenchSubject, samples: TurnSample[]): SubjectReport 
 
 function agentsSdkVersion(): string {
   try {
-    const manifest = JSON.parse(readFileSync(new URL('../node_modules/@openai/agents/package.json', import.meta.url), 'utf8')) as { version?: string };
+    const manifest = JSON.parse(
+      readFileSync(new URL('../node_modules/@openai/agents/package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
     return manifest.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -99,10 +101,15 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Over
   fake.respondWith(scenarioReply);
   const log = createLogger({ level: 'silent' });
   // The SDK's copy of our tools gets its own store of the same kind, so tool work is identical on both sides.
-  const sdkStore = createStore({ url: undefined, dataDir: path.join(dataDir, 'agents-sdk'), namespace: 'bench-agents-sdk' }, log);
+  const sdkStore = createStore(
+    { url: undefined, dataDir: path.join(dataDir, 'agents-sdk'), namespace: 'bench-agents-sdk' },
+    log,
+  );
   const ours = createSwitchboardSubject(fake.baseURL, path.join(dataDir, 'switchboard'));
   const theirs = createAgentsSdkSubject(fake.baseURL, sdkStore.records, log);
-  const diagnostics = (['sqlite-memory', 'map'] as const).map((kind) => createSwitchboardSubject(fake.baseURL, dataDir, kind));
+  const diagnostics = (['sqlite-memory', 'map'] as const).map((kind) =>
+    createSwitchboardSubject(fake.baseURL, dataDir, kind),
+  );
   const subjects = [ours, theirs, ...diagnostics];
   const samples = new Map<BenchSubject, TurnSample[]>(subjects.map((s) => [s, []]));
   let turnIndex = 0;

@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createAgentRegistry } from '../agents/registry.js';
-import { runIfEntryPoint } from './entry.js';
 import { loadConfig } from '../src/config.js';
 import type { AgentRegistry } from '../src/index.js';
 import { CONVERSATION_INTENTS } from '../src/orchestrator/conversationIntents.js';
 import { IntentRouter, type RouteDecision } from '../src/orchestrator/intentRouter.js';
+import { runIfEntryPoint } from './entry.js';
 
 export const EVAL_SET_PATH = fileURLToPath(new URL('./routing-eval.jsonl', import.meta.url));
 
@@ -100,7 +100,10 @@ export function loadEvalSet(file: string = EVAL_SET_PATH): EvalCase[] {
         throw new Error(`${file}:${index + 1}: not JSON (${err instanceof Error ? err.message : String(err)})`);
       }
       const parsed = evalCaseSchema.safeParse(json);
-      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new Error(
+          `${file}:${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       cases.push(parsed.data);
     });
   return cases;
@@ -112,7 +115,8 @@ export function evalRouteOf(decision: RouteDecision): EvalRoute {
   switch (route.kind) {
     case 'agent': {
       const id = route.agent.id;
-      if (!(SPECIALIST_ROUTES as readonly string[]).includes(id)) throw new Error(`the eval set has no route for agent "${id}"`);
+      if (!(SPECIALIST_ROUTES as readonly string[]).includes(id))
+        throw new Error(`the eval set has no route for agent "${id}"`);
       return id as EvalRoute;
     }
     case 'human':
@@ -163,14 +167,27 @@ function fastPathAt(threshold: number, cases: EvalCase[], decisions: RouteDecisi
     if (decision.route.agent.id === c.route) right += 1;
   });
   const specialist = cases.filter((c) => SPECIALIST_ROUTES.includes(c.route)).length;
-  return { threshold, taken, coverage: taken / cases.length, coverageOfSpecialist: ratio(taken, specialist) ?? 0, precision: ratio(right, taken), wrong: taken - right };
+  return {
+    threshold,
+    taken,
+    coverage: taken / cases.length,
+    coverageOfSpecialist: ratio(taken, specialist) ?? 0,
+    precision: ratio(right, taken),
+    wrong: taken - right,
+  };
 }
 
 const words = (text: string): Set<string> => new Set(text.toLowerCase().match(/[a-z0-9]+/g) ?? []);
 
 /** Every string the router (or a tool) was trained or described with; the eval set must stay apart from them. */
 function trainingUtterances(agents: AgentRegistry): string[] {
-  const fromAgents = agents.all().flatMap((agent) => [agent.description, ...(agent.examples ?? []), ...(agent.tools ?? []).flatMap((tool) => tool.examples)]);
+  const fromAgents = agents
+    .all()
+    .flatMap((agent) => [
+      agent.description,
+      ...(agent.examples ?? []),
+      ...(agent.tools ?? []).flatMap((tool) => tool.examples),
+    ]);
   return [...fromAgents, ...Object.values(CONVERSATION_INTENTS).flat()];
 }
 
@@ -207,13 +224,23 @@ export async function benchRouting(options: BenchRoutingOptions = {}): Promise<R
   const decisions: RouteDecision[] = [];
   for (const c of cases) decisions.push(await router.route(c.text));
 
-  const confusion = Object.fromEntries(EVAL_ROUTES.map((e) => [e, Object.fromEntries(EVAL_ROUTES.map((p) => [p, 0]))])) as RoutingReport['confusion'];
+  const confusion = Object.fromEntries(
+    EVAL_ROUTES.map((e) => [e, Object.fromEntries(EVAL_ROUTES.map((p) => [p, 0]))]),
+  ) as RoutingReport['confusion'];
   const misroutes: Misroute[] = [];
   cases.forEach((c, i) => {
     const decision = decisions[i]!;
     const got = evalRouteOf(decision);
     confusion[c.route][got] += 1;
-    if (got !== c.route) misroutes.push({ text: c.text, expected: c.route, got, kind: decision.route.kind, intent: decision.classification.intent, score: decision.score });
+    if (got !== c.route)
+      misroutes.push({
+        text: c.text,
+        expected: c.route,
+        got,
+        kind: decision.route.kind,
+        intent: decision.classification.intent,
+        score: decision.score,
+      });
   });
   misroutes.sort((a, b) => b.score - a.score);
 
@@ -221,7 +248,14 @@ export async function benchRouting(options: BenchRoutingOptions = {}): Promise<R
     const support = EVAL_ROUTES.reduce((n, p) => n + confusion[route][p], 0);
     const predicted = EVAL_ROUTES.reduce((n, e) => n + confusion[e][route], 0);
     const correct = confusion[route][route];
-    return { route, support, predicted, correct, precision: ratio(correct, predicted), recall: ratio(correct, support) };
+    return {
+      route,
+      support,
+      predicted,
+      correct,
+      precision: ratio(correct, predicted),
+      recall: ratio(correct, support),
+    };
   });
   const correct = perRoute.reduce((n, r) => n + r.correct, 0);
   const latencies = decisions.map((d) => d.ms).sort((a, b) => a - b);
@@ -262,11 +296,16 @@ export function formatRoutingReport(report: RoutingReport): string {
     `accuracy: ${pct(report.accuracy)} (${report.correct}/${report.cases}); 'unclear' and 'off topic' count as general`,
     '',
     `${'route'.padEnd(ROUTE_CHARS)}precision   recall  support  predicted`,
-    ...report.perRoute.map((r) => `${r.route.padEnd(ROUTE_CHARS)}${pct(r.precision).padStart(9)} ${pct(r.recall).padStart(8)} ${String(r.support).padStart(8)} ${String(r.predicted).padStart(10)}`),
+    ...report.perRoute.map(
+      (r) =>
+        `${r.route.padEnd(ROUTE_CHARS)}${pct(r.precision).padStart(9)} ${pct(r.recall).padStart(8)} ${String(r.support).padStart(8)} ${String(r.predicted).padStart(10)}`,
+    ),
     '',
     'confusion (rows: expected, columns: routed to)',
     `${''.padEnd(ROUTE_CHARS)}${EVAL_ROUTES.map(short).join('')}`,
-    ...EVAL_ROUTES.map((e) => `${e.padEnd(ROUTE_CHARS)}${EVAL_ROUTES.map((p) => String(report.confusion[e][p]).padStart(8)).join('')}`),
+    ...EVAL_ROUTES.map(
+      (e) => `${e.padEnd(ROUTE_CHARS)}${EVAL_ROUTES.map((p) => String(report.confusion[e][p]).padStart(8)).join('')}`,
+    ),
     '',
     `latency per message: mean ${report.latencyMs.mean.toFixed(3)} ms, p95 ${report.latencyMs.p95.toFixed(3)} ms`,
     formatKindCount('unclear', report.unclear),
@@ -278,10 +317,17 @@ export function formatRoutingReport(report: RoutingReport): string {
     ...context.map((f) => fastPathRow(f)),
     '',
     `misrouted: ${report.misrouted}${report.misrouted > report.misroutes.length ? `, the ${report.misroutes.length} most confident` : ''} (score, expected → routed, classifier intent, text)`,
-    ...report.misroutes.map((m) => `  ${m.score.toFixed(2)}  ${`${m.expected} → ${m.got}`.padEnd(32)} ${m.intent.padEnd(24)} ${JSON.stringify(m.text)}`),
+    ...report.misroutes.map(
+      (m) =>
+        `  ${m.score.toFixed(2)}  ${`${m.expected} → ${m.got}`.padEnd(32)} ${m.intent.padEnd(24)} ${JSON.stringify(m.text)}`,
+    ),
     ...(report.leaks.length === 0
       ? []
-      : ['', `WARNING: ${report.leaks.length} eval lines are near-copies of training utterances; rephrase them:`, ...report.leaks.map((l) => `  ${JSON.stringify(l.text)} ~ ${JSON.stringify(l.trainedOn)}`)]),
+      : [
+          '',
+          `WARNING: ${report.leaks.length} eval lines are near-copies of training utterances; rephrase them:`,
+          ...report.leaks.map((l) => `  ${JSON.stringify(l.text)} ~ ${JSON.stringify(l.trainedOn)}`),
+        ]),
   ].join('\n');
 }
 

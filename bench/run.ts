@@ -9,9 +9,9 @@ import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
 import { machineInfo } from './machine.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
+import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
 import { formatThroughput, type ThroughputReport, type ThroughputStoreKind } from './throughput.js';
 import { benchTokens, formatTokens } from './tokens.js';
-import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
 
 /** The project's goal: our overhead is at most a fifth of theirs. */
 const TARGET_RATIO = 0.2;
@@ -19,7 +19,8 @@ const TARGET_RATIO = 0.2;
 function iterationsFromEnv(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return DEFAULT_ITERATIONS;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_ITERATIONS must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`BENCH_ITERATIONS must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -39,7 +40,9 @@ export function formatReport(report: OverheadReport): string {
     `scenario: "${USER_TEXT}" in a new thread each turn; triage → transfer_to_orders → lookup_order → answer (${MODEL_CALLS_PER_TURN} model calls)`,
     `overhead = (turn wall time − time inside model calls) / model calls; model time = HTTP + SSE parsing + the provider's conversion`,
     `  (for the SDK only the time inside the model stream's next() is model time; its work between events is overhead)`,
-    ...[report.ours, report.theirs, ...report.diagnostics].map((r) => `  ${`${r.label}:`.padEnd(LABEL_CHARS)}${r.mode}`),
+    ...[report.ours, report.theirs, ...report.diagnostics].map(
+      (r) => `  ${`${r.label}:`.padEnd(LABEL_CHARS)}${r.mode}`,
+    ),
     `machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.platform}, load average ${machine.loadAverage1m.toFixed(2)} at start`,
     `turns: ${report.iterations} per runner after ${report.warmupIterations} warm-up, alternating in blocks of ${report.blockTurns}; fake model server on 127.0.0.1 in this process`,
     '',
@@ -82,7 +85,10 @@ async function main(): Promise<void> {
     sections.push([title, text]);
     process.stdout.write(`${text}\n\n`);
   };
-  section('Overhead per model call against @openai/agents', formatReport(await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) })));
+  section(
+    'Overhead per model call against @openai/agents',
+    formatReport(await benchOverhead({ iterations: iterationsFromEnv(process.env.BENCH_ITERATIONS) })),
+  );
   section('Prompt tokens along a 200-turn thread', formatTokens(await benchTokens()));
   section('Throughput: 1,000 threads at once', formatThroughput(throughputInChild('sqlite-file', true)));
   section('Throughput without store I/O (diagnostic)', formatThroughput(throughputInChild('map', false)));

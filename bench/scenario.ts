@@ -37,15 +37,21 @@ export function scenarioReply(request: RecordedRequest): FakeReply {
   const last = messages.at(-1);
   const orderLookedUp = messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(ORDER_TRACKING));
   if (orderLookedUp) return { text: FINAL_REPLY };
-  if (offered.has('lookup_order')) return { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] };
+  if (offered.has('lookup_order'))
+    return { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] };
   if (last?.role === 'user' && last.content === USER_TEXT && offered.has('transfer_to_orders')) {
     return { toolCalls: [{ name: 'transfer_to_orders', arguments: {} }] };
   }
-  return { status: 400, error: `bench scenario: unexpected request (last message ${last?.role}, tools ${[...offered].join(', ') || 'none'})` };
+  return {
+    status: 400,
+    error: `bench scenario: unexpected request (last message ${last?.role}, tools ${[...offered].join(', ') || 'none'})`,
+  };
 }
 
 export function checkReply(label: string, reply: unknown, modelCalls: number): void {
   if (reply !== FINAL_REPLY || modelCalls !== MODEL_CALLS_PER_TURN) {
-    throw new Error(`${label}: expected ${MODEL_CALLS_PER_TURN} model calls and ${JSON.stringify(FINAL_REPLY)}, got ${modelCalls} calls and ${JSON.stringify(reply)}`);
+    throw new Error(
+      `${label}: expected ${MODEL_CALLS_PER_TURN} model calls and ${JSON.stringify(FINAL_REPLY)}, got ${modelCalls} calls and ${JSON.stringify(reply)}`,
+    );
   }
 }

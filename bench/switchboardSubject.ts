@@ -5,7 +5,7 @@ import { createApp } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
 import { createMapStore } from './mapStore.js';
-import { checkReply, USER_TEXT, type BenchSubject, BENCH_CUSTOMER_EMAIL } from './scenario.js';
+import { BENCH_CUSTOMER_EMAIL, type BenchSubject, checkReply, USER_TEXT } from './scenario.js';
 
 export const MODEL_TIMEOUT_MS = 10_000;
 
@@ -45,12 +45,24 @@ const STORE_DESCRIPTION: Record<BenchStoreKind, string> = {
 };
 
 /** Our stack as `npm start` wires it (silent log), entered at the conversation service as adapters do. */
-export function createSwitchboardSubject(baseURL: string, dataDir: string, storeKind: BenchStoreKind = 'sqlite-file'): BenchSubject {
+export function createSwitchboardSubject(
+  baseURL: string,
+  dataDir: string,
+  storeKind: BenchStoreKind = 'sqlite-file',
+): BenchSubject {
   // Review off: the SDK has no grounding step, so both runners make the same three model calls.
-  const env = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: dataDir, REVIEWED_AGENTS: 'none' };
+  const env = {
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: baseURL,
+    OPENAI_MAX_RETRIES: '0',
+    DATA_DIR: dataDir,
+    REVIEWED_AGENTS: 'none',
+  };
   const config = loadConfig(storeKind === 'sqlite-memory' ? { ...env, STORE_URL: 'sqlite://:memory:' } : env);
   const log = createLogger({ level: 'silent' });
-  const provider = new TimedProvider(new OpenAIProvider({ apiKey: 'sk-bench', baseURL, maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }));
+  const provider = new TimedProvider(
+    new OpenAIProvider({ apiKey: 'sk-bench', baseURL, maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }),
+  );
   const store = storeKind === 'map' ? createMapStore() : createStore({ ...config.store, namespace: 'bench' }, log);
   const app = createApp(config, log, { provider, store });
   const label = storeKind === 'sqlite-file' ? 'switchboard' : `switchboard/${storeKind}`;
@@ -62,7 +74,16 @@ export function createSwitchboardSubject(baseURL: string, dataDir: string, store
       provider.calls = 0;
       const started = performance.now();
       // A listener, as every adapter passes one to render streamed text.
-      const outcome = await app.service.handle({ id: `bench-msg-${index}`, thread: `bench:${label}:${index}`, userId: 'U-bench', verifiedEmail: BENCH_CUSTOMER_EMAIL, text: USER_TEXT }, (run) => run(() => {}));
+      const outcome = await app.service.handle(
+        {
+          id: `bench-msg-${index}`,
+          thread: `bench:${label}:${index}`,
+          userId: 'U-bench',
+          verifiedEmail: BENCH_CUSTOMER_EMAIL,
+          text: USER_TEXT,
+        },
+        (run) => run(() => {}),
+      );
       const wallMs = performance.now() - started;
       checkReply(label, outcome.reply, provider.calls);
       return { wallMs, modelMs: provider.ms, modelCalls: provider.calls };

@@ -1,4 +1,3 @@
-import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 /**
  * `npx tsx bench/throughput.ts`: turns per second with many threads talking at once to a fake model of fixed
  * latency, against the ideal N/L, with the overhead per turn and the peak memory of the process.
@@ -10,13 +9,14 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
-import { createApp, type App } from '../src/main.js';
+import { type App, createApp } from '../src/main.js';
 import type { ModelProvider, ModelRequest, ModelResponse, TextDeltaListener } from '../src/model/types.js';
-import { runIfEntryPoint } from './entry.js';
-import { machineInfo, type MachineInfo } from './machine.js';
-import { createMapStore } from './mapStore.js';
 import type { SdkThroughputReport } from './agentsSdkThroughput.js';
-import { percentiles, toMB, watchGc, watchRss, type GcPauses, type Percentiles } from './measure.js';
+import { runIfEntryPoint } from './entry.js';
+import { type MachineInfo, machineInfo } from './machine.js';
+import { createMapStore } from './mapStore.js';
+import { type GcPauses, type Percentiles, percentiles, toMB, watchGc, watchRss } from './measure.js';
+import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 
 export const DEFAULT_THREADS = 1_000;
 export const DEFAULT_TURNS_PER_THREAD = 3;
@@ -127,17 +127,34 @@ interface TurnSample {
 }
 
 /** Starts every thread at once; each sends its turns one after another, the next after the previous reply. */
-async function playThreads(app: App, model: FixedLatencyModel, name: string, threads: number, turnsPerThread: number): Promise<TurnSample[]> {
+async function playThreads(
+  app: App,
+  model: FixedLatencyModel,
+  name: string,
+  threads: number,
+  turnsPerThread: number,
+): Promise<TurnSample[]> {
   const samples: TurnSample[] = [];
   const thread = async (i: number) => {
     for (let k = 1; k <= turnsPerThread; k++) {
       const text = `${name} question ${k} from customer ${i}`;
       const started = performance.now();
-      const outcome = await app.service.handle({ id: `${name}-${i}-${k}`, thread: `bench:${name}:${i}`, userId: `U-${i}`, verifiedEmail: BENCH_CUSTOMER_EMAIL, text }, (run) => run(() => {}));
+      const outcome = await app.service.handle(
+        {
+          id: `${name}-${i}-${k}`,
+          thread: `bench:${name}:${i}`,
+          userId: `U-${i}`,
+          verifiedEmail: BENCH_CUSTOMER_EMAIL,
+          text,
+        },
+        (run) => run(() => {}),
+      );
       const wallMs = performance.now() - started;
-      if (outcome.status !== 'answered') throw new Error(`throughput bench: turn ${k} of thread ${i} ended ${outcome.status}: ${outcome.reply}`);
+      if (outcome.status !== 'answered')
+        throw new Error(`throughput bench: turn ${k} of thread ${i} ended ${outcome.status}: ${outcome.reply}`);
       const modelMs = model.msByText.get(text);
-      if (modelMs === undefined) throw new Error(`throughput bench: turn ${k} of thread ${i} was answered without a model call`);
+      if (modelMs === undefined)
+        throw new Error(`throughput bench: turn ${k} of thread ${i} was answered without a model call`);
       model.msByText.delete(text);
       samples.push({ wallMs, modelMs });
     }
@@ -173,7 +190,10 @@ export async function benchThroughput(options: ThroughputOptions = {}): Promise<
     const busy = performance.eventLoopUtilization(elu);
     const gcPauses = await gc.stop();
     const turns = threads * turnsPerThread;
-    if (model.calls !== turns * MODEL_CALLS_PER_TURN) throw new Error(`throughput bench: ${model.calls} model calls for ${turns} turns, expected ${MODEL_CALLS_PER_TURN} per turn`);
+    if (model.calls !== turns * MODEL_CALLS_PER_TURN)
+      throw new Error(
+        `throughput bench: ${model.calls} model calls for ${turns} turns, expected ${MODEL_CALLS_PER_TURN} per turn`,
+      );
     const turnsPerSecond = turns / wallSeconds;
     const idealTurnsPerSecond = threads / ((latencyMs / 1000) * MODEL_CALLS_PER_TURN);
     const percentOfIdeal = (100 * turnsPerSecond) / idealTurnsPerSecond;
@@ -212,7 +232,10 @@ export async function benchThroughputWithBaseline(options: ThroughputOptions = {
   if (!options.baseline) return report;
   const { benchAgentsSdkThroughput } = await import('./agentsSdkThroughput.js');
   const { threads, turnsPerThread, latencyMs } = report;
-  return { ...report, baseline: await benchAgentsSdkThroughput({ threads, turnsPerThread, latencyMs, warmupThreads: WARMUP_THREADS }) };
+  return {
+    ...report,
+    baseline: await benchAgentsSdkThroughput({ threads, turnsPerThread, latencyMs, warmupThreads: WARMUP_THREADS }),
+  };
 }
 
 /** See ThroughputReport.cpuBoundPercentOfIdeal: one thread's model time against that plus one burst's CPU. */
@@ -265,7 +288,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--json')) {
     const store = args[args.indexOf('--store') + 1] === 'map' ? 'map' : 'sqlite-file';
-    process.stdout.write(`${JSON.stringify(await benchThroughputWithBaseline({ store, baseline: args.includes('--baseline') }))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(await benchThroughputWithBaseline({ store, baseline: args.includes('--baseline') }))}\n`,
+    );
     return;
   }
   for (const store of ['sqlite-file', 'map'] as const) {

@@ -1,10 +1,10 @@
-import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
+import { runIfEntryPoint } from './entry.js';
 /**
  * `npx tsx bench/tokens.ts`: prompt tokens per model call along one 200-turn conversation, with compaction
  * (the default context budget) and without it, at turns 20, 100 and 200.
  */
 import { BenchModel, benchApp } from './offlineModel.js';
-import { runIfEntryPoint } from './entry.js';
+import { BENCH_CUSTOMER_EMAIL } from './scenario.js';
 
 export const TURNS = 200;
 export const CHECKPOINTS = [20, 100, 200];
@@ -57,8 +57,15 @@ async function playThread(label: string, env: Record<string, string>): Promise<T
     for (let turn = 1; turn <= TURNS; turn++) {
       model.turn = turn;
       const text = SCRIPT[(turn - 1) % SCRIPT.length]!;
-      const outcome = await app.service.handle({ id: `tokens-${label}-${turn}`, thread: `bench:tokens:${label}`, userId: 'U-bench', verifiedEmail: BENCH_CUSTOMER_EMAIL, text });
-      if (outcome.status !== 'answered') throw new Error(`${label}: turn ${turn} was ${outcome.status}: ${outcome.reply}`);
+      const outcome = await app.service.handle({
+        id: `tokens-${label}-${turn}`,
+        thread: `bench:tokens:${label}`,
+        userId: 'U-bench',
+        verifiedEmail: BENCH_CUSTOMER_EMAIL,
+        text,
+      });
+      if (outcome.status !== 'answered')
+        throw new Error(`${label}: turn ${turn} was ${outcome.status}: ${outcome.reply}`);
     }
   } finally {
     await close();
@@ -69,7 +76,13 @@ async function playThread(label: string, env: Record<string, string>): Promise<T
     const calls = replies.filter((c) => c.turn === turn);
     promptTokensAt[turn] = Math.round(calls.reduce((sum, c) => sum + c.promptTokens, 0) / calls.length);
   }
-  return { label, promptTokensAt, maxPromptTokens: Math.max(...replies.map((c) => c.promptTokens)), compactions, modelCalls: model.calls.length };
+  return {
+    label,
+    promptTokensAt,
+    maxPromptTokens: Math.max(...replies.map((c) => c.promptTokens)),
+    compactions,
+    modelCalls: model.calls.length,
+  };
 }
 
 export async function benchTokens(): Promise<TokenReport> {

@@ -11,7 +11,14 @@ const optionalString = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** `10m`, `90s`, `1h`, `250ms`, `90d`; a bare number is minutes. */
 const duration = (fallback: string) =>
@@ -22,7 +29,10 @@ const duration = (fallback: string) =>
     .transform((value, ctx) => {
       const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?$/i.exec(value);
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like 10m, 90s, 1h, 90d or 500ms (a bare number is minutes)' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a duration like 10m, 90s, 1h, 90d or 500ms (a bare number is minutes)',
+        });
         return z.NEVER;
       }
       return Math.round(Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? 'm').toLowerCase()]!);
@@ -37,7 +47,10 @@ const staffChannel = z
   .pipe(
     z
       .string()
-      .regex(/^(slack:[CG][A-Z0-9]{6,}|discord:\d{15,22})$/, 'must be slack:<channel id> (like slack:C0123ABCD) or discord:<channel id>')
+      .regex(
+        /^(slack:[CG][A-Z0-9]{6,}|discord:\d{15,22})$/,
+        'must be slack:<channel id> (like slack:C0123ABCD) or discord:<channel id>',
+      )
       .transform((value) => {
         const [platform, id] = value.split(':') as ['slack' | 'discord', string];
         return { platform, id };
@@ -45,88 +58,134 @@ const staffChannel = z
       .optional(),
   );
 
-const envSchema = z.object({
-  OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
-  OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
-  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-  OPENAI_TIMEOUT_MS: positiveInt(60_000),
-  OPS_PORT: z
-    .string()
-    .trim()
-    .default('9090')
-    .transform((value, ctx) => {
-      if (value === 'off') return undefined;
-      const port = Number(value);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535) or off' });
-        return z.NEVER;
-      }
-      return port;
-    }),
-  MODEL_BREAKER_FAILURES: positiveInt(5),
-  MODEL_BREAKER_COOLDOWN_MS: positiveInt(30_000),
-  MODEL_PROVIDER: z.enum(['auto', 'openai', 'offline']).default('auto'),
-  STORE_URL: optionalString.pipe(
-    z
+const envSchema = z
+  .object({
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+    OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+    OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    OPENAI_TIMEOUT_MS: positiveInt(60_000),
+    OPS_PORT: z
       .string()
-      .regex(/^(redis|rediss|sqlite):\/\//, 'must start with redis://, rediss:// or sqlite://')
-      .optional(),
-  ),
-  DATA_DIR: z.string().trim().min(1).default('./data'),
-  STORE_NAMESPACE: z.string().trim().regex(/^[\w.-]+$/, 'letters, digits, _, . and - only').default('switchboard'),
-  THREAD_RETENTION: duration('90d'),
-  THREAD_LOCK_TTL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
-  SHUTDOWN_DEADLINE: duration('10s'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  MAX_MODEL_CALLS_PER_TURN: positiveInt(10),
-  MAX_HANDOFFS_PER_TURN: positiveInt(3),
-  TOOL_TIMEOUT_MS: positiveInt(15_000),
-  MAX_MESSAGE_CHARS: positiveInt(8_000),
-  CONTEXT_TOKEN_BUDGET: z.coerce.number().int().min(0).default(3_000),
-  CONTEXT_KEEP_MESSAGES: positiveInt(12),
-  TOOL_RESULT_HISTORY_CHARS: positiveInt(1_500),
-  THREAD_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(0),
-  THREAD_BUDGET_ACTION: z.enum(['reply', 'escalate']).default('reply'),
-  REVIEWED_AGENTS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v === 'none' ? [] : v.split(/[\s,]+/).filter(Boolean).map((id) => id.toLowerCase()))),
-  REVIEW_MAX_REVISIONS: z.coerce.number().int().min(0).max(5).default(2),
-  DELEGATION: z.enum(['parallel', 'sequential']).default('parallel'),
-  TRIAGE_FASTPATH: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => ['on', 'true', '1'].includes(v)),
-  TRIAGE_FASTPATH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
-  SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
-  SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
-  SLACK_SIGNING_SECRET: optionalString,
-  SLACK_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  SLACK_API_URL: optionalString.pipe(z.url().optional()),
-  SLACK_ALLOWED_CHANNELS: optionalString,
-  DISCORD_BOT_TOKEN: optionalString,
-  DISCORD_APPLICATION_ID: optionalString.pipe(z.string().regex(/^\d{15,22}$/, 'must be a numeric application id').optional()),
-  DISCORD_ALLOWED_CHANNELS: optionalString,
-  DISCORD_API_URL: optionalString.pipe(z.url().optional()),
-  DISCORD_STAFF_ROLE_ID: optionalString.pipe(z.string().regex(/^\d{15,22}$/, 'must be a numeric role id').optional()),
-  ESCALATION_CHANNEL: staffChannel,
-  ESCALATION_REMIND_AFTER: duration('10m'),
-  ESCALATION_REMIND_MENTION: optionalString,
-  CONSOLE_USER_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
-}).superRefine((env, ctx) => {
-  const staff = env.ESCALATION_CHANNEL;
-  if (staff?.platform === 'slack' && !env.SLACK_BOT_TOKEN) {
-    ctx.addIssue({ code: 'custom', path: ['ESCALATION_CHANNEL'], message: 'a Slack staff channel needs SLACK_BOT_TOKEN' });
-  }
-  if (staff?.platform === 'discord' && !env.DISCORD_BOT_TOKEN) {
-    ctx.addIssue({ code: 'custom', path: ['ESCALATION_CHANNEL'], message: 'a Discord staff channel needs DISCORD_BOT_TOKEN' });
-  }
-  if (staff?.platform === 'discord' && !env.DISCORD_STAFF_ROLE_ID) {
-    ctx.addIssue({ code: 'custom', path: ['DISCORD_STAFF_ROLE_ID'], message: 'required with a Discord staff channel: only holders of this role may claim and resolve' });
-  }
-  if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set (Socket Mode)' });
-  }
-});
+      .trim()
+      .default('9090')
+      .transform((value, ctx) => {
+        if (value === 'off') return undefined;
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+          ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535) or off' });
+          return z.NEVER;
+        }
+        return port;
+      }),
+    MODEL_BREAKER_FAILURES: positiveInt(5),
+    MODEL_BREAKER_COOLDOWN_MS: positiveInt(30_000),
+    MODEL_PROVIDER: z.enum(['auto', 'openai', 'offline']).default('auto'),
+    STORE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(redis|rediss|sqlite):\/\//, 'must start with redis://, rediss:// or sqlite://')
+        .optional(),
+    ),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+    STORE_NAMESPACE: z
+      .string()
+      .trim()
+      .regex(/^[\w.-]+$/, 'letters, digits, _, . and - only')
+      .default('switchboard'),
+    THREAD_RETENTION: duration('90d'),
+    THREAD_LOCK_TTL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
+    SHUTDOWN_DEADLINE: duration('10s'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    MAX_MODEL_CALLS_PER_TURN: positiveInt(10),
+    MAX_HANDOFFS_PER_TURN: positiveInt(3),
+    TOOL_TIMEOUT_MS: positiveInt(15_000),
+    MAX_MESSAGE_CHARS: positiveInt(8_000),
+    CONTEXT_TOKEN_BUDGET: z.coerce.number().int().min(0).default(3_000),
+    CONTEXT_KEEP_MESSAGES: positiveInt(12),
+    TOOL_RESULT_HISTORY_CHARS: positiveInt(1_500),
+    THREAD_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(0),
+    THREAD_BUDGET_ACTION: z.enum(['reply', 'escalate']).default('reply'),
+    REVIEWED_AGENTS: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) =>
+        v === undefined || v === ''
+          ? undefined
+          : v === 'none'
+            ? []
+            : v
+                .split(/[\s,]+/)
+                .filter(Boolean)
+                .map((id) => id.toLowerCase()),
+      ),
+    REVIEW_MAX_REVISIONS: z.coerce.number().int().min(0).max(5).default(2),
+    DELEGATION: z.enum(['parallel', 'sequential']).default('parallel'),
+    TRIAGE_FASTPATH: z
+      .enum(['on', 'off', 'true', 'false', '1', '0'])
+      .default('on')
+      .transform((v) => ['on', 'true', '1'].includes(v)),
+    TRIAGE_FASTPATH_THRESHOLD: z.coerce.number().min(0).max(1).default(0.9),
+    SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
+    SLACK_APP_TOKEN: optionalString.pipe(
+      z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+    ),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    SLACK_API_URL: optionalString.pipe(z.url().optional()),
+    SLACK_ALLOWED_CHANNELS: optionalString,
+    DISCORD_BOT_TOKEN: optionalString,
+    DISCORD_APPLICATION_ID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{15,22}$/, 'must be a numeric application id')
+        .optional(),
+    ),
+    DISCORD_ALLOWED_CHANNELS: optionalString,
+    DISCORD_API_URL: optionalString.pipe(z.url().optional()),
+    DISCORD_STAFF_ROLE_ID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{15,22}$/, 'must be a numeric role id')
+        .optional(),
+    ),
+    ESCALATION_CHANNEL: staffChannel,
+    ESCALATION_REMIND_AFTER: duration('10m'),
+    ESCALATION_REMIND_MENTION: optionalString,
+    CONSOLE_USER_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+  })
+  .superRefine((env, ctx) => {
+    const staff = env.ESCALATION_CHANNEL;
+    if (staff?.platform === 'slack' && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ESCALATION_CHANNEL'],
+        message: 'a Slack staff channel needs SLACK_BOT_TOKEN',
+      });
+    }
+    if (staff?.platform === 'discord' && !env.DISCORD_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ESCALATION_CHANNEL'],
+        message: 'a Discord staff channel needs DISCORD_BOT_TOKEN',
+      });
+    }
+    if (staff?.platform === 'discord' && !env.DISCORD_STAFF_ROLE_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DISCORD_STAFF_ROLE_ID'],
+        message: 'required with a Discord staff channel: only holders of this role may claim and resolve',
+      });
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set (Socket Mode)',
+      });
+    }
+  });
 
 /** Slack is on when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, else the HTTP Events API. */
 export interface SlackConfig {
@@ -195,7 +254,13 @@ export interface Config {
     parallelDelegation: boolean;
   };
   /** Compaction of long threads and the optional daily token budget per thread. */
-  context: { tokenBudget: number; keepMessages: number; toolResultChars: number; dailyTokenBudget: number; budgetAction: 'reply' | 'escalate' };
+  context: {
+    tokenBudget: number;
+    keepMessages: number;
+    toolResultChars: number;
+    dailyTokenBudget: number;
+    budgetAction: 'reply' | 'escalate';
+  };
   /** Grounded answers: agent ids whose replies are reviewed (undefined: as each agent declares), and the revision cap. */
   review: { agents: string[] | undefined; maxRevisions: number };
   platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
@@ -219,7 +284,10 @@ function chooseProvider(env: z.infer<typeof envSchema>): { provider: ProviderCho
   if (env.MODEL_PROVIDER === 'offline') return { provider: 'offline', reason: 'MODEL_PROVIDER=offline' };
   if (env.MODEL_PROVIDER === 'openai') return { provider: 'openai', reason: 'MODEL_PROVIDER=openai' };
   if (env.OPENAI_API_KEY || env.OPENAI_BASE_URL) {
-    return { provider: 'openai', reason: env.OPENAI_BASE_URL ? `OPENAI_BASE_URL=${env.OPENAI_BASE_URL}` : 'OPENAI_API_KEY is set' };
+    return {
+      provider: 'openai',
+      reason: env.OPENAI_BASE_URL ? `OPENAI_BASE_URL=${env.OPENAI_BASE_URL}` : 'OPENAI_API_KEY is set',
+    };
   }
   return { provider: 'offline', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
 }
@@ -251,7 +319,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       breaker: { failureThreshold: e.MODEL_BREAKER_FAILURES, cooldownMs: e.MODEL_BREAKER_COOLDOWN_MS },
     },
-    store: { url: e.STORE_URL, dataDir: e.DATA_DIR, namespace: e.STORE_NAMESPACE, retentionMs: e.THREAD_RETENTION > 0 ? e.THREAD_RETENTION : undefined },
+    store: {
+      url: e.STORE_URL,
+      dataDir: e.DATA_DIR,
+      namespace: e.STORE_NAMESPACE,
+      retentionMs: e.THREAD_RETENTION > 0 ? e.THREAD_RETENTION : undefined,
+    },
     lockTtlMs: e.THREAD_LOCK_TTL,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE,
     logLevel: e.LOG_LEVEL,
@@ -272,7 +345,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     review: { agents: e.REVIEWED_AGENTS, maxRevisions: e.REVIEW_MAX_REVISIONS },
     platforms: { slack: slackConfig(e), discord: discordConfig(e) },
     opsPort: e.OPS_PORT,
-    escalation: { channel: e.ESCALATION_CHANNEL, remindAfterMs: e.ESCALATION_REMIND_AFTER, remindMention: e.ESCALATION_REMIND_MENTION },
+    escalation: {
+      channel: e.ESCALATION_CHANNEL,
+      remindAfterMs: e.ESCALATION_REMIND_AFTER,
+      remindMention: e.ESCALATION_REMIND_MENTION,
+    },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
     console: { userEmail: e.CONSOLE_USER_EMAIL?.toLowerCase() },
   };

@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -44,4 +44,3 @@ export function createLogger(options: LogOptions = {}): Logger {
   }
   return pino({ level, redact, base: undefined }, (options.destination ?? process.stdout) as DestinationStream);
 }
-

@@ -3,35 +3,37 @@
  * The only file in src/ that imports adapters/ and agents/.
  */
 import dotenv from 'dotenv';
+import type { Registry } from 'prom-client';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createSlackAdapter } from '../adapters/slack/index.js';
 import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { createAgentRegistry, suggestedPrompts } from '../agents/registry.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { isEntryPoint } from './entryPoint.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { ConversationService } from './conversation/service.js';
-import { createStore, sqlitePath, type Store } from './conversation/store.js';
-import type { Registry } from 'prom-client';
+import { createStore, type Store, sqlitePath } from './conversation/store.js';
 import { ThreadGate } from './conversation/threadGate.js';
-import { createMetrics } from './ops/metrics.js';
-import { startOpsServer, type ReadinessCheck } from './ops/opsServer.js';
-import { logTelemetry, Telemetry } from './telemetry.js';
+import { isEntryPoint } from './entryPoint.js';
 import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escalation/summary.js';
 import { createLogger, type Logger } from './log.js';
-import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
+import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
-import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ModelProvider } from './model/types.js';
+import { createMetrics } from './ops/metrics.js';
+import { type ReadinessCheck, startOpsServer } from './ops/opsServer.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
+import { IntentRouter } from './orchestrator/intentRouter.js';
 import type { ReviewOptions } from './orchestrator/review.js';
 import { agentReview, TurnRunner } from './orchestrator/turnRunner.js';
+import { logTelemetry, Telemetry } from './telemetry.js';
 
 /** Who the terminal chat's customer is: CONSOLE_USER_EMAIL, or the agent pack's demo customer (and a line saying so). */
 export function consoleIdentity(config: Config): { name: string; email: string; notice?: string } {
-  return config.console.userEmail ? { name: 'you', email: config.console.userEmail } : { ...DEMO_CUSTOMER, notice: DEMO_CUSTOMER_NOTICE };
+  return config.console.userEmail
+    ? { name: 'you', email: config.console.userEmail }
+    : { ...DEMO_CUSTOMER, notice: DEMO_CUSTOMER_NOTICE };
 }
 
 export function modelFor(config: Config) {
@@ -66,15 +68,34 @@ export interface AppParts {
 export function createApp(config: Config, log: Logger, parts: AppParts): App {
   const agents = createAgentRegistry();
   const store = parts.store ?? createStore(config.store, log);
-  const fastPath = parts.router && config.fastPath.enabled ? { router: parts.router, threshold: config.fastPath.threshold } : undefined;
+  const fastPath =
+    parts.router && config.fastPath.enabled
+      ? { router: parts.router, threshold: config.fastPath.threshold }
+      : undefined;
   const telemetry = new Telemetry();
   logTelemetry(telemetry, log);
-  const gate = new ThreadGate({ locks: store.locks, lockTtlMs: config.lockTtlMs, log, onWait: (thread) => telemetry.emit({ type: 'lock.wait', thread }) });
+  const gate = new ThreadGate({
+    locks: store.locks,
+    lockTtlMs: config.lockTtlMs,
+    log,
+    onWait: (thread) => telemetry.emit({ type: 'lock.wait', thread }),
+  });
   const metrics = createMetrics(telemetry, { inboxDepth: () => gate.queue.total() });
   const agentName = (id: string) => agents.get(id)?.name ?? id;
   const summarize: Summarizer =
-    parts.provider.name === 'offline' ? extractiveSummarizer : modelSummarizer(parts.provider, config.model.defaultModel, log);
-  const desk = new EscalationDesk({ store, gate, summarize, remindAfterMs: config.escalation.remindAfterMs, defaultAgentId: agents.defaultAgentId, agentName, log, telemetry });
+    parts.provider.name === 'offline'
+      ? extractiveSummarizer
+      : modelSummarizer(parts.provider, config.model.defaultModel, log);
+  const desk = new EscalationDesk({
+    store,
+    gate,
+    summarize,
+    remindAfterMs: config.escalation.remindAfterMs,
+    defaultAgentId: agents.defaultAgentId,
+    agentName,
+    log,
+    telemetry,
+  });
   const runner = new TurnRunner({
     agents,
     provider: parts.provider,
@@ -135,11 +156,18 @@ function reviewFor(config: Config) {
 export function escalationDeps(config: Config, desk: EscalationDesk, platform: 'slack' | 'discord') {
   const staffChannel = config.escalation.channel;
   const here = staffChannel?.platform === platform;
-  return { desk, staffChannel: here ? staffChannel.id : undefined, remindMention: here ? config.escalation.remindMention : undefined };
+  return {
+    desk,
+    staffChannel: here ? staffChannel.id : undefined,
+    remindMention: here ? config.escalation.remindMention : undefined,
+  };
 }
 
 /** Trains the intent router, then builds the configured model: the OpenAI-compatible provider or the offline engine. */
-export async function createModel(config: Config, log: Logger): Promise<{ provider: ModelProvider; router: IntentRouter }> {
+export async function createModel(
+  config: Config,
+  log: Logger,
+): Promise<{ provider: ModelProvider; router: IntentRouter }> {
   const agents = createAgentRegistry();
   const router = await IntentRouter.train(agents);
   log.info({ ms: Math.round(router.trainingMs) }, 'router.trained');
@@ -157,7 +185,9 @@ function describeModel(config: Config): string {
   if (config.model.provider === 'offline') {
     return `offline engine (no API key needed; ${config.model.providerReason}; set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)`;
   }
-  const fastPath = config.fastPath.enabled ? `fast-path triage at ${config.fastPath.threshold}` : 'fast-path triage off';
+  const fastPath = config.fastPath.enabled
+    ? `fast-path triage at ${config.fastPath.threshold}`
+    : 'fast-path triage off';
   return `${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}; ${fastPath})`;
 }
 
@@ -197,8 +227,12 @@ async function main(): Promise<number> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutdown');
     app.service.stopRecovery();
-    const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), config.shutdownDeadlineMs).unref());
-    const finished = Promise.allSettled(stoppers.map((stop) => stop())).then(() => Promise.all([app.desk.stop(), app.service.drain()]));
+    const deadline = new Promise<'deadline'>((resolve) =>
+      setTimeout(() => resolve('deadline'), config.shutdownDeadlineMs).unref(),
+    );
+    const finished = Promise.allSettled(stoppers.map((stop) => stop())).then(() =>
+      Promise.all([app.desk.stop(), app.service.drain()]),
+    );
     if ((await Promise.race([finished, deadline])) === 'deadline') {
       // What is unfinished stays in the inbox; letting go of its locks lets another replica (or our restart) resume it now.
       log.warn({ deadlineMs: config.shutdownDeadlineMs, threads: app.gate.held() }, 'shutdown.deadline');
@@ -213,12 +247,24 @@ async function main(): Promise<number> {
 
   if (platformMode) {
     const staffChannel = config.escalation.channel;
-    const started: Record<string, unknown> = { model: describeModel(config), store: where, escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off' };
+    const started: Record<string, unknown> = {
+      model: describeModel(config),
+      store: where,
+      escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off',
+    };
     const escalation = (platform: 'slack' | 'discord') => escalationDeps(config, app.desk, platform);
-    if (!staffChannel) log.warn({ reason: 'ESCALATION_CHANNEL is not set, so the bot cannot hand conversations to people' }, 'escalation.off');
+    if (!staffChannel)
+      log.warn(
+        { reason: 'ESCALATION_CHANNEL is not set, so the bot cannot hand conversations to people' },
+        'escalation.off',
+      );
     const checks: ReadinessCheck[] = [{ name: 'store', check: () => app.store.ping().then(() => true) }];
     if (slack) {
-      const adapter = createSlackAdapter(slack, app.service, { log, suggestedPrompts, escalation: escalation('slack') });
+      const adapter = createSlackAdapter(slack, app.service, {
+        log,
+        suggestedPrompts,
+        escalation: escalation('slack'),
+      });
       stoppers.push(() => adapter.stop());
       checks.push({ name: 'slack', check: () => adapter.ready() });
       const { port } = await adapter.start();
@@ -250,8 +296,20 @@ async function main(): Promise<number> {
   }
 
   const interactive = Boolean(process.stdin.isTTY);
-  process.stdout.write(`Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`);
-  const chat = createConsoleAdapter({ input: process.stdin, output: process.stdout, interactive, desk: app.desk, memory: app.store.records, identity: consoleIdentity(config) }, app.service);
+  process.stdout.write(
+    `Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`,
+  );
+  const chat = createConsoleAdapter(
+    {
+      input: process.stdin,
+      output: process.stdout,
+      interactive,
+      desk: app.desk,
+      memory: app.store.records,
+      identity: consoleIdentity(config),
+    },
+    app.service,
+  );
   app.start();
   await chat.run();
   await app.close();

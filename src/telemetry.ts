@@ -10,17 +10,50 @@ export type ModelCallPurpose = 'reply' | 'review' | 'revise' | 'summary';
 export type TelemetryEvent =
   | { type: 'turn.start'; thread: string; message: string }
   | { type: 'turn.end'; thread: string; status: string; agent: string; ms: number }
-  | { type: 'model.call'; thread: string; agent: string; model: string; purpose: ModelCallPurpose; promptTokens: number; completionTokens: number; toolCalls: number; ms: number }
-  | { type: 'tool.call'; thread: string; agent: string; tool: string; ok: boolean; kind: string | undefined; ms: number }
+  | {
+      type: 'model.call';
+      thread: string;
+      agent: string;
+      model: string;
+      purpose: ModelCallPurpose;
+      promptTokens: number;
+      completionTokens: number;
+      toolCalls: number;
+      ms: number;
+    }
+  | {
+      type: 'tool.call';
+      thread: string;
+      agent: string;
+      tool: string;
+      ok: boolean;
+      kind: string | undefined;
+      ms: number;
+    }
   | { type: 'handoff'; thread: string; from: string; to: string }
   /** Triage consulted several specialists at once for a message with several requests. */
   | { type: 'delegation'; thread: string; from: string; to: string[]; ms: number }
-  | { type: 'approval'; thread: string; agent: string; tool: string; decision: 'requested' | 'approve' | 'reject' | 'unclear' | 'let_go' }
+  | {
+      type: 'approval';
+      thread: string;
+      agent: string;
+      tool: string;
+      decision: 'requested' | 'approve' | 'reject' | 'unclear' | 'let_go';
+    }
   /**
    * One verdict of the grounding reviewer on a draft; `revision` 0 is the first draft. `trimmed`: the last check,
    * of the best draft without its unsupported ids, figures and dates, made when no draft passed.
    */
-  | { type: 'review'; thread: string; agent: string; revision: number; trimmed: boolean; approved: boolean; score: number; issues: number }
+  | {
+      type: 'review';
+      thread: string;
+      agent: string;
+      revision: number;
+      trimmed: boolean;
+      approved: boolean;
+      score: number;
+      issues: number;
+    }
   | { type: 'fact'; thread: string; key: string; by: string }
   /** Older turns were folded into the running summary. */
   | { type: 'compaction'; thread: string; messages: number; tokensBefore: number; tokensAfter: number; ms: number }
@@ -42,9 +75,14 @@ export class Telemetry {
   /** Every event, or only those of one type. Returns the unsubscribe function. */
   on(listener: TelemetryListener): () => void;
   on<T extends TelemetryType>(type: T, listener: (event: TelemetryOf<T>) => void): () => void;
-  on<T extends TelemetryType>(typeOrListener: T | TelemetryListener, maybe?: (event: TelemetryOf<T>) => void): () => void {
+  on<T extends TelemetryType>(
+    typeOrListener: T | TelemetryListener,
+    maybe?: (event: TelemetryOf<T>) => void,
+  ): () => void {
     const listener: TelemetryListener =
-      typeof typeOrListener === 'function' ? typeOrListener : (event) => event.type === typeOrListener && maybe!(event as TelemetryOf<T>);
+      typeof typeOrListener === 'function'
+        ? typeOrListener
+        : (event) => event.type === typeOrListener && maybe!(event as TelemetryOf<T>);
     this.listeners.push(listener);
     return () => {
       const at = this.listeners.indexOf(listener);
@@ -64,7 +102,17 @@ export class Telemetry {
 }
 
 /** The events that are log lines as they are: the line's message is the event type, its fields the event's. */
-const LOGGED: ReadonlySet<TelemetryType> = new Set(['model.call', 'tool.call', 'handoff', 'delegation', 'approval', 'review', 'fact', 'compaction', 'budget.exhausted']);
+const LOGGED: ReadonlySet<TelemetryType> = new Set([
+  'model.call',
+  'tool.call',
+  'handoff',
+  'delegation',
+  'approval',
+  'review',
+  'fact',
+  'compaction',
+  'budget.exhausted',
+]);
 
 /** Logging is one subscriber of the stream; `budget.exhausted` is a warning, the rest are info. */
 export function logTelemetry(telemetry: Telemetry, log: Logger): () => void {

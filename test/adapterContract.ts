@@ -24,7 +24,11 @@ export interface ContractDriver {
 }
 
 /** The behaviour every adapter must show; each adapter's test file runs it with its own driver. */
-export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) => Promise<ContractDriver>, can: { receiveOwnMessages: boolean }): void {
+export function adapterContract(
+  name: string,
+  makeDriver: (openai: FakeOpenAI) => Promise<ContractDriver>,
+  can: { receiveOwnMessages: boolean },
+): void {
   describe(`adapter contract: ${name}`, () => {
     let openai: FakeOpenAI;
     let driver: ContractDriver;
@@ -72,7 +76,9 @@ export function adapterContract(name: string, makeDriver: (openai: FakeOpenAI) =
       await driver.continueConversation(thread, 'still there?');
       assert.deepEqual(driver.replies(thread), ['Hello!', 'Yes, still here.']);
       assert.equal(openai.requests.length, 2);
-      const said = (await driver.app.service.loadState(thread)).history.filter((m) => m.role === 'user').map((m) => m.content);
+      const said = (await driver.app.service.loadState(thread)).history
+        .filter((m) => m.role === 'user')
+        .map((m) => m.content);
       assert.deepEqual(said, ['hi', 'still there?']);
     });
 

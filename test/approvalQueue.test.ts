@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blockActionsPayload } from './fakes/slackDelivery.js';
-import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { CONSOLE_STAFF } from '../adapters/console/staffSide.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
+import { APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../src/orchestrator/protocol.js';
 import { BUDGET_SPENT_REPLY } from '../src/orchestrator/turnRunner.js';
+import { blockActionsPayload } from './fakes/slackDelivery.js';
+import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { ConsoleSession, suiteFakeOpenAI, tempDir, toolMessages, waitFor } from './harness.js';
 import { approvalMessage, buttonValue, CHANNEL, CUSTOMER, SlackSession, threadMessages } from './slackHarness.js';
-import { APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF } from '../src/orchestrator/protocol.js';
 
 const ASK_1002 = /Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./;
 const ASK_1006 = /Cancel order ORD-1006\? Reply "yes" to go ahead or "no" to leave it as it is\./;
-const cancelled = async (chat: ConsoleSession, order: string) => (await chat.app.store.records.get<{ status: string }>(`order:${order}`))?.status === 'cancelled';
+const cancelled = async (chat: ConsoleSession, order: string) =>
+  (await chat.app.store.records.get<{ status: string }>(`order:${order}`))?.status === 'cancelled';
 
 describe('several actions to confirm in one message', () => {
   const fake = suiteFakeOpenAI();
@@ -20,7 +21,12 @@ describe('several actions to confirm in one message', () => {
   async function askToCancelBoth(env: Record<string, string> = {}): Promise<ConsoleSession> {
     fake.script(
       { toolCalls: [{ name: 'transfer_to_orders' }] },
-      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }, { name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] },
+      {
+        toolCalls: [
+          { name: 'cancel_order', arguments: { order_id: 'ORD-1002' } },
+          { name: 'cancel_order', arguments: { order_id: 'ORD-1006' } },
+        ],
+      },
     );
     const chat = ConsoleSession.openaiForTest(fake, env);
     const outcome = await chat.chat.send('cancel ORD-1002 and ORD-1006 please');
@@ -32,7 +38,10 @@ describe('several actions to confirm in one message', () => {
   /** Triage → Orders, which asks to cancel `order` on a call that spends the thread's whole daily budget. */
   async function askOverBudget(order: string): Promise<ConsoleSession> {
     const usage = { prompt: 100, completion: 10 };
-    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }], usage }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: order } }], usage });
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }], usage },
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: order } }], usage },
+    );
     const chat = ConsoleSession.openaiForTest(fake, { THREAD_DAILY_TOKEN_BUDGET: '150' });
     assert.match((await chat.chat.send(`cancel ${order} please`)).reply, new RegExp(`Cancel order ${order}\\?`));
     assert.ok((await chat.state()).usage.today.tokens >= 150, 'the budget is spent');
@@ -44,8 +53,14 @@ describe('several actions to confirm in one message', () => {
     assert.equal(fake.requests.length, 2, 'no model call after the question');
     const asked = await chat.state();
     assert.equal(asked.pendingApproval?.question, 'Cancel order ORD-1002?');
-    assert.deepEqual(asked.queuedApprovals.map((q) => q.input), [{ order_id: 'ORD-1006' }]);
-    assert.ok(asked.history.some((m) => m.role === 'tool' && m.content === APPROVAL_QUEUED), 'the queued call has its result, so the history stays valid');
+    assert.deepEqual(
+      asked.queuedApprovals.map((q) => q.input),
+      [{ order_id: 'ORD-1006' }],
+    );
+    assert.ok(
+      asked.history.some((m) => m.role === 'tool' && m.content === APPROVAL_QUEUED),
+      'the queued call has its result, so the history stays valid',
+    );
 
     fake.script({ text: 'Done: ORD-1002 is cancelled.' });
     const first = await chat.chat.send('yes');
@@ -54,7 +69,10 @@ describe('several actions to confirm in one message', () => {
     assert.ok(await cancelled(chat, 'ORD-1002'));
     assert.equal(await cancelled(chat, 'ORD-1006'), false, 'asked, not done');
     const system = fake.requests.at(-1)!.body.messages[0]!.content ?? '';
-    assert.match(system, /Asked right after your reply, one at a time \(do not ask them yourself\): "Cancel order ORD-1006\?"/);
+    assert.match(
+      system,
+      /Asked right after your reply, one at a time \(do not ask them yourself\): "Cancel order ORD-1006\?"/,
+    );
     const next = await chat.state();
     assert.equal(next.pendingApproval?.question, 'Cancel order ORD-1006?');
     assert.deepEqual(next.queuedApprovals, []);
@@ -74,14 +92,26 @@ describe('several actions to confirm in one message', () => {
     fake.script({ text: 'Sure, what is the new address?' });
     const outcome = await chat.chat.send('actually, can I change the delivery address instead?');
     assert.match(outcome.reply, /^Sure, what is the new address\?\n\nBefore that is done, I still need your answer: /);
-    assert.ok(outcome.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), outcome.reply);
+    assert.ok(
+      outcome.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'),
+      outcome.reply,
+    );
     const system = fake.requests.at(-1)!.body.messages[0]!.content ?? '';
-    assert.match(system, /Waiting for console-user to confirm: "Cancel order ORD-1002\?" Their latest message is not a clear yes or no/);
-    assert.equal(fake.requests.at(-1)!.body.messages.at(-1)!.content, 'actually, can I change the delivery address instead?');
+    assert.match(
+      system,
+      /Waiting for console-user to confirm: "Cancel order ORD-1002\?" Their latest message is not a clear yes or no/,
+    );
+    assert.equal(
+      fake.requests.at(-1)!.body.messages.at(-1)!.content,
+      'actually, can I change the delivery address instead?',
+    );
     const state = await chat.state();
     assert.equal(state.pendingApproval?.question, 'Cancel order ORD-1002?');
     assert.equal(state.pendingApproval?.reminders, 1);
-    assert.deepEqual(state.queuedApprovals.map((q) => q.input), [{ order_id: 'ORD-1006' }]);
+    assert.deepEqual(
+      state.queuedApprovals.map((q) => q.input),
+      [{ order_id: 'ORD-1006' }],
+    );
     assert.equal(await cancelled(chat, 'ORD-1002'), false);
     // The answer, when it comes, is still taken.
     fake.script({ text: 'Done: ORD-1002 is cancelled.' });
@@ -97,9 +127,14 @@ describe('several actions to confirm in one message', () => {
     }
     fake.script({ text: 'It ships with UPS.' });
     const outcome = await chat.chat.send('which carrier is it?');
-    assert.equal(outcome.reply, 'It ships with UPS.\n\nI\'ve left this undone, since it wasn\'t answered: "Cancel order ORD-1002?" Just ask again if you still want it.');
+    assert.equal(
+      outcome.reply,
+      'It ships with UPS.\n\nI\'ve left this undone, since it wasn\'t answered: "Cancel order ORD-1002?" Just ask again if you still want it.',
+    );
     const messages = fake.requests.at(-1)!.body.messages;
-    const notRun = messages.filter((m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? ''));
+    const notRun = messages.filter(
+      (m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? ''),
+    );
     assert.equal(notRun.length, 2);
     const state = await chat.state();
     assert.equal(state.pendingApproval, null);
@@ -112,7 +147,9 @@ describe('several actions to confirm in one message', () => {
     const chat = await askToCancelBoth();
     // After the first is done, the model itself asks for the second: it becomes the question, and leaves the queue.
     // The same action with an argument added (a reason): still the same question, so it is not asked twice.
-    fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006', reason: 'no longer needed' } }] });
+    fake.script({
+      toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006', reason: 'no longer needed' } }],
+    });
     const outcome = await chat.chat.send('yes');
     assert.equal(outcome.reply.match(/Cancel order ORD-1006\?/g)?.length, 1);
     const state = await chat.state();
@@ -126,7 +163,10 @@ describe('several actions to confirm in one message', () => {
     // Both sent before either is answered, as a double send on a chat platform.
     const [first, second] = await Promise.all([chat.chat.send('yes'), chat.chat.send('yes')]);
     assert.match(first.reply, /Done: ORD-1002 is cancelled\./);
-    assert.match(second.reply, /^Just to be sure, since your message crossed with my question: Cancel order ORD-1006\?/);
+    assert.match(
+      second.reply,
+      /^Just to be sure, since your message crossed with my question: Cancel order ORD-1006\?/,
+    );
     assert.equal(await cancelled(chat, 'ORD-1006'), false);
     assert.equal(fake.requests.length, 3, 'no model call for the crossed yes');
     fake.script({ text: 'Done: ORD-1006 is cancelled too.' });
@@ -135,13 +175,25 @@ describe('several actions to confirm in one message', () => {
   });
 
   test("another person's new message drops only their own actions: one queued by someone else is asked of them next", async () => {
-    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] },
+    );
     const chat = ConsoleSession.openaiForTest(fake);
     assert.match((await chat.chat.send('cancel ORD-1002 please')).reply, ASK_1002);
     // A colleague in the same thread asks for another cancellation while the customer's question waits.
-    fake.script({ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] }, { text: "I'll ask you about ORD-1006 once the question above is answered." });
+    fake.script(
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] },
+      { text: "I'll ask you about ORD-1006 once the question above is answered." },
+    );
     // The colleague's address is on ORD-1006 too (a shared account), so it is theirs to cancel.
-    const colleague = await chat.app.service.handle({ id: 'colleague-1', thread: chat.chat.thread, userId: 'colleague', verifiedEmail: 'maya.chen@example.com', text: 'also cancel ORD-1006' });
+    const colleague = await chat.app.service.handle({
+      id: 'colleague-1',
+      thread: chat.chat.thread,
+      userId: 'colleague',
+      verifiedEmail: 'maya.chen@example.com',
+      text: 'also cancel ORD-1006',
+    });
     assert.match(colleague.reply, /once the question above is answered/);
     assert.equal((await chat.state()).queuedApprovals[0]?.requestedBy, 'colleague');
     // The customer moves on instead of answering, reply after reply: once their question is let go (with their own
@@ -151,7 +203,10 @@ describe('several actions to confirm in one message', () => {
       await chat.chat.send(text);
     }
     const moved = await chat.state();
-    assert.equal(moved.history.filter((m) => m.role === 'assistant' && m.content?.includes('Cancel order ORD-1006?')).length, 1);
+    assert.equal(
+      moved.history.filter((m) => m.role === 'assistant' && m.content?.includes('Cancel order ORD-1006?')).length,
+      1,
+    );
     const state = await chat.state();
     assert.equal(state.pendingApproval?.requestedBy, 'colleague');
     assert.deepEqual(state.queuedApprovals, []);
@@ -171,7 +226,9 @@ describe('several actions to confirm in one message', () => {
     const next = await chat.chat.send('hello?');
     assert.equal(next.reply, 'Hello again! How can I help?');
     assert.doesNotMatch(next.reply, ASK_1006);
-    const notRun = toolMessages(fake, fake.requests.length - 1).filter((m) => /^Not run: the user did not confirm cancel_order/.test(m));
+    const notRun = toolMessages(fake, fake.requests.length - 1).filter((m) =>
+      /^Not run: the user did not confirm cancel_order/.test(m),
+    );
     assert.equal(notRun.length, 1, 'the model reads that the queued cancellation did not run');
     assert.deepEqual((await chat.state()).queuedApprovals, []);
     assert.equal(await cancelled(chat, 'ORD-1006'), false);
@@ -205,7 +262,10 @@ describe('several actions to confirm in one message', () => {
       {
         toolCalls: [
           { name: 'cancel_order', arguments: { order_id: 'ORD-1002' } },
-          { name: 'escalate_to_human', arguments: { reason: 'Customer wants a person to handle the cancellation', urgency: 'normal' } },
+          {
+            name: 'escalate_to_human',
+            arguments: { reason: 'Customer wants a person to handle the cancellation', urgency: 'normal' },
+          },
         ],
       },
       { text: '- Customer wants ORD-1002 cancelled by a person.' },
@@ -224,7 +284,10 @@ describe('several actions to confirm in one message', () => {
   test('staff taking the thread by hand (!escalate) drop the question and the actions queued behind it; a "yes" then goes to staff', async () => {
     const chat = await askToCancelBoth();
     fake.script({ text: '- Customer asked to cancel ORD-1002 and ORD-1006.' });
-    assert.equal((await chat.app.desk.escalateByHand(chat.chat.thread, CONSOLE_STAFF, 'VIP, handle personally')).status, 'escalated');
+    assert.equal(
+      (await chat.app.desk.escalateByHand(chat.chat.thread, CONSOLE_STAFF, 'VIP, handle personally')).status,
+      'escalated',
+    );
     const state = await chat.state();
     assert.ok(state.escalation);
     assert.equal(state.pendingApproval, null);
@@ -277,7 +340,12 @@ describe('Slack: actions queued for confirmation', () => {
     try {
       openai.script(
         { toolCalls: [{ name: 'transfer_to_orders' }] },
-        { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }, { name: 'cancel_order', arguments: { order_id: 'ORD-1006' } }] },
+        {
+          toolCalls: [
+            { name: 'cancel_order', arguments: { order_id: 'ORD-1002' } },
+            { name: 'cancel_order', arguments: { order_id: 'ORD-1006' } },
+          ],
+        },
       );
       const ts = await session.mention(`<@${BOT_USER_ID}> cancel ORD-1002 and ORD-1006`);
       const first = await waitFor(() => approvalMessage(slack, CHANNEL, ts, 'ORD-1002'), 'the first question');
@@ -286,16 +354,29 @@ describe('Slack: actions queued for confirmation', () => {
 
       openai.script({ text: 'Done: ORD-1002 is cancelled.' });
       const press = (message: typeof first) =>
-        blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: message.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value: buttonValue(message) });
+        blockActionsPayload({
+          userId: CUSTOMER,
+          channel: CHANNEL,
+          messageTs: message.ts,
+          threadTs: ts,
+          actionId: 'switchboard_approval_confirm',
+          value: buttonValue(message),
+        });
       assert.equal(await session.press(press(first)), 200);
-      const second = await waitFor(() => approvalMessage(slack, CHANNEL, ts, 'ORD-1006'), 'the second question, with its own buttons');
+      const second = await waitFor(
+        () => approvalMessage(slack, CHANNEL, ts, 'ORD-1006'),
+        'the second question, with its own buttons',
+      );
       await session.idle();
       assert.ok(threadMessages(slack, CHANNEL, ts).some((m) => m.text.includes('ORD-1002 is cancelled')));
       assert.notEqual(buttonValue(second), buttonValue(first));
 
       openai.script({ text: 'Done: ORD-1006 is cancelled too.' });
       assert.equal(await session.press(press(second)), 200);
-      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('ORD-1006 is cancelled too')), 'the last reply');
+      await waitFor(
+        () => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('ORD-1006 is cancelled too')),
+        'the last reply',
+      );
       await session.idle();
       const state = await session.app.service.loadState(`slack:${TEAM_ID}:${CHANNEL}:${ts}`);
       assert.equal(state.pendingApproval, null);

@@ -7,7 +7,10 @@ describe('approvals', () => {
 
   /** Triage → Orders → cancel_order: the turn ends with the confirmation question. */
   async function askToCancel(dataDir: string, orderId: string): Promise<ConsoleSession> {
-    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: orderId } }] });
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: orderId } }] },
+    );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: dataDir });
     chat.type(`please cancel ${orderId}`);
     await chat.end();
@@ -18,7 +21,10 @@ describe('approvals', () => {
     const data = tempDir();
     const asking = await askToCancel(data.dir, 'ORD-1002');
     assert.equal(fake.requests.length, 2, 'the tool did not run, and no further model call was made');
-    assert.match(asking.text, /\[Orders\] Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./);
+    assert.match(
+      asking.text,
+      /\[Orders\] Cancel order ORD-1002\? Reply "yes" to go ahead or "no" to leave it as it is\./,
+    );
     const pending = (await asking.state()).pendingApproval;
     assert.equal(pending?.tool, 'cancel_order');
     assert.deepEqual(pending?.input, { order_id: 'ORD-1002' });
@@ -30,7 +36,10 @@ describe('approvals', () => {
     const restarted = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     // The customer may not have the question in view after a restart (a new terminal, say): it is put again first.
     const again = await restarted.chat.send('yes');
-    assert.equal(again.reply, 'Just to be sure before I do anything: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
+    assert.equal(
+      again.reply,
+      'Just to be sure before I do anything: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.',
+    );
     assert.equal(fake.requests.length, 2, 'no model call, and nothing run');
     assert.equal(await restarted.app.store.records.get('order:ORD-1002'), undefined);
     restarted.type('yes');
@@ -119,7 +128,10 @@ describe('approvals', () => {
     const chat = await ConsoleSession.offlineForTest({ CONSOLE_USER_EMAIL: 'sam.ortiz@example.com' });
     chat.type('please cancel ORD-1003');
     await chat.end();
-    assert.match(chat.text, /\[Orders\] I couldn't cancel order ORD-1003: The order has already been delivered, so it cannot be cancelled\./);
+    assert.match(
+      chat.text,
+      /\[Orders\] I couldn't cancel order ORD-1003: The order has already been delivered, so it cannot be cancelled\./,
+    );
     assert.doesNotMatch(chat.text, /Cancel order ORD-1003\?/);
     assert.equal((await chat.state()).pendingApproval, null);
   });
@@ -145,7 +157,12 @@ describe('approvals', () => {
     const data = tempDir();
     const asking = await askToCancel(data.dir, 'ORD-1002');
     fake.script({ text: 'Waiting for the person who asked to confirm.' });
-    const other = await asking.app.service.handle({ id: 'other-1', thread: asking.chat.thread, userId: 'someone-else', text: 'yes' });
+    const other = await asking.app.service.handle({
+      id: 'other-1',
+      thread: asking.chat.thread,
+      userId: 'someone-else',
+      text: 'yes',
+    });
     assert.equal(other.status, 'answered');
     const state = await asking.state();
     assert.equal(state.pendingApproval?.requestedBy, 'console-user', 'the approval is still pending');
@@ -159,10 +176,16 @@ describe('approvals', () => {
     const asking = await askToCancel(data.dir, 'ORD-1002');
     fake.script({ text: 'Sure, what is the new address?' });
     const outcome = await asking.chat.send('actually, can I change the delivery address instead?');
-    assert.equal(outcome.reply, 'Sure, what is the new address?\n\nBefore that is done, I still need your answer: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
+    assert.equal(
+      outcome.reply,
+      'Sure, what is the new address?\n\nBefore that is done, I still need your answer: Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.',
+    );
     const messages = fake.requests[2]!.body.messages;
     assert.equal(messages.at(-1)!.content, 'actually, can I change the delivery address instead?');
-    assert.ok(!messages.some((m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? '')), 'nothing was closed');
+    assert.ok(
+      !messages.some((m) => m.role === 'tool' && /^Not run: the user did not confirm/.test(m.content ?? '')),
+      'nothing was closed',
+    );
     assert.equal((await asking.state()).pendingApproval?.tool, 'cancel_order');
     assert.equal(await asking.app.store.records.get('order:ORD-1002'), undefined);
     await asking.close();

@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function run(command: string, args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -26,10 +34,16 @@ describe("the Docker image's start command", () => {
     const data = tempDir();
     try {
       // As the image runs it (CMD ["node", "dist/src/main.js"]), with no keys: the offline engine and the demo data.
-      const result = await run(process.execPath, ['dist/src/main.js'], { env: { DATA_DIR: data.dir }, stdin: 'hi\nwhere is my order ORD-1001?\n' });
+      const result = await run(process.execPath, ['dist/src/main.js'], {
+        env: { DATA_DIR: data.dir },
+        stdin: 'hi\nwhere is my order ORD-1001?\n',
+      });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /you> hi\n\[Triage\] Hi! I'm the support assistant/);
-      assert.match(result.stdout, /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] Order ORD-1001 has shipped with UPS/);
+      assert.match(
+        result.stdout,
+        /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] Order ORD-1001 has shipped with UPS/,
+      );
     } finally {
       data.remove();
     }

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FakeOpenAI } from './fakes/openaiServer.js';
-import type { FakeSlack } from './fakes/slackServer.js';
 import { deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
+import type { FakeSlack } from './fakes/slackServer.js';
 import { waitFor } from './harness.js';
 import { SIGNING_SECRET } from './slackHarness.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
-import { classifyConfirmation, type ConfirmationReply } from '../src/orchestrator/confirmation.js';
+import { type ConfirmationReply, classifyConfirmation } from '../src/orchestrator/confirmation.js';
 import type { TelemetryEvent } from '../src/telemetry.js';
 import { ConsoleSession } from './harness.js';
 
@@ -17,7 +17,8 @@ interface Row {
   expected: ConfirmationReply;
 }
 
-const table = (file: string): Row[] => JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as Row[];
+const table = (file: string): Row[] =>
+  JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as Row[];
 const TUNING = table('confirmation-replies.json');
 const HELD_OUT = table('confirmation-replies-holdout.json');
 /**
@@ -49,13 +50,21 @@ async function play(chat: ConsoleSession, row: Row, index: number, events: Telem
   const spec = QUESTIONS[row.question];
   const thread = `console:confirm-${index}`;
   const send = (id: string, text: string) =>
-    chat.app.service.handle({ id: `${thread}-${id}`, thread, userId: 'U-customer', verifiedEmail: DEMO_CUSTOMER.email, text });
+    chat.app.service.handle({
+      id: `${thread}-${id}`,
+      thread,
+      userId: 'U-customer',
+      verifiedEmail: DEMO_CUSTOMER.email,
+      text,
+    });
   const asked = await send('ask', spec.ask);
   assert.ok(asked.reply.includes(spec.question), `the question is put: ${asked.reply}`);
   const before = events.length;
   const outcome = await send('reply', row.reply);
   // Carried out: the pending call was approved and run (a refused check of another id would also be a tool call).
-  const ran = events.slice(before).some((e) => e.type === 'approval' && e.thread === thread && e.tool === spec.tool && e.decision === 'approve');
+  const ran = events
+    .slice(before)
+    .some((e) => e.type === 'approval' && e.thread === thread && e.tool === spec.tool && e.decision === 'approve');
   const state = await chat.app.service.loadState(thread);
   const got = ran ? 'approve' : state.pendingApproval?.question === spec.question ? 'unclear' : 'reject';
   return { got, reply: outcome.reply };
@@ -71,7 +80,8 @@ async function runTable(rows: Row[]): Promise<Array<Row & Outcome>> {
 }
 
 function summary(name: string, results: Array<Row & Outcome>): string {
-  const count = (expected: ConfirmationReply, got?: ConfirmationReply) => results.filter((r) => r.expected === expected && (got === undefined || r.got === got)).length;
+  const count = (expected: ConfirmationReply, got?: ConfirmationReply) =>
+    results.filter((r) => r.expected === expected && (got === undefined || r.got === got)).length;
   return (
     `# confirmation table (${name}, ${results.length} replies): ` +
     `unclear that ran an action ${count('unclear', 'approve')}/${count('unclear')}, ` +
@@ -86,23 +96,34 @@ describe('confirmation: only a clear yes acts', () => {
     assert.ok(TUNING.length >= 60, 'at least 60 replies');
     const results = await runTable(TUNING);
     console.log(summary('tuning', results));
-    const wrong = results.filter((r) => r.got !== r.expected).map((r) => `${r.question} ${JSON.stringify(r.reply)}: expected ${r.expected}, got ${r.got}`);
+    const wrong = results
+      .filter((r) => r.got !== r.expected)
+      .map((r) => `${r.question} ${JSON.stringify(r.reply)}: expected ${r.expected}, got ${r.got}`);
     assert.deepEqual(wrong, []);
   });
 
   test('the held-out table: nothing but a clear yes runs the action', async () => {
     const results = await runTable(HELD_OUT);
     console.log(summary('held out', results));
-    const acted = results.filter((r) => r.got === 'approve' && r.expected !== 'approve').map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
+    const acted = results
+      .filter((r) => r.got === 'approve' && r.expected !== 'approve')
+      .map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
     assert.deepEqual(acted, [], 'no unclear reply and no no ran the action');
     // A reply that does not act keeps waiting or is declined; the question is put again while it waits.
-    for (const r of results.filter((row) => row.got === 'unclear')) assert.match(r.reply, /I still need your answer: (Cancel order ORD-1002|Refund invoice INV-2001 in full)\?/, r.reply);
+    for (const r of results.filter((row) => row.got === 'unclear'))
+      assert.match(
+        r.reply,
+        /I still need your answer: (Cancel order ORD-1002|Refund invoice INV-2001 in full)\?/,
+        r.reply,
+      );
   });
 
   test('the hard cases: nothing but a clear yes runs the action', async () => {
     const results = await runTable(HARD_CASES);
     console.log(summary('hard cases', results));
-    const acted = results.filter((r) => r.got === 'approve' && r.expected !== 'approve').map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
+    const acted = results
+      .filter((r) => r.got === 'approve' && r.expected !== 'approve')
+      .map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
     assert.deepEqual(acted, []);
     const declined = results.filter((r) => r.expected === 'reject' && r.got !== 'reject').map((r) => r.reply);
     assert.deepEqual(declined, [], 'every clear no, in any of its languages, is read as one');

@@ -1,30 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { createConsoleAdapter, consoleThreadKey, parseConsoleThreadKey, type ConsoleAdapter } from '../adapters/console/index.js';
+import {
+  type ConsoleAdapter,
+  consoleThreadKey,
+  createConsoleAdapter,
+  parseConsoleThreadKey,
+} from '../adapters/console/index.js';
 import { discordThreadKey, parseDiscordThreadKey } from '../adapters/discord/index.js';
 import { parseSlackThreadKey, slackThreadKey } from '../adapters/slack/index.js';
-import { FakeDiscord, BOT_USER_ID as DISCORD_BOT_ID, GUILD_ID, TEXT_CHANNEL_ID } from './fakes/discordServer.js';
-import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { createApp } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import { adapterContract, type ContractDriver } from './adapterContract.js';
-import { FakeSlack, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
-import { tempDir, testConfig, waitFor, type FakeOpenAI } from './harness.js';
+import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
+import { BOT_USER_ID as DISCORD_BOT_ID, FakeDiscord, GUILD_ID, TEXT_CHANNEL_ID } from './fakes/discordServer.js';
+import { BOT_ID, BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
+import { type FakeOpenAI, tempDir, testConfig, waitFor } from './harness.js';
 import { CHANNEL, mentionEvent, messageEvent, postTs, SlackSession, threadMessages } from './slackHarness.js';
 
 /** What the person sees of one console reply: the text after the `[Agent]` label, without the echoed question. */
 function consoleReply(printed: string): string {
   const lines = printed.split('\n').filter((line) => !line.startsWith('you> ') && !line.startsWith('  '));
-  return lines.join('\n').replace(/^\[[^\]]+\] /, '').trim();
+  return lines
+    .join('\n')
+    .replace(/^\[[^\]]+\] /, '')
+    .trim();
 }
 
 async function consoleDriver(openai: FakeOpenAI): Promise<ContractDriver> {
   const data = tempDir();
   const config = testConfig({ OPENAI_BASE_URL: openai.baseURL, DATA_DIR: data.dir });
   const log = createLogger({ level: 'silent' });
-  const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
+  const provider = new OpenAIProvider({
+    apiKey: 'sk-test-key',
+    baseURL: openai.baseURL,
+    maxRetries: 0,
+    timeoutMs: 10_000,
+  });
   const app = createApp(config, log, { provider, store: createStore(config.store, log) });
   const chats = new Map<string, { adapter: ConsoleAdapter; printed: () => string; replies: string[] }>();
   const say = async (thread: string, text: string) => {
@@ -73,7 +86,10 @@ async function slackDriver(openai: FakeOpenAI): Promise<ContractDriver> {
     last = event;
     await session.deliver(event);
     const ref = parseSlackThreadKey(thread)!;
-    await waitFor(() => threadMessages(slack, ref.channel, ref.threadTs)[before]?.blocks, `reply ${before + 1} in ${thread}`);
+    await waitFor(
+      () => threadMessages(slack, ref.channel, ref.threadTs)[before]?.blocks,
+      `reply ${before + 1} in ${thread}`,
+    );
     await session.idle();
   };
   return {
@@ -84,12 +100,19 @@ async function slackDriver(openai: FakeOpenAI): Promise<ContractDriver> {
       await deliverAndWait(thread, mentionEvent(`<@${BOT_USER_ID}> ${text}`, { ts }));
       return thread;
     },
-    continueConversation: (thread, text) => deliverAndWait(thread, messageEvent(text, { threadTs: parseSlackThreadKey(thread)!.threadTs })),
+    continueConversation: (thread, text) =>
+      deliverAndWait(thread, messageEvent(text, { threadTs: parseSlackThreadKey(thread)!.threadTs })),
     async redeliverLast() {
       if (last) await session.deliver(last, { retryNum: 1 });
     },
     async ownMessage(thread, text) {
-      await session.deliver(messageEvent(text, { threadTs: parseSlackThreadKey(thread)!.threadTs, user: BOT_USER_ID, extra: { bot_id: BOT_ID } }));
+      await session.deliver(
+        messageEvent(text, {
+          threadTs: parseSlackThreadKey(thread)!.threadTs,
+          user: BOT_USER_ID,
+          extra: { bot_id: BOT_ID },
+        }),
+      );
     },
     replies,
     roundTrip: (thread) => {
@@ -140,7 +163,12 @@ async function discordDriver(openai: FakeOpenAI): Promise<ContractDriver> {
       if (last) discord.userMessage({ ...last });
     },
     async ownMessage(thread, text) {
-      discord.userMessage({ channelId: parseDiscordThreadKey(thread)!.channel, content: text, authorId: DISCORD_BOT_ID, bot: true });
+      discord.userMessage({
+        channelId: parseDiscordThreadKey(thread)!.channel,
+        content: text,
+        authorId: DISCORD_BOT_ID,
+        bot: true,
+      });
     },
     replies,
     roundTrip: (thread) => {

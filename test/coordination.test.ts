@@ -48,10 +48,16 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const [a, b] = [open(namespace), open(namespace)];
       const thread = newThread();
       const first = message(thread, 'msg-1', 1_000);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).inbox.admit(first, DEDUPE_TTL_MS)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).inbox.admit(first, DEDUPE_TTL_MS)),
+      );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await a.inbox.admit(first, DEDUPE_TTL_MS), false);
-      assert.equal(await b.inbox.admit(message(thread, 'msg-2', 2_000), DEDUPE_TTL_MS), true, 'another id is independent');
+      assert.equal(
+        await b.inbox.admit(message(thread, 'msg-2', 2_000), DEDUPE_TTL_MS),
+        true,
+        'another id is independent',
+      );
       assert.deepEqual(await a.inbox.waitingThreads(10), [thread]);
       assert.equal((await a.inbox.head(thread))?.id, 'msg-1');
       await a.inbox.complete(thread, 'msg-1', 'no-lock-owner');
@@ -74,7 +80,10 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const { inbox } = open();
       const thread = newThread();
       const latest = message(thread, 'msg-0', 3_000);
-      const tiedLater = message(thread, 'msg-2', 1_000, { userName: 'Ada', replyContext: { teamId: 'T0123ABCD', channel: 'C0123ABCD' } });
+      const tiedLater = message(thread, 'msg-2', 1_000, {
+        userName: 'Ada',
+        replyContext: { teamId: 'T0123ABCD', channel: 'C0123ABCD' },
+      });
       const tiedFirst = message(thread, 'msg-1', 1_000, { decision: { approvalId: 'appr-1', approve: false } });
       for (const m of [latest, tiedLater, tiedFirst]) assert.equal(await inbox.admit(m, DEDUPE_TTL_MS), true);
       for (const expected of [tiedFirst, tiedLater, latest]) {
@@ -109,10 +118,18 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal((await inbox.complete(thread, 'msg-1', 'holder'))?.id, 'msg-2');
       assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), false, 'still held while a message waits');
       assert.equal(await inbox.complete(thread, 'msg-2', 'someone-else'), undefined);
-      assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), false, "another owner's completion does not free it");
+      assert.equal(
+        await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS),
+        false,
+        "another owner's completion does not free it",
+      );
       await inbox.admit(message(thread, 'msg-3', 3_000), DEDUPE_TTL_MS);
       assert.equal(await inbox.complete(thread, 'msg-3', 'holder'), undefined);
-      assert.equal(await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS), true, 'free once its holder completed the last message');
+      assert.equal(
+        await locks.acquire(thread, 'other', LONG_LOCK_TTL_MS),
+        true,
+        'free once its holder completed the last message',
+      );
     });
 
     test('waitingThreads lists the longest-waiting thread first, at most limit, and only its own namespace', async () => {
@@ -125,7 +142,11 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       await store.inbox.admit(message(c, 'c-1', 3_000), DEDUPE_TTL_MS);
       const onlyOther = newThread();
       await other.inbox.admit(message(onlyOther, 'o-1', 500), DEDUPE_TTL_MS);
-      assert.equal(await other.inbox.admit(message(b, 'b-1', 100), DEDUPE_TTL_MS), true, 'dedupe marks are per namespace');
+      assert.equal(
+        await other.inbox.admit(message(b, 'b-1', 100), DEDUPE_TTL_MS),
+        true,
+        'dedupe marks are per namespace',
+      );
 
       assert.deepEqual(await store.inbox.waitingThreads(10), [a, b, c]);
       assert.deepEqual(await store.inbox.waitingThreads(2), [a, b]);
@@ -135,7 +156,11 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       assert.equal(decodeInboxMessage((await store.inbox.head(b))?.body ?? '')?.sentAt, 2_000);
 
       await store.inbox.complete(a, 'a-early', 'no-lock-owner');
-      assert.deepEqual(await store.inbox.waitingThreads(10), [b, c, a], 'a thread moves back to its next oldest message');
+      assert.deepEqual(
+        await store.inbox.waitingThreads(10),
+        [b, c, a],
+        'a thread moves back to its next oldest message',
+      );
       await other.inbox.complete(b, 'b-1', 'no-lock-owner');
       assert.equal((await store.inbox.head(b))?.id, 'b-1', "removing from one namespace leaves the other's message");
     });
@@ -179,15 +204,27 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const thread = newThread();
       assert.equal(await a.locks.acquire(thread, 'owner-a', LONG_LOCK_TTL_MS), true);
       assert.equal(await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), false);
-      assert.equal(await b.locks.acquire(newThread(), 'owner-b', LONG_LOCK_TTL_MS), true, "another thread's lock is independent");
+      assert.equal(
+        await b.locks.acquire(newThread(), 'owner-b', LONG_LOCK_TTL_MS),
+        true,
+        "another thread's lock is independent",
+      );
 
       await b.locks.release(thread, 'owner-b');
-      assert.equal(await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), false, "a non-owner's release frees nothing");
+      assert.equal(
+        await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS),
+        false,
+        "a non-owner's release frees nothing",
+      );
       assert.equal(await b.locks.renew(thread, 'owner-b', LONG_LOCK_TTL_MS), false);
       assert.equal(await a.locks.renew(thread, 'owner-a', LONG_LOCK_TTL_MS), true);
 
       await a.locks.release(thread, 'owner-a');
-      assert.equal(await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), true, "the owner's release frees it at once");
+      assert.equal(
+        await b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS),
+        true,
+        "the owner's release frees it at once",
+      );
       assert.equal(await a.locks.renew(thread, 'owner-a', LONG_LOCK_TTL_MS), false);
     });
 
@@ -198,13 +235,24 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const acquiredAt = Date.now();
       assert.equal(await a.locks.acquire(thread, 'owner-a', SHORT_LOCK_TTL_MS), true);
       // (That B cannot take a held lock is the test above, with a TTL no stall can outlast.)
-      await waitFor(() => b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), 'the expired lock to be taken over', EXPIRY_DEADLINE_MS);
+      await waitFor(
+        () => b.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS),
+        'the expired lock to be taken over',
+        EXPIRY_DEADLINE_MS,
+      );
       const waitedMs = Date.now() - acquiredAt;
-      assert.ok(waitedMs >= SHORT_LOCK_TTL_MS - CLOCK_SLACK_MS, `taken over after ${waitedMs} ms, before its ${SHORT_LOCK_TTL_MS} ms TTL`);
+      assert.ok(
+        waitedMs >= SHORT_LOCK_TTL_MS - CLOCK_SLACK_MS,
+        `taken over after ${waitedMs} ms, before its ${SHORT_LOCK_TTL_MS} ms TTL`,
+      );
 
       assert.equal(await a.locks.renew(thread, 'owner-a', LONG_LOCK_TTL_MS), false);
       await a.locks.release(thread, 'owner-a');
-      assert.equal(await a.locks.acquire(thread, 'owner-c', LONG_LOCK_TTL_MS), false, "the new owner's lock still holds");
+      assert.equal(
+        await a.locks.acquire(thread, 'owner-c', LONG_LOCK_TTL_MS),
+        false,
+        "the new owner's lock still holds",
+      );
       assert.equal(await b.locks.renew(thread, 'owner-b', LONG_LOCK_TTL_MS), true);
     });
 
@@ -225,8 +273,16 @@ function describeCoordination(name: string, makeStore: (namespace: string) => St
       const head = await restarted.inbox.head(thread);
       assert.equal(head?.id, 'msg-1');
       assert.deepEqual(decodeInboxMessage(head.body), waiting);
-      assert.equal(await restarted.inbox.admit(waiting, DEDUPE_TTL_MS), false, 'a redelivery after the restart is still a duplicate');
-      assert.equal(await restarted.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS), false, 'the lock outlives its process until its TTL');
+      assert.equal(
+        await restarted.inbox.admit(waiting, DEDUPE_TTL_MS),
+        false,
+        'a redelivery after the restart is still a duplicate',
+      );
+      assert.equal(
+        await restarted.locks.acquire(thread, 'owner-b', LONG_LOCK_TTL_MS),
+        false,
+        'the lock outlives its process until its TTL',
+      );
       assert.equal(await restarted.locks.renew(thread, 'owner-a', LONG_LOCK_TTL_MS), true);
     });
   });
@@ -246,4 +302,6 @@ after(async () => {
   for await (const keys of client.scanIterator({ MATCH: `${redisPrefix}*` })) if (keys.length) await client.del(keys);
   await client.quit();
 });
-describeCoordination('Redis', (namespace) => createStore({ url: REDIS_URL, dataDir: '.', namespace: `${redisPrefix}-${namespace}` }, log));
+describeCoordination('Redis', (namespace) =>
+  createStore({ url: REDIS_URL, dataDir: '.', namespace: `${redisPrefix}-${namespace}` }, log),
+);

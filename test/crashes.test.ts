@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { ChildReplica } from './childReplica.js';
+import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { FakeOpenAI, REDIS_URL, tempDir, waitFor } from './harness.js';
 import { CHANNEL, mentionEvent, SlackSession, threadMessages } from './slackHarness.js';
 
@@ -60,7 +60,11 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     const namespace = `kill-${randomUUID()}`;
     const env = { STORE_URL: REDIS_URL, STORE_NAMESPACE: namespace, THREAD_LOCK_TTL: '1s', DATA_DIR: data.dir };
     const doomed = await child(env);
-    const survivor = await SlackSession.start(slack, openai, { dataDir: data.dir, namespace, env: { STORE_URL: REDIS_URL, THREAD_LOCK_TTL: '1s' } });
+    const survivor = await SlackSession.start(slack, openai, {
+      dataDir: data.dir,
+      namespace,
+      env: { STORE_URL: REDIS_URL, THREAD_LOCK_TTL: '1s' },
+    });
     try {
       const ts = freshTs();
       assert.equal(await doomed.deliver(mentionEvent(`<@${BOT_USER_ID}> where is my refund?`, { ts })), 200);
@@ -72,12 +76,21 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
       const tookMs = Date.now() - killedAt;
       await survivor.idle();
       await survivor.app.service.recover();
-      assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), [ANSWER], 'exactly one reply');
+      assert.deepEqual(
+        threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+        [ANSWER],
+        'exactly one reply',
+      );
       assert.equal(reply.text, ANSWER);
       assert.equal(openai.requests.length, 2, 'the turn ran again on the survivor, once');
       const state = await survivor.app.service.loadState(`slack:T0TEAM0001:${CHANNEL}:${ts}`);
-      assert.deepEqual(state.history.map((m) => m.content), ['where is my refund?', ANSWER]);
-      console.log(`# SIGKILL mid-turn: the survivor answered ${tookMs} ms after the kill (lock TTL 1000 ms); 1 reply, 2 model calls`);
+      assert.deepEqual(
+        state.history.map((m) => m.content),
+        ['where is my refund?', ANSWER],
+      );
+      console.log(
+        `# SIGKILL mid-turn: the survivor answered ${tookMs} ms after the kill (lock TTL 1000 ms); 1 reply, 2 model calls`,
+      );
     } finally {
       await survivor.stop();
     }
@@ -86,7 +99,12 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
   test('SIGTERM during a turn: the turn completes and is posted before the process exits', async () => {
     holdFirstModelCall();
     const namespace = `term-${randomUUID()}`;
-    const replica = await child({ STORE_URL: REDIS_URL, STORE_NAMESPACE: namespace, DATA_DIR: data.dir, SHUTDOWN_DEADLINE: '30s' });
+    const replica = await child({
+      STORE_URL: REDIS_URL,
+      STORE_NAMESPACE: namespace,
+      DATA_DIR: data.dir,
+      SHUTDOWN_DEADLINE: '30s',
+    });
     const ts = freshTs();
     await replica.deliver(mentionEvent(`<@${BOT_USER_ID}> cancel my order`, { ts }));
     await waitFor(() => openai.requests.length === 1, 'the model call');
@@ -94,7 +112,10 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     await waitFor(() => replica.logs('shutdown').length === 1, 'the shutdown to begin');
     release();
     assert.equal(await replica.exited, 0);
-    assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), ['An answer from a replica that should be gone.']);
+    assert.deepEqual(
+      threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+      ['An answer from a replica that should be gone.'],
+    );
     assert.equal(replica.logs('shutdown.deadline').length, 0);
     assert.equal(openai.requests.length, 1);
   });
@@ -116,7 +137,11 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     assert.equal(reply.text, ANSWER);
     restarted.kill('SIGTERM');
     assert.equal(await restarted.exited, 0);
-    assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), [ANSWER], 'exactly one reply');
+    assert.deepEqual(
+      threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+      [ANSWER],
+      'exactly one reply',
+    );
     assert.equal(openai.requests.length, 2);
   });
 
@@ -134,7 +159,10 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     assert.equal(reply.text, ANSWER);
     restarted.kill('SIGTERM');
     assert.equal(await restarted.exited, 0);
-    assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), [ANSWER]);
+    assert.deepEqual(
+      threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+      [ANSWER],
+    );
     assert.equal(openai.requests.length, 2);
   });
 });

@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
-import { APPLICATION_ID, CUSTOMER_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, FakeDiscord, GUILD_ID, OTHER_USER_ID, rateLimitResponse, TEXT_CHANNEL_ID, BOT_USER_ID } from './fakes/discordServer.js';
-import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
+import {
+  APPLICATION_ID,
+  BOT_USER_ID,
+  CUSTOMER_ID,
+  DM_CHANNEL_ID,
+  FakeDiscord,
+  GUILD_ID,
+  OTHER_CHANNEL_ID,
+  OTHER_USER_ID,
+  rateLimitResponse,
+  TEXT_CHANNEL_ID,
+} from './fakes/discordServer.js';
+import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 
 /** The bot's finished messages in a channel (the ones carrying the agent line, and approval questions). */
 function replies(discord: FakeDiscord, channelId: string) {
@@ -30,12 +41,19 @@ describe('Discord adapter', () => {
 
   async function reply(channelId: string, index = 0) {
     // Finished replies carry the agent line; that also leaves out anything posted as the bot by the test itself.
-    return waitFor(() => replies(discord, channelId).filter((m) => agentLine(m.content))[index], `reply ${index + 1} in ${channelId}`);
+    return waitFor(
+      () => replies(discord, channelId).filter((m) => agentLine(m.content))[index],
+      `reply ${index + 1} in ${channelId}`,
+    );
   }
 
   test('a mention starts a thread named after it, and the reply goes into it', async () => {
     scriptOrderLookup(openai);
-    const posted = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'where is my order ORD-1001?', mentionsBot: true });
+    const posted = discord.userMessage({
+      channelId: TEXT_CHANNEL_ID,
+      content: 'where is my order ORD-1001?',
+      mentionsBot: true,
+    });
     const thread = await waitFor(() => discord.threads()[0], 'the thread');
     assert.equal(thread.parentId, TEXT_CHANNEL_ID);
     assert.equal(thread.startedFrom, posted.id);
@@ -46,7 +64,10 @@ describe('Discord adapter', () => {
     assert.equal(agentLine(message.content), 'Orders');
     assert.equal(replies(discord, TEXT_CHANNEL_ID).length, 0, 'nothing in the channel itself');
     assert.ok(discord.callsTo('POST', new RegExp(`/channels/${thread.id}/typing`)).length >= 1, 'typing shown');
-    assert.equal((await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }))).activeAgent, 'orders');
+    assert.equal(
+      (await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }))).activeAgent,
+      'orders',
+    );
   });
 
   test('a follow-up in the thread needs no mention; threads the bot did not start need one', async () => {
@@ -70,14 +91,24 @@ describe('Discord adapter', () => {
     const message = await reply(DM_CHANNEL_ID);
     await session.idle();
     assert.equal(visibleText(message.content), ORDER_ANSWER);
-    assert.equal((await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }))).activeAgent, 'orders');
+    assert.equal(
+      (await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }))).activeAgent,
+      'orders',
+    );
   });
 
   test('an image with no text is answered with what arrived and that it cannot be opened, not as a "hello"', async () => {
-    discord.userMessage({ channelId: DM_CHANNEL_ID, content: '', attachments: [{ filename: 'screenshot.png', contentType: 'image/png' }] });
+    discord.userMessage({
+      channelId: DM_CHANNEL_ID,
+      content: '',
+      attachments: [{ filename: 'screenshot.png', contentType: 'image/png' }],
+    });
     const message = await reply(DM_CHANNEL_ID);
     await session.idle();
-    assert.match(visibleText(message.content), /^Thanks, I got the image screenshot\.png, but I can't open files or images yet\./);
+    assert.match(
+      visibleText(message.content),
+      /^Thanks, I got the image screenshot\.png, but I can't open files or images yet\./,
+    );
     assert.equal(openai.requests.length, 0, 'no model call');
     const state = await session.app.service.loadState(discordThreadKey({ guild: '@me', channel: DM_CHANNEL_ID }));
     assert.equal(state.history[0]?.content, '[sent the image screenshot.png, with no text]');
@@ -85,7 +116,9 @@ describe('Discord adapter', () => {
 
   test('a 5,000-character reply is split at 2,000 on line breaks, with code fences intact', async () => {
     const code = Array.from({ length: 90 }, (_, i) => `const line${i} = compute(${i}); // step ${i}`).join('\n');
-    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} explains one more detail of the fix.`).join('\n\n');
+    const prose = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1} explains one more detail of the fix.`).join(
+      '\n\n',
+    );
     const text = `${prose}\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat should do it.`;
     assert.ok(text.length > 5_000, `${text.length} characters`);
     openai.script({ text, chunkChars: 300 });
@@ -98,7 +131,11 @@ describe('Discord adapter', () => {
       assert.ok(piece.length <= 2_000, `a piece of ${piece.length} characters`);
       assert.equal((piece.match(/```/g)?.length ?? 0) % 2, 0, `an open code fence in:\n${piece.slice(-200)}`);
     }
-    const joined = pieces.map(visibleText).join('\n').replace(/```(ts)?\n?/g, '').replace(/\s+/g, '');
+    const joined = pieces
+      .map(visibleText)
+      .join('\n')
+      .replace(/```(ts)?\n?/g, '')
+      .replace(/\s+/g, '');
     assert.equal(joined, text.replace(/```(ts)?\n?/g, '').replace(/\s+/g, ''), 'every character arrives once');
   });
 
@@ -116,9 +153,16 @@ describe('Discord adapter', () => {
     assert.equal(visibleText(message.content), `One moment, let me check that order. ${ORDER_ANSWER}`);
     assert.equal(agentLine(message.content), 'Orders');
     const first = discord.callsTo('POST', /\/channels\/\d+\/messages$/)[0]!;
-    assert.doesNotMatch(String((first.body as { content?: string }).content), /UPS/, 'posted before the answer was complete');
+    assert.doesNotMatch(
+      String((first.body as { content?: string }).content),
+      /UPS/,
+      'posted before the answer was complete',
+    );
     const patches = discord.callsTo('PATCH', new RegExp(`/messages/${message.id}$`));
-    assert.ok(patches.some((c) => c.status === 429), 'an edit was rate limited');
+    assert.ok(
+      patches.some((c) => c.status === 429),
+      'an edit was rate limited',
+    );
     const edits = patches.filter((c) => c.status === 200).length;
     assert.ok(edits >= 1 && edits <= Math.ceil((Date.now() - started) / 1000) + 1, `${edits} edits`);
   });
@@ -137,7 +181,10 @@ describe('Discord adapter', () => {
     await reply(DM_CHANNEL_ID, 1);
     await session.idle();
     assert.equal(openai.requests.length, 2, 'the duplicate ran no turn');
-    assert.deepEqual(replies(discord, DM_CHANNEL_ID).map((m) => visibleText(m.content)), ['Hello there!', 'Second message answered.']);
+    assert.deepEqual(
+      replies(discord, DM_CHANNEL_ID).map((m) => visibleText(m.content)),
+      ['Hello there!', 'Second message answered.'],
+    );
   });
 
   test('a duplicate channel mention, after discord.js has forgotten it, is refused before any call to Discord', async () => {
@@ -158,33 +205,69 @@ describe('Discord adapter', () => {
     await session.idle();
     const threadStarts = discord.callsTo('POST', /\/messages\/\d+\/threads$/);
     assert.equal(threadStarts.length, 1, 'the thread was started once');
-    assert.deepEqual(discord.calls.slice(callsBefore).filter((c) => c.status >= 400).map((c) => `${c.method} ${c.path} ${c.status}`), [], 'no refused call');
-    assert.deepEqual(discord.calls.slice(callsBefore).filter((c) => c.path.includes(thread.id)).map((c) => `${c.method} ${c.path}`), [], 'nothing touched the thread again');
+    assert.deepEqual(
+      discord.calls
+        .slice(callsBefore)
+        .filter((c) => c.status >= 400)
+        .map((c) => `${c.method} ${c.path} ${c.status}`),
+      [],
+      'no refused call',
+    );
+    assert.deepEqual(
+      discord.calls
+        .slice(callsBefore)
+        .filter((c) => c.path.includes(thread.id))
+        .map((c) => `${c.method} ${c.path}`),
+      [],
+      'nothing touched the thread again',
+    );
     assert.equal(replies(discord, thread.id).length, 1);
     assert.equal(openai.requests.length, 2, 'the duplicate ran no turn');
   });
 
   test('a mention whose thread could not be started waits in the inbox; the next pass starts the thread and answers', async () => {
     const before = discord.threads().length;
-    discord.failNext('POST', /\/messages\/\d+\/threads$/, 1, { status: 403, body: { code: 50013, message: 'Missing Permissions' } });
+    discord.failNext('POST', /\/messages\/\d+\/threads$/, 1, {
+      status: 403,
+      body: { code: 50013, message: 'Missing Permissions' },
+    });
     openai.script({ text: 'Hello from the thread.' });
     const mention = discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'hello again', mentionsBot: true });
-    await waitFor(() => discord.callsTo('POST', /\/messages\/\d+\/threads$/).some((c) => c.status === 403), 'the refused thread start');
+    await waitFor(
+      () => discord.callsTo('POST', /\/messages\/\d+\/threads$/).some((c) => c.status === 403),
+      'the refused thread start',
+    );
     await session.idle();
     assert.equal(discord.threads().length, before, 'no thread yet');
     assert.equal(openai.requests.length, 0, 'no turn ran');
     await session.app.service.recover();
-    const thread = await waitFor(() => discord.threads().find((t) => t.id === mention.id), 'the thread, with the message id');
+    const thread = await waitFor(
+      () => discord.threads().find((t) => t.id === mention.id),
+      'the thread, with the message id',
+    );
     assert.equal(visibleText((await reply(thread.id)).content), 'Hello from the thread.');
     await session.idle();
     assert.equal(openai.requests.length, 1);
   });
 
   test('approval buttons: someone else gets an ephemeral note; the requester confirms and the outcome replaces the buttons', async () => {
-    openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
-    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'please cancel ORD-1002, my email is maya.chen@example.com', mentionsBot: true });
+    openai.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] },
+    );
+    discord.userMessage({
+      channelId: TEXT_CHANNEL_ID,
+      content: 'please cancel ORD-1002, my email is maya.chen@example.com',
+      mentionsBot: true,
+    });
     const thread = await waitFor(() => discord.threads()[0], 'the thread');
-    const question = await waitFor(() => discord.messagesIn(thread.id).find((m) => JSON.stringify(m.components).includes('switchboard:approval:confirm')), 'the buttons');
+    const question = await waitFor(
+      () =>
+        discord
+          .messagesIn(thread.id)
+          .find((m) => JSON.stringify(m.components).includes('switchboard:approval:confirm')),
+      'the buttons',
+    );
     await session.idle();
     const confirmId = JSON.stringify(question.components).match(/switchboard:approval:confirm:[\w-]+/)![0];
 
@@ -201,14 +284,20 @@ describe('Discord adapter', () => {
     await discord.waitForReady();
     openai.script({ text: 'Done: ORD-1002 is cancelled.' });
     discord.pressButton({ channelId: thread.id, messageId: question.id, customId: confirmId, userId: CUSTOMER_ID });
-    await waitFor(() => discord.messagesIn(thread.id).find((m) => m.content.includes('is cancelled') && agentLine(m.content)), 'the reply');
+    await waitFor(
+      () => discord.messagesIn(thread.id).find((m) => m.content.includes('is cancelled') && agentLine(m.content)),
+      'the reply',
+    );
     await session.idle();
     const updated = discord.messagesIn(thread.id).find((m) => m.id === question.id)!;
     assert.deepEqual(updated.components, [], 'the buttons are gone');
     assert.match(updated.content, new RegExp(`Confirmed by <@${CUSTOMER_ID}>`));
     const state = await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }));
     assert.equal(state.pendingApproval, null);
-    assert.ok(discord.callsTo('POST', /\/interactions\/\d+\/[^/]+\/callback/).length >= 2, 'each press was acknowledged over REST');
+    assert.ok(
+      discord.callsTo('POST', /\/interactions\/\d+\/[^/]+\/callback/).length >= 2,
+      'each press was acknowledged over REST',
+    );
   });
 
   test('the bot ignores itself and other bots', async () => {
@@ -216,7 +305,13 @@ describe('Discord adapter', () => {
     discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'hello' });
     await reply(DM_CHANNEL_ID);
     discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'I am the bot', authorId: BOT_USER_ID, bot: true });
-    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'beep', authorId: '1400000000000000099', bot: true, mentionsBot: true });
+    discord.userMessage({
+      channelId: TEXT_CHANNEL_ID,
+      content: 'beep',
+      authorId: '1400000000000000099',
+      bot: true,
+      mentionsBot: true,
+    });
     discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'anyone there?' });
     await reply(DM_CHANNEL_ID, 1);
     await session.idle();
@@ -226,7 +321,10 @@ describe('Discord adapter', () => {
 
   test('/support is registered and opens a thread, with a deferred reply inside the 3 s window', async () => {
     await session.stop();
-    session = await DiscordSession.start(discord, openai, { dataDir: data.dir, env: { DISCORD_APPLICATION_ID: APPLICATION_ID } });
+    session = await DiscordSession.start(discord, openai, {
+      dataDir: data.dir,
+      env: { DISCORD_APPLICATION_ID: APPLICATION_ID },
+    });
     await discord.waitForReady();
     const registered = await discord.waitForCall('PUT', new RegExp(`/applications/${APPLICATION_ID}/commands`));
     assert.equal((registered.body as Array<{ name: string }>)[0]?.name, 'support');
@@ -243,7 +341,10 @@ describe('Discord adapter', () => {
 
   test('in threads it did not start the bot needs a mention; DISCORD_ALLOWED_CHANNELS limits where it answers', async () => {
     await session.stop();
-    session = await DiscordSession.start(discord, openai, { dataDir: data.dir, env: { DISCORD_ALLOWED_CHANNELS: TEXT_CHANNEL_ID } });
+    session = await DiscordSession.start(discord, openai, {
+      dataDir: data.dir,
+      env: { DISCORD_ALLOWED_CHANNELS: TEXT_CHANNEL_ID },
+    });
     await discord.waitForReady();
     discord.userMessage({ channelId: OTHER_CHANNEL_ID, content: 'help?', mentionsBot: true });
     openai.script({ text: 'Happy to help.' }, { text: 'Still here.' });
@@ -264,7 +365,11 @@ describe('Discord adapter', () => {
     discord.userMessage({ channelId: humanThread, content: 'can you check ORD-1001?', mentionsBot: true });
     await reply(humanThread);
     await session.idle();
-    assert.equal(discord.threads().filter((t) => t.parentId === OTHER_CHANNEL_ID).length, 0, 'no thread outside the allowlist');
+    assert.equal(
+      discord.threads().filter((t) => t.parentId === OTHER_CHANNEL_ID).length,
+      0,
+      'no thread outside the allowlist',
+    );
     assert.equal(openai.requests.length, 3, 'the chatter and the other channel ran no turn');
     assert.equal(openai.requests[2]!.body.messages.filter((m) => m.role === 'user').length, 1);
   });

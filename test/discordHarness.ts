@@ -1,10 +1,10 @@
 import { createDiscordAdapter, type DiscordAdapter } from '../adapters/discord/index.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createApp, escalationDeps, type App } from '../src/main.js';
+import { type App, createApp, escalationDeps } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { FakeDiscord } from './fakes/discordServer.js';
-import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
+import { type FakeOpenAI, TEST_REPLY_RETRY_DELAYS_MS, testConfig } from './harness.js';
 
 export interface DiscordSessionOptions {
   env?: Record<string, string>;
@@ -23,8 +23,19 @@ export class DiscordSession {
     options: DiscordSessionOptions,
   ) {
     const log = options.log ?? createLogger({ level: 'silent' });
-    const config = testConfig({ OPENAI_BASE_URL: openai.baseURL, DISCORD_BOT_TOKEN: 'discord-test-token', DISCORD_API_URL: discord.apiUrl, DATA_DIR: options.dataDir, ...options.env });
-    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
+    const config = testConfig({
+      OPENAI_BASE_URL: openai.baseURL,
+      DISCORD_BOT_TOKEN: 'discord-test-token',
+      DISCORD_API_URL: discord.apiUrl,
+      DATA_DIR: options.dataDir,
+      ...options.env,
+    });
+    const provider = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: openai.baseURL,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+    });
     this.app = createApp(config, log, { provider, store: createStore(config.store, log) });
     this.adapter = createDiscordAdapter(config.platforms.discord!, this.app.service, {
       log,
@@ -33,7 +44,11 @@ export class DiscordSession {
     });
   }
 
-  static async start(discord: FakeDiscord, openai: FakeOpenAI, options: DiscordSessionOptions): Promise<DiscordSession> {
+  static async start(
+    discord: FakeDiscord,
+    openai: FakeOpenAI,
+    options: DiscordSessionOptions,
+  ): Promise<DiscordSession> {
     const session = new DiscordSession(discord, openai, options);
     await session.adapter.start();
     return session;

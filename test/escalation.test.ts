@@ -1,30 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { CONSOLE_HELP, WITH_STAFF_NOTICE } from '../adapters/console/index.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { BOT_BACK_REPLY } from '../src/escalation/desk.js';
-import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
-import { STAFF_CHANNEL_ID } from './fakes/discordServer.js';
-import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
-import { CONSOLE_HELP, WITH_STAFF_NOTICE } from '../adapters/console/index.js';
-import { ConsoleSession, suiteFakeOpenAI, tempDir } from './harness.js';
+import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';
 import {
+  CUSTOMER_NAME,
   cardButtons,
   cardPost,
   cardTs,
-  CUSTOMER_NAME,
   EscalationBench,
   latestCard,
   MODEL_SUMMARY,
-  SUMMARY_USAGE,
   postsIn,
   REASON,
-  scriptEscalation,
-  slackThread,
   STAFF_CHANNEL,
   STAFF_NAME,
   STAFF_USER,
+  SUMMARY_USAGE,
+  scriptEscalation,
+  slackThread,
 } from './escalationHarness.js';
+import { STAFF_CHANNEL_ID } from './fakes/discordServer.js';
+import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
+import { ConsoleSession, suiteFakeOpenAI, tempDir } from './harness.js';
 import { CHANNEL, CUSTOMER, OTHER_USER, threadMessages } from './slackHarness.js';
 
 describe('escalation: Slack customer, Slack staff', () => {
@@ -48,7 +48,9 @@ describe('escalation: Slack customer, Slack staff', () => {
   /** A customer asks in a channel and the model escalates; returns the customer's thread ts and key. */
   async function escalate(): Promise<{ ts: string; thread: string; escalationId: string }> {
     scriptEscalation(openai);
-    const ts = await bench.slackSession.mention(`<@${BOT_USER_ID}> I need a refund for ORD-1001, it arrived 40 days ago`);
+    const ts = await bench.slackSession.mention(
+      `<@${BOT_USER_ID}> I need a refund for ORD-1001, it arrived 40 days ago`,
+    );
     await bench.idle();
     const thread = slackThread(CHANNEL, ts);
     const escalation = (await bench.state(thread)).escalation;
@@ -64,19 +66,29 @@ describe('escalation: Slack customer, Slack staff', () => {
     const card = JSON.stringify(cardPost(slack)!.args.blocks);
     assert.match(card, new RegExp(CUSTOMER_NAME));
     assert.match(card, /on Slack/);
-    assert.ok(card.includes(`https://fake.slack.test/archives/${CHANNEL}/p${ts.replace('.', '')}`), 'links to the customer thread');
+    assert.ok(
+      card.includes(`https://fake.slack.test/archives/${CHANNEL}/p${ts.replace('.', '')}`),
+      'links to the customer thread',
+    );
     assert.match(card, /high/);
     assert.ok(card.includes(REASON));
     assert.ok(card.includes(MODEL_SUMMARY), 'the model-written summary');
-    assert.deepEqual(cardButtons(cardPost(slack)!.args.blocks).map((b) => [b.action_id, b.value]), [
-      ['switchboard_escalation_claim', escalationId],
-      ['switchboard_escalation_resolve', escalationId],
-    ]);
+    assert.deepEqual(
+      cardButtons(cardPost(slack)!.args.blocks).map((b) => [b.action_id, b.value]),
+      [
+        ['switchboard_escalation_claim', escalationId],
+        ['switchboard_escalation_resolve', escalationId],
+      ],
+    );
     // The summary request carried the conversation.
     assert.match(JSON.stringify(openai.requests[1]!.body.messages), /I need a refund for ORD-1001/);
     // Its tokens count against the thread like the agents' own.
     const { usage } = await bench.state(slackThread(CHANNEL, ts));
-    assert.deepEqual(usage.byAgent.escalation_summary, { promptTokens: SUMMARY_USAGE.prompt, completionTokens: SUMMARY_USAGE.completion, calls: 1 });
+    assert.deepEqual(usage.byAgent.escalation_summary, {
+      promptTokens: SUMMARY_USAGE.prompt,
+      completionTokens: SUMMARY_USAGE.completion,
+      calls: 1,
+    });
     assert.equal(usage.total.calls, 2);
     const agentTokens = usage.byAgent.triage!.promptTokens + usage.byAgent.triage!.completionTokens;
     assert.equal(usage.today.tokens, agentTokens + SUMMARY_USAGE.prompt + SUMMARY_USAGE.completion);
@@ -95,13 +107,22 @@ describe('escalation: Slack customer, Slack staff', () => {
 
     const reply = await bench.staffSays(card, 'Hi Casey, I can approve that refund.');
     await bench.idle();
-    assert.equal(postsIn(slack, CHANNEL, ts).at(-1), `*${STAFF_NAME}* (support team)\nHi Casey, I can approve that refund.`);
-    assert.ok(slack.callsTo('reactions.add').some((c) => c.args.timestamp === reply && c.args.name === 'outbox_tray'), 'the relayed message is marked');
+    assert.equal(
+      postsIn(slack, CHANNEL, ts).at(-1),
+      `*${STAFF_NAME}* (support team)\nHi Casey, I can approve that refund.`,
+    );
+    assert.ok(
+      slack.callsTo('reactions.add').some((c) => c.args.timestamp === reply && c.args.name === 'outbox_tray'),
+      'the relayed message is marked',
+    );
 
     const note = await bench.staffSays(card, '!note she was also double-charged, check billing');
     await bench.idle();
     assert.ok(!postsIn(slack, CHANNEL, ts).some((text) => text.includes('double-charged')), 'the note was not relayed');
-    assert.ok(slack.callsTo('reactions.add').some((c) => c.args.timestamp === note && c.args.name === 'memo'), 'the note is marked as a note');
+    assert.ok(
+      slack.callsTo('reactions.add').some((c) => c.args.timestamp === note && c.args.name === 'memo'),
+      'the note is marked as a note',
+    );
     const state = await bench.state(slackThread(CHANNEL, ts));
     assert.deepEqual(state.escalation?.relayed, { fromCustomer: 1, fromStaff: 1 });
     assert.equal(state.escalation?.claimedBy?.name, STAFF_NAME, 'answering the customer claims the escalation');
@@ -125,7 +146,10 @@ describe('escalation: Slack customer, Slack staff', () => {
       ['switchboard_escalation_resolve'],
       'Claim is gone once claimed',
     );
-    assert.equal(postsIn(slack, CHANNEL, ts).at(-1), `${STAFF_NAME} from our support team has joined the conversation.`);
+    assert.equal(
+      postsIn(slack, CHANNEL, ts).at(-1),
+      `${STAFF_NAME} from our support team has joined the conversation.`,
+    );
 
     await bench.pressCard(card, escalationId, 'resolve', OTHER_USER);
     assert.equal(slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === OTHER_USER).length, 2);
@@ -160,7 +184,10 @@ describe('escalation: Slack customer, Slack staff', () => {
     await bench.idle();
     assert.equal(openai.requests.length, before + 1, 'the bot answered');
     const sent = JSON.stringify(openai.requests.at(-1)!.body.messages);
-    assert.ok(sent.includes('Alex (support team): Refund approved as a one-off'), 'the staff message is in the model context');
+    assert.ok(
+      sent.includes('Alex (support team): Refund approved as a one-off'),
+      'the staff message is in the model context',
+    );
     assert.match(sent, /resolved the escalation/);
     assert.ok(!sent.includes('approved by the team lead'), 'internal notes never reach the model');
     assert.equal(threadMessages(slack, CHANNEL, ts).at(-1)!.text, 'As Alex said, the refund of 129.00 is on its way.');
@@ -168,7 +195,12 @@ describe('escalation: Slack customer, Slack staff', () => {
 
   test('one reminder, mentioning the configured group, when nobody claims within ESCALATION_REMIND_AFTER', async () => {
     await bench.stop();
-    bench = await EscalationBench.start({ slack, openai, dataDir: data.dir, env: { ESCALATION_REMIND_AFTER: '10m', ESCALATION_REMIND_MENTION: 'S0SUPPORT01' } });
+    bench = await EscalationBench.start({
+      slack,
+      openai,
+      dataDir: data.dir,
+      env: { ESCALATION_REMIND_AFTER: '10m', ESCALATION_REMIND_MENTION: 'S0SUPPORT01' },
+    });
     await escalate();
     const card = cardTs(slack);
     const now = Date.now();
@@ -200,7 +232,10 @@ describe('escalation: Slack customer, Slack staff', () => {
     await bench.staffSays(card, 'Still here after the deploy: refund is approved.');
     await bench.slackSession.message('great, thank you!', { threadTs: ts });
     await bench.idle();
-    assert.equal(postsIn(slack, CHANNEL, ts).at(-1), `*${STAFF_NAME}* (support team)\nStill here after the deploy: refund is approved.`);
+    assert.equal(
+      postsIn(slack, CHANNEL, ts).at(-1),
+      `*${STAFF_NAME}* (support team)\nStill here after the deploy: refund is approved.`,
+    );
     assert.equal(postsIn(slack, STAFF_CHANNEL, card).at(-1), `${CUSTOMER_NAME}: great, thank you!`);
     await bench.pressCard(card, escalationId, 'resolve');
     assert.equal((await bench.state(thread)).escalation, null);
@@ -232,10 +267,14 @@ describe('escalation: Slack customer, Slack staff', () => {
   test('!note variants stay internal; other ! commands are not relayed', async () => {
     const { ts } = await escalate();
     const card = cardTs(slack);
-    for (const text of ['!note: check the refund policy', '!notes for later', '!NOTE shouting', '!claim']) await bench.staffSays(card, text);
+    for (const text of ['!note: check the refund policy', '!notes for later', '!NOTE shouting', '!claim'])
+      await bench.staffSays(card, text);
     await bench.idle();
     assert.equal(postsIn(slack, CHANNEL, ts).length, 0, 'nothing reached the customer');
-    const told = slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === STAFF_USER).map((c) => String(c.args.text));
+    const told = slack
+      .callsTo('chat.postEphemeral')
+      .filter((c) => c.args.user === STAFF_USER)
+      .map((c) => String(c.args.text));
     assert.equal(told.length, 1);
     assert.match(told[0]!, /^Not sent to the customer: messages starting with ! are commands/);
   });
@@ -265,7 +304,10 @@ describe('escalation: Slack customer, Slack staff', () => {
 
 describe('escalation configuration and console', () => {
   test('a Discord staff channel needs the staff role; a bad channel is refused with a clear message', () => {
-    assert.throws(() => loadConfig({ DISCORD_BOT_TOKEN: 't', ESCALATION_CHANNEL: `discord:${STAFF_CHANNEL_ID}` }), (err: unknown) => err instanceof ConfigError && /DISCORD_STAFF_ROLE_ID/.test(err.message));
+    assert.throws(
+      () => loadConfig({ DISCORD_BOT_TOKEN: 't', ESCALATION_CHANNEL: `discord:${STAFF_CHANNEL_ID}` }),
+      (err: unknown) => err instanceof ConfigError && /DISCORD_STAFF_ROLE_ID/.test(err.message),
+    );
     assert.throws(() => loadConfig({ ESCALATION_CHANNEL: 'slack:C0STAFF0001' }), /needs SLACK_BOT_TOKEN/);
     assert.throws(() => loadConfig({ ESCALATION_CHANNEL: '#support' }), /must be slack:<channel id>/);
     assert.throws(() => loadConfig({ ESCALATION_REMIND_AFTER: 'soon' }), /must be a duration/);
@@ -333,7 +375,11 @@ describe('escalation configuration and console', () => {
     const fresh = second.chat.thread;
     assert.match(fresh, /^console:local-/);
     assert.match(text, /\[Orders\] Order ORD-1001 has shipped/, 'the bot answers in the new conversation');
-    assert.equal((await second.app.service.loadState('console:local')).escalation?.relayed.fromCustomer, 1, 'the old conversation is kept, still with staff');
+    assert.equal(
+      (await second.app.service.loadState('console:local')).escalation?.relayed.fromCustomer,
+      1,
+      'the old conversation is kept, still with staff',
+    );
     assert.equal((await second.state()).activeAgent, 'orders');
     await second.close();
 

@@ -4,20 +4,49 @@ import { BOT_BACK_REPLY } from '../src/escalation/desk.js';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
 import { STAFF_ONLY_REPLY } from '../src/escalation/staffCommands.js';
 import { visibleText } from './discordHarness.js';
-import { CUSTOMER_ID as DISCORD_CUSTOMER, FakeDiscord, GUILD_ID, STAFF_CHANNEL_ID, STAFF_ROLE_ID, STAFF_USER_ID, TEXT_CHANNEL_ID } from './fakes/discordServer.js';
+import {
+  type BenchOptions,
+  cardPost,
+  cardTs,
+  EscalationBench,
+  postsIn,
+  STAFF_CHANNEL,
+  STAFF_NAME,
+  scriptEscalation,
+} from './escalationHarness.js';
+import {
+  CUSTOMER_ID as DISCORD_CUSTOMER,
+  FakeDiscord,
+  GUILD_ID,
+  STAFF_CHANNEL_ID,
+  STAFF_ROLE_ID,
+  STAFF_USER_ID,
+  TEXT_CHANNEL_ID,
+} from './fakes/discordServer.js';
 import { FakeSlack } from './fakes/slackServer.js';
-import { cardPost, cardTs, EscalationBench, postsIn, scriptEscalation, STAFF_CHANNEL, STAFF_NAME, type BenchOptions } from './escalationHarness.js';
 import { FakeOpenAI, tempDir, waitFor } from './harness.js';
 
 /** Fakes for both platforms and one bot running both adapters, for a describe block; `staff` picks the staff channel. */
 function withDiscordBench(staff: Pick<BenchOptions, 'staffChannel' | 'env'> = {}) {
-  const ctx = {} as { slack: FakeSlack; discord: FakeDiscord; openai: FakeOpenAI; data: ReturnType<typeof tempDir>; bench: EscalationBench };
+  const ctx = {} as {
+    slack: FakeSlack;
+    discord: FakeDiscord;
+    openai: FakeOpenAI;
+    data: ReturnType<typeof tempDir>;
+    bench: EscalationBench;
+  };
   before(async () => {
     ctx.openai = await new FakeOpenAI().start();
     ctx.slack = await new FakeSlack().start();
     ctx.discord = await new FakeDiscord().start();
     ctx.data = tempDir();
-    ctx.bench = await EscalationBench.start({ slack: ctx.slack, discord: ctx.discord, openai: ctx.openai, dataDir: ctx.data.dir, ...staff });
+    ctx.bench = await EscalationBench.start({
+      slack: ctx.slack,
+      discord: ctx.discord,
+      openai: ctx.openai,
+      dataDir: ctx.data.dir,
+      ...staff,
+    });
     await ctx.discord.waitForReady();
   });
   after(async () => {
@@ -48,7 +77,10 @@ describe('escalation: Discord customer, Slack staff', () => {
     await waitFor(() => cardPost(slack), 'the card in the Slack staff channel');
     const card = JSON.stringify(cardPost(slack)!.args.blocks);
     assert.match(card, /on Discord/);
-    assert.ok(card.includes(`https://discord.com/channels/${GUILD_ID}/${customerThread}`), 'links to the Discord thread');
+    assert.ok(
+      card.includes(`https://discord.com/channels/${GUILD_ID}/${customerThread}`),
+      'links to the Discord thread',
+    );
     assert.match(card, /urgent/);
     assert.equal(visibleText(discord.messagesIn(customerThread).at(-1)!.content), ESCALATED_REPLY);
 
@@ -57,19 +89,35 @@ describe('escalation: Discord customer, Slack staff', () => {
     assert.match(postsIn(slack, STAFF_CHANNEL, cardTs(slack))[0]!, /: the second charge is 129\.00$/);
 
     await bench.staffSays(cardTs(slack), 'Refunding the duplicate charge now.');
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content.includes('Refunding the duplicate charge')), 'the relay to Discord');
-    assert.equal(discord.messagesIn(customerThread).at(-1)!.content, `**${STAFF_NAME}** (support team)\nRefunding the duplicate charge now.`);
+    await waitFor(
+      () => discord.messagesIn(customerThread).some((m) => m.content.includes('Refunding the duplicate charge')),
+      'the relay to Discord',
+    );
+    assert.equal(
+      discord.messagesIn(customerThread).at(-1)!.content,
+      `**${STAFF_NAME}** (support team)\nRefunding the duplicate charge now.`,
+    );
 
     const escalationId = (await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation!.id;
     await bench.pressCard(cardTs(slack), escalationId, 'resolve');
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY), 'the bot-is-back message on Discord');
+    await waitFor(
+      () => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY),
+      'the bot-is-back message on Discord',
+    );
     assert.equal((await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation, null);
-    assert.equal(discord.messagesIn(customerThread).filter((m) => m.content.includes('Refunding')).length, 1, 'relayed once');
+    assert.equal(
+      discord.messagesIn(customerThread).filter((m) => m.content.includes('Refunding')).length,
+      1,
+      'relayed once',
+    );
   });
 });
 
 describe('escalation: Discord staff channel and the staff role', () => {
-  const ctx = withDiscordBench({ staffChannel: `discord:${STAFF_CHANNEL_ID}`, env: { DISCORD_STAFF_ROLE_ID: STAFF_ROLE_ID } });
+  const ctx = withDiscordBench({
+    staffChannel: `discord:${STAFF_CHANNEL_ID}`,
+    env: { DISCORD_STAFF_ROLE_ID: STAFF_ROLE_ID },
+  });
 
   test('only holders of the staff role can claim, resolve or be relayed; the card and the customer follow', async () => {
     const { discord, openai, bench } = ctx;
@@ -78,22 +126,57 @@ describe('escalation: Discord staff channel and the staff role', () => {
     await waitFor(() => discord.threads().some((t) => t.parentId === STAFF_CHANNEL_ID), 'the escalation thread');
     const staffThread = discord.threads().find((t) => t.parentId === STAFF_CHANNEL_ID)!;
     const card = () => discord.messagesIn(STAFF_CHANNEL_ID).find((m) => m.id === staffThread.startedFrom)!;
-    assert.ok(card().content.includes(`**Customer:** [Casey Customer](https://discord.com/channels/${GUILD_ID}/${customerThread}) on Discord`), card().content);
+    assert.ok(
+      card().content.includes(
+        `**Customer:** [Casey Customer](https://discord.com/channels/${GUILD_ID}/${customerThread}) on Discord`,
+      ),
+      card().content,
+    );
     const escalationId = (await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation!.id;
 
-    discord.pressButton({ channelId: STAFF_CHANNEL_ID, messageId: card().id, customId: `switchboard:escalation:claim:${escalationId}`, userId: DISCORD_CUSTOMER });
-    await waitFor(() => discord.calls.some((c) => c.method === 'POST' && /^\/webhooks\//.test(c.path) && JSON.stringify(c.body).includes(STAFF_ONLY_REPLY)), 'the refusal');
+    discord.pressButton({
+      channelId: STAFF_CHANNEL_ID,
+      messageId: card().id,
+      customId: `switchboard:escalation:claim:${escalationId}`,
+      userId: DISCORD_CUSTOMER,
+    });
+    await waitFor(
+      () =>
+        discord.calls.some(
+          (c) =>
+            c.method === 'POST' && /^\/webhooks\//.test(c.path) && JSON.stringify(c.body).includes(STAFF_ONLY_REPLY),
+        ),
+      'the refusal',
+    );
     assert.equal((await bench.state(`discord:${GUILD_ID}:${customerThread}`)).escalation?.claimedBy, null);
 
-    discord.userMessage({ channelId: staffThread.id, content: 'I am not staff but I write here', authorId: DISCORD_CUSTOMER });
+    discord.userMessage({
+      channelId: staffThread.id,
+      content: 'I am not staff but I write here',
+      authorId: DISCORD_CUSTOMER,
+    });
     discord.userMessage({ channelId: staffThread.id, content: 'Hello, I am taking a look.', authorId: STAFF_USER_ID });
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content.includes('Hello, I am taking a look.')), 'the staff relay');
+    await waitFor(
+      () => discord.messagesIn(customerThread).some((m) => m.content.includes('Hello, I am taking a look.')),
+      'the staff relay',
+    );
     await bench.idle();
-    assert.ok(!discord.messagesIn(customerThread).some((m) => m.content.includes('I am not staff')), 'a non-staff message is not relayed');
+    assert.ok(
+      !discord.messagesIn(customerThread).some((m) => m.content.includes('I am not staff')),
+      'a non-staff message is not relayed',
+    );
     await waitFor(() => /Claimed by/.test(card().content), 'the card shows the claim');
 
-    discord.pressButton({ channelId: STAFF_CHANNEL_ID, messageId: card().id, customId: `switchboard:escalation:resolve:${escalationId}`, userId: STAFF_USER_ID });
-    await waitFor(() => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY), 'the bot is back');
+    discord.pressButton({
+      channelId: STAFF_CHANNEL_ID,
+      messageId: card().id,
+      customId: `switchboard:escalation:resolve:${escalationId}`,
+      userId: STAFF_USER_ID,
+    });
+    await waitFor(
+      () => discord.messagesIn(customerThread).some((m) => m.content === BOT_BACK_REPLY),
+      'the bot is back',
+    );
     await waitFor(() => /Resolved by/.test(card().content), 'the card shows the resolve');
     assert.deepEqual(card().components, []);
   });

@@ -4,12 +4,12 @@ import { suggestedPrompts } from '../agents/registry.js';
 import { createStore, type Store } from '../src/conversation/store.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
-import { createApp, escalationDeps, type App } from '../src/main.js';
+import { type App, createApp, escalationDeps } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { FakeDiscord } from './fakes/discordServer.js';
-import { BOT_USER_ID, TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
 import { blockActionsPayload } from './fakes/slackDelivery.js';
-import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
+import { BOT_USER_ID, type FakeSlack, type SlackCall, TEAM_ID } from './fakes/slackServer.js';
+import { type FakeOpenAI, TEST_REPLY_RETRY_DELAYS_MS, testConfig } from './harness.js';
 import { SlackSession } from './slackHarness.js';
 
 /** The Slack staff channel, and the people in it. */
@@ -55,7 +55,12 @@ export class EscalationBench {
       DATA_DIR: options.dataDir,
       ...options.env,
     });
-    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
+    const provider = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: openai.baseURL,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+    });
     const store = createStore(config.store, log);
     this.app = createApp(config, log, { provider, store: options.wrapStore?.(store) ?? store });
     this.slackAdapter = createSlackAdapter(config.platforms.slack!, this.app.service, {
@@ -66,7 +71,11 @@ export class EscalationBench {
       escalation: escalationDeps(config, this.app.desk, 'slack'),
     });
     this.discordAdapter = discord
-      ? createDiscordAdapter(config.platforms.discord!, this.app.service, { log, escalation: escalationDeps(config, this.app.desk, 'discord'), replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS })
+      ? createDiscordAdapter(config.platforms.discord!, this.app.service, {
+          log,
+          escalation: escalationDeps(config, this.app.desk, 'discord'),
+          replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS,
+        })
       : undefined;
   }
 
@@ -75,7 +84,13 @@ export class EscalationBench {
     options.slack.displayNames.set(STAFF_USER, STAFF_NAME);
     const bench = new EscalationBench(options);
     const { port } = await bench.slackAdapter.start();
-    bench.slackSession = SlackSession.over(options.slack, options.openai, `http://127.0.0.1:${port}/slack/events`, bench.app, bench.slackAdapter);
+    bench.slackSession = SlackSession.over(
+      options.slack,
+      options.openai,
+      `http://127.0.0.1:${port}/slack/events`,
+      bench.app,
+      bench.slackAdapter,
+    );
     await bench.discordAdapter?.start();
     bench.app.desk.start();
     return bench;
@@ -89,7 +104,13 @@ export class EscalationBench {
   /** A press on the Slack card's Claim or Resolve button. */
   async pressCard(cardTs: string, escalationId: string, action: 'claim' | 'resolve', user = STAFF_USER): Promise<void> {
     await this.slackSession.press(
-      blockActionsPayload({ userId: user, channel: STAFF_CHANNEL, messageTs: cardTs, actionId: `switchboard_escalation_${action}`, value: escalationId }),
+      blockActionsPayload({
+        userId: user,
+        channel: STAFF_CHANNEL,
+        messageTs: cardTs,
+        actionId: `switchboard_escalation_${action}`,
+        value: escalationId,
+      }),
     );
     await this.idle();
   }
@@ -120,13 +141,21 @@ export const SUMMARY_USAGE = { prompt: 321, completion: 17 };
 
 /** The model escalates, then writes the staff summary. */
 export function scriptEscalation(openai: FakeOpenAI, urgency = 'high'): void {
-  openai.script({ toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] }, { text: MODEL_SUMMARY, usage: SUMMARY_USAGE });
+  openai.script(
+    { toolCalls: [{ name: 'escalate_to_human', arguments: { reason: REASON, urgency } }] },
+    { text: MODEL_SUMMARY, usage: SUMMARY_USAGE },
+  );
 }
 
 export function cardPost(slack: FakeSlack): SlackCall | undefined {
   return slack
     .callsTo('chat.postMessage')
-    .find((call) => call.args.channel === STAFF_CHANNEL && call.args.thread_ts === undefined && (call.response as { ok?: boolean }).ok === true);
+    .find(
+      (call) =>
+        call.args.channel === STAFF_CHANNEL &&
+        call.args.thread_ts === undefined &&
+        (call.response as { ok?: boolean }).ok === true,
+    );
 }
 
 export function cardTs(slack: FakeSlack): string {
@@ -135,17 +164,25 @@ export function cardTs(slack: FakeSlack): string {
 
 /** The escalation id the Slack card's buttons carry. */
 export function cardButtons(blocks: unknown): Array<{ action_id: string; value: string }> {
-  const actions = (blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions');
+  const actions = (blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find(
+    (b) => b.type === 'actions',
+  );
   return actions?.elements ?? [];
 }
 
 /** The latest version of the card: its first post, or its last chat.update. */
 export function latestCard(slack: FakeSlack): string {
   const ts = cardTs(slack);
-  const update = slack.callsTo('chat.update').filter((call) => call.args.ts === ts).at(-1);
+  const update = slack
+    .callsTo('chat.update')
+    .filter((call) => call.args.ts === ts)
+    .at(-1);
   return JSON.stringify((update ?? cardPost(slack)!).args.blocks);
 }
 
 export function postsIn(slack: FakeSlack, channel: string, threadTs: string): string[] {
-  return slack.callsTo('chat.postMessage').filter((call) => call.args.channel === channel && call.args.thread_ts === threadTs).map((call) => String(call.args.text));
+  return slack
+    .callsTo('chat.postMessage')
+    .filter((call) => call.args.channel === channel && call.args.thread_ts === threadTs)
+    .map((call) => String(call.args.text));
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ESCALATED_REPLY } from '../src/escalation/escalationTool.js';
+import { EscalationBench, STAFF_CHANNEL, scriptEscalation, slackThread } from './escalationHarness.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { suiteFakeOpenAI, tempDir } from './harness.js';
-import { EscalationBench, scriptEscalation, slackThread, STAFF_CHANNEL } from './escalationHarness.js';
 import { CHANNEL, threadMessages } from './slackHarness.js';
 
 describe('escalation: the store failing around an escalating turn', () => {
@@ -46,7 +46,9 @@ describe('escalation: the store failing around an escalating turn', () => {
     });
     try {
       scriptEscalation(openai);
-      const ts = await bench.slackSession.mention(`<@${BOT_USER_ID}> I need a refund for ORD-1001, it arrived 40 days ago`);
+      const ts = await bench.slackSession.mention(
+        `<@${BOT_USER_ID}> I need a refund for ORD-1001, it arrived 40 days ago`,
+      );
       await bench.idle();
       const thread = slackThread(CHANNEL, ts);
       const seen = threadMessages(slack, CHANNEL, ts).map((m) => m.text);

@@ -35,15 +35,25 @@ describe('shared facts', () => {
     await chat.chat.send('and I have a question about my invoice');
     assert.equal(fake.requests.length, start + 4);
     assert.match(systemPrompt(fake, start + 2), /Billing specialist/);
-    assert.match(systemPrompt(fake, start + 2), /Known facts[\s\S]*order_id: ORD-1001/, 'the fact written by Orders is in Billing\'s prompt');
+    assert.match(
+      systemPrompt(fake, start + 2),
+      /Known facts[\s\S]*order_id: ORD-1001/,
+      "the fact written by Orders is in Billing's prompt",
+    );
     const [noted, refused] = toolMessages(fake, start + 3).slice(-2);
     assert.match(noted!, /"noted":"product_serial"/);
     assert.match(refused!, /^Error: .*note_fact/s);
     assert.match(systemPrompt(fake, start + 3), /product_serial: SN-1234/);
     assert.match(chat.text, /\[Billing\] Noted\. What would you like to know about your invoice\?/);
     state = await chat.state();
-    assert.deepEqual(state.facts.product_serial && { value: state.facts.product_serial.value, by: state.facts.product_serial.by }, { value: 'SN-1234', by: 'billing' });
-    assert.ok(!Object.keys(state.facts).some((key) => /bad/i.test(key)), `nothing written for the bad key: ${Object.keys(state.facts)}`);
+    assert.deepEqual(
+      state.facts.product_serial && { value: state.facts.product_serial.value, by: state.facts.product_serial.by },
+      { value: 'SN-1234', by: 'billing' },
+    );
+    assert.ok(
+      !Object.keys(state.facts).some((key) => /bad/i.test(key)),
+      `nothing written for the bad key: ${Object.keys(state.facts)}`,
+    );
     assert.equal(state.facts.order_id?.by, 'orders/lookup_order', 'earlier facts are kept');
     await chat.close();
     data.remove();
@@ -54,7 +64,14 @@ describe('shared facts', () => {
     fake.script(
       { toolCalls: [{ name: 'transfer_to_orders' }] },
       { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
-      { toolCalls: [{ name: 'escalate_to_human', arguments: { reason: 'Wants a refund outside the return window.', urgency: 'normal' } }] },
+      {
+        toolCalls: [
+          {
+            name: 'escalate_to_human',
+            arguments: { reason: 'Wants a refund outside the return window.', urgency: 'normal' },
+          },
+        ],
+      },
       { text: '- Wants a refund for a shipped order' },
     );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
@@ -64,7 +81,10 @@ describe('shared facts', () => {
     assert.match(systemPrompt(fake, 3), /hand-over notes/);
     assert.match(chat.text, /\[staff\] │ {3}- Wants a refund for a shipped order/);
     assert.match(chat.text, /\[staff\] │ {3}Known facts:/);
-    assert.match(chat.text, /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    assert.match(
+      chat.text,
+      /\[staff\] │ {3}- order_id: ORD-1001 \(orders\/lookup_order, \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/,
+    );
     assert.match((await chat.state()).escalation?.summary ?? '', /Known facts:[\s\S]*order_id: ORD-1001/);
     await chat.close();
     data.remove();

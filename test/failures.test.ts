@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
+import { createLogger } from '../src/log.js';
 import { defineTool } from '../src/orchestrator/tool.js';
 import { executeTool } from '../src/orchestrator/toolExecution.js';
-import { createLogger } from '../src/log.js';
 import { ConsoleSession, FakeOpenAI, suiteFakeOpenAI, tempDir } from './harness.js';
 
 describe('bad input and failing parts', () => {
@@ -11,11 +11,17 @@ describe('bad input and failing parts', () => {
 
   test('a 429 from the model gets a clear reply, keeps the thread, and the next message works', async () => {
     const data = tempDir();
-    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { status: 429, error: 'Rate limit reached', headers: { 'retry-after': '20' } });
+    fake.script(
+      { toolCalls: [{ name: 'transfer_to_orders' }] },
+      { status: 429, error: 'Rate limit reached', headers: { 'retry-after': '20' } },
+    );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     const failed = await chat.chat.send('where is ORD-1003?');
     assert.equal(failed.status, 'failed');
-    assert.match(chat.text, /\[Orders\] Sorry, I'm getting too many requests right now\. Please try again in a minute\./);
+    assert.match(
+      chat.text,
+      /\[Orders\] Sorry, I'm getting too many requests right now\. Please try again in a minute\./,
+    );
     const state = await chat.state();
     assert.equal(state.activeAgent, 'orders', 'the handoff that happened before the failure is kept');
     assert.equal(state.history[0]?.role === 'user' && state.history[0].content, 'where is ORD-1003?');
@@ -72,7 +78,16 @@ describe('bad input and failing parts', () => {
 });
 
 describe('tool execution', () => {
-  const context = { thread: 't', userId: 'u', requester: { platform: 'test', userId: 'u', givenEmails: [] }, agent: 'a', log: createLogger({ level: 'silent' }), records: { get: async () => undefined, set: async () => {}, delete: async () => {} }, facts: { set: () => {}, get: () => undefined }, defaultTimeoutMs: 1_000 };
+  const context = {
+    thread: 't',
+    userId: 'u',
+    requester: { platform: 'test', userId: 'u', givenEmails: [] },
+    agent: 'a',
+    log: createLogger({ level: 'silent' }),
+    records: { get: async () => undefined, set: async () => {}, delete: async () => {} },
+    facts: { set: () => {}, get: () => undefined },
+    defaultTimeoutMs: 1_000,
+  };
 
   test('a tool that never finishes times out into a readable result, and its signal is aborted', async () => {
     let aborted = false;
@@ -94,13 +109,28 @@ describe('tool execution', () => {
   });
 
   test('a tool that throws becomes an error result, not a crashed turn', async () => {
-    const broken = defineTool({ name: 'broken', description: 'throws', input: z.object({}), run: () => { throw new Error('database offline'); } });
+    const broken = defineTool({
+      name: 'broken',
+      description: 'throws',
+      input: z.object({}),
+      run: () => {
+        throw new Error('database offline');
+      },
+    });
     const outcome = await executeTool(broken, {}, context);
-    assert.deepEqual([outcome.ok, outcome.kind, outcome.content], [false, 'ToolRunError', 'Error: broken failed: database offline']);
+    assert.deepEqual(
+      [outcome.ok, outcome.kind, outcome.content],
+      [false, 'ToolRunError', 'Error: broken failed: database offline'],
+    );
   });
 
   test('long results are truncated before they reach history', async () => {
-    const chatty = defineTool({ name: 'chatty', description: 'long', input: z.object({}), run: () => 'a'.repeat(20_000) });
+    const chatty = defineTool({
+      name: 'chatty',
+      description: 'long',
+      input: z.object({}),
+      run: () => 'a'.repeat(20_000),
+    });
     const outcome = await executeTool(chatty, {}, context);
     assert.ok(outcome.content.length < 9_000);
     assert.ok(outcome.content.endsWith('[truncated]'));

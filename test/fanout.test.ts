@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
-import type { ChatMessage } from '../src/model/types.js';
-import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createApp, createModel } from '../src/main.js';
-import { ConsoleSession, type FakeOpenAI, suiteFakeOpenAI, systemPrompt, tempDir, toolMessages, toolNames, waitFor } from './harness.js';
+import type { ChatMessage } from '../src/model/types.js';
 import { DELEGATE_FAILED, DELEGATE_FAILED_REPLY, mergeDelegateAnswers } from '../src/orchestrator/protocol.js';
+import { answerOpenCalls, TURN_STOPPED_RESULT } from '../src/orchestrator/toolRound.js';
+import type { FakeReply, RecordedRequest, Responder } from './fakes/openaiServer.js';
+import {
+  ConsoleSession,
+  type FakeOpenAI,
+  suiteFakeOpenAI,
+  systemPrompt,
+  tempDir,
+  toolMessages,
+  toolNames,
+  waitFor,
+} from './harness.js';
 
 /** Which agent (or aside) a recorded request was made for, read from its system prompt. */
 function agentOf(request: RecordedRequest): string {
@@ -45,7 +54,12 @@ const MEET_DEADLINE_MS = 5_000;
  * sub-run's first request is held until every sub-run's first request has reached the fake: that only happens
  * when they run side by side; if they do not, the wait gives up at the deadline and `timedOut` says so.
  */
-function fanOutResponder(fake: FakeOpenAI, parts: Part[], merged: string, options: { meet?: boolean; otherwise?: Responder } = {}) {
+function fanOutResponder(
+  fake: FakeOpenAI,
+  parts: Part[],
+  merged: string,
+  options: { meet?: boolean; otherwise?: Responder } = {},
+) {
   let timedOut = false;
   const responder: Responder = async (request) => {
     const messages = request.body.messages;
@@ -53,13 +67,23 @@ function fanOutResponder(fake: FakeOpenAI, parts: Part[], merged: string, option
     if (agentOf(request) === 'triage' && last.role === 'user') {
       return { toolCalls: parts.map((p) => ({ name: `ask_${p.agent}`, arguments: { request: p.request } })) };
     }
-    const asked = [...messages].reverse().find((m) => m.role === 'assistant')?.tool_calls?.some((c) => c.function.name.startsWith('ask_'));
+    const asked = [...messages]
+      .reverse()
+      .find((m) => m.role === 'assistant')
+      ?.tool_calls?.some((c) => c.function.name.startsWith('ask_'));
     if (agentOf(request) === 'triage' && last.role === 'tool' && asked) return { text: merged };
     const part = parts.find((p) => inSubRun(request, p));
-    if (!part) return options.otherwise ? options.otherwise(request) : { status: 500, error: `unexpected request for ${agentOf(request)}` };
+    if (!part)
+      return options.otherwise
+        ? options.otherwise(request)
+        : { status: 500, error: `unexpected request for ${agentOf(request)}` };
     const step = messages.filter((m) => m.role === 'assistant').length;
     if (step === 0 && options.meet) {
-      await waitFor(() => parts.every((p) => fake.requests.some((r) => inSubRun(r, p))), 'every sub-run to start', MEET_DEADLINE_MS).catch(() => {
+      await waitFor(
+        () => parts.every((p) => fake.requests.some((r) => inSubRun(r, p))),
+        'every sub-run to start',
+        MEET_DEADLINE_MS,
+      ).catch(() => {
         timedOut = true;
       });
     }
@@ -71,16 +95,31 @@ function fanOutResponder(fake: FakeOpenAI, parts: Part[], merged: string, option
 
 const TWO_INTENTS = 'cancel order ORD-1002, and also the app keeps logging me out';
 const TECH_ANSWER = 'Update the app and sign in again; that stops the repeated logouts.';
-const MERGED = 'Orders will cancel ORD-1002 once you confirm, and Technical Support suggests updating the app and signing in again.';
-const cancelPart: Part = { agent: 'orders', request: 'cancel order ORD-1002', replies: [{ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] }] };
+const MERGED =
+  'Orders will cancel ORD-1002 once you confirm, and Technical Support suggests updating the app and signing in again.';
+const cancelPart: Part = {
+  agent: 'orders',
+  request: 'cancel order ORD-1002',
+  replies: [{ toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] }],
+};
 const logoutPart: Part = {
   agent: 'technical_support',
   request: 'the app keeps logging me out',
-  replies: [{ toolCalls: [{ name: 'search_knowledge_base', arguments: { query: 'logged out repeatedly' } }] }, { text: TECH_ANSWER }],
+  replies: [
+    { toolCalls: [{ name: 'search_knowledge_base', arguments: { query: 'logged out repeatedly' } }] },
+    { text: TECH_ANSWER },
+  ],
 };
 
 const LOOKUPS = 'where is ORD-1001, and also what is on invoice INV-2001';
-const orderPart: Part = { agent: 'orders', request: 'where is ORD-1001', replies: [{ toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] }, { text: 'ORD-1001 has shipped with UPS.' }] };
+const orderPart: Part = {
+  agent: 'orders',
+  request: 'where is ORD-1001',
+  replies: [
+    { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+    { text: 'ORD-1001 has shipped with UPS.' },
+  ],
+};
 const invoicePart = (answer: string): Part => ({
   agent: 'billing',
   request: 'what is on invoice INV-2001',
@@ -94,16 +133,25 @@ describe('fan-out: one message, several specialists', () => {
     const data = tempDir();
     const { responder, timedOut } = fanOutResponder(fake, [cancelPart, logoutPart], MERGED, {
       meet: true,
-      otherwise: (request) => (agentOf(request) === 'orders' && request.body.messages.at(-1)?.role === 'tool' ? { text: 'Done: ORD-1002 is cancelled.' } : { status: 500, error: 'unexpected' }),
+      otherwise: (request) =>
+        agentOf(request) === 'orders' && request.body.messages.at(-1)?.role === 'tool'
+          ? { text: 'Done: ORD-1002 is cancelled.' }
+          : { status: 500, error: 'unexpected' },
     });
     fake.respondWith(responder);
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     chat.type(TWO_INTENTS);
     await chat.end();
 
-    assert.equal(timedOut(), false, 'both sub-runs had sent their first request before either got an answer: they ran side by side');
+    assert.equal(
+      timedOut(),
+      false,
+      'both sub-runs had sent their first request before either got an answer: they ran side by side',
+    );
     assert.deepEqual(
-      toolNames(fake, 0).filter((n) => n.startsWith('ask_')).sort(),
+      toolNames(fake, 0)
+        .filter((n) => n.startsWith('ask_'))
+        .sort(),
       ['ask_billing', 'ask_orders', 'ask_technical_support'],
     );
     const orders = subRunIndices(fake, cancelPart);
@@ -112,24 +160,43 @@ describe('fan-out: one message, several specialists', () => {
     assert.equal(tech.length, 2);
     for (const first of [orders[0]!, tech[0]!]) {
       const messages = fake.requests[first]!.body.messages;
-      assert.deepEqual(messages.map((m) => m.role), ['system', 'user'], 'a sub-run sees only its own part, not the thread');
+      assert.deepEqual(
+        messages.map((m) => m.role),
+        ['system', 'user'],
+        'a sub-run sees only its own part, not the thread',
+      );
       assert.ok(!messages.some((m) => m.content === TWO_INTENTS));
     }
-    assert.deepEqual(fake.requests[tech[1]!]!.body.messages.map((m) => m.role), ['system', 'user', 'assistant', 'tool']);
+    assert.deepEqual(
+      fake.requests[tech[1]!]!.body.messages.map((m) => m.role),
+      ['system', 'user', 'assistant', 'tool'],
+    );
     // A consulted specialist can neither hand off, consult further nor escalate.
     assert.deepEqual(toolNames(fake, orders[0]!).sort(), ['cancel_order', 'lookup_order', 'note_fact']);
     assert.deepEqual(toolNames(fake, tech[0]!).sort(), ['create_bug_report', 'note_fact', 'search_knowledge_base']);
 
     const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
-    const answers = toolMessages(fake, merge).map((m) => JSON.parse(m) as { agent: string; answer: string; waiting_for_confirmation?: string });
-    assert.deepEqual(answers.map((a) => a.agent), ['Orders', 'Technical Support'], 'answers come back in the order asked');
+    const answers = toolMessages(fake, merge).map(
+      (m) => JSON.parse(m) as { agent: string; answer: string; waiting_for_confirmation?: string },
+    );
+    assert.deepEqual(
+      answers.map((a) => a.agent),
+      ['Orders', 'Technical Support'],
+      'answers come back in the order asked',
+    );
     assert.equal(answers[0]!.waiting_for_confirmation, 'Cancel order ORD-1002?');
     assert.equal(answers[1]!.answer, TECH_ANSWER);
 
     assert.match(chat.text, new RegExp(`\\[Triage\\] ${MERGED.replace(/[.?]/g, '\\$&')}`));
-    assert.ok(!chat.text.includes(TECH_ANSWER), "a specialist's answer reaches the customer through the merged reply only");
+    assert.ok(
+      !chat.text.includes(TECH_ANSWER),
+      "a specialist's answer reaches the customer through the merged reply only",
+    );
     const question = chat.text.indexOf('Cancel order ORD-1002? Reply "yes" to go ahead');
-    assert.ok(question > chat.text.indexOf(MERGED), `the confirmation question follows the merged reply:\n${chat.text}`);
+    assert.ok(
+      question > chat.text.indexOf(MERGED),
+      `the confirmation question follows the merged reply:\n${chat.text}`,
+    );
     const state = await chat.state();
     assert.equal(state.activeAgent, 'orders', 'the agent waiting for confirmation owns the thread');
     assert.equal(state.pendingApproval?.agent, 'orders');
@@ -168,20 +235,36 @@ describe('fan-out: one message, several specialists', () => {
   test('a specialist that answers with a question keeps the thread, so the follow-up goes to it', async () => {
     const data = tempDir();
     const merged = 'ORD-1001 has shipped with UPS. Billing asks: would you like a copy of INV-2001 by email?';
-    const { responder } = fanOutResponder(fake, [orderPart, invoicePart('INV-2001 is paid. Would you like a copy by email?')], merged, {
-      otherwise: () => ({ text: 'Sent.' }),
-    });
+    const { responder } = fanOutResponder(
+      fake,
+      [orderPart, invoicePart('INV-2001 is paid. Would you like a copy by email?')],
+      merged,
+      {
+        otherwise: () => ({ text: 'Sent.' }),
+      },
+    );
     fake.respondWith(responder);
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
     await chat.chat.send(LOOKUPS);
-    assert.equal((await chat.state()).activeAgent, 'billing', 'the first answer ending in a question owns the open part');
+    assert.equal(
+      (await chat.state()).activeAgent,
+      'billing',
+      'the first answer ending in a question owns the open part',
+    );
     assert.match(chat.text, /↪ Triage → Billing/);
     const next = fake.requests.length;
     await chat.chat.send('yes please');
     assert.match(systemPrompt(fake, next), /Billing specialist/);
-    assert.match(systemPrompt(fake, next), /several separate requests and some are not for you, call transfer_to_triage at once/, 'a specialist owning the thread sends a split message back');
+    assert.match(
+      systemPrompt(fake, next),
+      /several separate requests and some are not for you, call transfer_to_triage at once/,
+      'a specialist owning the thread sends a split message back',
+    );
     const consulted = subRunIndices(fake, orderPart)[0]!;
-    assert.ok(!systemPrompt(fake, consulted).includes('several separate requests'), 'a consulted specialist has no transfers to call');
+    assert.ok(
+      !systemPrompt(fake, consulted).includes('several separate requests'),
+      'a consulted specialist has no transfers to call',
+    );
     await chat.close();
     data.remove();
   });
@@ -206,12 +289,20 @@ describe('fan-out: one message, several specialists', () => {
         },
       ],
     };
-    const invoices: Part = { agent: 'billing', request: 'and a question about an invoice', replies: [{ text: 'Which invoice do you mean?' }] };
+    const invoices: Part = {
+      agent: 'billing',
+      request: 'and a question about an invoice',
+      replies: [{ text: 'Which invoice do you mean?' }],
+    };
     const merged = 'Orders asks which item you would like to return, and Billing asks which invoice you mean.';
     fake.respondWith(fanOutResponder(fake, [returns, invoices], merged).responder);
     await chat.chat.send('I want to return something, and also a question about an invoice');
     assert.equal(timedOut, false, 'Orders answered after Billing');
-    assert.equal((await chat.state()).activeAgent, 'orders', 'the first asked of the open parts, not the first to finish');
+    assert.equal(
+      (await chat.state()).activeAgent,
+      'orders',
+      'the first asked of the open parts, not the first to finish',
+    );
     await chat.close();
     data.remove();
   });
@@ -220,23 +311,41 @@ describe('fan-out: one message, several specialists', () => {
     const failing: Part = {
       agent: 'technical_support',
       request: 'the app keeps logging me out',
-      replies: [{ toolCalls: [{ name: 'create_bug_report', arguments: { title: 'Logged out repeatedly', description: 'The app keeps logging me out' } }] }, { status: 500, error: 'upstream failure' }],
+      replies: [
+        {
+          toolCalls: [
+            {
+              name: 'create_bug_report',
+              arguments: { title: 'Logged out repeatedly', description: 'The app keeps logging me out' },
+            },
+          ],
+        },
+        { status: 500, error: 'upstream failure' },
+      ],
     };
     const merged = 'ORD-1001 has shipped with UPS. The logout part could not be finished; please send it again.';
-    fake.respondWith(fanOutResponder(fake, [orderPart, failing], merged, { otherwise: () => ({ text: 'Happy to help with that.' }) }).responder);
+    fake.respondWith(
+      fanOutResponder(fake, [orderPart, failing], merged, { otherwise: () => ({ text: 'Happy to help with that.' }) })
+        .responder,
+    );
     const chat = ConsoleSession.openaiForTest(fake);
     const outcome = await chat.chat.send('where is ORD-1001, and also the app keeps logging me out');
     assert.equal(outcome.status, 'answered');
     assert.equal(outcome.reply, merged);
 
     const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
-    const answers = toolMessages(fake, merge).map((m) => JSON.parse(m) as { agent: string; answer: string; error?: string; done_before_error?: string[] });
+    const answers = toolMessages(fake, merge).map(
+      (m) => JSON.parse(m) as { agent: string; answer: string; error?: string; done_before_error?: string[] },
+    );
     assert.equal(answers[0]!.answer, 'ORD-1001 has shipped with UPS.', "the other specialist's answer is kept");
     assert.equal(answers[1]!.answer, '');
     assert.match(answers[1]!.error ?? '', /could not finish/);
     const ticket = (await chat.state()).facts.bug_report?.value;
     assert.match(ticket ?? '', /^BUG-/, 'the ticket filed before the failure is a fact of the thread');
-    assert.ok(answers[1]!.done_before_error?.some((r) => r.includes(ticket!)), 'the caller is told the ticket was filed');
+    assert.ok(
+      answers[1]!.done_before_error?.some((r) => r.includes(ticket!)),
+      'the caller is told the ticket was filed',
+    );
 
     const next = fake.requests.length;
     await chat.chat.send('thanks, and what about my invoice?');
@@ -244,7 +353,11 @@ describe('fan-out: one message, several specialists', () => {
     const calls = messages.flatMap((m) => m.tool_calls?.map((c) => c.id) ?? []);
     const results = new Set(messages.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
     assert.ok(calls.length > 0);
-    assert.deepEqual(calls.filter((id) => !results.has(id)), [], 'every tool call the model sees has its result');
+    assert.deepEqual(
+      calls.filter((id) => !results.has(id)),
+      [],
+      'every tool call the model sees has its result',
+    );
   });
 
   test('DELEGATION=sequential: the second specialist starts only after the first has finished; both answers are merged', async () => {
@@ -259,9 +372,15 @@ describe('fan-out: one message, several specialists', () => {
     const billing = subRunIndices(fake, billingPart);
     assert.equal(orders.length, 2);
     assert.equal(billing.length, 2);
-    assert.ok(Math.max(...orders) < Math.min(...billing), `Orders' requests ${orders} all come before Billing's ${billing}`);
+    assert.ok(
+      Math.max(...orders) < Math.min(...billing),
+      `Orders' requests ${orders} all come before Billing's ${billing}`,
+    );
     const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');
-    assert.deepEqual(toolMessages(fake, merge).map((m) => (JSON.parse(m) as { agent: string }).agent), ['Orders', 'Billing']);
+    assert.deepEqual(
+      toolMessages(fake, merge).map((m) => (JSON.parse(m) as { agent: string }).agent),
+      ['Orders', 'Billing'],
+    );
     await chat.close();
     data.remove();
   });
@@ -269,7 +388,11 @@ describe('fan-out: one message, several specialists', () => {
 
 describe("a failed turn's saved history", () => {
   test('every call the model made gets a result, right after the results it already has', () => {
-    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 'lookup_order', arguments: '{}' } });
+    const call = (id: string) => ({
+      id,
+      type: 'function' as const,
+      function: { name: 'lookup_order', arguments: '{}' },
+    });
     const history: ChatMessage[] = [
       { role: 'user', content: 'two things' },
       { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] },
@@ -302,8 +425,14 @@ describe('fan-out with the offline engine', () => {
     const asked = await chat.chat.send(TWO_INTENTS);
     assert.match(asked.reply, /\*\*Orders:\*\* /);
     assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s);
-    assert.ok(asked.reply.indexOf('**Orders:**') < asked.reply.indexOf('**Technical Support:**'), 'in the order written');
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
+    assert.ok(
+      asked.reply.indexOf('**Orders:**') < asked.reply.indexOf('**Technical Support:**'),
+      'in the order written',
+    );
+    assert.ok(
+      asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'),
+      asked.reply,
+    );
     assert.equal((await chat.state()).activeAgent, 'orders');
     const done = await chat.chat.send('yes');
     assert.match(done.reply, /^Done: order ORD-1002 is cancelled/);
@@ -318,8 +447,15 @@ describe('fan-out with the offline engine', () => {
     assert.equal((await chat.chat.send('where is my order ORD-1002?')).agent, 'Orders');
     const asked = await chat.chat.send('please cancel it, and also the app keeps logging me out');
     assert.match(chat.text, /↪ Orders → Triage/);
-    assert.match(asked.reply, /\*\*Technical Support:\*\* .*help article/s, 'the part for another specialist is answered, not dropped');
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
+    assert.match(
+      asked.reply,
+      /\*\*Technical Support:\*\* .*help article/s,
+      'the part for another specialist is answered, not dropped',
+    );
+    assert.ok(
+      asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'),
+      asked.reply,
+    );
     assert.match((await chat.chat.send('yes')).reply, /^Done: order ORD-1002 is cancelled/);
   });
 
@@ -328,12 +464,23 @@ describe('fan-out with the offline engine', () => {
     // Paid today, so within the refund window whatever the date: a refund that would be refused is not asked about.
     await chat.app.store.records.set('invoice:INV-2001', { paidAt: new Date().toISOString().slice(0, 10) });
     const asked = await chat.chat.send('cancel order ORD-1002, and also I want a refund for invoice INV-2001');
-    assert.match(asked.reply, /\*\*Billing:\*\* That needs your confirmation too: I'll ask once you've answered the question below\./);
+    assert.match(
+      asked.reply,
+      /\*\*Billing:\*\* That needs your confirmation too: I'll ask once you've answered the question below\./,
+    );
     assert.doesNotMatch(asked.reply, /Not run/);
-    assert.ok(asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'), asked.reply);
+    assert.ok(
+      asked.reply.trimEnd().endsWith('Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.'),
+      asked.reply,
+    );
     const first = await chat.chat.send('yes');
     assert.match(first.reply, /Done: order ORD-1002 is cancelled/);
-    assert.ok(first.reply.trimEnd().endsWith('Refund invoice INV-2001 in full? Reply "yes" to go ahead or "no" to leave it as it is.'), first.reply);
+    assert.ok(
+      first.reply
+        .trimEnd()
+        .endsWith('Refund invoice INV-2001 in full? Reply "yes" to go ahead or "no" to leave it as it is.'),
+      first.reply,
+    );
     assert.equal(first.agent, 'Billing', 'the specialist whose question it is asks it, and keeps the thread');
     assert.match(chat.text, /\[Billing\] Refund invoice INV-2001 in full\?/);
     const second = await chat.chat.send('yes');
@@ -350,7 +497,13 @@ describe('fan-out with the offline engine', () => {
       await app.close();
       data.remove();
     });
-    const outcome = await app.service.handle({ id: 'm-1', thread: 'console:no-staff', userId: 'u-1', verifiedEmail: 'maya.chen@example.com', text: 'ORD-1001. also I want to talk to a real person right now please, a human agent, plus I cannot log in' });
+    const outcome = await app.service.handle({
+      id: 'm-1',
+      thread: 'console:no-staff',
+      userId: 'u-1',
+      verifiedEmail: 'maya.chen@example.com',
+      text: 'ORD-1001. also I want to talk to a real person right now please, a human agent, plus I cannot log in',
+    });
     // Before, Orders kept calling transfer_to_triage, which it was not offered, until the step limit.
     assert.match(outcome.reply, /\*\*Orders:\*\* Order ORD-1001 has shipped/);
     assert.match(outcome.reply, /\*\*Technical Support:\*\* .*help article/s);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ThreadState } from '../src/conversation/threadState.js';
 import { loadConfig } from '../src/config.js';
+import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
 import { createModel } from '../src/main.js';
 import { UNCONFIRMED_REPLY } from '../src/orchestrator/review.js';
@@ -21,14 +21,16 @@ const INVENTED = 'Order ORD-1001 has shipped. It will arrive on December 25.';
 const CORRECTED = 'Order ORD-1001 has shipped with UPS and should arrive on November 24.';
 const REVIEWED = { REVIEWED_AGENTS: 'orders' };
 
-const firstSystem = (request: RecordedRequest) => (request.body.messages[0]?.role === 'system' ? (request.body.messages[0].content ?? '') : '');
+const firstSystem = (request: RecordedRequest) =>
+  request.body.messages[0]?.role === 'system' ? (request.body.messages[0].content ?? '') : '';
 const isReview = (request: RecordedRequest) => /check a customer-support reply/.test(firstSystem(request));
 const isRevision = (request: RecordedRequest) => {
   const last = request.body.messages.at(-1);
   return last?.role === 'user' && /A reviewer checked your reply/.test(last.content ?? '');
 };
 /** The draft a review request asks about. */
-const draftOf = (request: RecordedRequest) => (request.body.messages.at(-1)?.content ?? '').split('Draft reply:\n')[1] ?? '';
+const draftOf = (request: RecordedRequest) =>
+  (request.body.messages.at(-1)?.content ?? '').split('Draft reply:\n')[1] ?? '';
 const verdict = (approved: boolean, score: number, ...issues: string[]) => JSON.stringify({ approved, issues, score });
 
 interface Scenario {
@@ -46,7 +48,8 @@ function play(fake: FakeOpenAI, scenario: Scenario): void {
   const count = (kind: (r: RecordedRequest) => boolean) => fake.requests.filter(kind).length;
   fake.respondWith((request): FakeReply => {
     if (isReview(request)) return { text: scenario.review(count(isReview), request) };
-    if (isRevision(request)) return { text: scenario.revise?.(count(isRevision), request) ?? 'unexpected revision request' };
+    if (isRevision(request))
+      return { text: scenario.revise?.(count(isRevision), request) ?? 'unexpected revision request' };
     if (/front desk/.test(firstSystem(request))) return { toolCalls: [{ name: 'transfer_to_orders' }] };
     const looked = request.body.messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(TRACKING));
     if (!looked) return { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] };
@@ -54,7 +57,11 @@ function play(fake: FakeOpenAI, scenario: Scenario): void {
   });
 }
 
-async function ask(fake: FakeOpenAI, env: Record<string, string>, question = QUESTION): Promise<{ text: string; state: ThreadState; reviews: Array<TelemetryOf<'review'>> }> {
+async function ask(
+  fake: FakeOpenAI,
+  env: Record<string, string>,
+  question = QUESTION,
+): Promise<{ text: string; state: ThreadState; reviews: Array<TelemetryOf<'review'>> }> {
   const data = tempDir();
   const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, ...env });
   const reviews: Array<TelemetryOf<'review'>> = [];
@@ -92,7 +99,10 @@ describe('grounded answers with a model reviewer', () => {
     assert.deepEqual(toolNames(fake, fake.requests.indexOf(first)), [], 'the reviewer gets no tools');
     const prompt = first.body.messages.at(-1)?.content ?? '';
     assert.match(prompt, /^Sources:\n/);
-    assert.ok(prompt.includes(TRACKING) && prompt.includes('2026-11-24'), `the lookup_order result is a source:\n${prompt}`);
+    assert.ok(
+      prompt.includes(TRACKING) && prompt.includes('2026-11-24'),
+      `the lookup_order result is a source:\n${prompt}`,
+    );
     assert.ok(prompt.includes(`Draft reply:\n${INVENTED}`), prompt);
     assert.ok((second.body.messages.at(-1)?.content ?? '').includes(`Draft reply:\n${CORRECTED}`));
 
@@ -100,20 +110,35 @@ describe('grounded answers with a model reviewer', () => {
     assert.equal(revisions.length, 1);
     const revision = revisions[0]!;
     assert.match(firstSystem(revision), /Orders specialist/, 'the agent itself revises, with its own instructions');
-    assert.ok((revision.body.messages.at(-1)?.content ?? '').includes(issue), 'the reviewer\'s issue is passed on verbatim');
+    assert.ok(
+      (revision.body.messages.at(-1)?.content ?? '').includes(issue),
+      "the reviewer's issue is passed on verbatim",
+    );
     const beforePrompt = revision.body.messages.at(-2);
     assert.equal(beforePrompt?.role, 'assistant');
     assert.equal(beforePrompt?.content, INVENTED, 'the rejected draft precedes the list of issues');
-    assert.ok(revision.body.messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(TRACKING)), 'the revision sees the lookup result');
+    assert.ok(
+      revision.body.messages.some((m) => m.role === 'tool' && (m.content ?? '').includes(TRACKING)),
+      'the revision sees the lookup result',
+    );
 
     assert.equal(lastAssistant(state), CORRECTED);
-    assert.ok(!state.history.some((m) => m.role === 'user' && /A reviewer checked/.test(m.content)), 'review prompts stay out of the thread');
+    assert.ok(
+      !state.history.some((m) => m.role === 'user' && /A reviewer checked/.test(m.content)),
+      'review prompts stay out of the thread',
+    );
     assert.ok(!JSON.stringify(state.history).includes('December 25'), 'the invented draft is not saved');
     // Triage's transfer; Orders' lookup and draft, two reviews and one revision.
     assert.equal(state.usage.byAgent.triage?.calls, 1);
     assert.equal(state.usage.byAgent.orders?.calls, 5);
     assert.equal(state.usage.total.calls, 6);
-    assert.deepEqual(reviews.map((r) => [r.revision, r.approved, r.score]), [[0, false, 0.5], [1, true, 1]]);
+    assert.deepEqual(
+      reviews.map((r) => [r.revision, r.approved, r.score]),
+      [
+        [0, false, 0.5],
+        [1, true, 1],
+      ],
+    );
   });
 
   test('a lax reviewer that approves an invented date: the sentence with the date is still removed', async () => {
@@ -137,13 +162,27 @@ describe('grounded answers with a model reviewer', () => {
   test('a stubborn model: the loop stops after one revision that scores no better; the draft without its date passes a last check', async () => {
     play(fake, {
       draft: INVENTED,
-      review: (_n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, '"December 25" is not supported by the sources.') : verdict(true, 1)),
+      review: (_n, request) =>
+        draftOf(request).includes('December')
+          ? verdict(false, 0.5, '"December 25" is not supported by the sources.')
+          : verdict(true, 1),
       revise: () => 'Order ORD-1001 has shipped. It will definitely arrive on December 25.',
     });
     const { text, reviews } = await ask(fake, REVIEWED);
     assert.equal(revisionRequests(fake).length, 1, 'no second revision once the score stopped improving');
-    assert.deepEqual(reviewRequests(fake).map(draftOf), [INVENTED, 'Order ORD-1001 has shipped. It will definitely arrive on December 25.', 'Order ORD-1001 has shipped.']);
-    assert.deepEqual(reviews.map((r) => [r.revision, r.trimmed, r.approved]), [[0, false, false], [1, false, false], [1, true, true]]);
+    assert.deepEqual(reviewRequests(fake).map(draftOf), [
+      INVENTED,
+      'Order ORD-1001 has shipped. It will definitely arrive on December 25.',
+      'Order ORD-1001 has shipped.',
+    ]);
+    assert.deepEqual(
+      reviews.map((r) => [r.revision, r.trimmed, r.approved]),
+      [
+        [0, false, false],
+        [1, false, false],
+        [1, true, true],
+      ],
+    );
     assert.match(text, /\[Orders\] Order ORD-1001 has shipped\.\n/);
     assert.ok(!text.includes('December'), text);
   });
@@ -152,12 +191,20 @@ describe('grounded answers with a model reviewer', () => {
     play(fake, {
       draft: 'Order ORD-1001 has shipped with UPS. It will arrive on December 25.',
       review: (n, request) =>
-        /December|DHL/.test(draftOf(request)) ? (n === 1 ? verdict(false, 0.6, 'The date is invented.') : verdict(false, 0.3, 'The carrier and the date are wrong.')) : verdict(true, 1),
+        /December|DHL/.test(draftOf(request))
+          ? n === 1
+            ? verdict(false, 0.6, 'The date is invented.')
+            : verdict(false, 0.3, 'The carrier and the date are wrong.')
+          : verdict(true, 1),
       revise: () => 'Your parcel ORD-1001 is with DHL. It arrives December 26.',
     });
     const { text, state } = await ask(fake, REVIEWED);
     assert.equal(revisionRequests(fake).length, 1);
-    assert.equal(draftOf(reviewRequests(fake).at(-1)!), 'Order ORD-1001 has shipped with UPS.', 'the last check is of the better draft, trimmed');
+    assert.equal(
+      draftOf(reviewRequests(fake).at(-1)!),
+      'Order ORD-1001 has shipped with UPS.',
+      'the last check is of the better draft, trimmed',
+    );
     assert.equal(lastAssistant(state), 'Order ORD-1001 has shipped with UPS.');
     assert.ok(!text.includes('DHL') && !text.includes('December'), text);
   });
@@ -170,20 +217,30 @@ describe('grounded answers with a model reviewer', () => {
     ];
     play(fake, {
       draft: INVENTED,
-      review: (n, request) => (draftOf(request).includes('December') ? verdict(false, scores[n - 1] ?? 0, `issue number ${n}`) : verdict(true, 1)),
+      review: (n, request) =>
+        draftOf(request).includes('December')
+          ? verdict(false, scores[n - 1] ?? 0, `issue number ${n}`)
+          : verdict(true, 1),
       revise: (n) => drafts[n - 1] ?? 'a third revision was asked for',
     });
     const { text, state } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '2' });
     assert.equal(reviewRequests(fake).length, 4, 'the first draft, two revisions, and the best one trimmed');
     const revisions = revisionRequests(fake);
     assert.equal(revisions.length, 2);
-    assert.ok((revisions[1]!.body.messages.at(-1)?.content ?? '').includes('issue number 2'), 'each revision gets the latest issues');
+    assert.ok(
+      (revisions[1]!.body.messages.at(-1)?.content ?? '').includes('issue number 2'),
+      'each revision gets the latest issues',
+    );
     assert.equal(lastAssistant(state), `Order ORD-1001 has shipped with UPS, tracking ${TRACKING}.`);
     assert.ok(!text.includes('December'), text);
   });
 
   test('REVIEW_MAX_REVISIONS=0: the draft is never revised; only its trimmed form is checked again', async () => {
-    play(fake, { draft: INVENTED, review: (_n, request) => (draftOf(request).includes('December') ? verdict(false, 0.5, 'The date is invented.') : verdict(true, 1)) });
+    play(fake, {
+      draft: INVENTED,
+      review: (_n, request) =>
+        draftOf(request).includes('December') ? verdict(false, 0.5, 'The date is invented.') : verdict(true, 1),
+    });
     const { text } = await ask(fake, { ...REVIEWED, REVIEW_MAX_REVISIONS: '0' });
     assert.deepEqual(reviewRequests(fake).map(draftOf), [INVENTED, 'Order ORD-1001 has shipped.']);
     assert.equal(revisionRequests(fake).length, 0);
@@ -199,16 +256,26 @@ describe('grounded answers with a model reviewer', () => {
     });
     const { text, state, reviews } = await ask(fake, REVIEWED);
     assert.equal(revisionRequests(fake).length, 1);
-    assert.equal(reviewRequests(fake).length, 2, 'nothing to trim, so no last check: the rejected text is what it would be');
+    assert.equal(
+      reviewRequests(fake).length,
+      2,
+      'nothing to trim, so no last check: the rejected text is what it would be',
+    );
     assert.ok(text.includes(`[Orders] ${UNCONFIRMED_REPLY}`), text);
     assert.ok(!text.includes('DHL') && !text.includes('tomorrow'), text);
     assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
-    assert.deepEqual(reviews.map((r) => r.approved), [false, false]);
+    assert.deepEqual(
+      reviews.map((r) => r.approved),
+      [false, false],
+    );
   });
 
   test("the customer's own figure is their claim: a reply may not confirm it, even when the reviewer lets it through", async () => {
     const question = 'Where is my order ORD-1001? I was promised a $500 refund for it.';
-    play(fake, { draft: 'Your $500 refund for ORD-1001 has been approved. Order ORD-1001 has shipped with UPS.', review: () => verdict(true, 1) });
+    play(fake, {
+      draft: 'Your $500 refund for ORD-1001 has been approved. Order ORD-1001 has shipped with UPS.',
+      review: () => verdict(true, 1),
+    });
     const { text, state } = await ask(fake, REVIEWED, question);
     const listed = reviewRequests(fake)[0]!.body.messages.at(-1)?.content ?? '';
     assert.ok(listed.includes(`The customer wrote (their claim, not a record): ${question}`), listed);
@@ -224,7 +291,11 @@ describe('grounded answers with a model reviewer', () => {
     assert.equal(revisions.length, 1, 'the fallback check rejected the invented date');
     assert.match(revisions[0]!.body.messages.at(-1)?.content ?? '', /"December 25" does not appear in any source/);
     assert.equal(reviewRequests(fake).length, 2);
-    assert.deepEqual(reviews.map((r) => r.approved), [false, true], 'the fallback approved the grounded revision');
+    assert.deepEqual(
+      reviews.map((r) => r.approved),
+      [false, true],
+      'the fallback approved the grounded revision',
+    );
     assert.ok(text.includes(`[Orders] ${CORRECTED}`), text);
     assert.ok(!text.includes('December 25'), text);
     assert.equal(lastAssistant(state), CORRECTED);
@@ -233,7 +304,11 @@ describe('grounded answers with a model reviewer', () => {
   test('a reviewer code fence around the JSON is tolerated', async () => {
     play(fake, { draft: CORRECTED, review: () => `\`\`\`json\n${verdict(true, 0.9)}\n\`\`\`` });
     const { text, reviews } = await ask(fake, REVIEWED);
-    assert.deepEqual(reviews.map((r) => [r.approved, r.score]), [[true, 0.9]], 'the model verdict was used, not the fallback');
+    assert.deepEqual(
+      reviews.map((r) => [r.approved, r.score]),
+      [[true, 0.9]],
+      'the model verdict was used, not the fallback',
+    );
     assert.ok(text.includes(`[Orders] ${CORRECTED}`), text);
   });
 
@@ -263,15 +338,29 @@ describe('grounded answers offline', () => {
     const { provider } = await createModel(loadConfig({ MODEL_PROVIDER: 'offline' }), silent);
     const sources = ['{"id":"ORD-1001","estimatedDelivery":"2026-11-24","total":129}'];
     const review = async (draft: string) => {
-      const response = await provider.complete({ model: 'x', agent: 'orders', system: '', messages: [], tools: [], purpose: 'review', context: { draft, sources } });
+      const response = await provider.complete({
+        model: 'x',
+        agent: 'orders',
+        system: '',
+        messages: [],
+        tools: [],
+        purpose: 'review',
+        context: { draft, sources },
+      });
       assert.equal(response.toolCalls.length, 0);
       return JSON.parse(response.text) as { approved: boolean; issues: string[]; score: number };
     };
 
     const rejected = await review('Order ORD-1001 arrives on December 25 and costs $99.00.');
     assert.equal(rejected.approved, false);
-    assert.ok(rejected.issues.some((i) => i.includes('December 25')), rejected.issues.join('; '));
-    assert.ok(rejected.issues.some((i) => i.includes('$99.00')), rejected.issues.join('; '));
+    assert.ok(
+      rejected.issues.some((i) => i.includes('December 25')),
+      rejected.issues.join('; '),
+    );
+    assert.ok(
+      rejected.issues.some((i) => i.includes('$99.00')),
+      rejected.issues.join('; '),
+    );
     assert.ok(!rejected.issues.some((i) => i.includes('ORD-1001')), 'the supported id is not an issue');
     assert.ok(rejected.score > 0 && rejected.score < 1, `score ${rejected.score}`);
 
@@ -286,8 +375,15 @@ describe('grounded answers offline', () => {
     chat.app.telemetry.on('review', (event) => reviews.push(event));
     chat.type('where is my order ORD-1001?');
     await chat.end();
-    assert.match(chat.text, /\[Orders\] Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24\. Items: Mechanical keyboard \(75%\) ×1; total \$129\.00\./);
-    assert.deepEqual(reviews.map((r) => [r.agent, r.revision, r.approved, r.score]), [['orders', 0, true, 1]], 'Orders is reviewed by default, once');
+    assert.match(
+      chat.text,
+      /\[Orders\] Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24\. Items: Mechanical keyboard \(75%\) ×1; total \$129\.00\./,
+    );
+    assert.deepEqual(
+      reviews.map((r) => [r.agent, r.revision, r.approved, r.score]),
+      [['orders', 0, true, 1]],
+      'Orders is reviewed by default, once',
+    );
     const state = await chat.state();
     assert.equal(state.activeAgent, 'orders');
     assert.match(String(lastAssistant(state)), /tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/);

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach } from 'node:test';
-import { createConsoleAdapter, type ConsoleAdapter } from '../adapters/console/index.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { type ConsoleAdapter, createConsoleAdapter } from '../adapters/console/index.js';
+import { type Config, loadConfig } from '../src/config.js';
 import { createStore } from '../src/conversation/store.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { consoleIdentity, createApp, createModel, type App } from '../src/main.js';
-import type { IntentRouter } from '../src/orchestrator/intentRouter.js';
+import { type App, consoleIdentity, createApp, createModel } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import type { ModelProvider } from '../src/model/types.js';
+import type { IntentRouter } from '../src/orchestrator/intentRouter.js';
 import { FakeOpenAI, waitFor } from './fakes/openaiServer.js';
 
 export { FakeOpenAI, waitFor };
@@ -62,8 +62,21 @@ export class ConsoleSession {
 
   constructor(config: Config, provider: ModelProvider, options: SessionOptions = {}) {
     const log = options.log ?? createLogger({ level: 'silent' });
-    this.app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log), router: options.router });
-    this.chat = createConsoleAdapter({ input: this.input, output: this.output, desk: this.app.desk, memory: this.app.store.records, identity: consoleIdentity(config) }, this.app.service);
+    this.app = createApp(config, log, {
+      provider,
+      store: createStore({ ...config.store, namespace: options.namespace }, log),
+      router: options.router,
+    });
+    this.chat = createConsoleAdapter(
+      {
+        input: this.input,
+        output: this.output,
+        desk: this.app.desk,
+        memory: this.app.store.records,
+        identity: consoleIdentity(config),
+      },
+      this.app.service,
+    );
     this.output.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
   }
 
@@ -76,7 +89,12 @@ export class ConsoleSession {
 
   static openai(fake: FakeOpenAI, env: Record<string, string>, options: SessionOptions = {}): ConsoleSession {
     const config = testConfig({ OPENAI_BASE_URL: fake.baseURL, ...env });
-    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.baseURL, maxRetries: 0, timeoutMs: 10_000 });
+    const provider = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: fake.baseURL,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+    });
     return new ConsoleSession(config, provider, options);
   }
 
@@ -123,7 +141,10 @@ export class ConsoleSession {
   }
 
   waitForText(fragment: string): Promise<boolean> {
-    return waitFor(() => this.text.includes(fragment), `console output to contain ${JSON.stringify(fragment)}; got:\n${this.text}`);
+    return waitFor(
+      () => this.text.includes(fragment),
+      `console output to contain ${JSON.stringify(fragment)}; got:\n${this.text}`,
+    );
   }
 }
 

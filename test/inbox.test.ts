@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig, type Config } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 import type { InboxMessage, ThreadInbox } from '../src/conversation/inbox.js';
 import { MAX_REPLY_FAILURES, type Respond, type TurnOutcome } from '../src/conversation/service.js';
 import { createStore, type Store } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
-import { createApp, createModel, type App } from '../src/main.js';
+import { type App, createApp, createModel } from '../src/main.js';
 import type { ModelProvider } from '../src/model/types.js';
 import { tempDir } from './harness.js';
 
@@ -34,9 +34,15 @@ describe('messages waiting in the inbox', () => {
     apps.push(app);
     return app;
   };
-  const message = (thread: string, text: string): InboxMessage => ({ id: `m-${randomUUID()}`, thread, userId: 'U1', text, sentAt: Date.now() });
+  const message = (thread: string, text: string): InboxMessage => ({
+    id: `m-${randomUUID()}`,
+    thread,
+    userId: 'U1',
+    text,
+    sentAt: Date.now(),
+  });
 
-  test("a reply that fails before its turn runs leaves the message waiting; a later pass answers it, and a hopeless one is dropped after a few tries", async () => {
+  test('a reply that fails before its turn runs leaves the message waiting; a later pass answers it, and a hopeless one is dropped after a few tries', async () => {
     const namespace = randomUUID();
     const app = replica(namespace);
     const { inbox } = app.store;

@@ -29,13 +29,19 @@ describe('offline engine (no keys)', () => {
   test('"where\'s my order ORD-1001" → Orders answers with the status from the demo data', async () => {
     const outcome = await chat.chat.send("where's my order ORD-1001");
     assert.equal(outcome.agent, 'Orders');
-    assert.match(outcome.reply, /Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/);
+    assert.match(
+      outcome.reply,
+      /Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/,
+    );
     assert.match(chat.text, /↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}/);
   });
 
   test('"cancel it" finds the order mentioned earlier and, since it has shipped, says so at once instead of asking', async () => {
     const refused = await chat.chat.send('cancel it');
-    assert.match(refused.reply, /^I couldn't cancel order ORD-1001: The order has already shipped, so it cannot be cancelled/);
+    assert.match(
+      refused.reply,
+      /^I couldn't cancel order ORD-1001: The order has already shipped, so it cannot be cancelled/,
+    );
     assert.equal((await chat.state()).pendingApproval, null);
     assert.equal(await chat.app.store.records.get('order:ORD-1001'), undefined);
   });
@@ -55,7 +61,10 @@ describe('offline engine (no keys)', () => {
   test('"the app crashes when I log in" → Technical Support quotes the best knowledge-base article', async () => {
     const outcome = await chat.chat.send('the app crashes when I log in');
     assert.equal(outcome.agent, 'Technical Support');
-    assert.match(outcome.reply, /From our help article "The app crashes or closes when I log in":\n\n> If the app closes/);
+    assert.match(
+      outcome.reply,
+      /From our help article "The app crashes or closes when I log in":\n\n> If the app closes/,
+    );
     assert.match(outcome.reply, /> 1\. Update the app to the latest version/);
     assert.match(chat.text, /↪ Orders → Triage\n {2}↪ Triage → Technical Support/);
   });
@@ -79,14 +88,20 @@ describe('offline engine (no keys)', () => {
     assert.equal((await chat.chat.send('this is unacceptable, your service is awful')).reply, ESCALATED_REPLY);
     assert.equal((await chat.state()).escalation?.urgency, 'high');
     await chat.chat.staff('resolve');
-    assert.match((await chat.chat.send('zxqv plomb')).reply, /^Sorry, I'm not sure I understood\. I can help with:\n- Orders/);
+    assert.match(
+      (await chat.chat.send('zxqv plomb')).reply,
+      /^Sorry, I'm not sure I understood\. I can help with:\n- Orders/,
+    );
     assert.match((await chat.chat.send('thank you!')).reply, /^You're welcome!/);
   });
 
   test('billing: an invoice is looked up from an id in the message', async () => {
     const outcome = await chat.chat.send('can you show me invoice INV-2003, sam.ortiz@example.com');
     assert.equal(outcome.agent, 'Billing');
-    assert.match(outcome.reply, /Invoice INV-2003 \(Pro \(monthly\), issued 2026-11-01\) is for 29\.00 USD and is overdue, due 2026-11-15\./);
+    assert.match(
+      outcome.reply,
+      /Invoice INV-2003 \(Pro \(monthly\), issued 2026-11-01\) is for 29\.00 USD and is overdue, due 2026-11-15\./,
+    );
   });
 });
 
@@ -114,7 +129,10 @@ describe('offline engine: actions only when asked for', () => {
       assert.match(outcome.reply, /^Order ORD-100\d (is|was|has)/, `${text} → ${outcome.reply}`);
       assert.equal((await chat.state()).pendingApproval, null, `${text}: no action waits for confirmation`);
     }
-    assert.equal((await chat.chat.send('please cancel ORD-1002')).reply, 'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
+    assert.equal(
+      (await chat.chat.send('please cancel ORD-1002')).reply,
+      'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.',
+    );
   });
 
   test('asking about an action, or asking for it not to happen, looks things up and never proposes it', async () => {
@@ -136,7 +154,8 @@ describe('offline engine: actions only when asked for', () => {
       assert.equal((await chat.state()).pendingApproval, null, `${text}: nothing waits for a yes`);
     }
     assert.deepEqual([...new Set(tools())].sort(), ['lookup_invoice', 'lookup_order'], 'only look-ups ran');
-    for (const order of ['ORD-1002', 'ORD-1006']) assert.equal(await chat.app.store.records.get(`order:${order}`), undefined);
+    for (const order of ['ORD-1002', 'ORD-1006'])
+      assert.equal(await chat.app.store.records.get(`order:${order}`), undefined);
     // Asked for plainly, it is proposed, and still waits for a clear yes.
     assert.match((await chat.chat.send('ok then, cancel ORD-1002')).reply, /^Cancel order ORD-1002\?/);
     const unclear = await chat.chat.send("yes, that's what i'm asking");
@@ -177,7 +196,8 @@ describe('fast-path triage in LLM mode', () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     });
@@ -187,7 +207,10 @@ describe('fast-path triage in LLM mode', () => {
   test('a clear first message skips the triage model call and logs triage.fastpath with its score', async () => {
     const data = tempDir();
     fake.reset();
-    fake.script({ toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] }, { text: 'It shipped.' });
+    fake.script(
+      { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+      { text: 'It shipped.' },
+    );
     const { lines, log } = capture();
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir }, { router, log });
     await chat.chat.send('where is my order ORD-1001?');
@@ -230,7 +253,10 @@ describe('offline engine: small talk around a request, details given on their ow
   test('"ok thanks. can you cancel it then?" is a cancellation; "thanks, I found it" is a thank-you', async () => {
     const chat = await ConsoleSession.offlineForTest();
     await chat.chat.send('where is ORD-1002?');
-    assert.equal((await chat.chat.send('ok thanks. can you cancel it then?')).reply, 'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.');
+    assert.equal(
+      (await chat.chat.send('ok thanks. can you cancel it then?')).reply,
+      'Cancel order ORD-1002? Reply "yes" to go ahead or "no" to leave it as it is.',
+    );
     await chat.chat.send('no');
     const billing = await chat.chat.send('great, thanks. also my invoice INV-2001 looks wrong');
     assert.equal(billing.agent, 'Billing');
@@ -269,6 +295,9 @@ describe('offline engine: policy questions', () => {
     const subscription = await chat.chat.send('cancel my subscription');
     assert.equal(subscription.agent, 'Billing');
     assert.match(subscription.reply, /^From our help article "Cancelling your subscription or turning off renewal"/);
-    assert.match((await chat.chat.send('what plans do you have?')).reply, /^From our help article "Billing, plans and invoices"/);
+    assert.match(
+      (await chat.chat.send('what plans do you have?')).reply,
+      /^From our help article "Billing, plans and invoices"/,
+    );
   });
 });

@@ -11,7 +11,6 @@ async function routedTo(router: IntentRouter, text: string): Promise<string> {
   return route.kind === 'agent' ? route.agent.id : route.kind;
 }
 
-
 describe('offline routing: sign-in problems are Technical Support', () => {
   test('"my password reset email never arrives" is answered by Technical Support from the password article, not asked for an order id', async () => {
     const chat = await ConsoleSession.offlineForTest();
@@ -97,7 +96,13 @@ describe('offline routing: small talk around a request', () => {
 describe('offline routing: messages about something else', () => {
   test('a question none of the agents is for is off topic, though its function words look like an order question', async () => {
     const router = await IntentRouter.train(createAgentRegistry());
-    for (const text of ['what is the weather like today?', 'what is the capital of France', 'is it going to rain', 'who is the president', 'my cat is sick']) {
+    for (const text of [
+      'what is the weather like today?',
+      'what is the capital of France',
+      'is it going to rain',
+      'who is the president',
+      'my cat is sick',
+    ]) {
       assert.equal(await routedTo(router, text), 'off_topic', text);
     }
     // The same sentence shapes about a topic of ours still reach the specialist; a complaint still reaches a person.

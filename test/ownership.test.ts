@@ -18,7 +18,10 @@ describe('whose data: the offline engine in the terminal (playing the demo custo
     const asked = await chat.chat.send('where is ORD-1003?');
     assert.equal(asked.reply, ASK_FOR_1003);
     const wrong = await chat.chat.send('maya.chen@gmail.com');
-    assert.equal(wrong.reply, "That email address isn't the one on order ORD-1003. What's the email address on the order?");
+    assert.equal(
+      wrong.reply,
+      "That email address isn't the one on order ORD-1003. What's the email address on the order?",
+    );
     const right = await chat.chat.send('sam.ortiz@example.com');
     assert.match(right.reply, /^Order ORD-1003 was delivered on 2026-11-03 with USPS/);
     // Before the right address, nothing of the order reached the screen, the state's facts or the history's replies.
@@ -30,14 +33,23 @@ describe('whose data: the offline engine in the terminal (playing the demo custo
     const chat = await ConsoleSession.offlineForTest();
     assert.match((await chat.chat.send('where is ORD-9999?')).reply, /^I couldn't find an order ORD-9999/);
     assert.match((await chat.chat.send('where is ORD-1001?')).reply, /^Order ORD-1001 has shipped with UPS/);
-    assert.match((await chat.chat.send('can you show me invoice INV-2001')).reply, /^Invoice INV-2001 \(Pro \(monthly\)/);
-    assert.match((await chat.chat.send('and invoice INV-2003?')).reply, /^To look up invoice INV-2003, what's the email address on the invoice\?/);
+    assert.match(
+      (await chat.chat.send('can you show me invoice INV-2001')).reply,
+      /^Invoice INV-2001 \(Pro \(monthly\)/,
+    );
+    assert.match(
+      (await chat.chat.send('and invoice INV-2003?')).reply,
+      /^To look up invoice INV-2003, what's the email address on the invoice\?/,
+    );
   });
 
   test("cancelling someone else's order asks for the email first: no confirmation question, nothing cancelled", async () => {
     const chat = await ConsoleSession.offlineForTest();
     const asked = await chat.chat.send('please cancel ORD-1007');
-    assert.equal(asked.reply, "To cancel order ORD-1007, what's the email address on the order? I need it to check it's yours.");
+    assert.equal(
+      asked.reply,
+      "To cancel order ORD-1007, what's the email address on the order? I need it to check it's yours.",
+    );
     assert.equal((await chat.state()).pendingApproval, null);
     const checked = await chat.chat.send('li.wei@example.com');
     assert.match(checked.reply, /^I couldn't cancel order ORD-1007: The order has already shipped/);
@@ -96,7 +108,11 @@ describe('whose data: with a model', () => {
     assert.match(withheld, /"identity_required":true/);
     assert.match(withheld, /ask for the email address on order ORD-1003/);
     assert.doesNotMatch(withheld, ORD_1003_DETAILS);
-    assert.doesNotMatch(JSON.stringify(fake.requests.map((r) => r.body.messages)), ORD_1003_DETAILS, 'not in any prompt either');
+    assert.doesNotMatch(
+      JSON.stringify(fake.requests.map((r) => r.body.messages)),
+      ORD_1003_DETAILS,
+      'not in any prompt either',
+    );
     assert.equal((await chat.state()).facts.customer_email?.value, undefined, 'no email noted from an order not shown');
     await chat.chat.send("it's sam.ortiz@example.com");
     assert.match(toolMessages(fake, 4).at(-1)!, /"status":"delivered"/);
@@ -113,11 +129,21 @@ describe('whose data: Slack', () => {
     const data = tempDir();
     const session = await SlackSession.start(slack, openai, { dataDir: data.dir });
     try {
-      openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] }, { text: 'Here is what I found.' });
+      openai.script(
+        { toolCalls: [{ name: 'transfer_to_orders' }] },
+        { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+        { text: 'Here is what I found.' },
+      );
       const ts = await session.mention(`<@${BOT_USER_ID}> where is ORD-1001?`);
-      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('Here is what I found')), 'the reply');
+      await waitFor(
+        () => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('Here is what I found')),
+        'the reply',
+      );
       await session.idle();
-      assert.ok(slack.calls.some((c) => c.method === 'users.info' && c.args.user === CUSTOMER), 'the profile was looked up');
+      assert.ok(
+        slack.calls.some((c) => c.method === 'users.info' && c.args.user === CUSTOMER),
+        'the profile was looked up',
+      );
       return toolMessages(openai, 2).at(-1)!;
     } finally {
       await session.stop();
@@ -127,7 +153,10 @@ describe('whose data: Slack', () => {
   }
 
   test('with users:read.email, the verified profile email shows the customer their own order without asking', async () => {
-    assert.match(await lookUp(new Map([[CUSTOMER, 'Maya.Chen@example.com']])), /"found":true.*"tracking":"1Z999AA10123456784"/);
+    assert.match(
+      await lookUp(new Map([[CUSTOMER, 'Maya.Chen@example.com']])),
+      /"found":true.*"tracking":"1Z999AA10123456784"/,
+    );
   });
 
   test('without the scope (no email in the profile), or with another address, the order is withheld', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
-import { eventEnvelope, deliverEvent } from './fakes/slackDelivery.js';
 import { FakeOpenAI, REDIS_URL, tempDir } from './harness.js';
 import { CHANNEL, mentionEvent, SIGNING_SECRET, SlackSession, threadMessages } from './slackHarness.js';
 
@@ -37,15 +37,33 @@ describe('two replicas sharing Redis', () => {
       threads.push(ts);
       const body = eventEnvelope(mentionEvent(`<@${BOT_USER_ID}> hello ${i}`, { ts }), { eventId: `Ev${i}` });
       // The load balancer retried: the same event reaches both replicas concurrently.
-      const statuses = await Promise.all(replicas.map((replica) => deliverEvent(replica.eventsUrl, body, { signingSecret: SIGNING_SECRET }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        replicas.map((replica) =>
+          deliverEvent(replica.eventsUrl, body, { signingSecret: SIGNING_SECRET }).then((r) => r.status),
+        ),
+      );
       assert.deepEqual(statuses, [200, 200]);
     }
     await Promise.all(replicas.map((replica) => replica.idle()));
     const replies = threads.map((ts) => threadMessages(slack, CHANNEL, ts).length);
-    assert.deepEqual(replies, threads.map(() => 1), 'one reply per event');
+    assert.deepEqual(
+      replies,
+      threads.map(() => 1),
+      'one reply per event',
+    );
     assert.equal(openai.requests.length, rounds, 'one model call per event, not two');
-    const dedupeHits = await Promise.all(replicas.map(async (replica) => /^switchboard_dedupe_hits_total (\d+)$/m.exec(await replica.app.metrics.metrics())![1]));
-    assert.equal(dedupeHits.map(Number).reduce((a, b) => a + b), rounds, 'every second copy was a dedupe hit');
-    console.log(`# replicas: ${rounds} events × 2 replicas → ${replies.reduce((a, b) => a + b)} replies; dedupe hits per replica ${dedupeHits.join(' / ')}`);
+    const dedupeHits = await Promise.all(
+      replicas.map(
+        async (replica) => /^switchboard_dedupe_hits_total (\d+)$/m.exec(await replica.app.metrics.metrics())![1],
+      ),
+    );
+    assert.equal(
+      dedupeHits.map(Number).reduce((a, b) => a + b),
+      rounds,
+      'every second copy was a dedupe hit',
+    );
+    console.log(
+      `# replicas: ${rounds} events × 2 replicas → ${replies.reduce((a, b) => a + b)} replies; dedupe hits per replica ${dedupeHits.join(' / ')}`,
+    );
   });
 });

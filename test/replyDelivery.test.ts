@@ -5,20 +5,26 @@ import { discordThreadKey } from '../adapters/discord/index.js';
 import { slackThreadKey } from '../adapters/slack/index.js';
 import { MAX_REPLY_FAILURES } from '../src/conversation/service.js';
 import { createLogger, type Logger } from '../src/log.js';
+import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 import { FakeDiscord, GUILD_ID, TEXT_CHANNEL_ID } from './fakes/discordServer.js';
 import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
-import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import { CHANNEL, contextText, SlackSession, threadMessages } from './slackHarness.js';
 
 /** A reply long enough to arrive in two parts: Slack posts the first part before the second streams in. */
-const FIRST_PART = Array.from({ length: 6 }, (_, i) => `Step ${i + 1} is to check the cable and the router lights.`).join(' ');
+const FIRST_PART = Array.from(
+  { length: 6 },
+  (_, i) => `Step ${i + 1} is to check the cable and the router lights.`,
+).join(' ');
 const SECOND_PART = ` ${Array.from({ length: 6 }, (_, i) => `Then step ${i + 7} is to restart the modem and wait.`).join(' ')}`;
 
 /** The app's JSON log lines, readable by event name. */
 function capturedLog(): { log: Logger; events(name: string): Array<Record<string, unknown>> } {
   const lines: string[] = [];
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }) });
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }),
+  });
   const events = (name: string) =>
     lines
       .flatMap((chunk) => chunk.split('\n'))
@@ -56,7 +62,8 @@ describe('Slack replies that fail to post', () => {
   });
 
   const texts = (ts: string) => threadMessages(slack, CHANNEL, ts).map((m) => m.text);
-  const waiting = (ts: string) => session.app.store.inbox.head(slackThreadKey({ team: TEAM_ID, channel: CHANNEL, threadTs: ts }));
+  const waiting = (ts: string) =>
+    session.app.store.inbox.head(slackThreadKey({ team: TEAM_ID, channel: CHANNEL, threadTs: ts }));
 
   test('a post Slack answers with a transient error is tried again after a pause: one reply, one turn', async () => {
     // Slack's client retries HTTP errors itself, but not an error reported inside a 200.
@@ -85,7 +92,11 @@ describe('Slack replies that fail to post', () => {
     await session.app.service.recover();
     assert.deepEqual(texts(ts), [ORDER_ANSWER], 'exactly one reply');
     assert.match(contextText(threadMessages(slack, CHANNEL, ts)[0]), /Orders/);
-    assert.equal(openai.requests.length, 3, 'the saved answer was posted: the model (and the order look-up) did not run again');
+    assert.equal(
+      openai.requests.length,
+      3,
+      'the saved answer was posted: the model (and the order look-up) did not run again',
+    );
     assert.equal(await waiting(ts), undefined, 'nothing left in the inbox');
   });
 
@@ -179,7 +190,8 @@ describe('Discord replies that fail to post', () => {
   });
 
   const contents = (channelId: string) => discord.messagesIn(channelId).map((m) => m.content);
-  const waiting = (channelId: string) => session.app.store.inbox.head(discordThreadKey({ guild: GUILD_ID, channel: channelId }));
+  const waiting = (channelId: string) =>
+    session.app.store.inbox.head(discordThreadKey({ guild: GUILD_ID, channel: channelId }));
 
   async function mention(text: string) {
     discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: text, mentionsBot: true });

@@ -11,8 +11,16 @@ describe('model provider failures', () => {
 
   test('a 429 with Retry-After is retried after the wait, and the turn succeeds', async () => {
     const data = tempDir();
-    fake.script({ status: 429, error: 'Rate limit reached', headers: { 'retry-after': '0' } }, { text: 'Hello! How can I help?' });
-    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.baseURL, maxRetries: 2, timeoutMs: 10_000 });
+    fake.script(
+      { status: 429, error: 'Rate limit reached', headers: { 'retry-after': '0' } },
+      { text: 'Hello! How can I help?' },
+    );
+    const provider = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: fake.baseURL,
+      maxRetries: 2,
+      timeoutMs: 10_000,
+    });
     const chat = new ConsoleSession(loadConfig({ OPENAI_BASE_URL: fake.baseURL, DATA_DIR: data.dir }), provider);
     const outcome = await chat.chat.send('hello');
     assert.equal(outcome.status, 'answered');
@@ -25,8 +33,18 @@ describe('model provider failures', () => {
   test('the circuit breaker opens on an outage, answers fast while open, and closes after recovery', async () => {
     const data = tempDir();
     let clock = 1_000_000;
-    const openai = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: fake.baseURL, maxRetries: 0, timeoutMs: 10_000 });
-    const breaker = new CircuitBreaker(openai, { failureThreshold: 3, cooldownMs: 30_000, log: createLogger({ level: 'silent' }), now: () => clock });
+    const openai = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: fake.baseURL,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+    });
+    const breaker = new CircuitBreaker(openai, {
+      failureThreshold: 3,
+      cooldownMs: 30_000,
+      log: createLogger({ level: 'silent' }),
+      now: () => clock,
+    });
     const chat = new ConsoleSession(loadConfig({ OPENAI_BASE_URL: fake.baseURL, DATA_DIR: data.dir }), breaker);
     fake.script({ status: 503, error: 'down' }, { status: 503, error: 'down' }, { status: 503, error: 'down' });
     for (let i = 0; i < 3; i++) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { after, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
+import Database from 'better-sqlite3';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createModel } from '../src/main.js';
@@ -25,21 +25,33 @@ describe('THREAD_RETENTION', () => {
     assert.equal(loadConfig({}).store.retentionMs, 90 * DAY_MS);
     assert.equal(loadConfig({ THREAD_RETENTION: '30d' }).store.retentionMs, 30 * DAY_MS);
     assert.equal(loadConfig({ THREAD_RETENTION: '0' }).store.retentionMs, undefined);
-    assert.throws(() => loadConfig({ THREAD_RETENTION: 'forever' }), (err: unknown) => err instanceof ConfigError && /THREAD_RETENTION/.test(err.problems.join()));
+    assert.throws(
+      () => loadConfig({ THREAD_RETENTION: 'forever' }),
+      (err: unknown) => err instanceof ConfigError && /THREAD_RETENTION/.test(err.problems.join()),
+    );
   });
 
   test('SQLite: every save of a thread sets it to expire after the retention; 0 saves it with no expiry', async () => {
-    for (const [retention, expected] of [['2d', 2 * DAY_MS], ['0', undefined]] as const) {
+    for (const [retention, expected] of [
+      ['2d', 2 * DAY_MS],
+      ['0', undefined],
+    ] as const) {
       const data = tempDir();
       after(() => data.remove());
       const session = await chat({ DATA_DIR: data.dir, THREAD_RETENTION: retention });
       const before = Date.now();
       await session.chat.send('where is ORD-1001?');
       const db = new Database(path.join(data.dir, 'switchboard.sqlite'), { readonly: true });
-      const row = db.prepare('SELECT expires FROM keyv WHERE key = ?').get(`switchboard:thread:${session.chat.thread}`) as { expires: number | null };
+      const row = db
+        .prepare('SELECT expires FROM keyv WHERE key = ?')
+        .get(`switchboard:thread:${session.chat.thread}`) as { expires: number | null };
       db.close();
       if (expected === undefined) assert.equal(row.expires, null, 'kept');
-      else assert.ok(row.expires !== null && row.expires >= before + expected && row.expires <= Date.now() + expected, `expires ${row.expires}`);
+      else
+        assert.ok(
+          row.expires !== null && row.expires >= before + expected && row.expires <= Date.now() + expected,
+          `expires ${row.expires}`,
+        );
     }
   });
 
@@ -55,7 +67,8 @@ describe('THREAD_RETENTION', () => {
     await session.chat.send('where is ORD-1001?');
     // Keyv's Redis store puts its own separator after the namespace: find the key rather than spell it.
     const found: string[] = [];
-    for await (const keys of client.scanIterator({ MATCH: `${namespace}*:thread:${session.chat.thread}` })) found.push(...keys);
+    for await (const keys of client.scanIterator({ MATCH: `${namespace}*:thread:${session.chat.thread}` }))
+      found.push(...keys);
     assert.equal(found.length, 1, 'the thread is stored');
     const key = found[0]!;
     const ttl = await client.pTTL(key);

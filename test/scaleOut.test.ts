@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
-import { createLogger } from '../src/log.js';
 import { encodeInboxMessage } from '../src/conversation/inbox.js';
-import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
+import { createLogger } from '../src/log.js';
 import { RedisProxy } from './fakes/redisProxy.js';
+import { BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { FakeOpenAI, REDIS_URL, tempDir, waitFor } from './harness.js';
 import { CHANNEL, CUSTOMER, mentionEvent, messageEvent, SlackSession, threadMessages } from './slackHarness.js';
 
@@ -37,12 +37,14 @@ after(async () => {
 });
 
 describe('replicas on one Redis: every message answered exactly once, in order', () => {
-
   test('200 messages over 50 threads, delivered concurrently to two replicas', async () => {
     openai.reset();
     openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
     const options = { dataDir: data.dir, namespace: `scale-${randomUUID()}`, env: { STORE_URL: REDIS_URL } };
-    const replicas = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    const replicas = [
+      await SlackSession.start(slack, openai, options),
+      await SlackSession.start(slack, openai, options),
+    ];
     const threads = 50;
     const perThread = 4;
     const run = Math.floor(Math.random() * 1000);
@@ -56,23 +58,43 @@ describe('replicas on one Redis: every message answered exactly once, in order',
           for (let m = 0; m < perThread; m++) {
             const text = `t${t}-m${m}`;
             const ts = m === 0 ? parent : `${parent.slice(0, -3)}${String(m).padStart(3, '0')}`;
-            const event = m === 0 ? mentionEvent(`<@${BOT_USER_ID}> ${text}`, { ts }) : messageEvent(text, { ts, threadTs: parent });
+            const event =
+              m === 0
+                ? mentionEvent(`<@${BOT_USER_ID}> ${text}`, { ts })
+                : messageEvent(text, { ts, threadTs: parent });
             assert.equal(await replicas[(t + m) % 2]!.deliver(event), 200);
           }
         }),
       );
       const total = threads * perThread;
-      await waitFor(() => Array.from({ length: threads }, (_, t) => threadMessages(slack, CHANNEL, threadTs(run, t)).length).reduce((a, b) => a + b) >= total, 'every reply', 60_000);
+      await waitFor(
+        () =>
+          Array.from({ length: threads }, (_, t) => threadMessages(slack, CHANNEL, threadTs(run, t)).length).reduce(
+            (a, b) => a + b,
+          ) >= total,
+        'every reply',
+        60_000,
+      );
       for (const replica of replicas) await replica.idle();
       const elapsed = performance.now() - started;
       for (let t = 0; t < threads; t++) {
         const replies = threadMessages(slack, CHANNEL, threadTs(run, t)).map((m) => m.text);
-        assert.deepEqual(replies, Array.from({ length: perThread }, (_, m) => `Answer to t${t}-m${m}.`), `thread ${t}: one reply per message, in order`);
+        assert.deepEqual(
+          replies,
+          Array.from({ length: perThread }, (_, m) => `Answer to t${t}-m${m}.`),
+          `thread ${t}: one reply per message, in order`,
+        );
       }
       assert.equal(openai.requests.length, total, 'one model call per message: no turn ran twice');
-      const answeredBy = await Promise.all(replicas.map(async (r) => Number(/^switchboard_turns_total\{status="answered"\} (\d+)$/m.exec(await r.app.metrics.metrics())?.[1] ?? 0)));
+      const answeredBy = await Promise.all(
+        replicas.map(async (r) =>
+          Number(/^switchboard_turns_total\{status="answered"\} (\d+)$/m.exec(await r.app.metrics.metrics())?.[1] ?? 0),
+        ),
+      );
       assert.equal(answeredBy[0]! + answeredBy[1]!, total);
-      console.log(`# scale-out: ${total} messages / ${threads} threads / 2 replicas → ${total} replies in order, ${openai.requests.length} model calls, answered ${answeredBy.join(' + ')} by replica, ${Math.round(elapsed)} ms`);
+      console.log(
+        `# scale-out: ${total} messages / ${threads} threads / 2 replicas → ${total} replies in order, ${openai.requests.length} model calls, answered ${answeredBy.join(' + ')} by replica, ${Math.round(elapsed)} ms`,
+      );
     } finally {
       for (const replica of replicas) await replica.stop();
     }
@@ -92,7 +114,10 @@ describe('replicas on one Redis: every message answered exactly once, in order',
     // at 300 ms the lock once expired under load before the first check.
     const ttlMs = 1000;
     const options = { dataDir: data.dir, namespace, env: { STORE_URL: REDIS_URL, THREAD_LOCK_TTL: `${ttlMs}ms` } };
-    const [slow, other] = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    const [slow, other] = [
+      await SlackSession.start(slack, openai, options),
+      await SlackSession.start(slack, openai, options),
+    ];
     // The other replica looks for orphaned work only when told (below): its timed pass could otherwise find the
     // message between its admission and the receiving replica taking the lock, and answer it itself.
     other.app.service.stopRecovery();
@@ -123,7 +148,10 @@ describe('replicas on one Redis: every message answered exactly once, in order',
       release();
       await waitFor(() => threadMessages(slack, CHANNEL, ts).length === 1, 'the reply');
       await Promise.all([slow.idle(), other.idle(), other.app.service.recover()]);
-      assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), ['The slow answer.']);
+      assert.deepEqual(
+        threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+        ['The slow answer.'],
+      );
       assert.equal(openai.requests.length, 1);
       assert.equal(await redis.get(lockKey), null, 'released after the turn');
       console.log(`# lock TTL: a turn of ${Date.now() - since} ms under a ${ttlMs} ms TTL ran once, 1 reply`);
@@ -142,7 +170,10 @@ describe('a staff action holding a thread on one replica', () => {
     openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
     // The default TTL: a recovery pass (every 15 s) would come too late for the wait below.
     const options = { dataDir: data.dir, namespace: `handover-${randomUUID()}`, env: { STORE_URL: REDIS_URL } };
-    const [customerSide, staffSide] = [await SlackSession.start(slack, openai, options), await SlackSession.start(slack, openai, options)];
+    const [customerSide, staffSide] = [
+      await SlackSession.start(slack, openai, options),
+      await SlackSession.start(slack, openai, options),
+    ];
     try {
       const ts = '1760000000.000100';
       const thread = `slack:${TEAM_ID}:${CHANNEL}:${ts}`;
@@ -154,7 +185,10 @@ describe('a staff action holding a thread on one replica', () => {
       await waitFor(() => threadMessages(slack, CHANNEL, ts)[0], 'the answer after the staff action', 5_000);
       await staffSide.idle();
       await staffSide.app.service.drain();
-      assert.deepEqual(threadMessages(slack, CHANNEL, ts).map((m) => m.text), ['Answer to are you there?.']);
+      assert.deepEqual(
+        threadMessages(slack, CHANNEL, ts).map((m) => m.text),
+        ['Answer to are you there?.'],
+      );
     } finally {
       await customerSide.stop();
       await staffSide.stop();
@@ -167,9 +201,17 @@ describe('Redis goes away and comes back', () => {
     openai.reset();
     const proxy = await new RedisProxy(new URL(REDIS_URL)).start();
     const lines: string[] = [];
-    const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }) });
+    const log = createLogger({
+      level: 'info',
+      destination: new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }),
+    });
     openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
-    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, namespace: `outage-${randomUUID()}`, env: { STORE_URL: proxy.url }, log });
+    const session = await SlackSession.start(slack, openai, {
+      dataDir: data.dir,
+      namespace: `outage-${randomUUID()}`,
+      env: { STORE_URL: proxy.url },
+      log,
+    });
     try {
       const [before, during, afterwards] = ['1730000000.000100', '1730000000.000200', '1730000000.000300'];
       await session.deliver(mentionEvent(`<@${BOT_USER_ID}> first`, { ts: before }));
@@ -180,21 +222,35 @@ describe('Redis goes away and comes back', () => {
       const apology = await waitFor(() => threadMessages(slack, CHANNEL, during)[0], 'the apology while Redis is down');
       assert.match(apology.text, /something went wrong on my side/);
       await session.idle();
-      const failures = lines.map((l) => JSON.parse(l) as { msg: string; err?: { message?: string } }).filter((l) => l.msg === 'turn.failed');
+      const failures = lines
+        .map((l) => JSON.parse(l) as { msg: string; err?: { message?: string } })
+        .filter((l) => l.msg === 'turn.failed');
       assert.ok(failures.length >= 1 && failures[0]!.err?.message, 'a turn.failed line with the cause');
       assert.equal(openai.requests.length, 1, 'no model call without a store');
 
       proxy.restore();
       // The client reconnects on its own; the next message is answered as usual.
       const delivered = Date.now();
-      await waitFor(async () => {
-        await session.deliver(mentionEvent(`<@${BOT_USER_ID}> third`, { ts: afterwards }), { eventId: `Ev-after-${randomUUID()}` });
-        await session.idle();
-        return threadMessages(slack, CHANNEL, afterwards).some((m) => m.text === 'Answer to third.');
-      }, 'an answer after Redis is back', 20_000);
+      await waitFor(
+        async () => {
+          await session.deliver(mentionEvent(`<@${BOT_USER_ID}> third`, { ts: afterwards }), {
+            eventId: `Ev-after-${randomUUID()}`,
+          });
+          await session.idle();
+          return threadMessages(slack, CHANNEL, afterwards).some((m) => m.text === 'Answer to third.');
+        },
+        'an answer after Redis is back',
+        20_000,
+      );
       const state = await session.app.service.loadState(`slack:T0TEAM0001:${CHANNEL}:${before}`);
-      assert.deepEqual(state.history.map((m) => m.content), ['first', 'Answer to first.'], 'the first thread kept its state');
-      console.log(`# redis outage: apology while down (${failures.length} turn.failed lines), answered again ${Date.now() - delivered} ms after Redis returned`);
+      assert.deepEqual(
+        state.history.map((m) => m.content),
+        ['first', 'Answer to first.'],
+        'the first thread kept its state',
+      );
+      console.log(
+        `# redis outage: apology while down (${failures.length} turn.failed lines), answered again ${Date.now() - delivered} ms after Redis returned`,
+      );
     } finally {
       await session.stop();
       await proxy.close();
@@ -209,10 +265,21 @@ describe('resuming a message whose turn was saved before its replica died', () =
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
     openai.respondWith((request) => ({ text: `Answer to ${lastUserText(request)}.` }));
-    const session = await SlackSession.start(slack, openai, { dataDir: data.dir, namespace, env: { STORE_URL: REDIS_URL } });
+    const session = await SlackSession.start(slack, openai, {
+      dataDir: data.dir,
+      namespace,
+      env: { STORE_URL: REDIS_URL },
+    });
     /** Puts a message back in its thread's inbox, as a replica killed before it could complete the message leaves it. */
     const leaveInInbox = async (thread: string, id: string, text: string, sentAt: number) => {
-      const body = encodeInboxMessage({ id, thread, userId: CUSTOMER, text, sentAt, replyContext: { userTeam: TEAM_ID } });
+      const body = encodeInboxMessage({
+        id,
+        thread,
+        userId: CUSTOMER,
+        text,
+        sentAt,
+        replyContext: { userTeam: TEAM_ID },
+      });
       await redis.zAdd(`${namespace}:inbox:${thread}`, { score: sentAt, value: id });
       await redis.hSet(`${namespace}:inbox-body:${thread}`, id, body);
       await redis.zAdd(`${namespace}:inbox-threads`, { score: sentAt, value: thread });
@@ -231,18 +298,33 @@ describe('resuming a message whose turn was saved before its replica died', () =
       const unpostedThread = `slack:${TEAM_ID}:${CHANNEL}:${unposted}`;
       const id = `slack:${TEAM_ID}:${CHANNEL}:${unposted}`;
       const state = await session.app.service.loadState(unpostedThread);
-      state.history.push({ role: 'user', content: 'second question' }, { role: 'assistant', content: 'The saved answer.', agent: 'triage' });
+      state.history.push(
+        { role: 'user', content: 'second question' },
+        { role: 'assistant', content: 'The saved answer.', agent: 'triage' },
+      );
       state.lastAnswer = { message: id, status: 'answered', reply: 'The saved answer.', agent: 'Triage' };
       await session.app.store.threads.set(unpostedThread, state);
       await leaveInInbox(unpostedThread, id, 'second question', 1_750_000_000_100);
 
       await session.app.service.recover();
       await session.idle();
-      assert.deepEqual(threadMessages(slack, CHANNEL, posted).map((m) => m.text), ['Answer to first question.'], 'finished in place: still one reply');
-      assert.deepEqual(threadMessages(slack, CHANNEL, unposted).map((m) => m.text), ['The saved answer.'], 'the saved outcome, posted once');
+      assert.deepEqual(
+        threadMessages(slack, CHANNEL, posted).map((m) => m.text),
+        ['Answer to first question.'],
+        'finished in place: still one reply',
+      );
+      assert.deepEqual(
+        threadMessages(slack, CHANNEL, unposted).map((m) => m.text),
+        ['The saved answer.'],
+        'the saved outcome, posted once',
+      );
       assert.equal(openai.requests.length, 1, 'neither turn ran again');
       assert.deepEqual(await session.app.store.inbox.waitingThreads(10), [], 'both messages completed');
-      assert.deepEqual((await session.app.service.loadState(postedThread)).history.map((m) => m.content), ['first question', 'Answer to first question.'], 'history not doubled');
+      assert.deepEqual(
+        (await session.app.service.loadState(postedThread)).history.map((m) => m.content),
+        ['first question', 'Answer to first question.'],
+        'history not doubled',
+      );
     } finally {
       await session.stop();
       await redis.close();

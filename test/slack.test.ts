@@ -1,25 +1,25 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { FakeSlack, BOT_ID, BOT_USER_ID, TEAM_ID } from './fakes/slackServer.js';
-import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { createLogger } from '../src/log.js';
+import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
+import { BOT_ID, BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import {
-  mentionEvent,
+  approvalMessage,
+  botMessages,
+  buttonValue,
   CHANNEL,
-  contextText,
   CUSTOMER,
+  contextText,
   DM_CHANNEL,
+  mentionEvent,
   messageEvent,
   OTHER_USER,
   postTs,
   SIGNING_SECRET,
   SlackSession,
   threadMessages,
-  botMessages,
-  approvalMessage,
-  buttonValue,
 } from './slackHarness.js';
 
 describe('Slack adapter (HTTP Events API)', () => {
@@ -52,7 +52,11 @@ describe('Slack adapter (HTTP Events API)', () => {
     const start = slack.callsTo('chat.startStream')[0]!;
     assert.equal(start.args.recipient_team_id, TEAM_ID);
     assert.equal(start.args.recipient_user_id, CUSTOMER);
-    assert.equal(openai.requests[0]!.body.messages.at(-1)!.content, 'where is my order ORD-1001?', 'the mention is stripped');
+    assert.equal(
+      openai.requests[0]!.body.messages.at(-1)!.content,
+      'where is my order ORD-1001?',
+      'the mention is stripped',
+    );
     const state = await session.app.service.loadState(`slack:${TEAM_ID}:${CHANNEL}:${ts}`);
     assert.equal(state.activeAgent, 'orders');
   });
@@ -92,7 +96,10 @@ describe('Slack adapter (HTTP Events API)', () => {
     const ts = await session.message('', { channel: DM_CHANNEL, extra: { subtype: 'file_share', files } });
     const reply = await waitFor(() => threadMessages(slack, DM_CHANNEL, ts)[0], 'the reply');
     await session.idle();
-    assert.match(reply.text, /^Thanks, I got 2 files \(screenshot\.png, invoice\.pdf\), but I can't open files or images yet\./);
+    assert.match(
+      reply.text,
+      /^Thanks, I got 2 files \(screenshot\.png, invoice\.pdf\), but I can't open files or images yet\./,
+    );
     assert.equal(openai.requests.length, 0, 'no model call');
   });
 
@@ -130,7 +137,10 @@ describe('Slack adapter (HTTP Events API)', () => {
     const ts = await session.mention(`<@${BOT_USER_ID}> explain`);
     await session.idle();
     const messages = threadMessages(slack, CHANNEL, ts);
-    assert.deepEqual(messages.map((m) => m.via), ['stream', 'post']);
+    assert.deepEqual(
+      messages.map((m) => m.via),
+      ['stream', 'post'],
+    );
     assert.equal(slack.callsTo('chat.stopStream').length, 1, 'the broken stream was ended');
     const visible = (messages[0]!.text + messages[1]!.text).replace(/\s+/g, '');
     assert.equal(visible, text.replace(/\s+/g, ''), 'every word shown once');
@@ -145,7 +155,9 @@ describe('Slack adapter (HTTP Events API)', () => {
   test('after a message is refused as too long, a shorter retry in the thread is answered', async () => {
     await session.stop();
     session = await SlackSession.start(slack, openai, { dataDir: data.dir, env: { MAX_MESSAGE_CHARS: '40' } });
-    const ts = await session.mention(`<@${BOT_USER_ID}> ${'this is a very long message that goes on and on '.repeat(3)}`);
+    const ts = await session.mention(
+      `<@${BOT_USER_ID}> ${'this is a very long message that goes on and on '.repeat(3)}`,
+    );
     await session.idle();
     assert.match(threadMessages(slack, CHANNEL, ts)[0]?.text ?? '', /too long/);
     openai.script({ text: 'Thanks, that I can answer.' });
@@ -173,9 +185,15 @@ describe('Slack adapter (HTTP Events API)', () => {
     const now = Math.floor(Date.now() / 1000);
     const forged = await deliverEvent(session.eventsUrl, body, { signingSecret: 'not-the-secret' });
     const unsigned = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, unsigned: true });
-    const stale = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: now - 6 * 60 });
+    const stale = await deliverEvent(session.eventsUrl, body, {
+      signingSecret: SIGNING_SECRET,
+      timestampSec: now - 6 * 60,
+    });
     // Correctly signed, but dated six minutes ahead: a replay with a forged clock.
-    const future = await deliverEvent(session.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSec: now + 6 * 60 });
+    const future = await deliverEvent(session.eventsUrl, body, {
+      signingSecret: SIGNING_SECRET,
+      timestampSec: now + 6 * 60,
+    });
     assert.deepEqual([forged.status, unsigned.status, stale.status, future.status], [401, 401, 401, 401]);
     await session.idle();
     assert.equal(openai.requests.length, 0);
@@ -189,8 +207,19 @@ describe('Slack adapter (HTTP Events API)', () => {
     await waitFor(() => threadMessages(slack, CHANNEL, first)[0]?.blocks, 'the greeting');
     await session.message('I am the bot', { threadTs: thread, user: BOT_USER_ID, extra: { bot_id: BOT_ID } });
     await session.message('beep', { threadTs: thread, user: 'U0OTHERBOT1', extra: { bot_id: 'B0OTHERBOT1' } });
-    await session.message('', { threadTs: thread, extra: { subtype: 'message_changed', hidden: true, user: undefined, message: { type: 'message', user: CUSTOMER, text: 'edited', ts: thread } } });
-    await session.message('<@U0CUSTOMER1> has joined the channel', { threadTs: thread, extra: { subtype: 'channel_join' } });
+    await session.message('', {
+      threadTs: thread,
+      extra: {
+        subtype: 'message_changed',
+        hidden: true,
+        user: undefined,
+        message: { type: 'message', user: CUSTOMER, text: 'edited', ts: thread },
+      },
+    });
+    await session.message('<@U0CUSTOMER1> has joined the channel', {
+      threadTs: thread,
+      extra: { subtype: 'channel_join' },
+    });
     await session.idle();
     assert.equal(openai.requests.length, 1);
     assert.equal(threadMessages(slack, CHANNEL, thread).length, 1);
@@ -198,7 +227,10 @@ describe('Slack adapter (HTTP Events API)', () => {
 
   test('when Slack refuses native streaming, the reply is posted, updated, split at the limit and labelled', async () => {
     slack.respondAlways('chat.startStream', { body: { ok: false, error: 'not_allowed' } });
-    const long = Array.from({ length: 40 }, (_, i) => `Paragraph ${i + 1}: ${'details about your order and its shipment. '.repeat(4)}`).join('\n\n');
+    const long = Array.from(
+      { length: 40 },
+      (_, i) => `Paragraph ${i + 1}: ${'details about your order and its shipment. '.repeat(4)}`,
+    ).join('\n\n');
     openai.script({ text: `**Good news**: see [tracking](https://example.test/track).\n\n${long}`, chunkChars: 400 });
     const started = Date.now();
     const ts = await session.mention(`<@${BOT_USER_ID}> tell me everything about ORD-1001`);
@@ -224,12 +256,18 @@ describe('Slack adapter (HTTP Events API)', () => {
   });
 
   test('a very long streamed reply continues in a new streamed message at the size limit', async () => {
-    const long = Array.from({ length: 300 }, (_, i) => `Line ${i + 1}: ${'all the details you asked for. '.repeat(3)}`).join('\n');
+    const long = Array.from(
+      { length: 300 },
+      (_, i) => `Line ${i + 1}: ${'all the details you asked for. '.repeat(3)}`,
+    ).join('\n');
     openai.script({ text: long, chunkChars: 500 });
     const ts = await session.mention(`<@${BOT_USER_ID}> tell me everything`);
     await session.idle();
     const messages = threadMessages(slack, CHANNEL, ts);
-    assert.ok(messages.length >= 3, `a ${long.length}-character reply needs several streamed messages, got ${messages.length}`);
+    assert.ok(
+      messages.length >= 3,
+      `a ${long.length}-character reply needs several streamed messages, got ${messages.length}`,
+    );
     assert.ok(messages.every((m) => m.via === 'stream' && m.text.length <= 12_000));
     assert.equal(messages.map((m) => m.text).join(''), long, 'nothing lost or repeated');
     assert.match(contextText(messages.at(-1)), /Triage/);
@@ -285,8 +323,13 @@ describe('Slack with a session per test', () => {
   });
 
   describe('approvals', () => {
-    async function askToCancel(session: SlackSession): Promise<{ ts: string; question: NonNullable<ReturnType<typeof approvalMessage>> }> {
-      openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] });
+    async function askToCancel(
+      session: SlackSession,
+    ): Promise<{ ts: string; question: NonNullable<ReturnType<typeof approvalMessage>> }> {
+      openai.script(
+        { toolCalls: [{ name: 'transfer_to_orders' }] },
+        { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] },
+      );
       const ts = await session.mention(`<@${BOT_USER_ID}> please cancel ORD-1002`);
       const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
       await session.idle();
@@ -303,7 +346,16 @@ describe('Slack with a session per test', () => {
 
       // Someone else presses Confirm: only they are told no; nothing runs.
       const value = buttonValue(question);
-      await session.press(blockActionsPayload({ userId: OTHER_USER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
+      await session.press(
+        blockActionsPayload({
+          userId: OTHER_USER,
+          channel: CHANNEL,
+          messageTs: question.ts,
+          threadTs: ts,
+          actionId: 'switchboard_approval_confirm',
+          value,
+        }),
+      );
       const note = await slack.waitForCall('chat.postEphemeral');
       await session.idle();
       assert.equal(note.args.user, OTHER_USER);
@@ -315,12 +367,24 @@ describe('Slack with a session per test', () => {
       await session.stop();
       session = await SlackSession.start(slack, openai, { dataDir: data.dir });
       openai.script({ text: 'Done: ORD-1002 is cancelled.' });
-      const press = blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value });
+      const press = blockActionsPayload({
+        userId: CUSTOMER,
+        channel: CHANNEL,
+        messageTs: question.ts,
+        threadTs: ts,
+        actionId: 'switchboard_approval_confirm',
+        value,
+      });
       (press.message as Record<string, unknown>).blocks = question.blocks;
       assert.equal(await session.press(press), 200);
-      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('is cancelled'))?.blocks, 'the confirmation reply');
+      await waitFor(
+        () => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('is cancelled'))?.blocks,
+        'the confirmation reply',
+      );
       await session.idle();
-      const toolResult = openai.requests[2]!.body.messages.find((m) => m.role === 'tool' && m.tool_call_id?.startsWith('approved_'));
+      const toolResult = openai.requests[2]!.body.messages.find(
+        (m) => m.role === 'tool' && m.tool_call_id?.startsWith('approved_'),
+      );
       assert.match(toolResult?.content ?? '', /cancelled/);
       const state = await session.app.service.loadState(thread);
       assert.equal(state.pendingApproval, null);
@@ -335,12 +399,33 @@ describe('Slack with a session per test', () => {
       const { ts, question } = await askToCancel(session);
       openai.script({ text: 'OK, I left ORD-1002 as it is.' });
       const value = buttonValue(question);
-      await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_cancel', value }));
-      await waitFor(() => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('left ORD-1002'))?.blocks, 'the reply');
+      await session.press(
+        blockActionsPayload({
+          userId: CUSTOMER,
+          channel: CHANNEL,
+          messageTs: question.ts,
+          threadTs: ts,
+          actionId: 'switchboard_approval_cancel',
+          value,
+        }),
+      );
+      await waitFor(
+        () => threadMessages(slack, CHANNEL, ts).find((m) => m.text.includes('left ORD-1002'))?.blocks,
+        'the reply',
+      );
       await session.idle();
       assert.match(openai.requests[2]!.body.messages.at(-1)!.content ?? '', /declined/);
       assert.match(contextText(threadMessages(slack, CHANNEL, ts).find((m) => m.ts === question.ts)), /Cancelled by/);
-      await session.press(blockActionsPayload({ userId: CUSTOMER, channel: CHANNEL, messageTs: question.ts, threadTs: ts, actionId: 'switchboard_approval_confirm', value }));
+      await session.press(
+        blockActionsPayload({
+          userId: CUSTOMER,
+          channel: CHANNEL,
+          messageTs: question.ts,
+          threadTs: ts,
+          actionId: 'switchboard_approval_confirm',
+          value,
+        }),
+      );
       const note = await slack.waitForCall('chat.postEphemeral');
       await session.idle();
       assert.match(String(note.args.text), /already been answered/);
@@ -355,7 +440,12 @@ describe('Slack with a session per test', () => {
       const threadTs = postTs();
       await session.deliver({
         type: 'assistant_thread_started',
-        assistant_thread: { user_id: CUSTOMER, context: { channel_id: CHANNEL, team_id: TEAM_ID }, channel_id: DM_CHANNEL, thread_ts: threadTs },
+        assistant_thread: {
+          user_id: CUSTOMER,
+          context: { channel_id: CHANNEL, team_id: TEAM_ID },
+          channel_id: DM_CHANNEL,
+          thread_ts: threadTs,
+        },
         event_ts: threadTs,
       });
       const prompts = await slack.waitForCall('assistant.threads.setSuggestedPrompts');
@@ -375,7 +465,9 @@ describe('Slack with a session per test', () => {
       // A redelivery after the reply starts no turn, so no "is thinking…" is left hanging.
       const statusCalls = slack.callsTo('assistant.threads.setStatus').length;
       const modelCalls = openai.requests.length;
-      await session.deliver(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs, ts: asked }), { retryNum: 1 });
+      await session.deliver(messageEvent('where is my order ORD-1001?', { channel: DM_CHANNEL, threadTs, ts: asked }), {
+        retryNum: 1,
+      });
       await session.idle();
       assert.equal(openai.requests.length, modelCalls);
       assert.equal(slack.callsTo('assistant.threads.setStatus').length, statusCalls);
@@ -383,7 +475,10 @@ describe('Slack with a session per test', () => {
     });
 
     test('with SLACK_ALLOWED_CHANNELS, mentions elsewhere are ignored; DMs still work', async () => {
-      const session = await SlackSession.start(slack, openai, { dataDir: data.dir, env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED01, C0ALLOWED02' } });
+      const session = await SlackSession.start(slack, openai, {
+        dataDir: data.dir,
+        env: { SLACK_ALLOWED_CHANNELS: 'C0ALLOWED01, C0ALLOWED02' },
+      });
       openai.script({ text: 'Hi from the allowed channel.' }, { text: 'Hi in your DMs.' });
       await session.mention(`<@${BOT_USER_ID}> hello`);
       const allowed = await session.mention(`<@${BOT_USER_ID}> hello`, { channel: 'C0ALLOWED02' });

@@ -1,13 +1,13 @@
-import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
 import { createSlackAdapter, type SlackAdapter } from '../adapters/slack/index.js';
+import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
 import { suggestedPrompts } from '../agents/registry.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createApp, escalationDeps, type App } from '../src/main.js';
+import { type App, createApp, escalationDeps } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
-import { TEAM_ID, type FakeSlack, type SlackCall } from './fakes/slackServer.js';
 import { deliverAction, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
-import { TEST_REPLY_RETRY_DELAYS_MS, testConfig, type FakeOpenAI } from './harness.js';
+import { type FakeSlack, type SlackCall, TEAM_ID } from './fakes/slackServer.js';
+import { type FakeOpenAI, TEST_REPLY_RETRY_DELAYS_MS, testConfig } from './harness.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const CUSTOMER = 'U0CUSTOMER1';
@@ -65,7 +65,10 @@ export interface BotMessage {
 
 function chunkText(args: Record<string, unknown>): string {
   const chunks = Array.isArray(args.chunks) ? (args.chunks as Array<{ type?: string; text?: string }>) : [];
-  const fromChunks = chunks.filter((c) => c.type === 'markdown_text').map((c) => c.text ?? '').join('');
+  const fromChunks = chunks
+    .filter((c) => c.type === 'markdown_text')
+    .map((c) => c.text ?? '')
+    .join('');
   return fromChunks + (typeof args.markdown_text === 'string' ? args.markdown_text : '');
 }
 
@@ -98,7 +101,8 @@ export function botMessages(slack: FakeSlack): BotMessage[] {
     if (!message) continue;
     if (call.method === 'chat.appendStream' || call.method === 'chat.stopStream') message.text += chunkText(args);
     if (call.method === 'chat.update') message.text = String(args.text ?? '');
-    if ((call.method === 'chat.stopStream' || call.method === 'chat.update') && Array.isArray(args.blocks)) message.blocks = args.blocks;
+    if ((call.method === 'chat.stopStream' || call.method === 'chat.update') && Array.isArray(args.blocks))
+      message.blocks = args.blocks;
   }
   return messages;
 }
@@ -110,19 +114,30 @@ export function threadMessages(slack: FakeSlack, channel: string, threadTs: stri
 /** The text of every context block of a message (where the agent's name shows). */
 export function contextText(message: BotMessage | undefined): string {
   return (message?.blocks ?? [])
-    .filter((b): b is { type: 'context'; elements: Array<{ text?: string }> } => (b as { type?: string }).type === 'context')
+    .filter(
+      (b): b is { type: 'context'; elements: Array<{ text?: string }> } => (b as { type?: string }).type === 'context',
+    )
     .flatMap((b) => b.elements.map((e) => e.text ?? ''))
     .join(' ');
 }
 
 /** The bot's message in the thread that carries confirmation buttons (the first, when there are several). */
-export function approvalMessage(slack: FakeSlack, channel: string, threadTs: string, containing = ''): BotMessage | undefined {
-  return threadMessages(slack, channel, threadTs).find((m) => JSON.stringify(m.blocks ?? []).includes('switchboard_approval_confirm') && m.text.includes(containing));
+export function approvalMessage(
+  slack: FakeSlack,
+  channel: string,
+  threadTs: string,
+  containing = '',
+): BotMessage | undefined {
+  return threadMessages(slack, channel, threadTs).find(
+    (m) => JSON.stringify(m.blocks ?? []).includes('switchboard_approval_confirm') && m.text.includes(containing),
+  );
 }
 
 /** The value the confirmation buttons carry (the approval id). */
 export function buttonValue(message: { blocks: unknown[] | undefined } | undefined): string {
-  const actions = (message?.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as { elements: Array<{ value: string }> } | undefined;
+  const actions = (message?.blocks ?? []).find((b) => (b as { type?: string }).type === 'actions') as
+    | { elements: Array<{ value: string }> }
+    | undefined;
   return actions!.elements[0]!.value;
 }
 
@@ -161,8 +176,16 @@ export class SlackSession {
       ...options.env,
     };
     const config = testConfig(env);
-    const provider = new OpenAIProvider({ apiKey: 'sk-test-key', baseURL: openai.baseURL, maxRetries: 0, timeoutMs: 10_000 });
-    const app = createApp(config, log, { provider, store: createStore({ ...config.store, namespace: options.namespace }, log) });
+    const provider = new OpenAIProvider({
+      apiKey: 'sk-test-key',
+      baseURL: openai.baseURL,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+    });
+    const app = createApp(config, log, {
+      provider,
+      store: createStore({ ...config.store, namespace: options.namespace }, log),
+    });
     // Quick retries, so a test never waits on Slack's production back-off.
     const adapter = createSlackAdapter(config.platforms.slack!, app.service, {
       log,
@@ -187,13 +210,19 @@ export class SlackSession {
   }
 
   /** Delivers one Events API event the way this session's mode receives it; resolves once Slack would see the ack. */
-  async deliver(event: Record<string, unknown>, options: { eventId?: string; retryNum?: number } = {}): Promise<number> {
+  async deliver(
+    event: Record<string, unknown>,
+    options: { eventId?: string; retryNum?: number } = {},
+  ): Promise<number> {
     const body = eventEnvelope(event, { eventId: options.eventId });
     if (this.mode === 'socket') {
       await this.slack.sendEnvelope('events_api', body, { retryAttempt: options.retryNum ?? 0 });
       return 200;
     }
-    const delivered = await deliverEvent(this.eventsUrl, body, { signingSecret: SIGNING_SECRET, retryNum: options.retryNum });
+    const delivered = await deliverEvent(this.eventsUrl, body, {
+      signingSecret: SIGNING_SECRET,
+      retryNum: options.retryNum,
+    });
     return delivered.status;
   }
 

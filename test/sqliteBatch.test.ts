@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import { describe, test } from 'node:test';
-import { MAX_BATCH_OPERATIONS, SqliteBatch } from '../src/conversation/sqliteBatch.js';
+import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
+import Database from 'better-sqlite3';
 import { deserialize, serialize } from '../src/conversation/serialization.js';
+import { MAX_BATCH_OPERATIONS, SqliteBatch } from '../src/conversation/sqliteBatch.js';
 import { createStore } from '../src/conversation/store.js';
 import { createLogger } from '../src/log.js';
 import { tempDir } from './harness.js';
@@ -87,9 +87,16 @@ describe('group commit (SqliteBatch)', () => {
   test('a write is on disk when its promise resolves: another connection reads it', async () => {
     const data = tempDir();
     const store = createStore({ url: undefined, dataDir: data.dir }, createLogger({ level: 'silent' }));
-    await Promise.all([store.threads.set('t1', { n: 1 }), store.threads.set('t2', { n: 2 }), store.records.set('r', 'x')]);
+    await Promise.all([
+      store.threads.set('t1', { n: 1 }),
+      store.threads.set('t2', { n: 2 }),
+      store.records.set('r', 'x'),
+    ]);
     const other = new Database(path.join(data.dir, 'switchboard.sqlite'), { readonly: true });
-    const keys = other.prepare<[], { key: string }>('SELECT key FROM keyv ORDER BY key').all().map((row) => row.key);
+    const keys = other
+      .prepare<[], { key: string }>('SELECT key FROM keyv ORDER BY key')
+      .all()
+      .map((row) => row.key);
     assert.deepEqual(keys, ['switchboard:record:r', 'switchboard:thread:t1', 'switchboard:thread:t2']);
     other.close();
     await store.close();
@@ -99,7 +106,10 @@ describe('group commit (SqliteBatch)', () => {
 
 describe('stored value format', () => {
   const values: unknown[] = [
-    { value: { history: [{ role: 'user', content: 'where is ORD-1001?' }], n: 3, ok: true, none: null }, expires: null },
+    {
+      value: { history: [{ role: 'user', content: 'where is ORD-1001?' }], n: 3, ok: true, none: null },
+      expires: null,
+    },
     { value: { text: ':wave: hi' }, expires: 5 },
     { value: [':first', 'second', { nested: '::double' }], expires: null },
     { value: { ':key': 'a key with a colon is not escaped', 'ends:': ':but a value is' }, expires: null },
@@ -124,7 +134,9 @@ describe('stored value format', () => {
     const first = new Database(path.join(data.dir, 'switchboard.sqlite'));
     first.exec('CREATE TABLE keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
     const state = { history: [{ role: 'user', content: ':( my order is late' }] };
-    first.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)').run('switchboard:thread:t', defaultSerialize({ value: state, expires: null }));
+    first
+      .prepare('INSERT INTO keyv (key, value) VALUES (?, ?)')
+      .run('switchboard:thread:t', defaultSerialize({ value: state, expires: null }));
     first.close();
     const store = createStore({ url: undefined, dataDir: data.dir }, createLogger({ level: 'silent' }));
     assert.deepEqual(await store.threads.get('t'), state);

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { suiteFakeOpenAI, tempDir } from './harness.js';
@@ -38,7 +38,12 @@ function startBot(env: Record<string, string>, stdin: string): Promise<RunResult
 describe('configuration', () => {
   test('every bad variable is listed in one error', () => {
     try {
-      loadConfig({ OPENAI_BASE_URL: 'not a url', MAX_HANDOFFS_PER_TURN: 'zero', STORE_URL: 'mongodb://x', MODEL_PROVIDER: 'magic' });
+      loadConfig({
+        OPENAI_BASE_URL: 'not a url',
+        MAX_HANDOFFS_PER_TURN: 'zero',
+        STORE_URL: 'mongodb://x',
+        MODEL_PROVIDER: 'magic',
+      });
       assert.fail('expected a ConfigError');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
@@ -73,11 +78,17 @@ describe('npm start with piped input', () => {
       { toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
       { text: 'ORD-1001 shipped with UPS and should arrive on 2026-11-24.' },
     );
-    const result = await startBot({ OPENAI_BASE_URL: fake.baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: data.dir }, 'hi\nwhere is my order ORD-1001?\n');
+    const result = await startBot(
+      { OPENAI_BASE_URL: fake.baseURL, OPENAI_MAX_RETRIES: '0', DATA_DIR: data.dir },
+      'hi\nwhere is my order ORD-1001?\n',
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Switchboard: model gpt-4o-mini via http:\/\/127\.0\.0\.1:\d+\/v1/);
     assert.match(result.stdout, /you> hi\n\[Triage\] Hi! I can help with orders, technical problems and billing\.\n/);
-    assert.match(result.stdout, /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] ORD-1001 shipped with UPS/);
+    assert.match(
+      result.stdout,
+      /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] ORD-1001 shipped with UPS/,
+    );
     assert.equal(fake.requests[0]?.headers.authorization, 'Bearer not-needed', 'a local server needs no key');
     data.remove();
   });
@@ -102,8 +113,16 @@ describe('logging', () => {
       },
     });
     const log = createLogger({ level: 'info', destination: sink });
-    log.info({ apiKey: 'sk-live-1', config: { model: { apiKey: 'sk-live-2' }, platforms: { token: 'xoxb-3' } }, headers: { authorization: 'Bearer sk-live-4' } }, 'config.loaded');
-    for (const secret of ['sk-live-1', 'sk-live-2', 'xoxb-3', 'sk-live-4']) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+    log.info(
+      {
+        apiKey: 'sk-live-1',
+        config: { model: { apiKey: 'sk-live-2' }, platforms: { token: 'xoxb-3' } },
+        headers: { authorization: 'Bearer sk-live-4' },
+      },
+      'config.loaded',
+    );
+    for (const secret of ['sk-live-1', 'sk-live-2', 'xoxb-3', 'sk-live-4'])
+      assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
     assert.match(out, /"msg":"config.loaded"/);
     assert.match(out, /\[redacted\]/);
   });
@@ -137,18 +156,39 @@ describe('npm start with Slack tokens', () => {
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      const started = await waitFor(() => stdout.split('\n').find((line) => line.includes('"slack.started"')), 'the slack.started log line', 30_000);
+      const started = await waitFor(
+        () => stdout.split('\n').find((line) => line.includes('"slack.started"')),
+        'the slack.started log line',
+        30_000,
+      );
       const port = (JSON.parse(started) as { port: number }).port;
       const ts = '1710000000.000100';
-      const event = { type: 'message', channel: 'D0DIRECT001', channel_type: 'im', user: 'U0CUSTOMER1', text: 'where is my order ORD-1001?', ts, event_ts: ts };
-      const delivered = await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), { signingSecret: 'secret-signing-value' });
+      const event = {
+        type: 'message',
+        channel: 'D0DIRECT001',
+        channel_type: 'im',
+        user: 'U0CUSTOMER1',
+        text: 'where is my order ORD-1001?',
+        ts,
+        event_ts: ts,
+      };
+      const delivered = await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), {
+        signingSecret: 'secret-signing-value',
+      });
       assert.equal(delivered.status, 200);
-      const reply = await waitFor(() => threadMessages(slack, 'D0DIRECT001', ts).find((m) => m.blocks), 'the reply in Slack', 20_000);
+      const reply = await waitFor(
+        () => threadMessages(slack, 'D0DIRECT001', ts).find((m) => m.blocks),
+        'the reply in Slack',
+        20_000,
+      );
       assert.match(reply.text, /ORD-1001/);
       assert.match(reply.text, /UPS/);
 
       // Ops endpoints on their own port.
-      const line = await waitFor(() => stdout.split('\n').find((l) => l.includes('"switchboard.started"')), 'the switchboard.started line');
+      const line = await waitFor(
+        () => stdout.split('\n').find((l) => l.includes('"switchboard.started"')),
+        'the switchboard.started line',
+      );
       const ops = `http://127.0.0.1:${(JSON.parse(line) as { ops: number }).ops}`;
       assert.equal(await (await fetch(`${ops}/healthz`)).text(), 'ok');
       const ready = await fetch(`${ops}/readyz`);
@@ -163,8 +203,14 @@ describe('npm start with Slack tokens', () => {
       assert.match(metrics, /^switchboard_inbox_depth 0$/m);
       assert.match(metrics, /^switchboard_dedupe_hits_total 0$/m);
       // A redelivery is counted as a dedupe hit, not answered again.
-      await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), { signingSecret: 'secret-signing-value', retryNum: 1 });
-      await waitFor(async () => /^switchboard_dedupe_hits_total 1$/m.test(await (await fetch(`${ops}/metrics`)).text()), 'the dedupe hit in /metrics');
+      await deliverEvent(`http://127.0.0.1:${port}/slack/events`, eventEnvelope(event), {
+        signingSecret: 'secret-signing-value',
+        retryNum: 1,
+      });
+      await waitFor(
+        async () => /^switchboard_dedupe_hits_total 1$/m.test(await (await fetch(`${ops}/metrics`)).text()),
+        'the dedupe hit in /metrics',
+      );
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       assert.doesNotMatch(stdout, /xoxb-secret-bot-token|secret-signing-value/);
@@ -189,7 +235,14 @@ describe('npm start with a Discord token', () => {
     const takenPort = (taken.address() as AddressInfo).port;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DISCORD_BOT_TOKEN: 'secret-discord-token', DISCORD_API_URL: discord.apiUrl, OPS_PORT: String(takenPort), DATA_DIR: data.dir },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        DISCORD_BOT_TOKEN: 'secret-discord-token',
+        DISCORD_API_URL: discord.apiUrl,
+        OPS_PORT: String(takenPort),
+        DATA_DIR: data.dir,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -197,14 +250,21 @@ describe('npm start with a Discord token', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       await waitFor(() => stdout.includes('"discord.started"'), 'the discord.started log line', 30_000);
-      const started = await waitFor(() => stdout.split('\n').find((line) => line.includes('"switchboard.started"')), 'the switchboard.started line');
+      const started = await waitFor(
+        () => stdout.split('\n').find((line) => line.includes('"switchboard.started"')),
+        'the switchboard.started line',
+      );
       assert.equal((JSON.parse(started) as { ops: unknown }).ops, 'off');
       const refused = stdout.split('\n').find((line) => line.includes('"ops.listen_failed"'));
       assert.ok(refused, 'a log line says why the ops endpoints are off');
       assert.match(refused, new RegExp(`EADDRINUSE on port ${takenPort}.*set OPS_PORT`));
       await discord.waitForReady();
       discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order ORD-1001?' });
-      const reply = await waitFor(() => discord.messagesIn(DM_CHANNEL_ID).find((m) => m.content.includes('\n-# ')), 'the reply in Discord', 20_000);
+      const reply = await waitFor(
+        () => discord.messagesIn(DM_CHANNEL_ID).find((m) => m.content.includes('\n-# ')),
+        'the reply in Discord',
+        20_000,
+      );
       assert.match(reply.content, /ORD-1001/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0);

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@keyv/redis';
+import Database from 'better-sqlite3';
 import { createStore, type StoreOptions } from '../src/conversation/store.js';
-import { parseThreadState, ThreadStateError, THREAD_STATE_SCHEMA_VERSION } from '../src/conversation/threadState.js';
+import { parseThreadState, THREAD_STATE_SCHEMA_VERSION, ThreadStateError } from '../src/conversation/threadState.js';
 import { createLogger } from '../src/log.js';
 import { ConsoleSession, FakeOpenAI, REDIS_URL, tempDir } from './harness.js';
 
@@ -124,7 +124,10 @@ function claimContract(name: string, options: () => StoreOptions) {
     test('only the first of many concurrent claims, from two connections, wins', async () => {
       const [a, b] = [createStore(options(), log), createStore(options(), log)];
       const id = `msg-${randomUUID()}`;
-      const results = await Promise.all([...Array.from({ length: 5 }, () => a.claim(id, 60_000)), ...Array.from({ length: 5 }, () => b.claim(id, 60_000))]);
+      const results = await Promise.all([
+        ...Array.from({ length: 5 }, () => a.claim(id, 60_000)),
+        ...Array.from({ length: 5 }, () => b.claim(id, 60_000)),
+      ]);
       assert.equal(results.filter(Boolean).length, 1);
       await Promise.all([a.close(), b.close()]);
       const reopened = createStore(options(), log);
@@ -155,7 +158,8 @@ claimContract('Redis', () => ({ url: REDIS_URL, dataDir: '.', namespace: claimNa
 after(async () => {
   const client = createClient({ url: REDIS_URL });
   await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${claimNamespace}*` })) if (keys.length) await client.del(keys);
+  for await (const keys of client.scanIterator({ MATCH: `${claimNamespace}*` }))
+    if (keys.length) await client.del(keys);
   await client.quit();
 });
 
@@ -165,7 +169,9 @@ test('a data file written by @keyv/sqlite (key, value; no expires column) still 
   const legacy = new Database(file);
   legacy.exec('CREATE TABLE keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
   const state = { ...(fixture(1) as object), thread: 'console:local' };
-  legacy.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)').run('switchboard:thread:console:local', JSON.stringify({ value: state, expires: null }));
+  legacy
+    .prepare('INSERT INTO keyv (key, value) VALUES (?, ?)')
+    .run('switchboard:thread:console:local', JSON.stringify({ value: state, expires: null }));
   legacy.close();
   const store = createStore({ url: undefined, dataDir: data.dir }, createLogger({ level: 'silent' }));
   assert.deepEqual(await store.threads.get('console:local'), state);

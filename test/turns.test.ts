@@ -22,10 +22,19 @@ describe('a turn through the console adapter', () => {
     assert.ok(toolNames(fake, 0).includes('transfer_to_orders'));
     assert.match(systemPrompt(fake, 1), /Orders specialist/);
     // Every agent can hand the conversation to people (the console plays the staff channel).
-    assert.deepEqual(toolNames(fake, 1).sort(), ['cancel_order', 'escalate_to_human', 'lookup_order', 'note_fact', 'transfer_to_triage']);
+    assert.deepEqual(toolNames(fake, 1).sort(), [
+      'cancel_order',
+      'escalate_to_human',
+      'lookup_order',
+      'note_fact',
+      'transfer_to_triage',
+    ]);
     // The real tool ran on the shipped demo data, and its result went back to the model.
     const results = toolMessages(fake, 2);
-    assert.ok(results.some((r) => r.includes('1Z999AA10123456784') && r.includes('"status":"shipped"')), results.join('\n'));
+    assert.ok(
+      results.some((r) => r.includes('1Z999AA10123456784') && r.includes('"status":"shipped"')),
+      results.join('\n'),
+    );
     assert.match(chat.text, /↪ Triage → Orders/);
     assert.match(chat.text, /· lookup_order \{"order_id":"ORD-1001"\}/);
     assert.match(chat.text, /\[Orders\] Your order ORD-1001 shipped with UPS/);
@@ -125,7 +134,13 @@ describe('a turn through the console adapter', () => {
     const start = fake.requests.length;
     fake.script(
       { text: 'Let me pass you to Orders.', toolCalls: [{ name: 'transfer_to_orders' }] },
-      { text: 'Checking now.', toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }, { name: 'lookup_order', arguments: { order_id: 'ORD-1002' } }] },
+      {
+        text: 'Checking now.',
+        toolCalls: [
+          { name: 'lookup_order', arguments: { order_id: 'ORD-1001' } },
+          { name: 'lookup_order', arguments: { order_id: 'ORD-1002' } },
+        ],
+      },
       { text: 'Both found.' },
     );
     const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
@@ -193,11 +208,18 @@ describe('turn limits', () => {
     await chat.end();
     assert.equal(fake.requests.length, 3, 'no ping-pong: the loop stops at the cycle');
     assert.equal(fake.unusedReplies, 1);
-    assert.match(chat.text, /\[Triage\] I want to get you to the right place\. .*Orders, Technical Support or Billing\?/);
+    assert.match(
+      chat.text,
+      /\[Triage\] I want to get you to the right place\. .*Orders, Technical Support or Billing\?/,
+    );
     const state = await chat.state();
     assert.equal(state.activeAgent, 'triage');
     const last = state.history.at(-2);
-    assert.ok(last?.role === 'tool' && /Transfer refused: transfer loop \(triage → orders → triage → orders\)/.test(last.content), 'the refused transfer has a tool result');
+    assert.ok(
+      last?.role === 'tool' &&
+        /Transfer refused: transfer loop \(triage → orders → triage → orders\)/.test(last.content),
+      'the refused transfer has a tool result',
+    );
     await chat.close();
     data.remove();
   });

@@ -114,7 +114,9 @@ class ConsoleRenderer {
         return;
       case 'tool.call': {
         const input = JSON.stringify(event.input ?? {});
-        this.line(`  · ${event.tool} ${input.length > MAX_TOOL_INPUT_CHARS ? `${input.slice(0, MAX_TOOL_INPUT_CHARS)}…` : input}`);
+        this.line(
+          `  · ${event.tool} ${input.length > MAX_TOOL_INPUT_CHARS ? `${input.slice(0, MAX_TOOL_INPUT_CHARS)}…` : input}`,
+        );
         return;
       }
       case 'tool.result':
@@ -126,7 +128,14 @@ class ConsoleRenderer {
       case 'escalation.requested':
         return;
       case 'approval.requested':
-        this.event({ type: 'text.delta', agent: event.agent, text: `${this.midLine ? '\n' : ''}${event.question} ${event.hint}` }, echo);
+        this.event(
+          {
+            type: 'text.delta',
+            agent: event.agent,
+            text: `${this.midLine ? '\n' : ''}${event.question} ${event.hint}`,
+          },
+          echo,
+        );
         return;
     }
   }
@@ -143,7 +152,9 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
   let thread = consoleThreadKey(options.threadId ?? 'local');
   const userId = options.userId ?? 'console-user';
   const renderer = new ConsoleRenderer(options.output);
-  const staffSide = options.desk ? new ConsoleStaffSide((line) => renderer.line(line), service, options.desk) : undefined;
+  const staffSide = options.desk
+    ? new ConsoleStaffSide((line) => renderer.line(line), service, options.desk)
+    : undefined;
   if (staffSide && options.desk) {
     options.desk.attach(staffSide);
     options.desk.attachStaffRoom(staffSide);
@@ -174,15 +185,27 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
 
   // Piped input is echoed when its turn starts, so a transcript reads question, answer, question, answer.
   const echo = (text: string) => (options.interactive ? undefined : text);
-  const respond = (text: string | undefined): Respond => async (run) => {
-    const outcome = await run((e) => renderer.event(e, text));
-    renderer.finish(outcome);
-    return outcome;
-  };
+  const respond =
+    (text: string | undefined): Respond =>
+    async (run) => {
+      const outcome = await run((e) => renderer.event(e, text));
+      renderer.finish(outcome);
+      return outcome;
+    };
   const send = async (text: string): Promise<TurnOutcome> => {
     await resumed;
     const { identity } = options;
-    return service.handle({ id: `console-${randomUUID()}`, thread, userId, userName: identity?.name ?? 'you', verifiedEmail: identity?.email, text }, respond(echo(text)));
+    return service.handle(
+      {
+        id: `console-${randomUUID()}`,
+        thread,
+        userId,
+        userName: identity?.name ?? 'you',
+        verifiedEmail: identity?.email,
+        text,
+      },
+      respond(echo(text)),
+    );
   };
   // A message a killed run left unanswered in the data file is answered when the chat starts again.
   service.respondVia('console', (message) => respond(message.text));
@@ -230,12 +253,10 @@ export function createConsoleAdapter(options: ConsoleAdapterOptions, service: Co
         if (command) work = barrier = Promise.allSettled([barrier, ...pending]).then(command);
         else if (options.interactive) work = barrier.then(() => send(text));
         else work = script = Promise.allSettled([barrier, script]).then(() => send(text));
-        const tracked = work
-          .catch(printError)
-          .finally(() => {
-            pending.delete(tracked);
-            if (pending.size === 0) prompt();
-          });
+        const tracked = work.catch(printError).finally(() => {
+          pending.delete(tracked);
+          if (pending.size === 0) prompt();
+        });
         pending.add(tracked);
       });
       rl.on('close', () => {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ConversationService } from '../../src/conversation/service.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
-import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import type { StaffMember } from '../../src/escalation/escalation.js';
+import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 
 /** Who plays the staff side at the terminal. */
 export const CONSOLE_STAFF: StaffMember = { id: 'console-staff', name: 'Staff' };
 
-const STAFF_HELP = 'Play the staff side with: /staff <reply to the customer>, /staff !note <internal note>, /staff claim, /staff resolve, /staff escalate [reason]';
+const STAFF_HELP =
+  'Play the staff side with: /staff <reply to the customer>, /staff !note <internal note>, /staff claim, /staff resolve, /staff escalate [reason]';
 
 /**
  * The terminal as both sides of an escalation: what would go to the staff channel is printed with a `[staff]`
@@ -50,7 +51,12 @@ export class ConsoleStaffSide implements StaffRoom, ThreadChannel {
   }
 
   async update(_staffThread: string, card: EscalationCard): Promise<void> {
-    const status = card.status === 'resolved' ? `resolved by ${card.resolvedBy}` : card.status === 'claimed' ? `claimed by ${card.claimedBy}` : 'open';
+    const status =
+      card.status === 'resolved'
+        ? `resolved by ${card.resolvedBy}`
+        : card.status === 'claimed'
+          ? `claimed by ${card.claimedBy}`
+          : 'open';
     this.write(`  [staff] Escalation card: ${status}`);
   }
 
@@ -64,11 +70,18 @@ export class ConsoleStaffSide implements StaffRoom, ThreadChannel {
     if (word === '' || word === 'help') return this.write(`  [staff] ${STAFF_HELP}`);
     if (word === 'escalate') return this.report(await this.desk.escalateByHand(thread, CONSOLE_STAFF, rest.join(' ')));
     const staffThread = (await this.service.loadState(thread)).escalation?.staffThread;
-    if (!staffThread) return this.write('  [staff] This conversation is not with staff. Use /staff escalate [reason] to hand it over.');
+    if (!staffThread)
+      return this.write('  [staff] This conversation is not with staff. Use /staff escalate [reason] to hand it over.');
     if (word === 'claim') return this.report(await this.desk.claim(staffThread, undefined, CONSOLE_STAFF));
     if (word === 'resolve') return this.report(await this.desk.resolve(staffThread, undefined, CONSOLE_STAFF));
-    const outcome = await this.desk.fromStaff({ id: `console-${randomUUID()}`, staffThread, staff: CONSOLE_STAFF, text: args.trim() });
-    if (outcome.status === 'note') return this.write('  [staff] Internal note kept in the staff thread; the customer does not see it.');
+    const outcome = await this.desk.fromStaff({
+      id: `console-${randomUUID()}`,
+      staffThread,
+      staff: CONSOLE_STAFF,
+      text: args.trim(),
+    });
+    if (outcome.status === 'note')
+      return this.write('  [staff] Internal note kept in the staff thread; the customer does not see it.');
     return this.report(outcome);
   }
 

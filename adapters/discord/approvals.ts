@@ -6,8 +6,14 @@ const CUSTOM_ID_PATTERN = /^switchboard:approval:(confirm|cancel):(.+)$/;
 /** Confirm / Cancel under the question; the approval id in each custom_id ties a press to its question, across restarts. */
 export function approvalButtons(approvalId: string): ActionRowBuilder<ButtonBuilder> {
   return new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(`${CUSTOM_ID_PREFIX}confirm:${approvalId}`).setLabel('Confirm').setStyle(ButtonStyle.Success),
-    new ButtonBuilder().setCustomId(`${CUSTOM_ID_PREFIX}cancel:${approvalId}`).setLabel('Cancel').setStyle(ButtonStyle.Danger),
+    new ButtonBuilder()
+      .setCustomId(`${CUSTOM_ID_PREFIX}confirm:${approvalId}`)
+      .setLabel('Confirm')
+      .setStyle(ButtonStyle.Success),
+    new ButtonBuilder()
+      .setCustomId(`${CUSTOM_ID_PREFIX}cancel:${approvalId}`)
+      .setLabel('Cancel')
+      .setStyle(ButtonStyle.Danger),
   );
 }
 

@@ -1,14 +1,37 @@
-import { ChannelType, DiscordAPIError, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type Message, type SendableChannels } from 'discord.js';
+import {
+  type ButtonInteraction,
+  ChannelType,
+  type ChatInputCommandInteraction,
+  type Client,
+  DiscordAPIError,
+  type Message,
+  MessageFlags,
+  type SendableChannels,
+} from 'discord.js';
 import { InFlight } from '../../src/conversation/inFlight.js';
-import type { ConversationService, InboundMessage, Responder, RunTurn, TurnOutcome } from '../../src/conversation/service.js';
+import type {
+  ConversationService,
+  InboundMessage,
+  Responder,
+  RunTurn,
+  TurnOutcome,
+} from '../../src/conversation/service.js';
+import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
-import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply } from './replies.js';
-import { channelFor, openThread, pendingThreadOf, type PendingThread } from './threadStart.js';
 import type { DiscordStaffSide } from './staff.js';
-import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, parseDiscordThreadKey, threadName, type DiscordThreadRef } from './threads.js';
+import { channelFor, openThread, type PendingThread, pendingThreadOf } from './threadStart.js';
+import {
+  cleanContent,
+  type DiscordThreadRef,
+  DM_GUILD,
+  discordMessageId,
+  discordThreadKey,
+  parseDiscordThreadKey,
+  threadName,
+} from './threads.js';
 
 /** Discord shows "is typing…" for about 10 s; it is renewed this often while a turn runs. */
 export const TYPING_RENEW_MS = 8_000;
@@ -76,10 +99,19 @@ export class DiscordConversations {
     if (message.author.bot || message.author.id === botUserId || message.system) return undefined;
     const channel = message.channel;
     const mentioned = message.mentions.users.has(botUserId);
-    const attachments = message.attachments.map((a) => (a.contentType ? { name: a.name, kind: a.contentType } : { name: a.name }));
+    const attachments = message.attachments.map((a) =>
+      a.contentType ? { name: a.name, kind: a.contentType } : { name: a.name },
+    );
     // A mention with no words is a hello; files with no words are said to be files (the core answers those).
     const text = cleanContent(message.content, botUserId) || (attachments.length > 0 ? '' : 'Hello');
-    const post = { id: discordMessageId(message.id), userId: message.author.id, userName: message.author.displayName, text, attachments, sentAt: message.createdTimestamp };
+    const post = {
+      id: discordMessageId(message.id),
+      userId: message.author.id,
+      userName: message.author.displayName,
+      text,
+      attachments,
+      sentAt: message.createdTimestamp,
+    };
     if (channel.type === ChannelType.DM) {
       return this.answer(channel, { guild: DM_GUILD, channel: channel.id }, post);
     }
@@ -96,7 +128,8 @@ export class DiscordConversations {
       const ref = { guild: message.guildId, channel: channel.id };
       if (!mentioned && !(await service.hasConversation(discordThreadKey(ref)))) return undefined;
       const manualReason = manualEscalationReason(text);
-      if (manualReason !== undefined && staff && (await staff.escalateByHand(message, ref, manualReason))) return undefined;
+      if (manualReason !== undefined && staff && (await staff.escalateByHand(message, ref, manualReason)))
+        return undefined;
       return this.answer(channel, ref, post);
     }
     if (!mentioned || !channel.isSendable() || !this.allowed(channel.id)) return undefined;
@@ -104,7 +137,12 @@ export class DiscordConversations {
     // discord.js no longer has in its cache) is refused by the inbox's dedupe before any call to Discord. The thread
     // is started when the reply is.
     const pending = { parent: channel.id, starter: message.id, name: threadName(text) };
-    return this.answer(() => openThread(message, pending.name), { guild: message.guildId, channel: message.id }, post, pending);
+    return this.answer(
+      () => openThread(message, pending.name),
+      { guild: message.guildId, channel: message.id },
+      post,
+      pending,
+    );
   }
 
   private async takeButton(interaction: ButtonInteraction): Promise<TurnOutcome | undefined> {
@@ -116,7 +154,10 @@ export class DiscordConversations {
     const message = interaction.message;
     if (!this.approvalMessages.has(parsed.approvalId)) {
       // After a restart the map is empty; the question is the message's first line.
-      this.approvalMessages.set(parsed.approvalId, { message, question: message.content.split('\n-# ')[0] ?? message.content });
+      this.approvalMessages.set(parsed.approvalId, {
+        message,
+        question: message.content.split('\n-# ')[0] ?? message.content,
+      });
     }
     const ref = { guild: interaction.guildId ?? DM_GUILD, channel: interaction.channelId };
     const outcome = await this.answer(interaction.channel, ref, {
@@ -136,8 +177,16 @@ export class DiscordConversations {
   private async takeSupportCommand(interaction: ChatInputCommandInteraction): Promise<TurnOutcome | undefined> {
     const question = interaction.options.getString('question', true);
     await interaction.deferReply();
-    const asked = await interaction.editReply({ content: `<@${interaction.user.id}> asked: ${question}`, allowedMentions: NO_MENTIONS });
-    const post = { id: `discord:interaction:${interaction.id}`, userId: interaction.user.id, text: question, sentAt: interaction.createdTimestamp };
+    const asked = await interaction.editReply({
+      content: `<@${interaction.user.id}> asked: ${question}`,
+      allowedMentions: NO_MENTIONS,
+    });
+    const post = {
+      id: `discord:interaction:${interaction.id}`,
+      userId: interaction.user.id,
+      text: question,
+      sentAt: interaction.createdTimestamp,
+    };
     if (!interaction.guildId) {
       const channel = interaction.channel;
       if (!channel?.isSendable()) return undefined;
@@ -151,11 +200,29 @@ export class DiscordConversations {
     return this.answer(thread, { guild: interaction.guildId, channel: thread.id }, post);
   }
 
-  private answer(channel: ReplyTarget, ref: DiscordThreadRef, post: DiscordPost, pending?: PendingThread): Promise<TurnOutcome> {
-    const replyContext: Record<string, string> = pending ? { threadParent: pending.parent, threadName: pending.name } : {};
+  private answer(
+    channel: ReplyTarget,
+    ref: DiscordThreadRef,
+    post: DiscordPost,
+    pending?: PendingThread,
+  ): Promise<TurnOutcome> {
+    const replyContext: Record<string, string> = pending
+      ? { threadParent: pending.parent, threadName: pending.name }
+      : {};
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
-    if (approval) Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
-    const message = { id: post.id, thread: discordThreadKey(ref), userId: post.userId, userName: post.userName, text: post.text, attachments: post.attachments, decision: post.decision, sentAt: post.sentAt, replyContext };
+    if (approval)
+      Object.assign(replyContext, { approvalMessage: approval.message.id, approvalQuestion: approval.question });
+    const message = {
+      id: post.id,
+      thread: discordThreadKey(ref),
+      userId: post.userId,
+      userName: post.userName,
+      text: post.text,
+      attachments: post.attachments,
+      decision: post.decision,
+      sentAt: post.sentAt,
+      replyContext,
+    };
     return this.options.service.handle(message, (run) => this.respond(channel, ref, post.id, run));
   }
 
@@ -163,19 +230,31 @@ export class DiscordConversations {
   responder(client: Client): Responder {
     return (message) => async (run) => {
       const ref = parseDiscordThreadKey(message.thread);
-      const channel = ref && (await channelFor(client, ref.channel, pendingThreadOf(message.replyContext, ref.channel)));
+      const channel =
+        ref && (await channelFor(client, ref.channel, pendingThreadOf(message.replyContext, ref.channel)));
       if (!ref || !channel) throw new Error(`cannot post into ${message.thread}`);
       const { approvalMessage, approvalQuestion } = message.replyContext ?? {};
-      if (message.decision && approvalMessage && approvalQuestion !== undefined && !this.approvalMessages.has(message.decision.approvalId)) {
+      if (
+        message.decision &&
+        approvalMessage &&
+        approvalQuestion !== undefined &&
+        !this.approvalMessages.has(message.decision.approvalId)
+      ) {
         const posted = await channel.messages.fetch(approvalMessage).catch(() => undefined);
-        if (posted) this.approvalMessages.set(message.decision.approvalId, { message: posted, question: approvalQuestion });
+        if (posted)
+          this.approvalMessages.set(message.decision.approvalId, { message: posted, question: approvalQuestion });
       }
       return this.respond(channel, ref, message.id, run);
     };
   }
 
   /** Runs the message's turn, streaming it into the channel, then posts what is left (approval buttons, an apology). */
-  private async respond(target: ReplyTarget, ref: DiscordThreadRef, inboundId: string, run: RunTurn): Promise<TurnOutcome> {
+  private async respond(
+    target: ReplyTarget,
+    ref: DiscordThreadRef,
+    inboundId: string,
+    run: RunTurn,
+  ): Promise<TurnOutcome> {
     const { log, service } = this.options;
     // A thread still to be started is started now; if that fails, the message waits in the inbox for the next pass.
     const channel = typeof target === 'function' ? await target() : target;
@@ -190,7 +269,8 @@ export class DiscordConversations {
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
     let typing: NodeJS.Timeout | undefined;
-    const showTyping = () => void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
+    const showTyping = () =>
+      void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
     try {
       const outcome = await run((event) => {
         switch (event.type) {
@@ -211,12 +291,14 @@ export class DiscordConversations {
         }
       });
       clearInterval(typing);
-      if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed') return outcome;
+      if (outcome.status === 'stale' || outcome.status === 'not_allowed' || outcome.status === 'relayed')
+        return outcome;
       // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
       const postedId = outcome.resumed ? await service.postedReply(inboundId) : undefined;
       const posted = postedId ? await postedMessage(channel, postedId) : undefined;
       if (posted) reply = new DiscordReply(channel, { ...replyOptions, resume: posted });
-      if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
+      if (outcome.status === 'failed' || outcome.status === 'rejected')
+        reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
       try {
         // Throws when Discord did not take the text: the message then stays waiting, and a later pass posts it.
@@ -233,7 +315,10 @@ export class DiscordConversations {
     }
   }
 
-  private async postApproval(channel: SendableChannels, question: Extract<TurnEvent, { type: 'approval.requested' }>): Promise<void> {
+  private async postApproval(
+    channel: SendableChannels,
+    question: Extract<TurnEvent, { type: 'approval.requested' }>,
+  ): Promise<void> {
     try {
       const message = await channel.send({
         content: approvalQuestion(question.question, question.requestedBy),
@@ -252,7 +337,11 @@ export class DiscordConversations {
     if (!posted) return;
     this.approvalMessages.delete(approvalId);
     try {
-      await posted.message.edit({ content: approvalOutcome(posted.question, approved, by), components: [], allowedMentions: NO_MENTIONS });
+      await posted.message.edit({
+        content: approvalOutcome(posted.question, approved, by),
+        components: [],
+        allowedMentions: NO_MENTIONS,
+      });
     } catch (err) {
       this.options.log.error({ err }, 'discord.approval_update_failed');
     }

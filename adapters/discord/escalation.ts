@@ -1,6 +1,13 @@
-import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type Client, type Message, type SendableChannels } from 'discord.js';
-import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  type Client,
+  type Message,
+  type SendableChannels,
+} from 'discord.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
+import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import { MAX_MESSAGE_CHARS } from './replies.js';
 import { DM_GUILD, discordThreadKey, parseDiscordThreadKey, threadName } from './threads.js';
 
@@ -9,7 +16,9 @@ const NO_MENTIONS = { parse: [] as [] };
 const URGENCY_MARK: Record<EscalationCard['urgency'], string> = { low: '⚪', normal: '🔵', high: '🟠', urgent: '🔴' };
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', discord: 'Discord', console: 'the terminal' };
 
-export function parseEscalationButton(customId: string): { action: 'claim' | 'resolve'; escalationId: string } | undefined {
+export function parseEscalationButton(
+  customId: string,
+): { action: 'claim' | 'resolve'; escalationId: string } | undefined {
   const match = CUSTOM_ID_PATTERN.exec(customId);
   return match ? { action: match[1] as 'claim' | 'resolve', escalationId: match[2]! } : undefined;
 }
@@ -17,8 +26,19 @@ export function parseEscalationButton(customId: string): { action: 'claim' | 're
 export function escalationButtons(card: EscalationCard): ActionRowBuilder<ButtonBuilder>[] {
   if (card.status === 'resolved') return [];
   const row = new ActionRowBuilder<ButtonBuilder>();
-  if (card.status === 'open') row.addComponents(new ButtonBuilder().setCustomId(`switchboard:escalation:claim:${card.escalationId}`).setLabel('Claim').setStyle(ButtonStyle.Primary));
-  row.addComponents(new ButtonBuilder().setCustomId(`switchboard:escalation:resolve:${card.escalationId}`).setLabel('Resolve').setStyle(ButtonStyle.Success));
+  if (card.status === 'open')
+    row.addComponents(
+      new ButtonBuilder()
+        .setCustomId(`switchboard:escalation:claim:${card.escalationId}`)
+        .setLabel('Claim')
+        .setStyle(ButtonStyle.Primary),
+    );
+  row.addComponents(
+    new ButtonBuilder()
+      .setCustomId(`switchboard:escalation:resolve:${card.escalationId}`)
+      .setLabel('Resolve')
+      .setStyle(ButtonStyle.Success),
+  );
   return [row];
 }
 
@@ -26,10 +46,18 @@ export function escalationContent(card: EscalationCard): string {
   const where = PLATFORM_NAMES[card.customer.platform] ?? card.customer.platform;
   const customer = card.customer.link ? `[${card.customer.name}](${card.customer.link})` : card.customer.name;
   const status =
-    card.status === 'resolved' ? `✅ Resolved by ${card.resolvedBy}`
-    : card.status === 'claimed' ? `🙋 Claimed by ${card.claimedBy}`
-    : '⏳ Waiting for someone to claim it';
-  const head = [`## ${URGENCY_MARK[card.urgency]} Escalation: ${card.urgency} urgency`, `**Customer:** ${customer} on ${where}`, `**Reason:** ${card.reason}`, `**Opened by:** ${card.openedBy}`, '**Summary:**'].join('\n');
+    card.status === 'resolved'
+      ? `✅ Resolved by ${card.resolvedBy}`
+      : card.status === 'claimed'
+        ? `🙋 Claimed by ${card.claimedBy}`
+        : '⏳ Waiting for someone to claim it';
+  const head = [
+    `## ${URGENCY_MARK[card.urgency]} Escalation: ${card.urgency} urgency`,
+    `**Customer:** ${customer} on ${where}`,
+    `**Reason:** ${card.reason}`,
+    `**Opened by:** ${card.openedBy}`,
+    '**Summary:**',
+  ].join('\n');
   const foot = `-# ${status} · Reply in the thread to write to the customer; start with \`!note\` for an internal note.`;
   // The summary gets whatever room the rest leaves under Discord's limit.
   const room = MAX_MESSAGE_CHARS - head.length - foot.length - 2;
@@ -56,20 +84,32 @@ export class DiscordEscalationSide implements ThreadChannel, StaffRoom {
   async customer(thread: string, userId: string): Promise<CustomerDetails> {
     const ref = parseDiscordThreadKey(thread);
     const user = await this.client.users.fetch(userId);
-    const link = ref ? `https://discord.com/channels/${ref.guild === DM_GUILD ? '@me' : ref.guild}/${ref.channel}` : null;
+    const link = ref
+      ? `https://discord.com/channels/${ref.guild === DM_GUILD ? '@me' : ref.guild}/${ref.channel}`
+      : null;
     return { name: user.globalName ?? user.username, link };
   }
 
   async open(card: EscalationCard): Promise<string> {
     const channel = await this.sendable(this.requireStaffChannel());
-    const message = await channel.send({ content: escalationContent(card), components: escalationButtons(card), allowedMentions: NO_MENTIONS });
-    const thread = await message.startThread({ name: threadName(`${card.urgency}: ${card.customer.name}: ${card.reason}`) });
+    const message = await channel.send({
+      content: escalationContent(card),
+      components: escalationButtons(card),
+      allowedMentions: NO_MENTIONS,
+    });
+    const thread = await message.startThread({
+      name: threadName(`${card.urgency}: ${card.customer.name}: ${card.reason}`),
+    });
     return discordThreadKey({ guild: message.guildId ?? DM_GUILD, channel: thread.id });
   }
 
   async update(staffThread: string, card: EscalationCard): Promise<void> {
     const message = await this.cardMessage(staffThread);
-    await message.edit({ content: escalationContent(card), components: escalationButtons(card), allowedMentions: NO_MENTIONS });
+    await message.edit({
+      content: escalationContent(card),
+      components: escalationButtons(card),
+      allowedMentions: NO_MENTIONS,
+    });
   }
 
   async postToStaff(staffThread: string, text: string, options: { remind?: boolean } = {}): Promise<void> {
@@ -78,7 +118,10 @@ export class DiscordEscalationSide implements ThreadChannel, StaffRoom {
     const role = options.remind ? this.staff.remindRoleId : undefined;
     const channel = await this.sendable(ref.channel);
     if (role) {
-      await channel.send({ content: `<@&${role}> ${text}`.slice(0, MAX_MESSAGE_CHARS), allowedMentions: { roles: [role] } });
+      await channel.send({
+        content: `<@&${role}> ${text}`.slice(0, MAX_MESSAGE_CHARS),
+        allowedMentions: { roles: [role] },
+      });
       return;
     }
     await this.send(channel, text);
@@ -100,7 +143,8 @@ export class DiscordEscalationSide implements ThreadChannel, StaffRoom {
   }
 
   private async send(channel: SendableChannels, text: string): Promise<void> {
-    for (const piece of splitText(text, MAX_MESSAGE_CHARS)) await channel.send({ content: piece, allowedMentions: NO_MENTIONS });
+    for (const piece of splitText(text, MAX_MESSAGE_CHARS))
+      await channel.send({ content: piece, allowedMentions: NO_MENTIONS });
   }
 
   private requireStaffChannel(): string {

@@ -21,7 +21,9 @@ export const DISCORD_INTENTS = [
 const supportCommand = new SlashCommandBuilder()
   .setName('support')
   .setDescription('Ask the support bot a question')
-  .addStringOption((option) => option.setName('question').setDescription('What do you need help with?').setRequired(true).setMaxLength(2_000));
+  .addStringOption((option) =>
+    option.setName('question').setDescription('What do you need help with?').setRequired(true).setMaxLength(2_000),
+  );
 
 export interface DiscordAdapter {
   /** Logs in and waits for the gateway to be ready; registers /support when an application id is configured. */
@@ -36,12 +38,18 @@ export interface DiscordAdapter {
 export interface DiscordAdapterDeps {
   log: Logger;
   /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Discord. */
-  escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
+  escalation?:
+    | { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined }
+    | undefined;
   /** Pauses between tries to post a reply's final text. Default: REPLY_RETRY_DELAYS_MS. */
   replyRetryDelaysMs?: readonly number[];
 }
 
-export function createDiscordAdapter(config: DiscordConfig, service: ConversationService, deps: DiscordAdapterDeps): DiscordAdapter {
+export function createDiscordAdapter(
+  config: DiscordConfig,
+  service: ConversationService,
+  deps: DiscordAdapterDeps,
+): DiscordAdapter {
   const log = deps.log.child({ adapter: 'discord' });
   const client = new Client({
     intents: DISCORD_INTENTS,
@@ -52,7 +60,10 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
   const escalation = deps.escalation;
   let staff: DiscordStaffSide | undefined;
   if (escalation) {
-    const side = new DiscordEscalationSide(client, { channel: escalation.staffChannel, remindRoleId: escalation.remindMention ?? config.staffRoleId });
+    const side = new DiscordEscalationSide(client, {
+      channel: escalation.staffChannel,
+      remindRoleId: escalation.remindMention ?? config.staffRoleId,
+    });
     escalation.desk.attach(side);
     if (escalation.staffChannel) escalation.desk.attachStaffRoom(side);
     staff = new DiscordStaffSide(escalation.desk, config.staffRoleId, log);
@@ -69,7 +80,9 @@ export function createDiscordAdapter(config: DiscordConfig, service: Conversatio
   service.respondVia('discord', conversations.responder(client));
 
   client.on(Events.MessageCreate, (message) => {
-    conversations.onMessage(message, client.user?.id ?? '').catch((err: unknown) => log.error({ err, message: message.id }, 'discord.message_failed'));
+    conversations
+      .onMessage(message, client.user?.id ?? '')
+      .catch((err: unknown) => log.error({ err, message: message.id }, 'discord.message_failed'));
   });
   client.on(Events.InteractionCreate, (interaction) => {
     const work = interaction.isButton()

@@ -107,7 +107,9 @@ export class DiscordReply {
 
   private enqueue(step: () => Promise<void>): void {
     const { log, logFields } = this.options;
-    this.chain = this.chain.then(step).catch((err: unknown) => log.error({ err, ...logFields }, 'discord.reply_failed'));
+    this.chain = this.chain
+      .then(step)
+      .catch((err: unknown) => log.error({ err, ...logFields }, 'discord.reply_failed'));
   }
 
   private pieces(): string[] {

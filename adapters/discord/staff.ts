@@ -1,11 +1,11 @@
-import { GuildMember, MessageFlags, type ButtonInteraction, type Message } from 'discord.js';
+import { type ButtonInteraction, GuildMember, type Message, MessageFlags } from 'discord.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
+import type { StaffMember } from '../../src/escalation/escalation.js';
 import type { StaffOutcome } from '../../src/escalation/ports.js';
 import { STAFF_ONLY_REPLY } from '../../src/escalation/staffCommands.js';
-import type { StaffMember } from '../../src/escalation/escalation.js';
 import type { Logger } from '../../src/log.js';
 import { parseEscalationButton } from './escalation.js';
-import { cleanContent, discordMessageId, discordThreadKey, DM_GUILD, type DiscordThreadRef } from './threads.js';
+import { cleanContent, type DiscordThreadRef, DM_GUILD, discordMessageId, discordThreadKey } from './threads.js';
 
 /** Reactions that tell staff what happened to their message in an escalation thread. */
 const RELAYED_REACTION = '📤';
@@ -38,17 +38,32 @@ export class DiscordStaffSide {
       this.log.info({ user: message.author.id, staffThread }, 'escalation.not_staff_ignored');
       return;
     }
-    const outcome = await this.desk.fromStaff({ id: discordMessageId(message.id), staffThread, staff: this.member(message.member, message.author), text: cleanContent(message.content, botUserId) });
+    const outcome = await this.desk.fromStaff({
+      id: discordMessageId(message.id),
+      staffThread,
+      staff: this.member(message.member, message.author),
+      text: cleanContent(message.content, botUserId),
+    });
     if (outcome.status === 'relayed') await this.react(message, RELAYED_REACTION);
     if (outcome.status === 'note') await this.react(message, NOTE_REACTION);
-    if (outcome.reply !== '') await message.reply({ content: outcome.reply, allowedMentions: { parse: [] } }).catch((err: unknown) => this.log.warn({ err }, 'discord.staff_reply_failed'));
+    if (outcome.reply !== '')
+      await message
+        .reply({ content: outcome.reply, allowedMentions: { parse: [] } })
+        .catch((err: unknown) => this.log.warn({ err }, 'discord.staff_reply_failed'));
   }
 
   /** `!escalate [reason]` in a customer's thread: only staff may; returns false when the writer is not staff. */
   async escalateByHand(message: Message, ref: DiscordThreadRef, reason: string): Promise<boolean> {
     if (!this.isStaff(message.member)) return false;
-    const outcome = await this.desk.escalateByHand(discordThreadKey(ref), this.member(message.member, message.author), reason);
-    if (outcome.reply !== '') await message.reply({ content: outcome.reply, allowedMentions: { parse: [] } }).catch((err: unknown) => this.log.warn({ err }, 'discord.staff_reply_failed'));
+    const outcome = await this.desk.escalateByHand(
+      discordThreadKey(ref),
+      this.member(message.member, message.author),
+      reason,
+    );
+    if (outcome.reply !== '')
+      await message
+        .reply({ content: outcome.reply, allowedMentions: { parse: [] } })
+        .catch((err: unknown) => this.log.warn({ err }, 'discord.staff_reply_failed'));
     return true;
   }
 
@@ -65,18 +80,24 @@ export class DiscordStaffSide {
       // The escalation thread was started from the card, so it has the card's id.
       const staffThread = discordThreadKey({ guild: interaction.guildId ?? DM_GUILD, channel: interaction.message.id });
       const staff = this.member(interaction.member, interaction.user);
-      outcome = parsed.action === 'claim' ? await this.desk.claim(staffThread, parsed.escalationId, staff) : await this.desk.resolve(staffThread, parsed.escalationId, staff);
+      outcome =
+        parsed.action === 'claim'
+          ? await this.desk.claim(staffThread, parsed.escalationId, staff)
+          : await this.desk.resolve(staffThread, parsed.escalationId, staff);
     }
     if (outcome.reply !== '') await interaction.followUp({ content: outcome.reply, flags: MessageFlags.Ephemeral });
     return true;
   }
 
   private member(member: Member, user: { id: string; globalName: string | null; username: string }): StaffMember {
-    const name = member instanceof GuildMember ? member.displayName : (member?.nick ?? user.globalName ?? user.username);
+    const name =
+      member instanceof GuildMember ? member.displayName : (member?.nick ?? user.globalName ?? user.username);
     return { id: user.id, name };
   }
 
   private async react(message: Message, emoji: string): Promise<void> {
-    await message.react(emoji).catch((err: unknown) => this.log.debug({ err, message: message.id }, 'discord.reaction_failed'));
+    await message
+      .react(emoji)
+      .catch((err: unknown) => this.log.debug({ err, message: message.id }, 'discord.reaction_failed'));
   }
 }

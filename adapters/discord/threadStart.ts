@@ -1,4 +1,4 @@
-import { DiscordAPIError, type Client, type Message, type SendableChannels } from 'discord.js';
+import { type Client, DiscordAPIError, type Message, type SendableChannels } from 'discord.js';
 
 /** Starting a second thread on one message fails with this code. */
 const THREAD_ALREADY_CREATED = 160004;
@@ -30,7 +30,11 @@ export async function openThread(starter: Message, name: string): Promise<Sendab
  * The channel a stored message is answered in: fetched by id, or, for a conversation whose thread was never started
  * (its receiver crashed first), started now from its message.
  */
-export async function channelFor(client: Client, id: string, pending: PendingThread | undefined): Promise<SendableChannels | undefined> {
+export async function channelFor(
+  client: Client,
+  id: string,
+  pending: PendingThread | undefined,
+): Promise<SendableChannels | undefined> {
   const channel = await client.channels.fetch(id).catch((err: unknown) => {
     if (pending && err instanceof DiscordAPIError && err.code === UNKNOWN_CHANNEL) return null;
     throw err;
@@ -44,5 +48,7 @@ export async function channelFor(client: Client, id: string, pending: PendingThr
 
 /** The pending thread a stored message's reply context describes, if any (see DiscordConversations.answer). */
 export function pendingThreadOf(context: Record<string, string> | undefined, id: string): PendingThread | undefined {
-  return context?.threadParent && context.threadName ? { parent: context.threadParent, starter: id, name: context.threadName } : undefined;
+  return context?.threadParent && context.threadName
+    ? { parent: context.threadParent, starter: id, name: context.threadName }
+    : undefined;
 }

@@ -24,8 +24,20 @@ export function approvalBlocks(question: string, requestedBy: string, value: App
       type: 'actions',
       block_id: `approval:${value.approval}`,
       elements: [
-        { type: 'button', action_id: CONFIRM_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Confirm' }, value: encoded },
-        { type: 'button', action_id: CANCEL_ACTION_ID, style: 'danger', text: { type: 'plain_text', text: 'Cancel' }, value: encoded },
+        {
+          type: 'button',
+          action_id: CONFIRM_ACTION_ID,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Confirm' },
+          value: encoded,
+        },
+        {
+          type: 'button',
+          action_id: CANCEL_ACTION_ID,
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Cancel' },
+          value: encoded,
+        },
       ],
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Only <@${requestedBy}> can confirm this.` }] },

@@ -1,18 +1,40 @@
 import type { WebClient } from '@slack/web-api';
-import type { ConversationService, InboundMessage, Responder, RunTurn, TurnOutcome } from '../../src/conversation/service.js';
 import { InFlight } from '../../src/conversation/inFlight.js';
+import type {
+  ConversationService,
+  InboundMessage,
+  Responder,
+  RunTurn,
+  TurnOutcome,
+} from '../../src/conversation/service.js';
+import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
-import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
 import { toMrkdwn } from './format.js';
-import { platformError, SlackReply } from './replies.js';
 import { SlackProfiles } from './profiles.js';
+import { platformError, SlackReply } from './replies.js';
 import type { SlackStaffSide } from './staff.js';
-import { cleanText, ignoreReason, isDirectMessage, mentionsBot, parseSlackThreadKey, readMessageFields, slackMessageId, slackThreadKey, slackTsToMs, type SlackThreadRef } from './threads.js';
+import {
+  cleanText,
+  ignoreReason,
+  isDirectMessage,
+  mentionsBot,
+  parseSlackThreadKey,
+  readMessageFields,
+  type SlackThreadRef,
+  slackMessageId,
+  slackThreadKey,
+  slackTsToMs,
+} from './threads.js';
 
 /** Errors that mean native streaming is unavailable for the whole app, not just one channel. */
-const APP_WIDE_STREAM_ERRORS = new Set(['unknown_method', 'not_allowed_token_type', 'missing_scope', 'method_deprecated']);
+const APP_WIDE_STREAM_ERRORS = new Set([
+  'unknown_method',
+  'not_allowed_token_type',
+  'missing_scope',
+  'method_deprecated',
+]);
 /** Assistant thread titles are short; the first question is cut to this. */
 const MAX_TITLE_CHARS = 60;
 
@@ -94,16 +116,33 @@ export class SlackConversations {
    * Decides whether a message event is ours to answer, and answers it. Returns the outcome, or undefined
    * when the event was ignored.
    */
-  onMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
+  onMessage(
+    client: WebClient,
+    event: unknown,
+    team: string,
+    botUserId: string,
+    source: MessageSource,
+    setTitle?: (title: string) => Promise<unknown>,
+  ): Promise<TurnOutcome | undefined> {
     return this.inFlight.track(this.takeMessage(client, event, team, botUserId, source, setTitle));
   }
 
-  private async takeMessage(client: WebClient, event: unknown, team: string, botUserId: string, source: MessageSource, setTitle?: (title: string) => Promise<unknown>): Promise<TurnOutcome | undefined> {
+  private async takeMessage(
+    client: WebClient,
+    event: unknown,
+    team: string,
+    botUserId: string,
+    source: MessageSource,
+    setTitle?: (title: string) => Promise<unknown>,
+  ): Promise<TurnOutcome | undefined> {
     const { log } = this.options;
     const fields = readMessageFields(event);
     if (!fields) return undefined;
     const { staffChannel, staff } = this.options;
-    const allowed = this.options.allowedChannels && staffChannel ? [...this.options.allowedChannels, staffChannel] : this.options.allowedChannels;
+    const allowed =
+      this.options.allowedChannels && staffChannel
+        ? [...this.options.allowedChannels, staffChannel]
+        : this.options.allowedChannels;
     const ignored = ignoreReason(fields, botUserId, allowed);
     if (ignored) {
       log.debug({ channel: fields.channel, ts: fields.ts, reason: ignored }, 'slack.ignored');
@@ -129,13 +168,23 @@ export class SlackConversations {
     const text = cleanText(fields.text, botUserId) || (fields.files.length > 0 ? '' : 'Hello');
     const ref = { team, channel: fields.channel, threadTs };
     const manualReason = manualEscalationReason(text);
-    if (manualReason !== undefined && staff && (await staff.escalateByHand(client, ref, fields.user!, manualReason))) return undefined;
+    if (manualReason !== undefined && staff && (await staff.escalateByHand(client, ref, fields.user!, manualReason)))
+      return undefined;
     if (setTitle && !(await this.options.service.hasConversation(slackThreadKey(ref)))) {
       setTitle(text.length > MAX_TITLE_CHARS ? `${text.slice(0, MAX_TITLE_CHARS - 1)}…` : text).catch((err: unknown) =>
         log.debug({ err, channel: ref.channel }, 'slack.title_failed'),
       );
     }
-    return this.answer(client, { ref, id: slackMessageId(team, fields.channel, fields.ts), userId: fields.user!, userTeam: fields.userTeam ?? team, text, attachments: fields.files, dm, sentAt: slackTsToMs(fields.ts) });
+    return this.answer(client, {
+      ref,
+      id: slackMessageId(team, fields.channel, fields.ts),
+      userId: fields.user!,
+      userTeam: fields.userTeam ?? team,
+      text,
+      attachments: fields.files,
+      dm,
+      sentAt: slackTsToMs(fields.ts),
+    });
   }
 
   /** A Confirm or Cancel press: a turn like any other, carrying the decision. */
@@ -146,7 +195,11 @@ export class SlackConversations {
   private async takePress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {
     if (press.messageTs && press.questionMrkdwn && !this.approvalMessages.has(press.approvalId)) {
       // After a restart the map is empty; the press itself says which message to update.
-      this.approvalMessages.set(press.approvalId, { channel: press.ref.channel, ts: press.messageTs, questionMrkdwn: press.questionMrkdwn });
+      this.approvalMessages.set(press.approvalId, {
+        channel: press.ref.channel,
+        ts: press.messageTs,
+        questionMrkdwn: press.questionMrkdwn,
+      });
     }
     return this.answer(client, {
       ref: press.ref,
@@ -165,7 +218,16 @@ export class SlackConversations {
     const replyContext: Record<string, string> = { userTeam: post.userTeam };
     const approval = post.decision && this.approvalMessages.get(post.decision.approvalId);
     if (approval) Object.assign(replyContext, { approvalTs: approval.ts, approvalQuestion: approval.questionMrkdwn });
-    const message = { id: post.id, thread: slackThreadKey(ref), userId: post.userId, text: post.text, attachments: post.attachments, decision: post.decision, sentAt: post.sentAt, replyContext };
+    const message = {
+      id: post.id,
+      thread: slackThreadKey(ref),
+      userId: post.userId,
+      text: post.text,
+      attachments: post.attachments,
+      decision: post.decision,
+      sentAt: post.sentAt,
+      replyContext,
+    };
     return this.options.service.handle(message, (run) => this.respond(client, post, run));
   }
 
@@ -178,16 +240,35 @@ export class SlackConversations {
       const ref = parseSlackThreadKey(message.thread);
       if (!ref) return (run) => run();
       const context = message.replyContext ?? {};
-      if (message.decision && context.approvalTs && context.approvalQuestion && !this.approvalMessages.has(message.decision.approvalId)) {
-        this.approvalMessages.set(message.decision.approvalId, { channel: ref.channel, ts: context.approvalTs, questionMrkdwn: context.approvalQuestion });
+      if (
+        message.decision &&
+        context.approvalTs &&
+        context.approvalQuestion &&
+        !this.approvalMessages.has(message.decision.approvalId)
+      ) {
+        this.approvalMessages.set(message.decision.approvalId, {
+          channel: ref.channel,
+          ts: context.approvalTs,
+          questionMrkdwn: context.approvalQuestion,
+        });
       }
-      const post: SlackPost = { ref, id: message.id, userId: message.userId, userTeam: context.userTeam ?? ref.team, text: message.text, dm: ref.channel.startsWith('D'), decision: message.decision };
+      const post: SlackPost = {
+        ref,
+        id: message.id,
+        userId: message.userId,
+        userTeam: context.userTeam ?? ref.team,
+        text: message.text,
+        dm: ref.channel.startsWith('D'),
+        decision: message.decision,
+      };
       return async (run) => {
         const outcome = await this.respond(client, post, run);
         if (outcome.status === 'not_allowed' || (outcome.status === 'stale' && message.decision)) {
           await client.chat
             .postEphemeral({ channel: ref.channel, thread_ts: ref.threadTs, user: message.userId, text: outcome.reply })
-            .catch((err: unknown) => this.options.log.info({ reason: platformError(err), channel: ref.channel }, 'slack.ephemeral_refused'));
+            .catch((err: unknown) =>
+              this.options.log.info({ reason: platformError(err), channel: ref.channel }, 'slack.ephemeral_refused'),
+            );
         }
         return outcome;
       };
@@ -246,7 +327,8 @@ export class SlackConversations {
     // A crashed replica may have posted (part of) this reply already: finish that message rather than post another.
     const posted = outcome.resumed ? await this.options.service.postedReply(post.id) : undefined;
     if (posted) reply = startReply(posted);
-    if (outcome.status === 'failed' || outcome.status === 'rejected') reply.appendParagraph(outcome.agent, outcome.reply);
+    if (outcome.status === 'failed' || outcome.status === 'rejected')
+      reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
     try {
       // Throws when Slack did not take the text: the message then stays waiting, and a later pass posts it.
@@ -264,14 +346,22 @@ export class SlackConversations {
   /** Assistant-pane status ("is looking up your order…"), best effort: a status never blocks a reply. */
   private statusSetter(client: WebClient, ref: SlackThreadRef) {
     return (text: string) => {
-      const status = text === '' || text.startsWith('is ') ? text : `is ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+      const status =
+        text === '' || text.startsWith('is ') ? text : `is ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
       client.assistant.threads
         .setStatus({ channel_id: ref.channel, thread_ts: ref.threadTs, status })
-        .catch((err: unknown) => this.options.log.debug({ err: platformError(err) ?? err, channel: ref.channel }, 'slack.status_failed'));
+        .catch((err: unknown) =>
+          this.options.log.debug({ err: platformError(err) ?? err, channel: ref.channel }, 'slack.status_failed'),
+        );
     };
   }
 
-  private async postApproval(client: WebClient, ref: SlackThreadRef, thread: string, question: Extract<TurnEvent, { type: 'approval.requested' }>): Promise<void> {
+  private async postApproval(
+    client: WebClient,
+    ref: SlackThreadRef,
+    thread: string,
+    question: Extract<TurnEvent, { type: 'approval.requested' }>,
+  ): Promise<void> {
     try {
       const posted = await client.chat.postMessage({
         channel: ref.channel,
@@ -279,14 +369,24 @@ export class SlackConversations {
         text: `${question.question} (Confirm or Cancel)`,
         blocks: approvalBlocks(question.question, question.requestedBy, { thread, approval: question.id }),
       });
-      if (posted.ts) this.approvalMessages.set(question.id, { channel: ref.channel, ts: posted.ts, questionMrkdwn: toMrkdwn(question.question) });
+      if (posted.ts)
+        this.approvalMessages.set(question.id, {
+          channel: ref.channel,
+          ts: posted.ts,
+          questionMrkdwn: toMrkdwn(question.question),
+        });
     } catch (err) {
       this.options.log.error({ err, thread }, 'slack.approval_post_failed');
     }
   }
 
   /** Replaces the buttons with who decided what. */
-  private async showApprovalOutcome(client: WebClient, approvalId: string, approved: boolean, by: string): Promise<void> {
+  private async showApprovalOutcome(
+    client: WebClient,
+    approvalId: string,
+    approved: boolean,
+    by: string,
+  ): Promise<void> {
     const message = this.approvalMessages.get(approvalId);
     if (!message) return;
     this.approvalMessages.delete(approvalId);

@@ -13,7 +13,12 @@ export const ESCALATION_ACTION_PATTERN = /^switchboard_escalation_(claim|resolve
 /** Staff-channel membership and display names are looked up at most this often per person. */
 const DIRECTORY_TTL_MS = 60_000;
 const MEMBERS_PAGE_SIZE = 200;
-const URGENCY_EMOJI: Record<EscalationCard['urgency'], string> = { low: ':white_circle:', normal: ':large_blue_circle:', high: ':large_orange_circle:', urgent: ':red_circle:' };
+const URGENCY_EMOJI: Record<EscalationCard['urgency'], string> = {
+  low: ':white_circle:',
+  normal: ':large_blue_circle:',
+  high: ':large_orange_circle:',
+  urgent: ':red_circle:',
+};
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', discord: 'Discord', console: 'the terminal' };
 
 /** Text from people and models shown inside our own mrkdwn: Slack's three control characters escaped. */
@@ -32,11 +37,15 @@ export function slackMention(target: string): string {
 /** The escalation card: who, where, why and how urgent, the summary, and Claim / Resolve while it is open. */
 export function escalationBlocks(card: EscalationCard): KnownBlock[] {
   const where = PLATFORM_NAMES[card.customer.platform] ?? card.customer.platform;
-  const customer = card.customer.link ? `<${card.customer.link}|${escapeMrkdwn(card.customer.name)}>` : escapeMrkdwn(card.customer.name);
+  const customer = card.customer.link
+    ? `<${card.customer.link}|${escapeMrkdwn(card.customer.name)}>`
+    : escapeMrkdwn(card.customer.name);
   const status =
-    card.status === 'resolved' ? `:white_check_mark: Resolved by ${escapeMrkdwn(card.resolvedBy ?? '')}`
-    : card.status === 'claimed' ? `:raising_hand: Claimed by ${escapeMrkdwn(card.claimedBy ?? '')}`
-    : ':hourglass_flowing_sand: Waiting for someone to claim it';
+    card.status === 'resolved'
+      ? `:white_check_mark: Resolved by ${escapeMrkdwn(card.resolvedBy ?? '')}`
+      : card.status === 'claimed'
+        ? `:raising_hand: Claimed by ${escapeMrkdwn(card.claimedBy ?? '')}`
+        : ':hourglass_flowing_sand: Waiting for someone to claim it';
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `Escalation: ${card.urgency} urgency`, emoji: true } },
     {
@@ -49,12 +58,35 @@ export function escalationBlocks(card: EscalationCard): KnownBlock[] {
       ],
     },
     sectionBlock(`*Summary*\n${escapeMrkdwn(card.summary).slice(0, 2_900)}`),
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `${status} · Reply in this thread to write to the customer; start with \`!note\` for an internal note.` }] },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `${status} · Reply in this thread to write to the customer; start with \`!note\` for an internal note.`,
+        },
+      ],
+    },
   ];
   if (card.status !== 'resolved') {
     const buttons = [
-      ...(card.status === 'open' ? [{ type: 'button' as const, action_id: CLAIM_ACTION_ID, style: 'primary' as const, text: { type: 'plain_text' as const, text: 'Claim' }, value: card.escalationId }] : []),
-      { type: 'button' as const, action_id: RESOLVE_ACTION_ID, text: { type: 'plain_text' as const, text: 'Resolve' }, value: card.escalationId },
+      ...(card.status === 'open'
+        ? [
+            {
+              type: 'button' as const,
+              action_id: CLAIM_ACTION_ID,
+              style: 'primary' as const,
+              text: { type: 'plain_text' as const, text: 'Claim' },
+              value: card.escalationId,
+            },
+          ]
+        : []),
+      {
+        type: 'button' as const,
+        action_id: RESOLVE_ACTION_ID,
+        text: { type: 'plain_text' as const, text: 'Resolve' },
+        value: card.escalationId,
+      },
     ];
     blocks.push({ type: 'actions', block_id: `escalation:${card.escalationId}`, elements: buttons });
   }
@@ -82,7 +114,11 @@ export class SlackDirectory {
       const ids = new Set<string>();
       let cursor: string | undefined;
       do {
-        const page = await this.client().conversations.members({ channel: this.staffChannel, limit: MEMBERS_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+        const page = await this.client().conversations.members({
+          channel: this.staffChannel,
+          limit: MEMBERS_PAGE_SIZE,
+          ...(cursor ? { cursor } : {}),
+        });
         for (const id of page.members ?? []) ids.add(id);
         cursor = page.response_metadata?.next_cursor || undefined;
       } while (cursor);
@@ -118,7 +154,12 @@ export class SlackEscalationSide implements ThreadChannel, StaffRoom {
     const ref = parseSlackThreadKey(thread);
     if (!ref) throw new Error(`not a Slack thread: ${thread}`);
     const body = from ? `*${escapeMrkdwn(from)}* (support team)\n${text}` : text;
-    await this.client().chat.postMessage({ channel: ref.channel, thread_ts: ref.threadTs, text: body, unfurl_links: false });
+    await this.client().chat.postMessage({
+      channel: ref.channel,
+      thread_ts: ref.threadTs,
+      text: body,
+      unfurl_links: false,
+    });
   }
 
   async customer(thread: string, userId: string): Promise<CustomerDetails> {
@@ -139,7 +180,12 @@ export class SlackEscalationSide implements ThreadChannel, StaffRoom {
 
   async open(card: EscalationCard): Promise<string> {
     const channel = this.requireStaffChannel();
-    const posted = await this.client().chat.postMessage({ channel, text: cardText(card), blocks: escalationBlocks(card), unfurl_links: false });
+    const posted = await this.client().chat.postMessage({
+      channel,
+      text: cardText(card),
+      blocks: escalationBlocks(card),
+      unfurl_links: false,
+    });
     if (!posted.ts) throw new Error('Slack returned no ts for the escalation card');
     return slackThreadKey({ team: await this.teamId(), channel, threadTs: posted.ts });
   }
@@ -147,14 +193,24 @@ export class SlackEscalationSide implements ThreadChannel, StaffRoom {
   async update(staffThread: string, card: EscalationCard): Promise<void> {
     const ref = parseSlackThreadKey(staffThread);
     if (!ref) return;
-    await this.client().chat.update({ channel: ref.channel, ts: ref.threadTs, text: cardText(card), blocks: escalationBlocks(card) });
+    await this.client().chat.update({
+      channel: ref.channel,
+      ts: ref.threadTs,
+      text: cardText(card),
+      blocks: escalationBlocks(card),
+    });
   }
 
   async postToStaff(staffThread: string, text: string, options: { remind?: boolean } = {}): Promise<void> {
     const ref = parseSlackThreadKey(staffThread);
     if (!ref) return;
     const mention = options.remind && this.staff.remindMention ? `${slackMention(this.staff.remindMention)} ` : '';
-    await this.client().chat.postMessage({ channel: ref.channel, thread_ts: ref.threadTs, text: `${mention}${escapeMrkdwn(text)}`, unfurl_links: false });
+    await this.client().chat.postMessage({
+      channel: ref.channel,
+      thread_ts: ref.threadTs,
+      text: `${mention}${escapeMrkdwn(text)}`,
+      unfurl_links: false,
+    });
   }
 
   private requireStaffChannel(): string {

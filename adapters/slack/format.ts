@@ -1,5 +1,5 @@
-import slackifyMarkdown from 'slackify-markdown';
 import type { KnownBlock } from '@slack/types';
+import slackifyMarkdown from 'slackify-markdown';
 
 /** A section block's text limit. */
 export const MAX_SECTION_CHARS = 3_000;

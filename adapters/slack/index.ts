@@ -1,5 +1,17 @@
 import type { AddressInfo } from 'node:net';
-import { App, Assistant, HTTPReceiver, LogLevel, SocketModeReceiver, type AllMiddlewareArgs, type BlockAction, type ButtonAction, type Logger as BoltLogger, type Receiver, type SlackActionMiddlewareArgs } from '@slack/bolt';
+import {
+  type AllMiddlewareArgs,
+  App,
+  Assistant,
+  type BlockAction,
+  type Logger as BoltLogger,
+  type ButtonAction,
+  HTTPReceiver,
+  LogLevel,
+  type Receiver,
+  type SlackActionMiddlewareArgs,
+  SocketModeReceiver,
+} from '@slack/bolt';
 import webApi, { type RetryOptions, type WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../../src/config.js';
 import { REPLY_RETRY_DELAYS_MS } from '../../src/conversation/replyRetries.js';
@@ -9,8 +21,8 @@ import type { Logger } from '../../src/log.js';
 import { APPROVAL_ACTION_PATTERN, CONFIRM_ACTION_ID, parseButtonValue, questionFromBlocks } from './approvals.js';
 import { SlackConversations } from './conversation.js';
 import { CLAIM_ACTION_ID, ESCALATION_ACTION_PATTERN, SlackDirectory, SlackEscalationSide } from './escalation.js';
-import { SlackStaffSide } from './staff.js';
 import { platformError } from './replies.js';
+import { SlackStaffSide } from './staff.js';
 import { parseSlackThreadKey } from './threads.js';
 
 export { parseSlackThreadKey, slackThreadKey } from './threads.js';
@@ -38,7 +50,9 @@ export interface SlackAdapterDeps {
    */
   replyRetryDelaysMs?: readonly number[];
   /** Human escalation: relays to customers here, and the staff channel when ESCALATION_CHANNEL is on Slack. */
-  escalation?: { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined } | undefined;
+  escalation?:
+    | { desk: EscalationDesk; staffChannel: string | undefined; remindMention: string | undefined }
+    | undefined;
 }
 
 export interface SlackAdapter {
@@ -55,7 +69,8 @@ export interface SlackAdapter {
 /** pino underneath Bolt, so its warnings and errors land in our logs (redacted like everything else). */
 function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.INFO;
-  const text = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
+  const text = (parts: unknown[]) =>
+    parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
   return {
     debug: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
     info: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
@@ -82,7 +97,10 @@ function rejectSkewedRequests(receiver: HTTPReceiver, log: Logger): void {
   receiver.requestListener = (req, res) => {
     const header = req.headers['x-slack-request-timestamp'];
     const timestamp = Number(Array.isArray(header) ? header[0] : header);
-    if (header !== undefined && (!Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > MAX_REQUEST_SKEW_SEC)) {
+    if (
+      header !== undefined &&
+      (!Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > MAX_REQUEST_SKEW_SEC)
+    ) {
       log.warn({ timestamp: String(header), maxSkewSec: MAX_REQUEST_SKEW_SEC }, 'slack.request_rejected');
       req.resume();
       res.writeHead(401, { 'content-type': 'text/plain' }).end('request timestamp too far from now');
@@ -99,7 +117,11 @@ function teamOf(body: unknown, fallback: string | undefined): string {
   return fallback ?? 'unknown-team';
 }
 
-export function createSlackAdapter(config: SlackConfig, service: ConversationService, deps: SlackAdapterDeps): SlackAdapter {
+export function createSlackAdapter(
+  config: SlackConfig,
+  service: ConversationService,
+  deps: SlackAdapterDeps,
+): SlackAdapter {
   const log = deps.log.child({ adapter: 'slack' });
   const logger = boltLogger(log);
   const clientOptions = {
@@ -111,7 +133,11 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
   let socketReceiver: SocketModeReceiver | undefined;
   let serving = false;
   if (config.mode === 'socket') {
-    socketReceiver = new SocketModeReceiver({ appToken: config.appToken!, logger, installerOptions: { clientOptions } });
+    socketReceiver = new SocketModeReceiver({
+      appToken: config.appToken!,
+      logger,
+      installerOptions: { clientOptions },
+    });
     receiver = socketReceiver;
   } else {
     httpReceiver = new HTTPReceiver({
@@ -120,7 +146,13 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       logger,
       // Ack first, then run the turn: Slack wants an answer within 3 s, a turn can take longer.
       processBeforeResponse: false,
-      customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
+      customRoutes: [
+        {
+          path: HEALTH_PATH,
+          method: ['GET'],
+          handler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
+        },
+      ],
     });
     receiver = httpReceiver;
     rejectSkewedRequests(httpReceiver, log);
@@ -130,7 +162,12 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
   let staff: SlackStaffSide | undefined;
   if (escalation) {
     const directory = new SlackDirectory(() => app.client, escalation.staffChannel);
-    const side = new SlackEscalationSide(() => app.client, directory, { channel: escalation.staffChannel, remindMention: escalation.remindMention }, log);
+    const side = new SlackEscalationSide(
+      () => app.client,
+      directory,
+      { channel: escalation.staffChannel, remindMention: escalation.remindMention },
+      log,
+    );
     escalation.desk.attach(side);
     if (escalation.staffChannel) {
       escalation.desk.attachStaffRoom(side);
@@ -158,7 +195,14 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
       // We keep no per-thread channel context, so Bolt's default (message metadata writes) is not wanted.
       threadContextChanged: async () => {},
       userMessage: async ({ message, body, context, client, setTitle }) => {
-        await conversations.onMessage(client, message, teamOf(body, context.teamId), context.botUserId ?? '', 'assistant', setTitle);
+        await conversations.onMessage(
+          client,
+          message,
+          teamOf(body, context.teamId),
+          context.botUserId ?? '',
+          'assistant',
+          setTitle,
+        );
       },
     }),
   );
@@ -170,48 +214,60 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
   });
   type ButtonPress = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
   /** A button handler counted as in flight from before its ack, so whoever waits for idle() after Slack got its answer also waits for it. */
-  const button = (handler: (press: ButtonPress) => Promise<void>) => (press: ButtonPress) => conversations.track(handler(press));
+  const button = (handler: (press: ButtonPress) => Promise<void>) => (press: ButtonPress) =>
+    conversations.track(handler(press));
 
-  app.action<BlockAction<ButtonAction>>(APPROVAL_ACTION_PATTERN, button(async ({ ack, body, action, client, respond }) => {
-    await ack();
-    const value = parseButtonValue(action.value);
-    const ref = value && parseSlackThreadKey(value.thread);
-    if (!value || !ref) {
-      log.warn({ action: action.action_id }, 'slack.approval_value_invalid');
-      return;
-    }
-    const outcome = await conversations.onApprovalPress(client, {
-      ref,
-      approvalId: value.approval,
-      approve: action.action_id === CONFIRM_ACTION_ID,
-      userId: body.user.id,
-      userTeam: body.user.team_id,
-      actionTs: action.action_ts,
-      messageTs: body.container?.message_ts ?? body.message?.ts,
-      questionMrkdwn: questionFromBlocks(body.message?.blocks),
-    });
-    if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
-      await tellOnly(client, respond, { channel: ref.channel, threadTs: ref.threadTs, user: body.user.id, text: outcome.reply });
-    }
-  }));
-  app.action<BlockAction<ButtonAction>>(ESCALATION_ACTION_PATTERN, button(async ({ ack, body, action, client, respond }) => {
-    await ack();
-    const cardTs = body.container?.message_ts ?? body.message?.ts;
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (!staff || !cardTs || !channel || !action.value) {
-      log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
-      return;
-    }
-    const reply = await staff.onPress({
-      team: teamOf(body, undefined),
-      channel,
-      cardTs,
-      escalationId: action.value,
-      action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
-      userId: body.user.id,
-    });
-    if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
-  }));
+  app.action<BlockAction<ButtonAction>>(
+    APPROVAL_ACTION_PATTERN,
+    button(async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const value = parseButtonValue(action.value);
+      const ref = value && parseSlackThreadKey(value.thread);
+      if (!value || !ref) {
+        log.warn({ action: action.action_id }, 'slack.approval_value_invalid');
+        return;
+      }
+      const outcome = await conversations.onApprovalPress(client, {
+        ref,
+        approvalId: value.approval,
+        approve: action.action_id === CONFIRM_ACTION_ID,
+        userId: body.user.id,
+        userTeam: body.user.team_id,
+        actionTs: action.action_ts,
+        messageTs: body.container?.message_ts ?? body.message?.ts,
+        questionMrkdwn: questionFromBlocks(body.message?.blocks),
+      });
+      if (outcome.status === 'not_allowed' || outcome.status === 'stale') {
+        await tellOnly(client, respond, {
+          channel: ref.channel,
+          threadTs: ref.threadTs,
+          user: body.user.id,
+          text: outcome.reply,
+        });
+      }
+    }),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    ESCALATION_ACTION_PATTERN,
+    button(async ({ ack, body, action, client, respond }) => {
+      await ack();
+      const cardTs = body.container?.message_ts ?? body.message?.ts;
+      const channel = body.channel?.id ?? body.container?.channel_id;
+      if (!staff || !cardTs || !channel || !action.value) {
+        log.warn({ action: action.action_id }, 'slack.escalation_press_invalid');
+        return;
+      }
+      const reply = await staff.onPress({
+        team: teamOf(body, undefined),
+        channel,
+        cardTs,
+        escalationId: action.value,
+        action: action.action_id === CLAIM_ACTION_ID ? 'claim' : 'resolve',
+        userId: body.user.id,
+      });
+      if (reply !== '') await tellOnly(client, respond, { channel, threadTs: cardTs, user: body.user.id, text: reply });
+    }),
+  );
   app.error(async (err) => {
     log.error({ err: err.original ?? err, code: err.code }, 'slack.error');
   });
@@ -223,7 +279,12 @@ export function createSlackAdapter(config: SlackConfig, service: ConversationSer
     note: { channel: string; threadTs: string; user: string; text: string },
   ): Promise<void> {
     try {
-      await client.chat.postEphemeral({ channel: note.channel, thread_ts: note.threadTs, user: note.user, text: note.text });
+      await client.chat.postEphemeral({
+        channel: note.channel,
+        thread_ts: note.threadTs,
+        user: note.user,
+        text: note.text,
+      });
     } catch (err) {
       log.info({ reason: platformError(err), channel: note.channel }, 'slack.ephemeral_refused');
       await respond({ response_type: 'ephemeral', replace_original: false, text: note.text }).catch((cause: unknown) =>

@@ -44,7 +44,10 @@ export class SlackProfiles {
       };
     } catch (err) {
       ttl = FAILED_PROFILE_TTL_MS;
-      this.log.warn({ user: userId, reason: platformError(err) ?? (err instanceof Error ? err.message : String(err)) }, 'slack.profile_failed');
+      this.log.warn(
+        { user: userId, reason: platformError(err) ?? (err instanceof Error ? err.message : String(err)) },
+        'slack.profile_failed',
+      );
     }
     this.cache.delete(userId);
     this.cache.set(userId, { profile, until: Date.now() + ttl });

@@ -1,9 +1,9 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { Logger } from '../../src/log.js';
 import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import { postWithRetries } from '../../src/conversation/replyRetries.js';
+import type { Logger } from '../../src/log.js';
 import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, sectionBlock, toMrkdwn } from './format.js';
 
 /** The fallback edits its message at most this often, well inside Slack's per-channel rate limit. */
@@ -11,7 +11,14 @@ export const UPDATE_INTERVAL_MS = 1_000;
 /** Characters gathered before each streaming call, so a reply costs a handful of calls, not one per token. */
 const STREAM_BUFFER_CHARS = 256;
 /** Platform errors that say nothing about whether streaming is allowed here: try streaming again next time. */
-const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'ratelimited', 'request_timeout', 'service_unavailable', 'team_added_to_org']);
+const TRANSIENT_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'ratelimited',
+  'request_timeout',
+  'service_unavailable',
+  'team_added_to_org',
+]);
 
 export interface ReplyTarget {
   channel: string;
@@ -73,7 +80,8 @@ export class SlackReply {
   ) {
     this.native = options.native;
     const { channel, threadTs } = target;
-    const blocks = (text: string, last: boolean) => (last ? { blocks: [sectionBlock(text), agentContextBlock(this.agent ?? '')] } : {});
+    const blocks = (text: string, last: boolean) =>
+      last ? { blocks: [sectionBlock(text), agentContextBlock(this.agent ?? '')] } : {};
     this.edited = new EditedReply<string>(
       {
         post: async (text, last) => {

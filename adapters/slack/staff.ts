@@ -1,12 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
+import type { StaffMember } from '../../src/escalation/escalation.js';
 import type { StaffOutcome } from '../../src/escalation/ports.js';
 import { STAFF_ONLY_REPLY } from '../../src/escalation/staffCommands.js';
-import type { StaffMember } from '../../src/escalation/escalation.js';
 import type { Logger } from '../../src/log.js';
 import type { SlackDirectory } from './escalation.js';
 import { platformError } from './replies.js';
-import { cleanText, slackMessageId, slackThreadKey, type SlackMessageFields, type SlackThreadRef } from './threads.js';
+import { cleanText, type SlackMessageFields, type SlackThreadRef, slackMessageId, slackThreadKey } from './threads.js';
 
 /** Reactions that tell staff what happened to their message in an escalation thread. */
 const RELAYED_REACTION = 'outbox_tray';
@@ -34,12 +34,22 @@ export class SlackStaffSide {
   ) {}
 
   /** A message in the staff channel: relayed or kept as a note when it is in an escalation thread. */
-  async onStaffChannelMessage(client: WebClient, fields: SlackMessageFields, team: string, botUserId: string): Promise<void> {
+  async onStaffChannelMessage(
+    client: WebClient,
+    fields: SlackMessageFields,
+    team: string,
+    botUserId: string,
+  ): Promise<void> {
     if (!fields.threadTs || !fields.user) return;
     const staffThread = slackThreadKey({ team, channel: fields.channel, threadTs: fields.threadTs });
     if (!(await this.desk.customerThreadOf(staffThread))) return;
     const staff = await this.member(fields.user);
-    const outcome = await this.desk.fromStaff({ id: slackMessageId(team, fields.channel, fields.ts), staffThread, staff, text: cleanText(fields.text, botUserId) });
+    const outcome = await this.desk.fromStaff({
+      id: slackMessageId(team, fields.channel, fields.ts),
+      staffThread,
+      staff,
+      text: cleanText(fields.text, botUserId),
+    });
     if (outcome.status === 'relayed') await this.react(client, fields.channel, fields.ts, RELAYED_REACTION);
     if (outcome.status === 'note') await this.react(client, fields.channel, fields.ts, NOTE_REACTION);
     await this.tell(client, { channel: fields.channel, threadTs: fields.threadTs, user: fields.user }, outcome);
@@ -61,7 +71,10 @@ export class SlackStaffSide {
     }
     const staffThread = slackThreadKey({ team: press.team, channel: press.channel, threadTs: press.cardTs });
     const staff = await this.member(press.userId);
-    const outcome = press.action === 'claim' ? await this.desk.claim(staffThread, press.escalationId, staff) : await this.desk.resolve(staffThread, press.escalationId, staff);
+    const outcome =
+      press.action === 'claim'
+        ? await this.desk.claim(staffThread, press.escalationId, staff)
+        : await this.desk.resolve(staffThread, press.escalationId, staff);
     return outcome.reply;
   }
 
@@ -80,13 +93,21 @@ export class SlackStaffSide {
   }
 
   private async react(client: WebClient, channel: string, ts: string, name: string): Promise<void> {
-    await client.reactions.add({ channel, timestamp: ts, name }).catch((err: unknown) => this.log.debug({ err: platformError(err) ?? err, channel }, 'slack.reaction_failed'));
+    await client.reactions
+      .add({ channel, timestamp: ts, name })
+      .catch((err: unknown) => this.log.debug({ err: platformError(err) ?? err, channel }, 'slack.reaction_failed'));
   }
 
-  private async tell(client: WebClient, to: { channel: string; threadTs: string; user: string }, outcome: StaffOutcome): Promise<void> {
+  private async tell(
+    client: WebClient,
+    to: { channel: string; threadTs: string; user: string },
+    outcome: StaffOutcome,
+  ): Promise<void> {
     if (outcome.reply === '') return;
     await client.chat
       .postEphemeral({ channel: to.channel, thread_ts: to.threadTs, user: to.user, text: outcome.reply })
-      .catch((err: unknown) => this.log.warn({ err: platformError(err) ?? err, channel: to.channel }, 'slack.ephemeral_failed'));
+      .catch((err: unknown) =>
+        this.log.warn({ err: platformError(err) ?? err, channel: to.channel }, 'slack.ephemeral_failed'),
+      );
   }
 }

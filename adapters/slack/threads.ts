@@ -18,7 +18,8 @@ export function slackThreadKey(ref: SlackThreadRef): string {
 
 export function parseSlackThreadKey(key: string): SlackThreadRef | undefined {
   const [platform, team, channel, threadTs, ...rest] = key.split(':');
-  if (platform !== 'slack' || !team || !channel || !threadTs || rest.length > 0 || !TS_PATTERN.test(threadTs)) return undefined;
+  if (platform !== 'slack' || !team || !channel || !threadTs || rest.length > 0 || !TS_PATTERN.test(threadTs))
+    return undefined;
   return { team, channel, threadTs };
 }
 
@@ -93,11 +94,16 @@ function filesOf(value: unknown): Array<{ name: string; kind?: string }> {
 export type IgnoreReason = 'bot' | 'subtype' | 'no_user' | 'channel_not_allowed' | 'empty';
 
 /** Why an event must not be answered, or undefined when it is a person's message we may answer. */
-export function ignoreReason(message: SlackMessageFields, botUserId: string, allowedChannels: string[] | undefined): IgnoreReason | undefined {
+export function ignoreReason(
+  message: SlackMessageFields,
+  botUserId: string,
+  allowedChannels: string[] | undefined,
+): IgnoreReason | undefined {
   if (message.botId !== undefined || message.user === botUserId || message.subtype === 'bot_message') return 'bot';
   if (!USER_TEXT_SUBTYPES.has(message.subtype)) return 'subtype';
   if (!message.user) return 'no_user';
-  if (allowedChannels && !isDirectMessage(message) && !allowedChannels.includes(message.channel)) return 'channel_not_allowed';
+  if (allowedChannels && !isDirectMessage(message) && !allowedChannels.includes(message.channel))
+    return 'channel_not_allowed';
   return undefined;
 }
 

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { defineTool, identityQuestion, identityRequired, isIdentityRequired, isOwner, type RecordStore, type Requester } from '../../src/index.js';
+import {
+  defineTool,
+  identityQuestion,
+  identityRequired,
+  isIdentityRequired,
+  isOwner,
+  type RecordStore,
+  type Requester,
+} from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const invoiceSchema = z.object({
@@ -33,7 +41,8 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
 /** The invoice when it is the requester's to see; someone else's is withheld until they show it is theirs. */
 async function ownInvoice(records: RecordStore, requester: Requester, id: string) {
   const invoice = await findInvoice(records, id);
-  if (invoice && !isOwner(requester, invoice.customerEmail)) return { withheld: identityRequired(`invoice ${id}`, requester) };
+  if (invoice && !isOwner(requester, invoice.customerEmail))
+    return { withheld: identityRequired(`invoice ${id}`, requester) };
   return { invoice };
 }
 
@@ -49,14 +58,31 @@ export const lookupInvoice = defineTool({
       facts.set('invoice_id', invoice.id);
       facts.set('plan', invoice.plan);
     }
-    return invoice ? { found: true as const, invoice } : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
+    return invoice
+      ? { found: true as const, invoice }
+      : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
   },
-  examples: ['what is on my invoice', 'show me invoice INV-2001', 'can you explain invoice INV-2001', 'explain this invoice to me', 'is my invoice paid', 'why was I charged', 'how much is my bill', 'I was charged twice'],
+  examples: [
+    'what is on my invoice',
+    'show me invoice INV-2001',
+    'can you explain invoice INV-2001',
+    'explain this invoice to me',
+    'is my invoice paid',
+    'why was I charged',
+    'how much is my bill',
+    'I was charged twice',
+  ],
   answerTemplate: (result) => {
     if (isIdentityRequired(result)) return identityQuestion('look up', result);
-    if (!result.found) return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
+    if (!result.found)
+      return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
     const i = result.invoice;
-    const when = i.status === 'paid' ? `paid on ${i.paidAt}` : i.status === 'refunded' ? `refunded on ${i.refundedAt}` : `${i.status}, due ${i.dueAt}`;
+    const when =
+      i.status === 'paid'
+        ? `paid on ${i.paidAt}`
+        : i.status === 'refunded'
+          ? `refunded on ${i.refundedAt}`
+          : `${i.status}, due ${i.dueAt}`;
     return `Invoice ${i.id} (${i.plan}, issued ${i.issuedAt}) is for ${i.amount.toFixed(2)} ${i.currency} and is ${when}.`;
   },
 });
@@ -67,12 +93,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The invoice, when it can be refunded; otherwise why not, as request_refund's result. */
 function refundable(invoice_id: string, invoice: Invoice | undefined) {
-  const refused = (reason: string) => ({ ok: false as const, known: invoice !== undefined, refusal: { refunded: false as const, invoice_id, reason } });
+  const refused = (reason: string) => ({
+    ok: false as const,
+    known: invoice !== undefined,
+    refusal: { refunded: false as const, invoice_id, reason },
+  });
   if (!invoice) return refused(`No invoice ${invoice_id} exists.`);
   if (invoice.status === 'refunded') return refused('This invoice was already refunded.');
-  if (invoice.status !== 'paid' || !invoice.paidAt) return refused(`The invoice is ${invoice.status}, not paid, so there is nothing to refund.`);
+  if (invoice.status !== 'paid' || !invoice.paidAt)
+    return refused(`The invoice is ${invoice.status}, not paid, so there is nothing to refund.`);
   const ageDays = (Date.now() - Date.parse(invoice.paidAt)) / DAY_MS;
-  if (ageDays > REFUND_WINDOW_DAYS) return refused(`It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.`);
+  if (ageDays > REFUND_WINDOW_DAYS)
+    return refused(
+      `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.`,
+    );
   return { ok: true as const, known: true, invoice };
 }
 
@@ -104,12 +138,26 @@ export const requestRefund = defineTool({
     const { invoice } = check;
     const refundedAt = new Date().toISOString();
     await records.set(`invoice:${invoice_id}`, { status: 'refunded', refundedAt, refundReason: reason });
-    return { refunded: true as const, invoice_id, amount: invoice.amount, currency: invoice.currency, refundedAt, arrives: 'within 5–10 business days' };
+    return {
+      refunded: true as const,
+      invoice_id,
+      amount: invoice.amount,
+      currency: invoice.currency,
+      refundedAt,
+      arrives: 'within 5–10 business days',
+    };
   },
-  examples: ['I want a refund', 'refund invoice INV-2001', 'can I get my money back', 'please refund the charge', 'refund me'],
+  examples: [
+    'I want a refund',
+    'refund invoice INV-2001',
+    'can I get my money back',
+    'please refund the charge',
+    'refund me',
+  ],
   answerTemplate: (result) =>
-    isIdentityRequired(result) ? identityQuestion('refund', result)
-    : result.refunded
-      ? `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`
-      : `I couldn't refund invoice ${result.invoice_id}: ${result.reason}`,
+    isIdentityRequired(result)
+      ? identityQuestion('refund', result)
+      : result.refunded
+        ? `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`
+        : `I couldn't refund invoice ${result.invoice_id}: ${result.reason}`,
 });

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { defineTool, identityQuestion, identityRequired, isIdentityRequired, isOwner, type FactWriter, type RecordStore, type Requester } from '../../src/index.js';
+import {
+  defineTool,
+  type FactWriter,
+  identityQuestion,
+  identityRequired,
+  isIdentityRequired,
+  isOwner,
+  type RecordStore,
+  type Requester,
+} from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const orderSchema = z.object({
@@ -40,7 +49,8 @@ async function findOrder(records: RecordStore, id: string): Promise<Order | unde
  */
 async function ownOrder(records: RecordStore, requester: Requester, id: string) {
   const order = await findOrder(records, id);
-  if (order && !isOwner(requester, order.customerEmail)) return { withheld: identityRequired(`order ${id}`, requester) };
+  if (order && !isOwner(requester, order.customerEmail))
+    return { withheld: identityRequired(`order ${id}`, requester) };
   return { order };
 }
 
@@ -56,12 +66,18 @@ const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
 
 /** The order, when it can be cancelled; otherwise why not, as cancel_order's result. */
 function cancellable(order_id: string, order: Order | undefined) {
-  const refused = (reason: string, status?: Order['status']) => ({ ok: false as const, refusal: { cancelled: false as const, order_id, status, reason } });
+  const refused = (reason: string, status?: Order['status']) => ({
+    ok: false as const,
+    refusal: { cancelled: false as const, order_id, status, reason },
+  });
   if (!order) return refused(`No order ${order_id} exists.`);
   if (order.status === 'cancelled') return refused('The order was already cancelled.', order.status);
   if (CANCELLABLE.has(order.status)) return { ok: true as const, order };
   const what = order.status === 'delivered' ? 'been delivered' : 'shipped';
-  return refused(`The order has already ${what}, so it cannot be cancelled. It can be returned within 30 days of delivery.`, order.status);
+  return refused(
+    `The order has already ${what}, so it cannot be cancelled. It can be returned within 30 days of delivery.`,
+    order.status,
+  );
 }
 
 const money = (amount: number) => `$${amount.toFixed(2)}`;
@@ -82,25 +98,38 @@ function describeOrder(order: Order): string {
 export const lookupOrder = defineTool({
   name: 'lookup_order',
   status: 'Looking up your order…',
-  description: 'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
+  description:
+    'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
   run: async ({ order_id }, { records, facts, requester }) => {
     const { order, withheld } = await ownOrder(records, requester, order_id);
     if (withheld) return withheld;
     if (order) noteOrder(facts, order);
-    return order ? { found: true as const, order } : { found: false as const, order_id, message: `No order ${order_id} exists.` };
+    return order
+      ? { found: true as const, order }
+      : { found: false as const, order_id, message: `No order ${order_id} exists.` };
   },
-  examples: ['where is my order', 'has my order shipped yet', 'what is the status of ORD-1003', 'tracking number for my package', 'when will my order arrive', 'my parcel has not arrived'],
+  examples: [
+    'where is my order',
+    'has my order shipped yet',
+    'what is the status of ORD-1003',
+    'tracking number for my package',
+    'when will my order arrive',
+    'my parcel has not arrived',
+  ],
   answerTemplate: (result) => {
     if (isIdentityRequired(result)) return identityQuestion('look up', result);
-    return result.found ? describeOrder(result.order) : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`;
+    return result.found
+      ? describeOrder(result.order)
+      : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`;
   },
 });
 
 export const cancelOrder = defineTool({
   name: 'cancel_order',
   status: 'Cancelling your order…',
-  description: 'Cancel an order that has not shipped yet. Needs the customer to confirm; shipped orders are refused (they can be returned instead).',
+  description:
+    'Cancel an order that has not shipped yet. Needs the customer to confirm; shipped orders are refused (they can be returned instead).',
   input: z.object({
     order_id: orderIdSchema.describe('The order id, e.g. ORD-1002'),
     reason: z.string().max(500).optional().describe("The customer's reason, if given"),
@@ -124,11 +153,25 @@ export const cancelOrder = defineTool({
     const cancelledAt = new Date().toISOString();
     await records.set(`order:${order_id}`, { status: 'cancelled', cancelledAt, cancelReason: reason });
     facts.set('order_status', 'cancelled');
-    return { cancelled: true as const, order_id, cancelledAt, refund: `${money(check.order.total)} will be refunded to the original payment method within 5–10 business days.` };
+    return {
+      cancelled: true as const,
+      order_id,
+      cancelledAt,
+      refund: `${money(check.order.total)} will be refunded to the original payment method within 5–10 business days.`,
+    };
   },
-  examples: ['cancel my order', 'and cancel it', 'please cancel ORD-1002', "I don't want it anymore, cancel", 'stop my order', 'cancel the order please'],
+  examples: [
+    'cancel my order',
+    'and cancel it',
+    'please cancel ORD-1002',
+    "I don't want it anymore, cancel",
+    'stop my order',
+    'cancel the order please',
+  ],
   answerTemplate: (result) => {
     if (isIdentityRequired(result)) return identityQuestion('cancel', result);
-    return result.cancelled ? `Done: order ${result.order_id} is cancelled. ${result.refund}` : `I couldn't cancel order ${result.order_id}: ${result.reason}`;
+    return result.cancelled
+      ? `Done: order ${result.order_id} is cancelled. ${result.refund}`
+      : `I couldn't cancel order ${result.order_id}: ${result.reason}`;
   },
 });

@@ -1,11 +1,11 @@
 import type { Logger } from '../log.js';
 import { ModelError } from '../model/types.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
-import { TurnError, type ApprovalDecision } from '../orchestrator/turn.js';
+import { type ApprovalDecision, TurnError } from '../orchestrator/turn.js';
 import type { TurnRunner } from '../orchestrator/turnRunner.js';
 import type { InboxMessage } from './inbox.js';
 import type { Store } from './store.js';
-import { loadThreadState, SavedStates, type LastAnswer, type ThreadState } from './threadState.js';
+import { type LastAnswer, loadThreadState, SavedStates, type ThreadState } from './threadState.js';
 
 /** One user post, already turned from a platform event into our shape by an adapter. */
 export interface InboundMessage {
@@ -37,7 +37,15 @@ export interface InboundMessage {
  * presser alone; `relayed`: the thread is escalated, so the message went to staff and the bot stays quiet;
  * `handed_off`: another replica holds the thread and answers this message there.
  */
-export type TurnStatus = 'answered' | 'duplicate' | 'rejected' | 'stale' | 'not_allowed' | 'failed' | 'relayed' | 'handed_off';
+export type TurnStatus =
+  | 'answered'
+  | 'duplicate'
+  | 'rejected'
+  | 'stale'
+  | 'not_allowed'
+  | 'failed'
+  | 'relayed'
+  | 'handed_off';
 
 export interface TurnOutcome {
   status: TurnStatus;
@@ -63,15 +71,18 @@ export interface EscalationHooks {
   relayFromCustomer(state: ThreadState, message: InboundMessage): Promise<ThreadState>;
 }
 
-export const ESCALATED_PRESS_REPLY = 'A member of our support team has this conversation now, so that button no longer does anything.';
+export const ESCALATED_PRESS_REPLY =
+  'A member of our support team has this conversation now, so that button no longer does anything.';
 /** The name a relayed message's outcome carries: staff, not an agent, answer while escalated. */
 export const SUPPORT_TEAM_NAME = 'Support team';
 
 export function apologyFor(err: unknown): string {
   const cause = err instanceof TurnError ? err.cause : err;
   if (cause instanceof ModelError) {
-    if (cause.kind === 'circuit_open') return "Sorry, I'm temporarily unavailable because my language model is having problems. Please try again in a few minutes.";
-    if (cause.kind === 'rate_limited') return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
+    if (cause.kind === 'circuit_open')
+      return "Sorry, I'm temporarily unavailable because my language model is having problems. Please try again in a few minutes.";
+    if (cause.kind === 'rate_limited')
+      return "Sorry, I'm getting too many requests right now. Please try again in a minute.";
     if (cause.kind === 'timeout') return 'Sorry, that took too long and I had to stop. Please try again.';
     return "Sorry, I can't reach my language model right now, so I couldn't answer. Please try again shortly.";
   }
@@ -99,7 +110,11 @@ export class MessageTurns {
 
   constructor(private readonly options: MessageTurnsOptions) {}
 
-  async process(message: InboxMessage, listener?: TurnEventListener, writer?: { userName?: string | undefined; verifiedEmail?: string | undefined }): Promise<TurnOutcome> {
+  async process(
+    message: InboxMessage,
+    listener?: TurnEventListener,
+    writer?: { userName?: string | undefined; verifiedEmail?: string | undefined },
+  ): Promise<TurnOutcome> {
     const { log, store } = this.options;
     const started = performance.now();
     const base = { thread: message.thread, message: message.id };
@@ -120,7 +135,10 @@ export class MessageTurns {
     if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
       listener?.({ type: 'relay.start', thread: message.thread });
       // Staff are told what arrived when there are no words to pass on.
-      const text = message.text.trim() === '' && message.attachments?.length ? `[sent ${message.attachments.map(describeFile).join(', ')}]` : message.text;
+      const text =
+        message.text.trim() === '' && message.attachments?.length
+          ? `[sent ${message.attachments.map(describeFile).join(', ')}]`
+          : message.text;
       return this.relay(escalations, state, { ...message, text });
     }
     state.startedBy ??= message.userId;
@@ -162,23 +180,38 @@ export class MessageTurns {
       if (escalated) {
         // Listed for the desk's sweep before the save, so a crash while posting to staff is finished later. Listing
         // is that safety net only: when it fails, the turn is still saved and the card still posted now.
-        await escalations.register(message.thread).catch((err: unknown) => log.error({ ...base, err }, 'escalation.register_failed'));
+        await escalations
+          .register(message.thread)
+          .catch((err: unknown) => log.error({ ...base, err }, 'escalation.register_failed'));
       }
       await this.save(saved);
       if (escalated) {
         // The turn is saved and answered: failing to record the posted card leaves the sweep to post it again, and
         // must not turn the customer's answer into an apology.
-        await this.save(await escalations.open(saved, message)).catch((err: unknown) => log.error({ ...base, err }, 'state.save_failed'));
+        await this.save(await escalations.open(saved, message)).catch((err: unknown) =>
+          log.error({ ...base, err }, 'state.save_failed'),
+        );
       }
       log.info(
-        { ...base, agent: saved.activeAgent, ms: Math.round(performance.now() - started), modelCalls: result.modelCalls, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+        {
+          ...base,
+          agent: saved.activeAgent,
+          ms: Math.round(performance.now() - started),
+          modelCalls: result.modelCalls,
+          promptTokens: result.usage.promptTokens,
+          completionTokens: result.usage.completionTokens,
+        },
         'turn.end',
       );
       return outcome;
     } catch (err) {
       log.error({ ...base, err, ms: Math.round(performance.now() - started) }, 'turn.failed');
       const reached = err instanceof TurnError ? err.state : state;
-      const outcome = { status: 'failed' as const, reply: apologyFor(err), agent: this.options.agentName(reached.activeAgent) };
+      const outcome = {
+        status: 'failed' as const,
+        reply: apologyFor(err),
+        agent: this.options.agentName(reached.activeAgent),
+      };
       if (err instanceof TurnError) await this.savePartial(withAnswer(err.state, message, outcome));
       return outcome;
     }
@@ -207,7 +240,11 @@ export class MessageTurns {
       return outcome;
     } catch (err) {
       this.options.log.error({ ...base, err }, 'escalation.relay_failed');
-      return { status: 'failed', reply: "Sorry, I couldn't pass that on to our support team. Please try sending it again.", agent: SUPPORT_TEAM_NAME };
+      return {
+        status: 'failed',
+        reply: "Sorry, I couldn't pass that on to our support team. Please try sending it again.",
+        agent: SUPPORT_TEAM_NAME,
+      };
     }
   }
 
@@ -246,10 +283,14 @@ function describeFile(file: { name: string; kind?: string | undefined }): string
 
 /** What the customer is told when all they sent is files. */
 export function fileOnlyReply(files: Array<{ name: string; kind?: string | undefined }>): string {
-  const what = files.length === 1 ? describeFile(files[0]!) : `${files.length} files (${files.map((f) => f.name).join(', ')})`;
+  const what =
+    files.length === 1 ? describeFile(files[0]!) : `${files.length} files (${files.map((f) => f.name).join(', ')})`;
   return `Thanks, I got ${what}, but I can't open files or images yet. Could you tell me in a few words what it shows, or what you need help with?`;
 }
 
 function withAnswer(state: ThreadState, message: InboxMessage, outcome: Omit<LastAnswer, 'message'>): ThreadState {
-  return { ...state, lastAnswer: { message: message.id, status: outcome.status, reply: outcome.reply, agent: outcome.agent } };
+  return {
+    ...state,
+    lastAnswer: { message: message.id, status: outcome.status, reply: outcome.reply, agent: outcome.agent },
+  };
 }

@@ -50,8 +50,17 @@ export function redisInbox(client: () => Promise<RedisClient>, namespace: string
   const waiting = `${namespace}:inbox-threads`;
   return {
     admit: async (message, dedupeTtlMs) => {
-      const args = [String(dedupeTtlMs), String(message.sentAt), message.id, encodeInboxMessage(message), message.thread];
-      const added = await (await client()).eval(ADMIT, { keys: [`${namespace}:dedupe:${message.id}`, ...keys(message.thread), waiting], arguments: args });
+      const args = [
+        String(dedupeTtlMs),
+        String(message.sentAt),
+        message.id,
+        encodeInboxMessage(message),
+        message.thread,
+      ];
+      const added = await (await client()).eval(ADMIT, {
+        keys: [`${namespace}:dedupe:${message.id}`, ...keys(message.thread), waiting],
+        arguments: args,
+      });
       return added === 1;
     },
     head: async (thread) => {
@@ -59,10 +68,16 @@ export function redisInbox(client: () => Promise<RedisClient>, namespace: string
       return found ? { id: found[0], body: found[1] } : undefined;
     },
     complete: async (thread, id, lockOwner) => {
-      const next = (await (await client()).eval(COMPLETE, { keys: [...keys(thread), waiting, lockKey(namespace, thread)], arguments: [id, thread, lockOwner] })) as [string, string] | null;
+      const next = (await (
+        await client()
+      ).eval(COMPLETE, {
+        keys: [...keys(thread), waiting, lockKey(namespace, thread)],
+        arguments: [id, thread, lockOwner],
+      })) as [string, string] | null;
       return next ? { id: next[0], body: next[1] } : undefined;
     },
-    waitingThreads: async (limit) => (limit <= 0 ? [] : ((await (await client()).zRange(waiting, 0, limit - 1)) as string[])),
+    waitingThreads: async (limit) =>
+      limit <= 0 ? [] : ((await (await client()).zRange(waiting, 0, limit - 1)) as string[]),
   };
 }
 
@@ -73,8 +88,10 @@ function lockKey(namespace: string, thread: string): string {
 export function redisLocks(client: () => Promise<RedisClient>, namespace: string): ThreadLocks {
   const key = (thread: string) => lockKey(namespace, thread);
   return {
-    acquire: async (thread, owner, ttlMs) => (await (await client()).set(key(thread), owner, { NX: true, PX: ttlMs })) === 'OK',
-    renew: async (thread, owner, ttlMs) => (await (await client()).eval(RENEW, { keys: [key(thread)], arguments: [owner, String(ttlMs)] })) === 1,
+    acquire: async (thread, owner, ttlMs) =>
+      (await (await client()).set(key(thread), owner, { NX: true, PX: ttlMs })) === 'OK',
+    renew: async (thread, owner, ttlMs) =>
+      (await (await client()).eval(RENEW, { keys: [key(thread)], arguments: [owner, String(ttlMs)] })) === 1,
     release: async (thread, owner) => {
       await (await client()).eval(RELEASE, { keys: [key(thread)], arguments: [owner] });
     },

@@ -18,7 +18,8 @@ const STRING_STARTING_WITH_COLON = /(?:^|[:[,{])":/;
 
 export function serialize(data: unknown): string {
   const text = JSON.stringify(data);
-  if (text === undefined || STRING_STARTING_WITH_COLON.test(text) || text.includes('"type":"Buffer"')) return defaultSerialize(data);
+  if (text === undefined || STRING_STARTING_WITH_COLON.test(text) || text.includes('"type":"Buffer"'))
+    return defaultSerialize(data);
   return text;
 }
 

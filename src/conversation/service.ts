@@ -1,8 +1,14 @@
-import type { TurnEventListener } from '../orchestrator/events.js';
 import { platformOf } from '../escalation/escalation.js';
+import type { TurnEventListener } from '../orchestrator/events.js';
 import type { Telemetry } from '../telemetry.js';
 import { decodeInboxMessage, type InboxMessage } from './inbox.js';
-import { apologyFor, MessageTurns, type InboundMessage, type MessageTurnsOptions, type TurnOutcome } from './messageTurn.js';
+import {
+  apologyFor,
+  type InboundMessage,
+  MessageTurns,
+  type MessageTurnsOptions,
+  type TurnOutcome,
+} from './messageTurn.js';
 import type { Lease, ThreadGate } from './threadGate.js';
 import { loadThreadState, type ThreadState } from './threadState.js';
 
@@ -206,7 +212,11 @@ export class ConversationService {
     }
     // A thread with work queued here is being answered already.
     const orphaned = threads.filter((thread) => this.queued(thread) === 0);
-    await Promise.all(orphaned.map((thread) => this.drainThread(thread).catch((err: unknown) => log.error({ err, thread }, 'inbox.recovery_failed'))));
+    await Promise.all(
+      orphaned.map((thread) =>
+        this.drainThread(thread).catch((err: unknown) => log.error({ err, thread }, 'inbox.recovery_failed')),
+      ),
+    );
   }
 
   /** Answers the thread's waiting messages if no other process holds it; that process answers them otherwise. */
@@ -272,14 +282,30 @@ export class ConversationService {
         this.replyFailures.set(message.id, failures);
         log.error(base, ran ? 'reply.deferred' : 'reply.start_failed');
         const agent = outcome?.agent ?? this.options.agentName(this.options.defaultAgentId);
-        telemetry?.emit({ type: 'turn.end', thread: message.thread, status: 'failed', agent, ms: performance.now() - started });
+        telemetry?.emit({
+          type: 'turn.end',
+          thread: message.thread,
+          status: 'failed',
+          agent,
+          ms: performance.now() - started,
+        });
         return undefined;
       }
       log.error(base, 'reply.given_up');
     }
     this.replyFailures.delete(message.id);
-    outcome ??= { status: 'failed', reply: apologyFor(undefined), agent: this.options.agentName(this.options.defaultAgentId) };
-    telemetry?.emit({ type: 'turn.end', thread: message.thread, status: outcome.status, agent: outcome.agent, ms: performance.now() - started });
+    outcome ??= {
+      status: 'failed',
+      reply: apologyFor(undefined),
+      agent: this.options.agentName(this.options.defaultAgentId),
+    };
+    telemetry?.emit({
+      type: 'turn.end',
+      thread: message.thread,
+      status: outcome.status,
+      agent: outcome.agent,
+      ms: performance.now() - started,
+    });
     return outcome;
   }
 }
@@ -292,11 +318,18 @@ function arrivalTime(): number {
 }
 
 function toInboxMessage(message: InboundMessage): InboxMessage {
-  const entry: InboxMessage = { id: message.id, thread: message.thread, userId: message.userId, text: message.text, sentAt: message.sentAt ?? arrivalTime() };
+  const entry: InboxMessage = {
+    id: message.id,
+    thread: message.thread,
+    userId: message.userId,
+    text: message.text,
+    sentAt: message.sentAt ?? arrivalTime(),
+  };
   if (message.userName !== undefined) entry.userName = message.userName;
   if (message.verifiedEmail !== undefined) entry.verifiedEmail = message.verifiedEmail;
   if (message.decision) entry.decision = message.decision;
-  if (message.attachments?.length) entry.attachments = message.attachments.map((a) => (a.kind ? { name: a.name, kind: a.kind } : { name: a.name }));
+  if (message.attachments?.length)
+    entry.attachments = message.attachments.map((a) => (a.kind ? { name: a.name, kind: a.kind } : { name: a.name }));
   if (message.replyContext) entry.replyContext = message.replyContext;
   return entry;
 }

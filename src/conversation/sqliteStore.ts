@@ -47,7 +47,8 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec('CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(keyv)').all();
-    if (!columns.some((column) => column.name === 'expires')) this.db.exec('ALTER TABLE keyv ADD COLUMN expires INTEGER');
+    if (!columns.some((column) => column.name === 'expires'))
+      this.db.exec('ALTER TABLE keyv ADD COLUMN expires INTEGER');
     this.db.exec('CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (expires) WHERE expires IS NOT NULL');
     // Dedupe marks get their own narrow table: one b-tree and no value, a third cheaper per claim than a keyv row.
     this.db.exec('CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID');
@@ -84,7 +85,8 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
 
   async clear(): Promise<void> {
     this.batch.flush();
-    if (this.namespace) this.db.prepare("DELETE FROM keyv WHERE key LIKE ? ESCAPE '\\'").run(`${escapeLike(this.namespace)}:%`);
+    if (this.namespace)
+      this.db.prepare("DELETE FROM keyv WHERE key LIKE ? ESCAPE '\\'").run(`${escapeLike(this.namespace)}:%`);
     else this.db.exec('DELETE FROM keyv');
   }
 

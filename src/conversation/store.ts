@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import { Keyv } from 'keyv';
 import type { Logger } from '../log.js';
 import type { ThreadInbox, ThreadLocks } from './inbox.js';
 import { redisInbox, redisLocks, redisSets } from './redisInbox.js';
-import type { SetStore } from './setStore.js';
 import { deserialize, serialize } from './serialization.js';
+import type { SetStore } from './setStore.js';
 import { sqliteCoordination, sqliteSets } from './sqliteInbox.js';
 import { SqliteKeyvStore } from './sqliteStore.js';
 

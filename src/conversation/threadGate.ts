@@ -114,23 +114,27 @@ export class ThreadGate {
     const { locks, lockTtlMs, log } = this.options;
     const lease = { token, lost: false, released: false };
     this.locked.set(thread, token);
-    const renewal = setInterval(() => {
-      locks.renew(thread, token, lockTtlMs).then(
-        (kept) => {
-          if (kept || lease.lost || lease.released) return;
-          lease.lost = true;
-          log.error({ thread, token }, 'lock.lost');
-        },
-        (err: unknown) => log.error({ err, thread }, 'lock.renew_failed'),
-      );
-    }, Math.max(1, Math.floor(lockTtlMs / 3)));
+    const renewal = setInterval(
+      () => {
+        locks.renew(thread, token, lockTtlMs).then(
+          (kept) => {
+            if (kept || lease.lost || lease.released) return;
+            lease.lost = true;
+            log.error({ thread, token }, 'lock.lost');
+          },
+          (err: unknown) => log.error({ err, thread }, 'lock.renew_failed'),
+        );
+      },
+      Math.max(1, Math.floor(lockTtlMs / 3)),
+    );
     renewal.unref();
     try {
       return await job(lease);
     } finally {
       clearInterval(renewal);
       if (this.locked.get(thread) === token) this.locked.delete(thread);
-      if (!lease.released) await locks.release(thread, token).catch((err: unknown) => log.error({ err, thread }, 'lock.release_failed'));
+      if (!lease.released)
+        await locks.release(thread, token).catch((err: unknown) => log.error({ err, thread }, 'lock.release_failed'));
     }
   }
 }

@@ -15,12 +15,14 @@ export class ThreadQueue {
     const previous = waiting ?? Promise.resolve();
     this.depth.set(thread, (this.depth.get(thread) ?? 0) + 1);
     const run = previous.then(job);
-    const tail: Promise<unknown> = run.catch(() => undefined).then(() => {
-      const left = (this.depth.get(thread) ?? 1) - 1;
-      if (left > 0) this.depth.set(thread, left);
-      else this.depth.delete(thread);
-      if (this.tails.get(thread) === tail) this.tails.delete(thread);
-    });
+    const tail: Promise<unknown> = run
+      .catch(() => undefined)
+      .then(() => {
+        const left = (this.depth.get(thread) ?? 1) - 1;
+        if (left > 0) this.depth.set(thread, left);
+        else this.depth.delete(thread);
+        if (this.tails.get(thread) === tail) this.tails.delete(thread);
+      });
     this.tails.set(thread, tail);
     return run;
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { RecordStore } from './store.js';
 import { escalationSchema, resolvedEscalationSchema } from '../escalation/escalation.js';
 import { chatMessageSchema, type Usage } from '../model/types.js';
+import type { RecordStore } from './store.js';
 
 export const THREAD_STATE_SCHEMA_VERSION = 6;
 
@@ -113,7 +113,13 @@ const MIGRATIONS: Record<number, (old: Record<string, unknown>) => Record<string
   // v3: crash-safe turns (the latest turn's outcome, for a replay after a crash).
   2: (old) => ({ ...old, schemaVersion: 3, lastAnswer: null }),
   // v4: shared facts, compaction's running summary, and tokens spent today.
-  3: (old) => ({ ...old, schemaVersion: 4, facts: {}, summary: null, usage: { ...(old.usage as object), today: { day: '', tokens: 0 } } }),
+  3: (old) => ({
+    ...old,
+    schemaVersion: 4,
+    facts: {},
+    summary: null,
+    usage: { ...(old.usage as object), today: { day: '', tokens: 0 } },
+  }),
   // v5: actions queued for confirmation behind the pending one.
   4: (old) => ({ ...old, schemaVersion: 5, queuedApprovals: [] }),
   // v6: whose data a participant may see (the email addresses they gave), and when and where a question was put.
@@ -150,7 +156,9 @@ export function parseThreadState(raw: unknown): ThreadState {
   if (typeof stored !== 'number') throw new ThreadStateError('stored thread state has no schemaVersion');
   let version = stored;
   if (version > THREAD_STATE_SCHEMA_VERSION) {
-    throw new ThreadStateError(`stored thread state is schema v${version}, newer than this build (v${THREAD_STATE_SCHEMA_VERSION})`);
+    throw new ThreadStateError(
+      `stored thread state is schema v${version}, newer than this build (v${THREAD_STATE_SCHEMA_VERSION})`,
+    );
   }
   while (version < THREAD_STATE_SCHEMA_VERSION) {
     const migrate = MIGRATIONS[version];
@@ -185,7 +193,12 @@ export class SavedStates {
     const mark = this.marks.get(thread);
     if (mark === undefined || typeof raw !== 'object' || raw === null) return false;
     const state = raw as Partial<ThreadState>;
-    return state.schemaVersion === THREAD_STATE_SCHEMA_VERSION && state.thread === thread && Array.isArray(state.history) && markOf(state as ThreadState) === mark;
+    return (
+      state.schemaVersion === THREAD_STATE_SCHEMA_VERSION &&
+      state.thread === thread &&
+      Array.isArray(state.history) &&
+      markOf(state as ThreadState) === mark
+    );
   }
 }
 
@@ -194,7 +207,12 @@ function markOf(state: ThreadState): string {
 }
 
 /** A thread's stored state, or a fresh one for a thread never seen; `saved` skips validating this process's own saves. */
-export async function loadThreadState(threads: RecordStore, thread: string, defaultAgentId: string, saved?: SavedStates): Promise<ThreadState> {
+export async function loadThreadState(
+  threads: RecordStore,
+  thread: string,
+  defaultAgentId: string,
+  saved?: SavedStates,
+): Promise<ThreadState> {
   const raw = await threads.get<unknown>(thread);
   if (raw === undefined) return newThreadState(thread, defaultAgentId);
   return saved?.wrote(thread, raw) ? raw : parseThreadState(raw);

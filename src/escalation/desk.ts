@@ -5,14 +5,15 @@ import type { ThreadGate } from '../conversation/threadGate.js';
 import { loadThreadState, recordUsage, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
-import { newEscalation, platformOf, type Escalation, type StaffMember } from './escalation.js';
+import { type Escalation, newEscalation, platformOf, type StaffMember } from './escalation.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
 import { OpenEscalations } from './openEscalations.js';
 import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
 import { isInternalNote, looksLikeCommand, NOT_RELAYED_COMMAND_REPLY } from './staffCommands.js';
 import { handoverNotes, SUMMARY_STEP, type Summarizer } from './summary.js';
 
-export const BOT_BACK_REPLY = "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
+export const BOT_BACK_REPLY =
+  "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
 
 /** The unclaimed-escalation sweep runs every half reminder delay, within these bounds. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
@@ -63,7 +64,10 @@ export class EscalationDesk implements EscalationHooks {
 
   /** Sweeps once now (finishing work a restart interrupted), then at an interval for reminders. */
   start(): void {
-    const interval = Math.max(MIN_SWEEP_INTERVAL_MS, Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)));
+    const interval = Math.max(
+      MIN_SWEEP_INTERVAL_MS,
+      Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)),
+    );
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), interval);
     this.sweeper.unref();
@@ -92,31 +96,49 @@ export class EscalationDesk implements EscalationHooks {
     escalation.relayed.fromCustomer += 1;
     next.updatedAt = new Date().toISOString();
     // Until the staff thread exists the message waits in history; the card's summary will include it.
-    const writer = message.userId === escalation.customer.id ? (escalation.customer.name ?? 'Customer') : `${message.userName ?? message.userId} (not the customer)`;
-    if (escalation.staffThread) await this.requireRoom().postToStaff(escalation.staffThread, `${writer}: ${message.text}`);
+    const writer =
+      message.userId === escalation.customer.id
+        ? (escalation.customer.name ?? 'Customer')
+        : `${message.userName ?? message.userId} (not the customer)`;
+    if (escalation.staffThread)
+      await this.requireRoom().postToStaff(escalation.staffThread, `${writer}: ${message.text}`);
     return next;
   }
 
   // --- from the staff side -----------------------------------------------------------------------------------------
 
   /** A message in an escalation thread: relayed to the customer, unless it is an internal note. */
-  async fromStaff(message: { id: string; staffThread: string; staff: StaffMember; text: string }): Promise<StaffOutcome> {
+  async fromStaff(message: {
+    id: string;
+    staffThread: string;
+    staff: StaffMember;
+    text: string;
+  }): Promise<StaffOutcome> {
     const customerThread = await this.options.store.records.get<string>(staffThreadKey(message.staffThread));
     if (!customerThread) return { status: 'unknown', reply: '' };
     if (isInternalNote(message.text)) return { status: 'note', reply: '' };
     if (looksLikeCommand(message.text)) return { status: 'stale', reply: NOT_RELAYED_COMMAND_REPLY };
-    if (message.text.trim() === '') return { status: 'stale', reply: 'Not sent: only text is relayed to the customer.' };
-    if (!(await this.options.store.claim(`staff:${message.id}`, DEDUPE_TTL_MS))) return { status: 'duplicate', reply: '' };
+    if (message.text.trim() === '')
+      return { status: 'stale', reply: 'Not sent: only text is relayed to the customer.' };
+    if (!(await this.options.store.claim(`staff:${message.id}`, DEDUPE_TTL_MS)))
+      return { status: 'duplicate', reply: '' };
     return this.withEscalation(customerThread, message.staffThread, undefined, async (state, escalation) => {
       await this.channelFor(customerThread).post(customerThread, message.text, message.staff.name);
-      state.history.push({ role: 'assistant', content: `${message.staff.name} (support team): ${message.text}`, agent: 'staff' });
+      state.history.push({
+        role: 'assistant',
+        content: `${message.staff.name} (support team): ${message.text}`,
+        agent: 'staff',
+      });
       escalation.relayed.fromStaff += 1;
       // Answering the customer is taking the escalation on.
       const claimedNow = !escalation.claimedBy;
       if (claimedNow) this.markClaimed(escalation, message.staff);
       await this.save(state);
       if (claimedNow) await this.refreshCard(state);
-      this.options.log.info({ thread: customerThread, escalation: escalation.id, staff: message.staff.id }, 'escalation.relayed_from_staff');
+      this.options.log.info(
+        { thread: customerThread, escalation: escalation.id, staff: message.staff.id },
+        'escalation.relayed_from_staff',
+      );
       return { status: 'relayed', reply: '' };
     });
   }
@@ -130,7 +152,9 @@ export class EscalationDesk implements EscalationHooks {
       await this.save(state);
       await this.refreshCard(state);
       const who = previous ? `${staff.name} took this over from ${previous.name}.` : `Claimed by ${staff.name}.`;
-      await this.requireRoom().postToStaff(staffThread, who).catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
+      await this.requireRoom()
+        .postToStaff(staffThread, who)
+        .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
       await this.channelFor(state.thread)
         .post(state.thread, `${staff.name} from our support team has joined the conversation.`)
         .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
@@ -147,7 +171,10 @@ export class EscalationDesk implements EscalationHooks {
       state.escalations.push({ ...escalation, resolvedBy: staff, resolvedAt });
       state.escalation = null;
       state.activeAgent = this.options.defaultAgentId;
-      const staffSaid = escalation.relayed.fromStaff > 0 ? 'Their messages to the customer are above.' : 'They sent the customer no messages through the bot.';
+      const staffSaid =
+        escalation.relayed.fromStaff > 0
+          ? 'Their messages to the customer are above.'
+          : 'They sent the customer no messages through the bot.';
       state.history.push({
         role: 'system',
         content: `The support team (${staff.name}) resolved the escalation ("${escalation.reason}") and handed the conversation back to the bot. ${staffSaid}`,
@@ -155,13 +182,23 @@ export class EscalationDesk implements EscalationHooks {
       state.history.push({ role: 'assistant', content: BOT_BACK_REPLY, agent: this.options.defaultAgentId });
       await this.save(state);
       // The sweep prunes resolved threads from the index anyway, so a failure here must not undo the resolve.
-      await this.openList.remove(state.thread).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.index_failed'));
-      await this.channelFor(state.thread).post(state.thread, BOT_BACK_REPLY).catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
+      await this.openList
+        .remove(state.thread)
+        .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.index_failed'));
+      await this.channelFor(state.thread)
+        .post(state.thread, BOT_BACK_REPLY)
+        .catch((err: unknown) => this.options.log.warn({ err, thread: state.thread }, 'escalation.post_failed'));
       await this.refreshCard(state, { ...escalation, resolvedBy: staff });
       await this.requireRoom()
-        .postToStaff(staffThread, `Resolved by ${staff.name}. The customer is back with the bot; messages here are no longer relayed.`)
+        .postToStaff(
+          staffThread,
+          `Resolved by ${staff.name}. The customer is back with the bot; messages here are no longer relayed.`,
+        )
         .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.post_failed'));
-      this.options.log.info({ thread: state.thread, escalation: escalation.id, staff: staff.id, relayed: escalation.relayed }, 'escalation.resolved');
+      this.options.log.info(
+        { thread: state.thread, escalation: escalation.id, staff: staff.id, relayed: escalation.relayed },
+        'escalation.resolved',
+      );
       this.options.telemetry?.emit({ type: 'escalation', event: 'resolved', thread: state.thread });
       return { status: 'resolved', reply: '' };
     });
@@ -188,7 +225,10 @@ export class EscalationDesk implements EscalationHooks {
           .post(customerThread, ESCALATED_REPLY)
           .catch((err: unknown) => this.options.log.warn({ err, thread: customerThread }, 'escalation.post_failed'));
         await this.save(await this.open(state));
-        this.options.log.info({ thread: customerThread, escalation: state.escalation.id, staff: staff.id }, 'escalation.requested_by_staff');
+        this.options.log.info(
+          { thread: customerThread, escalation: state.escalation.id, staff: staff.id },
+          'escalation.requested_by_staff',
+        );
         return { status: 'escalated', reply: '' };
       } catch (err) {
         this.options.log.error({ err, thread: customerThread }, 'escalation.failed');
@@ -240,7 +280,11 @@ export class EscalationDesk implements EscalationHooks {
     const waited = now - Date.parse(escalation.openedAt);
     if (escalation.claimedBy || escalation.remindedAt || waited < this.options.remindAfterMs) return;
     const minutes = Math.max(1, Math.round(waited / 60_000));
-    await this.requireRoom().postToStaff(escalation.staffThread, `Reminder: this escalation (${escalation.urgency}) has waited ${minutes} min and nobody has claimed it yet.`, { remind: true });
+    await this.requireRoom().postToStaff(
+      escalation.staffThread,
+      `Reminder: this escalation (${escalation.urgency}) has waited ${minutes} min and nobody has claimed it yet.`,
+      { remind: true },
+    );
     escalation.remindedAt = new Date(now).toISOString();
     await this.save(state);
     this.options.log.info({ thread, escalation: escalation.id, waitedMs: waited }, 'escalation.reminded');
@@ -255,7 +299,17 @@ export class EscalationDesk implements EscalationHooks {
     if (summary.call) {
       const { model, usage, ms } = summary.call;
       recordUsage(state.usage, SUMMARY_STEP, usage);
-      this.options.telemetry?.emit({ type: 'model.call', thread: state.thread, agent: SUMMARY_STEP, model, purpose: 'summary', promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, toolCalls: 0, ms });
+      this.options.telemetry?.emit({
+        type: 'model.call',
+        thread: state.thread,
+        agent: SUMMARY_STEP,
+        model,
+        purpose: 'summary',
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        toolCalls: 0,
+        ms,
+      });
     }
     return handoverNotes(summary.text, state);
   }
@@ -278,7 +332,10 @@ export class EscalationDesk implements EscalationHooks {
       const staffThread = await this.requireRoom().open(this.card(next.thread, escalation));
       await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
       escalation.staffThread = staffThread;
-      this.options.log.info({ thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency }, 'escalation.opened');
+      this.options.log.info(
+        { thread: next.thread, escalation: escalation.id, staffThread, urgency: escalation.urgency },
+        'escalation.opened',
+      );
       this.options.telemetry?.emit({ type: 'escalation', event: 'opened', thread: next.thread });
     } catch (err) {
       // Written again on the retry, so it includes what the customer says meanwhile.
@@ -310,12 +367,18 @@ export class EscalationDesk implements EscalationHooks {
         const state = await loadThreadState(this.options.store.threads, customerThread, this.options.defaultAgentId);
         const escalation = state.escalation;
         if (!escalation || escalation.staffThread !== staffThread || (escalationId && escalation.id !== escalationId)) {
-          return { status: 'stale', reply: 'This escalation is already resolved, so nothing here reaches the customer any more.' };
+          return {
+            status: 'stale',
+            reply: 'This escalation is already resolved, so nothing here reaches the customer any more.',
+          };
         }
         return await action(state, escalation);
       } catch (err) {
         this.options.log.error({ err, thread: customerThread, staffThread }, 'escalation.failed');
-        return { status: 'failed', reply: "Sorry, that didn't go through (the customer's platform or the store failed). Please try again." };
+        return {
+          status: 'failed',
+          reply: "Sorry, that didn't go through (the customer's platform or the store failed). Please try again.",
+        };
       }
     });
   }
@@ -325,7 +388,10 @@ export class EscalationDesk implements EscalationHooks {
     escalation.claimedAt = new Date().toISOString();
   }
 
-  private async refreshCard(state: ThreadState, escalation: (Escalation & { resolvedBy?: StaffMember }) | null = state.escalation): Promise<void> {
+  private async refreshCard(
+    state: ThreadState,
+    escalation: (Escalation & { resolvedBy?: StaffMember }) | null = state.escalation,
+  ): Promise<void> {
     if (!escalation?.staffThread) return;
     try {
       await this.requireRoom().update(escalation.staffThread, this.card(state.thread, escalation));
@@ -335,10 +401,17 @@ export class EscalationDesk implements EscalationHooks {
   }
 
   private card(thread: string, escalation: Escalation & { resolvedBy?: StaffMember }): EscalationCard {
-    const opener = 'agent' in escalation.openedBy ? `${this.options.agentName(escalation.openedBy.agent)} (bot)` : `${escalation.openedBy.staff.name} (by hand)`;
+    const opener =
+      'agent' in escalation.openedBy
+        ? `${this.options.agentName(escalation.openedBy.agent)} (bot)`
+        : `${escalation.openedBy.staff.name} (by hand)`;
     return {
       escalationId: escalation.id,
-      customer: { name: escalation.customer.name ?? escalation.customer.id, platform: platformOf(thread), link: escalation.customer.link },
+      customer: {
+        name: escalation.customer.name ?? escalation.customer.id,
+        platform: platformOf(thread),
+        link: escalation.customer.link,
+      },
       urgency: escalation.urgency,
       reason: escalation.reason,
       summary: escalation.summary ?? '',

@@ -33,7 +33,10 @@ export const escalationSchema = z.object({
 });
 export type Escalation = z.infer<typeof escalationSchema>;
 
-export const resolvedEscalationSchema = escalationSchema.extend({ resolvedBy: staffMemberSchema, resolvedAt: z.string() });
+export const resolvedEscalationSchema = escalationSchema.extend({
+  resolvedBy: staffMemberSchema,
+  resolvedAt: z.string(),
+});
 export type ResolvedEscalation = z.infer<typeof resolvedEscalationSchema>;
 
 /** The platform a thread key belongs to: `slack:…` → slack. */
@@ -42,7 +45,12 @@ export function platformOf(thread: string): string {
 }
 
 /** A new, unclaimed escalation: not yet on the staff channel, nothing relayed. */
-export function newEscalation(fields: { reason: string; urgency: Urgency; openedBy: Escalation['openedBy']; customerId: string }): Escalation {
+export function newEscalation(fields: {
+  reason: string;
+  urgency: Urgency;
+  openedBy: Escalation['openedBy'];
+  customerId: string;
+}): Escalation {
   return {
     id: randomUUID(),
     reason: fields.reason,

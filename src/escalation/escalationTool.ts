@@ -1,14 +1,22 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
-import { URGENCIES } from './escalation.js';
 import { ESCALATE_TOOL_NAME } from '../orchestrator/protocol.js';
 import { toolParameters } from '../orchestrator/tool.js';
+import { URGENCIES } from './escalation.js';
 
 export const MAX_REASON_CHARS = 500;
 
 export const escalateInputSchema = z.object({
-  reason: z.string().trim().min(1).max(MAX_REASON_CHARS).describe('Why a person is needed, in one sentence for the support team'),
-  urgency: z.enum(URGENCIES).default('normal').describe('low, normal, high (the customer is upset or blocked) or urgent (money, safety or an outage)'),
+  reason: z
+    .string()
+    .trim()
+    .min(1)
+    .max(MAX_REASON_CHARS)
+    .describe('Why a person is needed, in one sentence for the support team'),
+  urgency: z
+    .enum(URGENCIES)
+    .default('normal')
+    .describe('low, normal, high (the customer is upset or blocked) or urgent (money, safety or an outage)'),
 });
 export type EscalateInput = z.infer<typeof escalateInputSchema>;
 

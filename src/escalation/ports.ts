@@ -39,7 +39,16 @@ export interface StaffRoom {
   postToStaff(staffThread: string, text: string, options?: { remind?: boolean }): Promise<void>;
 }
 
-export type StaffActionStatus = 'relayed' | 'note' | 'claimed' | 'resolved' | 'escalated' | 'duplicate' | 'stale' | 'unknown' | 'failed';
+export type StaffActionStatus =
+  | 'relayed'
+  | 'note'
+  | 'claimed'
+  | 'resolved'
+  | 'escalated'
+  | 'duplicate'
+  | 'stale'
+  | 'unknown'
+  | 'failed';
 
 export interface StaffOutcome {
   status: StaffActionStatus;

@@ -18,7 +18,8 @@ export function looksLikeCommand(text: string): boolean {
   return /^!\w/.test(text.trimStart());
 }
 
-export const NOT_RELAYED_COMMAND_REPLY = 'Not sent to the customer: messages starting with ! are commands here. Start with !note for an internal note, or write without the ! to reply.';
+export const NOT_RELAYED_COMMAND_REPLY =
+  'Not sent to the customer: messages starting with ! are commands here. Start with !note for an internal note, or write without the ! to reply.';
 
 /** The reason typed after `!escalate` (cut to the tool's limit), or undefined when the text is not that command. */
 export function manualEscalationReason(text: string): string | undefined {

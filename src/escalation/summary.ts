@@ -1,8 +1,8 @@
 import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider, Usage } from '../model/types.js';
-import { ESCALATED_REPLY } from './escalationTool.js';
 import { ESCALATE_TOOL_NAME, transferTarget } from '../orchestrator/protocol.js';
+import { ESCALATED_REPLY } from './escalationTool.js';
 
 /** The name the hand-over summary's model call is counted under, in the thread's usage by agent and in telemetry. */
 export const SUMMARY_STEP = 'escalation_summary';
@@ -38,7 +38,9 @@ export function quote(text: string, chars = QUOTE_CHARS): string {
 
 /** Extractive: the customer's own words, the tools the bot used with their arguments, and its last answer. */
 export function extractiveSummary(history: ChatMessage[]): string {
-  const said = history.filter((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user').map((m) => m.content);
+  const said = history
+    .filter((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user')
+    .map((m) => m.content);
   if (said.length === 0) return '- The customer has not written anything yet.';
   const lines = [`- First message: "${quote(said[0]!)}"`];
   const recent = said.slice(1).slice(-RECENT_USER_MESSAGES);
@@ -54,7 +56,9 @@ export function extractiveSummary(history: ChatMessage[]): string {
     }
   }
   if (actions.length > 0) lines.push(`- Bot actions: ${[...new Set(actions)].join('; ')}`);
-  const answers = history.flatMap((m) => (m.role === 'assistant' && m.content && m.content !== ESCALATED_REPLY ? [m.content] : []));
+  const answers = history.flatMap((m) =>
+    m.role === 'assistant' && m.content && m.content !== ESCALATED_REPLY ? [m.content] : [],
+  );
   const answer = answers.at(-1);
   if (answer) lines.push(`- Last bot answer: "${quote(answer)}"`);
   return lines.join('\n');
@@ -69,7 +73,10 @@ export function handoverNotes(summary: string, state: Pick<ThreadState, 'summary
   if (state.summary) parts.push(`Earlier in the conversation:\n${state.summary}`);
   const facts = Object.entries(state.facts);
   // When matters to staff: a status read an hour ago may have changed since.
-  if (facts.length > 0) parts.push(`Known facts:\n${facts.map(([key, fact]) => `- ${key}: ${fact.value} (${fact.by}, ${fact.at.slice(0, 16).replace('T', ' ')} UTC)`).join('\n')}`);
+  if (facts.length > 0)
+    parts.push(
+      `Known facts:\n${facts.map(([key, fact]) => `- ${key}: ${fact.value} (${fact.by}, ${fact.at.slice(0, 16).replace('T', ' ')} UTC)`).join('\n')}`,
+    );
   return parts.join('\n\n');
 }
 

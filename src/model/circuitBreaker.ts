@@ -1,5 +1,11 @@
 import type { Logger } from '../log.js';
-import { ModelError, type ModelProvider, type ModelRequest, type ModelResponse, type TextDeltaListener } from './types.js';
+import {
+  ModelError,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelResponse,
+  type TextDeltaListener,
+} from './types.js';
 
 export interface CircuitBreakerOptions {
   /** Consecutive provider failures that open the circuit. */
@@ -62,7 +68,10 @@ export class CircuitBreaker implements ModelProvider {
     const reopen = this.openedAt !== undefined;
     if (reopen || this.failures >= this.options.failureThreshold) {
       this.openedAt = this.now();
-      this.options.log.warn({ provider: this.name, failures: this.failures, kind: err.kind, cooldownMs: this.options.cooldownMs }, 'model.circuit_open');
+      this.options.log.warn(
+        { provider: this.name, failures: this.failures, kind: err.kind, cooldownMs: this.options.cooldownMs },
+        'model.circuit_open',
+      );
     }
   }
 }

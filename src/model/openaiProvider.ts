@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import {
-  ModelError,
   type ChatMessage,
+  ModelError,
   type ModelProvider,
   type ModelRequest,
   type ModelResponse,
@@ -25,7 +25,11 @@ function toWire(system: string, messages: ChatMessage[]): ChatCompletionMessageP
   for (const m of messages) {
     if (m.role === 'assistant') {
       // `agent` is our bookkeeping, not part of the wire format.
-      wire.push(m.tool_calls?.length ? { role: 'assistant', content: m.content, tool_calls: m.tool_calls } : { role: 'assistant', content: m.content ?? '' });
+      wire.push(
+        m.tool_calls?.length
+          ? { role: 'assistant', content: m.content, tool_calls: m.tool_calls }
+          : { role: 'assistant', content: m.content ?? '' },
+      );
     } else if (m.role === 'user') {
       wire.push({ role: 'user', content: m.content });
     } else {
@@ -37,16 +41,21 @@ function toWire(system: string, messages: ChatMessage[]): ChatCompletionMessageP
 
 function toModelError(err: unknown): ModelError {
   if (err instanceof ModelError) return err;
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return new ModelError('timeout', 'the model did not answer in time');
+  if (err instanceof OpenAI.APIConnectionTimeoutError)
+    return new ModelError('timeout', 'the model did not answer in time');
   if (err instanceof OpenAI.APIUserAbortError) return new ModelError('timeout', 'the model call was aborted');
-  if (err instanceof OpenAI.APIConnectionError) return new ModelError('unavailable', `cannot reach the model server: ${err.message}`);
+  if (err instanceof OpenAI.APIConnectionError)
+    return new ModelError('unavailable', `cannot reach the model server: ${err.message}`);
   if (err instanceof OpenAI.APIError) {
     const status = err.status;
     const retryAfter = err.headers?.get('retry-after');
     const retryAfterMs = retryAfter && /^\d+(\.\d+)?$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-    if (status === 429) return new ModelError('rate_limited', 'the model server is rate limiting us', status, retryAfterMs);
-    if (status === 401 || status === 403) return new ModelError('auth', 'the model server refused our credentials', status);
-    if (status !== undefined && status >= 400 && status < 500) return new ModelError('bad_request', `the model server rejected the request: ${err.message}`, status);
+    if (status === 429)
+      return new ModelError('rate_limited', 'the model server is rate limiting us', status, retryAfterMs);
+    if (status === 401 || status === 403)
+      return new ModelError('auth', 'the model server refused our credentials', status);
+    if (status !== undefined && status >= 400 && status < 500)
+      return new ModelError('bad_request', `the model server rejected the request: ${err.message}`, status);
     return new ModelError('unavailable', `the model server failed: ${err.message}`, status);
   }
   return new ModelError('unavailable', err instanceof Error ? err.message : String(err));
@@ -75,16 +84,14 @@ export class OpenAIProvider implements ModelProvider {
     const calls = new Map<number, ToolCall>();
     const usage = { promptTokens: 0, completionTokens: 0 };
     try {
-      const stream = await this.client.chat.completions.create(
-        {
-          model: request.model,
-          messages: toWire(request.system, request.messages),
-          ...(tools.length ? { tools } : {}),
-          ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-      );
+      const stream = await this.client.chat.completions.create({
+        model: request.model,
+        messages: toWire(request.system, request.messages),
+        ...(tools.length ? { tools } : {}),
+        ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       for await (const chunk of stream) {
         if (chunk.usage) {
           usage.promptTokens = chunk.usage.prompt_tokens;

@@ -81,7 +81,14 @@ export interface ModelProvider {
 }
 
 /** `circuit_open`: the provider has been failing, so the call was not even tried (see CircuitBreaker). */
-export type ModelErrorKind = 'rate_limited' | 'unavailable' | 'bad_request' | 'auth' | 'timeout' | 'malformed' | 'circuit_open';
+export type ModelErrorKind =
+  | 'rate_limited'
+  | 'unavailable'
+  | 'bad_request'
+  | 'auth'
+  | 'timeout'
+  | 'malformed'
+  | 'circuit_open';
 
 export class ModelError extends Error {
   constructor(

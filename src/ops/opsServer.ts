@@ -30,16 +30,26 @@ async function passes(check: ReadinessCheck): Promise<boolean> {
  * `/healthz` (the process answers), `/readyz` (store reachable, adapters connected) and `/metrics` (Prometheus).
  * Rejects with the listen error (EADDRINUSE, EACCES) when the port cannot be had.
  */
-export async function startOpsServer(options: { port: number; host?: string; registry: Registry; checks: ReadinessCheck[]; log: Logger }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startOpsServer(options: {
+  port: number;
+  host?: string;
+  registry: Registry;
+  checks: ReadinessCheck[];
+  log: Logger;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return void res.writeHead(405).end();
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     if (path === '/readyz') {
-      void Promise.all(options.checks.map(async (check) => [check.name, await passes(check)] as const)).then((results) => {
-        const ready = results.every(([, ok]) => ok);
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready, checks: Object.fromEntries(results) }));
-      });
+      void Promise.all(options.checks.map(async (check) => [check.name, await passes(check)] as const)).then(
+        (results) => {
+          const ready = results.every(([, ok]) => ok);
+          res
+            .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ready, checks: Object.fromEntries(results) }));
+        },
+      );
       return;
     }
     if (path === '/metrics') {

@@ -51,7 +51,8 @@ export class AgentRegistry {
         if (!this.byId.has(target)) throw new Error(`agent "${agent.id}" hands off to unknown agent "${target}"`);
       }
       for (const target of agent.delegates ?? []) {
-        if (!this.byId.has(target) || target === agent.id) throw new Error(`agent "${agent.id}" consults unknown agent "${target}"`);
+        if (!this.byId.has(target) || target === agent.id)
+          throw new Error(`agent "${agent.id}" consults unknown agent "${target}"`);
       }
     }
   }

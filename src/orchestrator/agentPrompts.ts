@@ -1,9 +1,9 @@
-import { escalateToolSpec, ESCALATION_INSTRUCTIONS } from '../escalation/escalationTool.js';
+import { ESCALATION_INSTRUCTIONS, escalateToolSpec } from '../escalation/escalationTool.js';
 import type { ToolSpec } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { askToolSpec, DELEGATION_INSTRUCTIONS, splitBackInstructions } from './delegation.js';
 import { transferToolSpec } from './handoff.js';
-import { toolSpec, type Tool } from './tool.js';
+import { type Tool, toolSpec } from './tool.js';
 
 /** An agent's system prompt before the thread's own part (summary, facts, a pending question), and its tool list. */
 export interface FixedPrompt {
@@ -38,7 +38,9 @@ export class AgentPrompts {
   private build(agent: Agent, delegated: boolean, escalation: boolean): FixedPrompt {
     const parts = [agent.instructions];
     if (!delegated && (agent.delegates ?? []).length > 0) parts.push(DELEGATION_INSTRUCTIONS);
-    const splitter = (agent.handoffs ?? []).map((id) => this.agents.get(id)!).find((a) => (a.delegates ?? []).length > 0);
+    const splitter = (agent.handoffs ?? [])
+      .map((id) => this.agents.get(id)!)
+      .find((a) => (a.delegates ?? []).length > 0);
     if (!delegated && splitter && (agent.delegates ?? []).length === 0) parts.push(splitBackInstructions(splitter));
     if (escalation) parts.push(ESCALATION_INSTRUCTIONS);
     const tools = this.toolsOf(agent).map(toolSpec);

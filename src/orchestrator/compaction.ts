@@ -35,7 +35,8 @@ export function estimateHistoryTokens(history: ChatMessage[]): number {
   let chars = 0;
   for (const m of history) {
     chars += m.content?.length ?? 0;
-    if (m.role === 'assistant') for (const call of m.tool_calls ?? []) chars += call.function.name.length + call.function.arguments.length;
+    if (m.role === 'assistant')
+      for (const call of m.tool_calls ?? []) chars += call.function.name.length + call.function.arguments.length;
   }
   return Math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * history.length;
 }
@@ -86,11 +87,19 @@ export interface Compaction {
  * Folds the turns before the kept window into the running summary once history passes the budget. Facts and a
  * pending approval live outside history, so they stay verbatim whatever is folded.
  */
-export async function compactHistory(state: ThreadState, options: CompactionOptions, summarize: CompactionSummarizer): Promise<Compaction | undefined> {
+export async function compactHistory(
+  state: ThreadState,
+  options: CompactionOptions,
+  summarize: CompactionSummarizer,
+): Promise<Compaction | undefined> {
   if (options.tokenBudget <= 0) return undefined;
   const tokensBefore = estimateHistoryTokens(state.history);
   if (tokensBefore <= options.tokenBudget) return undefined;
-  const cut = compactionCut(state.history, options.keepMessages, Math.floor(options.tokenBudget * COMPACTION_TARGET_SHARE));
+  const cut = compactionCut(
+    state.history,
+    options.keepMessages,
+    Math.floor(options.tokenBudget * COMPACTION_TARGET_SHARE),
+  );
   if (cut === 0) return undefined;
   const older = state.history.slice(0, cut);
   state.summary = cap(await summarize(state.summary, older));
@@ -109,7 +118,9 @@ function cap(summary: string): string {
     if (size > SUMMARY_MAX_CHARS - 40) break;
     kept.unshift(lines[i]!);
   }
-  return ['- (earlier parts of the conversation omitted)', ...kept.filter((l) => !l.startsWith('- (earlier'))].join('\n');
+  return ['- (earlier parts of the conversation omitted)', ...kept.filter((l) => !l.startsWith('- (earlier'))].join(
+    '\n',
+  );
 }
 
 /** Extractive, for the offline engine: the customer's words, what the bot did, and what it answered. */
@@ -120,7 +131,10 @@ export const extractiveCompaction: CompactionSummarizer = async (previous, older
     if (m.role !== 'assistant') continue;
     for (const call of m.tool_calls ?? []) {
       const args = call.function.arguments.trim();
-      if (transferTarget(call.function.name) === undefined) lines.push(`- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args, QUOTE_CHARS)}`}`);
+      if (transferTarget(call.function.name) === undefined)
+        lines.push(
+          `- ${m.agent ?? 'Bot'} ran ${call.function.name}${args === '' || args === '{}' ? '' : ` ${quote(args, QUOTE_CHARS)}`}`,
+        );
     }
     if (m.content) lines.push(`- ${m.agent ?? 'Bot'} answered: "${quote(m.content, QUOTE_CHARS)}"`);
   }

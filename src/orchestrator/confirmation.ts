@@ -22,48 +22,317 @@ const MAX_NO_WORDS = 30;
 
 /** Single words that mean yes, whatever else is said ("yeah no" is a contradiction). Some other languages too. */
 const YES_WORDS = new Set([
-  'y', 'ye', 'yes', 'yea', 'yeah', 'yeh', 'yah', 'ya', 'yep', 'yup', 'yas', 'sure', 'ok', 'okay', 'okey', 'k', 'kk',
-  'absolutely', 'definitely', 'aye', 'yessir', 'si', 'sí', 'oui', 'ja', 'sim', 'jawohl',
+  'y',
+  'ye',
+  'yes',
+  'yea',
+  'yeah',
+  'yeh',
+  'yah',
+  'ya',
+  'yep',
+  'yup',
+  'yas',
+  'sure',
+  'ok',
+  'okay',
+  'okey',
+  'k',
+  'kk',
+  'absolutely',
+  'definitely',
+  'aye',
+  'yessir',
+  'si',
+  'sí',
+  'oui',
+  'ja',
+  'sim',
+  'jawohl',
 ]);
 /**
  * Words that mean yes only when nothing says no: "confirmed" is a yes, but "no, the invoice is correct" and "no,
  * that's fine" are noes.
  */
-const WEAK_YES_WORDS = new Set(['confirm', 'confirmed', 'approve', 'approved', 'certainly', 'affirmative', 'correct', 'proceed', 'agreed', 'alright', 'gladly', 'indeed', 'fine']);
+const WEAK_YES_WORDS = new Set([
+  'confirm',
+  'confirmed',
+  'approve',
+  'approved',
+  'certainly',
+  'affirmative',
+  'correct',
+  'proceed',
+  'agreed',
+  'alright',
+  'gladly',
+  'indeed',
+  'fine',
+]);
 /** Phrases that mean yes, matched on whole words. */
-const YES_PHRASES = ['go ahead', 'do it', 'please do', 'go for it', 'sounds good', 'of course', 'that is right', 'thats right', "that's right", 'why not'];
+const YES_PHRASES = [
+  'go ahead',
+  'do it',
+  'please do',
+  'go for it',
+  'sounds good',
+  'of course',
+  'that is right',
+  'thats right',
+  "that's right",
+  'why not',
+];
 
 /** Single words that mean no. */
-const NO_WORDS = new Set(['n', 'no', 'noo', 'nope', 'nah', 'nay', 'negative', 'dont', "don't", 'never', 'nevermind', 'stop', 'abort', 'decline', 'declined', 'reject', 'nein', 'non', 'não', 'nao', 'nee']);
+const NO_WORDS = new Set([
+  'n',
+  'no',
+  'noo',
+  'nope',
+  'nah',
+  'nay',
+  'negative',
+  'dont',
+  "don't",
+  'never',
+  'nevermind',
+  'stop',
+  'abort',
+  'decline',
+  'declined',
+  'reject',
+  'nein',
+  'non',
+  'não',
+  'nao',
+  'nee',
+]);
 /** Undecided, though they hold a word of a no ("I don't know"): checked before anything is read as a no. */
-const UNDECIDED_PHRASES = ["don't know", 'dont know', 'do not know', 'no idea', 'no clue', 'not sure', 'not yet', 'idk', 'dunno', 'let me think'];
+const UNDECIDED_PHRASES = [
+  "don't know",
+  'dont know',
+  'do not know',
+  'no idea',
+  'no clue',
+  'not sure',
+  'not yet',
+  'idk',
+  'dunno',
+  'let me think',
+];
 /** Said to acknowledge rather than to answer: neither a yes nor a no. */
-const AMBIGUOUS_PHRASES = ['no problem', 'no worries', 'no prob', 'no probs', 'no biggie', 'not a problem', 'got it', 'noted', 'i see', 'ok cool'];
+const AMBIGUOUS_PHRASES = [
+  'no problem',
+  'no worries',
+  'no prob',
+  'no probs',
+  'no biggie',
+  'not a problem',
+  'got it',
+  'noted',
+  'i see',
+  'ok cool',
+];
 /** Phrases that mean no. */
-const NO_PHRASES = ['do not', 'never mind', 'leave it', 'keep it', 'forget it', 'not now', 'changed my mind', 'change my mind', 'no thanks', 'no thank you', 'not anymore', 'rather not', 'hold off'];
+const NO_PHRASES = [
+  'do not',
+  'never mind',
+  'leave it',
+  'keep it',
+  'forget it',
+  'not now',
+  'changed my mind',
+  'change my mind',
+  'no thanks',
+  'no thank you',
+  'not anymore',
+  'rather not',
+  'hold off',
+];
 
 /** Words and phrases of a hesitation: the person has not decided. "but" and "instead" introduce something else. */
 const HESITATION_PHRASES = [
-  'wait', 'hold on', 'hang on', 'not sure', 'unsure', 'let me think', 'think about', 'thinking', 'maybe', 'perhaps',
-  'possibly', 'probably', 'hmm', 'hm', 'hmmm', 'um', 'umm', 'uh', 'uhh', 'idk', 'dunno', "don't know", 'dont know',
-  'do not know', 'actually', 'i guess', 'guess so', 'i suppose', 'suppose', 'later', 'depends', 'kind of', 'kinda',
-  'sort of', 'one sec', 'a sec', 'a second', 'a moment', 'a minute', 'not yet', 'but', 'instead', 'rather', 'unless',
-  'if', 'or', 'first', 'hesitant', 'confused', 'which', 'what', 'why', 'how', 'when', 'where', 'who',
+  'wait',
+  'hold on',
+  'hang on',
+  'not sure',
+  'unsure',
+  'let me think',
+  'think about',
+  'thinking',
+  'maybe',
+  'perhaps',
+  'possibly',
+  'probably',
+  'hmm',
+  'hm',
+  'hmmm',
+  'um',
+  'umm',
+  'uh',
+  'uhh',
+  'idk',
+  'dunno',
+  "don't know",
+  'dont know',
+  'do not know',
+  'actually',
+  'i guess',
+  'guess so',
+  'i suppose',
+  'suppose',
+  'later',
+  'depends',
+  'kind of',
+  'kinda',
+  'sort of',
+  'one sec',
+  'a sec',
+  'a second',
+  'a moment',
+  'a minute',
+  'not yet',
+  'but',
+  'instead',
+  'rather',
+  'unless',
+  'if',
+  'or',
+  'first',
+  'hesitant',
+  'confused',
+  'which',
+  'what',
+  'why',
+  'how',
+  'when',
+  'where',
+  'who',
 ];
 
 /** Words that may stand beside a yes or a no without changing it. */
 const FILLER = new Set([
-  'please', 'pls', 'plz', 'thanks', 'thank', 'you', 'thx', 'ty', 'cheers', 'it', 'that', 'this', 'one', 'the', 'a',
-  'my', 'me', 'for', 'now', 'then', 'just', 'and', 'so', 'i', 'im', "i'm", 'we', 'is', 'its', "it's", 'thats', "that's",
-  'fine', 'good', 'great', 'perfect', 'cool', 'right', 'all', 'of', 'ahead', 'go', 'do', 'can', 'you', 'sir', 'mate',
-  'man', 'buddy', 'friend', 'lol', 'haha', 'oh', 'well', 'totally', 'really', 'very', 'much', 'sounds', 'thing',
-  'order', 'invoice', 'whole', 'full', 'in', 'want', 'to', 'would', 'like', 'id', 'yes', 'sure', 'ok', 'okay', 'please',
-  'asap', 'straight', 'away', 'right', 'thankyou', 'tysm', 'bro', 'dude', 'exactly', 'yea', 'indeed', 'go', 'ahead',
-  'with', 'amount', 'merci', 'bitte', 'danke', 'gracias', 'por', 'favor', 'obrigado', 'obrigada', 'grazie',
+  'please',
+  'pls',
+  'plz',
+  'thanks',
+  'thank',
+  'you',
+  'thx',
+  'ty',
+  'cheers',
+  'it',
+  'that',
+  'this',
+  'one',
+  'the',
+  'a',
+  'my',
+  'me',
+  'for',
+  'now',
+  'then',
+  'just',
+  'and',
+  'so',
+  'i',
+  'im',
+  "i'm",
+  'we',
+  'is',
+  'its',
+  "it's",
+  'thats',
+  "that's",
+  'fine',
+  'good',
+  'great',
+  'perfect',
+  'cool',
+  'right',
+  'all',
+  'of',
+  'ahead',
+  'go',
+  'do',
+  'can',
+  'you',
+  'sir',
+  'mate',
+  'man',
+  'buddy',
+  'friend',
+  'lol',
+  'haha',
+  'oh',
+  'well',
+  'totally',
+  'really',
+  'very',
+  'much',
+  'sounds',
+  'thing',
+  'order',
+  'invoice',
+  'whole',
+  'full',
+  'in',
+  'want',
+  'to',
+  'would',
+  'like',
+  'id',
+  'yes',
+  'sure',
+  'ok',
+  'okay',
+  'please',
+  'asap',
+  'straight',
+  'away',
+  'right',
+  'thankyou',
+  'tysm',
+  'bro',
+  'dude',
+  'exactly',
+  'yea',
+  'indeed',
+  'go',
+  'ahead',
+  'with',
+  'amount',
+  'merci',
+  'bitte',
+  'danke',
+  'gracias',
+  'por',
+  'favor',
+  'obrigado',
+  'obrigada',
+  'grazie',
 ]);
 
 /** Words a reason for a no may use; a no is safe, so its reason is read generously but may not ask for another action. */
-const ACTION_WORDS = new Set(['cancel', 'refund', 'return', 'delete', 'change', 'update', 'send', 'charge', 'close', 'remove', 'reset', 'file', 'report', 'escalate', 'replace', 'exchange', 'ship']);
+const ACTION_WORDS = new Set([
+  'cancel',
+  'refund',
+  'return',
+  'delete',
+  'change',
+  'update',
+  'send',
+  'charge',
+  'close',
+  'remove',
+  'reset',
+  'file',
+  'report',
+  'escalate',
+  'replace',
+  'exchange',
+  'ship',
+]);
 
 /** Emoji used as a no. An emoji alone is no yes: 👍 as often means "seen" as "go ahead". */
 const NO_SYMBOLS = /^(?:👎|❌|✖️?|🚫|⛔)+$/u;
@@ -127,7 +396,13 @@ export function classifyConfirmation(text: string, question = ''): ConfirmationR
   const no = noPhrases.length > 0 || words.some((w) => NO_WORDS.has(w));
   // "yeah no", "yes I mean no", "ok don't": both at once is no answer.
   if (strongYes && no) return 'unclear';
-  const questionWords = new Set(asked.replace(ID_PREFIX, ' ').replace(REFERENCE_PATTERN, ' ').split(/[^\p{L}']+/u).filter(Boolean));
+  const questionWords = new Set(
+    asked
+      .replace(ID_PREFIX, ' ')
+      .replace(REFERENCE_PATTERN, ' ')
+      .split(/[^\p{L}']+/u)
+      .filter(Boolean),
+  );
   if (no) {
     // A reason is fine ("no, I still want it", "actually no, I'll keep it"); another action instead is not a plain no.
     const otherAction = words.some((w) => ACTION_WORDS.has(w) && !questionWords.has(w));
@@ -137,12 +412,16 @@ export function classifyConfirmation(text: string, question = ''): ConfirmationR
   if (!yes || words.length > MAX_YES_WORDS) return 'unclear';
   if (HESITATION_PHRASES.some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
   // A yes may carry only politeness, filler and the question's own words: anything else is something more.
-  const known = (w: string) => YES_WORDS.has(w) || WEAK_YES_WORDS.has(w) || FILLER.has(w) || phraseWords.has(w) || questionWords.has(w);
+  const known = (w: string) =>
+    YES_WORDS.has(w) || WEAK_YES_WORDS.has(w) || FILLER.has(w) || phraseWords.has(w) || questionWords.has(w);
   return words.every(known) ? 'approve' : 'unclear';
 }
 
 /** A yes, a no, or neither: from the button pressed, or else from the words typed. */
-export function confirmationOf(input: { text: string; decision?: { approve: boolean } | undefined }, question: string): ConfirmationReply {
+export function confirmationOf(
+  input: { text: string; decision?: { approve: boolean } | undefined },
+  question: string,
+): ConfirmationReply {
   if (input.decision) return input.decision.approve ? 'approve' : 'reject';
   return classifyConfirmation(input.text, question);
 }

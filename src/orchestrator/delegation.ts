@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../model/types.js';
 import type { Agent } from './agent.js';
-import { askToolName, transferToolName, type DelegateAnswer } from './protocol.js';
+import { askToolName, type DelegateAnswer, transferToolName } from './protocol.js';
 import { toolParameters } from './tool.js';
 
 /**
@@ -10,7 +10,12 @@ import { toolParameters } from './tool.js';
  * response run side by side. Unlike a handoff, the caller keeps the conversation.
  */
 export const askInputSchema = z.object({
-  request: z.string().trim().min(1).max(2_000).describe("The part of the customer's message this specialist should handle, in their words"),
+  request: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2_000)
+    .describe("The part of the customer's message this specialist should handle, in their words"),
 });
 
 /** Built once: converting a zod schema takes longer than the rest of preparing a model call. */
@@ -38,7 +43,10 @@ export function splitBackInstructions(splitter: Agent): string {
  * Who keeps the conversation after a fan-out, so a follow-up reaches the agent that owns the open part:
  * the specialist waiting for a confirmation; else the first whose answer ends in a question; else the caller.
  */
-export function ownerAfterDelegation(answers: Array<{ agentId: string; answer: DelegateAnswer }>, pendingAgent: string | undefined): string | undefined {
+export function ownerAfterDelegation(
+  answers: Array<{ agentId: string; answer: DelegateAnswer }>,
+  pendingAgent: string | undefined,
+): string | undefined {
   if (pendingAgent && answers.some((a) => a.agentId === pendingAgent)) return pendingAgent;
   return answers.find((a) => a.answer.answer.trim().endsWith('?'))?.agentId;
 }

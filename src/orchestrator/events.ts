@@ -8,7 +8,15 @@ export type TurnEvent =
   | { type: 'tool.result'; agent: string; tool: string; ok: boolean; ms: number }
   | { type: 'handoff'; from: string; to: string }
   /** The turn ends waiting for `requestedBy`; adapters show `question` with buttons, or with `hint` where there are none. */
-  | { type: 'approval.requested'; id: string; agent: string; tool: string; question: string; hint: string; requestedBy: string }
+  | {
+      type: 'approval.requested';
+      id: string;
+      agent: string;
+      tool: string;
+      question: string;
+      hint: string;
+      requestedBy: string;
+    }
   | { type: 'approval.resolved'; id: string; agent: string; tool: string; approved: boolean; by: string }
   /** The conversation goes to people; the bot stops answering in it until staff resolve the escalation. */
   | { type: 'escalation.requested'; agent: string; reason: string; urgency: string };

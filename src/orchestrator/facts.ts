@@ -35,7 +35,9 @@ export function writeFact(state: ThreadState, key: string, value: string, by: st
 export function describeFacts(facts: Record<string, Fact>): string | undefined {
   const entries = Object.entries(facts);
   if (entries.length === 0) return undefined;
-  const lines = entries.map(([key, fact]) => `- ${key}: ${fact.value} (from ${fact.by}, ${fact.at.slice(0, 16).replace('T', ' ')} UTC)`);
+  const lines = entries.map(
+    ([key, fact]) => `- ${key}: ${fact.value} (from ${fact.by}, ${fact.at.slice(0, 16).replace('T', ' ')} UTC)`,
+  );
   return `Known facts about this conversation (shared by all agents; trust them over older messages):\n${lines.join('\n')}`;
 }
 

@@ -4,7 +4,20 @@
  * customer's words, ids only). This is the offline engine's reviewer and the last guard on every reviewed reply.
  */
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const MONTH = `(${MONTHS.map((m) => `${m.slice(0, 3)}(?:${m.slice(3)})?`).join('|')})\\.?`;
 const DAY = '(\\d{1,2})(?:st|nd|rd|th)?';
 
@@ -35,9 +48,20 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 function dateKeys(text: string): Array<{ text: string; key: string; span: [number, number] }> {
   const found: Array<{ text: string; key: string; span: [number, number] }> = [];
-  for (const m of text.matchAll(ISO_DATE)) found.push({ text: m[0], key: `date:${m[2]}-${m[3]}`, span: [m.index, m.index + m[0].length] });
-  for (const m of text.matchAll(MONTH_DAY)) found.push({ text: m[0], key: `date:${pad(monthIndex(m[1]!) + 1)}-${pad(Number(m[2]))}`, span: [m.index, m.index + m[0].length] });
-  for (const m of text.matchAll(DAY_MONTH)) found.push({ text: m[0], key: `date:${pad(monthIndex(m[2]!) + 1)}-${pad(Number(m[1]))}`, span: [m.index, m.index + m[0].length] });
+  for (const m of text.matchAll(ISO_DATE))
+    found.push({ text: m[0], key: `date:${m[2]}-${m[3]}`, span: [m.index, m.index + m[0].length] });
+  for (const m of text.matchAll(MONTH_DAY))
+    found.push({
+      text: m[0],
+      key: `date:${pad(monthIndex(m[1]!) + 1)}-${pad(Number(m[2]))}`,
+      span: [m.index, m.index + m[0].length],
+    });
+  for (const m of text.matchAll(DAY_MONTH))
+    found.push({
+      text: m[0],
+      key: `date:${pad(monthIndex(m[2]!) + 1)}-${pad(Number(m[1]))}`,
+      span: [m.index, m.index + m[0].length],
+    });
   return found.filter((d) => !d.key.includes('-00') && Number(d.key.slice(-2)) <= 31);
 }
 
@@ -80,7 +104,8 @@ export function customerSource(text: string): string {
 }
 
 function addIds(keys: Set<string>, source: string): void {
-  for (const pattern of [IDENTIFIER, CODE]) for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
+  for (const pattern of [IDENTIFIER, CODE])
+    for (const m of source.matchAll(pattern)) keys.add(`id:${m[0].toUpperCase()}`);
 }
 
 /**
@@ -135,5 +160,8 @@ export function withoutUnsupported(draft: string, truth: Set<string>): string {
       .filter((sentence) => checkGrounding(sentence, truth).unsupported.length === 0)
       .join(' '),
   );
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  return lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }

@@ -1,6 +1,6 @@
+import { type Classification, IntentClassifier, NO_INTENT } from '../model/offline/intentClassifier.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { CONVERSATION_INTENTS, type ConversationIntent } from './conversationIntents.js';
-import { IntentClassifier, NO_INTENT, type Classification } from '../model/offline/intentClassifier.js';
 import { RoutingVocabulary, SMALL_TALK } from './routingVocabulary.js';
 
 /** Below this confidence a message counts as unclear and gets a clarifying question. */
@@ -16,7 +16,11 @@ const ROUTING_TRAINING_ERROR = 0.002;
 const AGENT_INTENT_PREFIX = 'agent:';
 
 /** `off_topic`: about something none of the agents is for ("what's the weather?"); `unclear`: too vague to tell. */
-export type Route = { kind: 'agent'; agent: Agent } | { kind: ConversationIntent } | { kind: 'unclear' } | { kind: 'off_topic' };
+export type Route =
+  | { kind: 'agent'; agent: Agent }
+  | { kind: ConversationIntent }
+  | { kind: 'unclear' }
+  | { kind: 'off_topic' };
 
 /** One request of a message with several, and the specialist it is for. */
 export interface RequestPart {
@@ -29,7 +33,8 @@ export interface RequestPart {
  * "oh and", with or without a sentence end before it. Sentence ends alone are not enough ("The app crashes.
  * It started yesterday." is one request), and neither is ", and" ("cancel it and refund me").
  */
-const REQUEST_BREAK = /(?:(?<=[.;!?])\s+|,?\s+)(?:and also|and another thing|another thing|oh and|as well as|plus|also)\b[,:]?\s+(?=\S)/i;
+const REQUEST_BREAK =
+  /(?:(?<=[.;!?])\s+|,?\s+)(?:and also|and another thing|another thing|oh and|as well as|plus|also)\b[,:]?\s+(?=\S)/i;
 const MIN_PART_CHARS = 4;
 const SENTENCE_END = /(?<=[.!?])\s+/;
 /** How sure a sentence after small talk must route to a specialist to count as the message's request. */
@@ -71,7 +76,8 @@ export class IntentRouter {
     const examples = [];
     const specialists = IntentRouter.specialistsOf(agents);
     const owners = new Map<string, number>();
-    for (const tool of specialists.flatMap((agent) => agent.tools ?? [])) owners.set(tool.name, (owners.get(tool.name) ?? 0) + 1);
+    for (const tool of specialists.flatMap((agent) => agent.tools ?? []))
+      owners.set(tool.name, (owners.get(tool.name) ?? 0) + 1);
     for (const agent of specialists) {
       const intent = `${AGENT_INTENT_PREFIX}${agent.id}`;
       for (const utterance of [agent.description, ...topicsOf(agent.description)]) examples.push({ utterance, intent });
@@ -85,7 +91,11 @@ export class IntentRouter {
       for (const utterance of utterances) examples.push({ utterance, intent });
     }
     const classifier = await IntentClassifier.train(examples, { errorThresh: ROUTING_TRAINING_ERROR });
-    const vocabulary = await RoutingVocabulary.learn(examples, (text, options) => classifier.words(text, options), (intent) => intent.startsWith(AGENT_INTENT_PREFIX));
+    const vocabulary = await RoutingVocabulary.learn(
+      examples,
+      (text, options) => classifier.words(text, options),
+      (intent) => intent.startsWith(AGENT_INTENT_PREFIX),
+    );
     return new IntentRouter(classifier, agents, vocabulary, performance.now() - started);
   }
 
@@ -146,7 +156,8 @@ export class IntentRouter {
     const { intent, score } = ranking[0] ?? { intent: NO_INTENT, score: 0 };
     const classification: Classification = { intent, score, ranking };
     const decided = (route: Route) => ({ route, score, classification, ms: performance.now() - started });
-    if (score < ROUTE_MIN_CONFIDENCE) return decided({ kind: this.vocabulary.offTopic(guessed, content) ? 'off_topic' : 'unclear' });
+    if (score < ROUTE_MIN_CONFIDENCE)
+      return decided({ kind: this.vocabulary.offTopic(guessed, content) ? 'off_topic' : 'unclear' });
     if (intent.startsWith(AGENT_INTENT_PREFIX)) {
       const agent = this.agents.get(intent.slice(AGENT_INTENT_PREFIX.length));
       if (agent) return decided({ kind: 'agent', agent });

@@ -39,7 +39,8 @@ export class ModelCalls {
   systemFor(turn: Turn, base: string): string {
     let system = base;
     const state = turn.root.state;
-    if (!turn.delegated && state.summary) system += `\n\nSummary of the earlier conversation (older messages are not shown):\n${state.summary}`;
+    if (!turn.delegated && state.summary)
+      system += `\n\nSummary of the earlier conversation (older messages are not shown):\n${state.summary}`;
     const facts = describeFacts(turn.facts);
     if (facts) system += `\n\n${facts}`;
     // Kept verbatim whatever compaction folds: another participant's message does not answer it.
@@ -72,12 +73,18 @@ export class ModelCalls {
     const onDelta = stream ? (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text }) : undefined;
     const pending = turn.root.state.pendingApproval;
     const context: ModelRequest['context'] = { facts: this.factValues(turn) };
-    if (!turn.delegated && pending && turn.root.heldApproval === pending.id) context.awaitingConfirmation = pending.question;
+    if (!turn.delegated && pending && turn.root.heldApproval === pending.id)
+      context.awaitingConfirmation = pending.question;
     return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context }, onDelta);
   }
 
   /** A review, revision or summary on behalf of `agent`; a failure is logged and returns undefined, never throws. */
-  async aside(turn: Turn, agent: Agent, purpose: Exclude<ModelCallPurpose, 'reply'>, request: AsideRequest): Promise<string | undefined> {
+  async aside(
+    turn: Turn,
+    agent: Agent,
+    purpose: Exclude<ModelCallPurpose, 'reply'>,
+    request: AsideRequest,
+  ): Promise<string | undefined> {
     try {
       const response = await this.call(turn, agent, purpose, { tools: [], ...request });
       return response.text;
@@ -87,14 +94,30 @@ export class ModelCalls {
     }
   }
 
-  private async call(turn: Turn, agent: Agent, purpose: ModelCallPurpose, request: Omit<ModelRequest, 'model' | 'agent' | 'tools'> & { tools: ToolSpec[] }, onDelta?: (text: string) => void): Promise<ModelResponse> {
+  private async call(
+    turn: Turn,
+    agent: Agent,
+    purpose: ModelCallPurpose,
+    request: Omit<ModelRequest, 'model' | 'agent' | 'tools'> & { tools: ToolSpec[] },
+    onDelta?: (text: string) => void,
+  ): Promise<ModelResponse> {
     const model = this.options.modelFor(agent);
     const started = performance.now();
     turn.root.totalModelCalls += 1;
     const response = await this.options.provider.complete({ model, agent: agent.id, purpose, ...request }, onDelta);
     this.record(turn, agent.id, response.usage);
     const { promptTokens, completionTokens } = response.usage;
-    this.options.telemetry.emit({ type: 'model.call', thread: turn.input.thread, agent: agent.id, model, purpose, promptTokens, completionTokens, toolCalls: response.toolCalls.length, ms: Math.round(performance.now() - started) });
+    this.options.telemetry.emit({
+      type: 'model.call',
+      thread: turn.input.thread,
+      agent: agent.id,
+      model,
+      purpose,
+      promptTokens,
+      completionTokens,
+      toolCalls: response.toolCalls.length,
+      ms: Math.round(performance.now() - started),
+    });
     return response;
   }
 

@@ -17,10 +17,10 @@ import type { Agent } from './agent.js';
 import type { RequestPart, RouteDecision } from './intentRouter.js';
 
 export type { Agent, AgentRegistry } from './agent.js';
-export type { AnsweringAgent, Tool } from './tool.js';
-export type { Route, RouteDecision, RequestPart } from './intentRouter.js';
 export { groundTruth, withoutUnsupported } from './grounding.js';
+export type { RequestPart, Route, RouteDecision } from './intentRouter.js';
 export { groundingVerdict } from './review.js';
+export type { AnsweringAgent, Tool } from './tool.js';
 
 // Built-in tool names.
 
@@ -59,15 +59,19 @@ export const APPROVAL_NOT_CONFIRMED = 'Not run: the user did not confirm';
 /** The result of an action whose question went unanswered through several replies. */
 export const APPROVAL_UNANSWERED = `${APPROVAL_NOT_CONFIRMED}: they wrote about other things instead of answering, so it was let go.`;
 /** The result of an action asked for while the queue of actions to confirm is full. */
-export const ANOTHER_APPROVAL_WAITING = 'Not run: several actions are already waiting for the user to confirm. Ask for this one afterwards.';
+export const ANOTHER_APPROVAL_WAITING =
+  'Not run: several actions are already waiting for the user to confirm. Ask for this one afterwards.';
 /** The result of an action asked for while another waits for confirmation: the user is asked about it next. */
-export const APPROVAL_QUEUED = 'Not run yet: this action needs the user to confirm. They will be asked right after they answer about the action before it.';
+export const APPROVAL_QUEUED =
+  'Not run yet: this action needs the user to confirm. They will be asked right after they answer about the action before it.';
 /** The result of an action asked for again while it already waits for confirmation. */
 export const APPROVAL_ALREADY_WAITING = 'Not run yet: this exact action is already waiting for the user to confirm.';
 /** The result of an action that needs confirmation, asked for in the same response as a hand-over to staff. */
-export const APPROVAL_SKIPPED_FOR_STAFF = 'Not run: the conversation went to the support team, who can do this if the customer still wants it.';
+export const APPROVAL_SKIPPED_FOR_STAFF =
+  'Not run: the conversation went to the support team, who can do this if the customer still wants it.';
 /** The result of the action just asked about: the user has been asked. */
-export const APPROVAL_ASKED = 'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
+export const APPROVAL_ASKED =
+  'Not run yet: this action needs the user to confirm. They have been asked; the result will follow once they answer.';
 
 // What a consulted specialist answers.
 
@@ -86,7 +90,8 @@ export interface DelegateAnswer {
 }
 
 /** The error of a specialist that could not finish its part. */
-export const DELEGATE_FAILED = 'This specialist could not finish this part just now; the customer should send it again in a moment.';
+export const DELEGATE_FAILED =
+  'This specialist could not finish this part just now; the customer should send it again in a moment.';
 /** How the offline merge tells the customer about such a part. */
 export const DELEGATE_FAILED_REPLY = "Sorry, I couldn't finish this part just now. Please send it again in a moment.";
 
@@ -101,10 +106,11 @@ export function parseDelegateAnswer(content: string): DelegateAnswer | undefined
 export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
   const said = (a: DelegateAnswer) => {
     if (a.error) return DELEGATE_FAILED_REPLY;
-    const waiting =
-      a.waiting_for_confirmation ? 'That needs your confirmation; the question follows.'
-      : a.confirmation_queued ? "That needs your confirmation too: I'll ask once you've answered the question below."
-      : '';
+    const waiting = a.waiting_for_confirmation
+      ? 'That needs your confirmation; the question follows.'
+      : a.confirmation_queued
+        ? "That needs your confirmation too: I'll ask once you've answered the question below."
+        : '';
     // A queued action's own words would only say the same as the note.
     return [a.confirmation_queued ? '' : a.answer, waiting].filter(Boolean).join(' ');
   };
@@ -114,7 +120,7 @@ export function mergeDelegateAnswers(answers: DelegateAnswer[]): string {
 
 // A record withheld from someone who has not shown it is theirs (see requester.ts).
 
-export { IDENTITY_REQUIRED, isIdentityRequired, type IdentityRequired } from './requester.js';
+export { IDENTITY_REQUIRED, type IdentityRequired, isIdentityRequired } from './requester.js';
 
 // What reads a customer's message for a model that does not generate.
 

@@ -20,13 +20,14 @@ export type ReviewVerdict = z.infer<typeof reviewVerdictSchema>;
 export const REVIEW_INSTRUCTIONS = [
   'You check a customer-support reply against its sources before it is sent.',
   'Approve it only if every fact it states (ids, dates, amounts, statuses, names, tracking numbers, policies) appears in the sources.',
-  "A source that says the customer wrote it is their claim, not a record: the reply may repeat it as theirs, but not confirm it.",
+  'A source that says the customer wrote it is their claim, not a record: the reply may repeat it as theirs, but not confirm it.',
   'List each claim the sources do not support, or contradict, as one short issue. Wording and tone are not issues.',
   'Answer with a JSON object only: {"approved": true|false, "issues": ["…"], "score": 0.0-1.0}, where score is the share of the reply that is supported.',
 ].join('\n');
 
 /** When review and the last guard leave nothing to send. */
-export const UNCONFIRMED_REPLY = "Sorry, I couldn't confirm the details of that from our records. Could you tell me a bit more, or would you like a person to check?";
+export const UNCONFIRMED_REPLY =
+  "Sorry, I couldn't confirm the details of that from our records. Could you tell me a bit more, or would you like a person to check?";
 
 export function reviewPrompt(draft: string, sources: string[]): string {
   const listed = sources.map((source, i) => `[${i + 1}] ${source}`).join('\n');
@@ -50,7 +51,11 @@ export function parseVerdict(text: string): ReviewVerdict | undefined {
 export function groundingVerdict(draft: string, sources: string[] | Set<string>): ReviewVerdict {
   const truth = sources instanceof Set ? sources : groundTruth(sources);
   const { unsupported, score } = checkGrounding(draft, truth);
-  return { approved: unsupported.length === 0, issues: unsupported.map((claim) => `"${claim.text}" does not appear in any source`), score };
+  return {
+    approved: unsupported.length === 0,
+    issues: unsupported.map((claim) => `"${claim.text}" does not appear in any source`),
+    score,
+  };
 }
 
 /** What the loop needs from the run loop: model calls that count towards the turn, and a place to report. */
@@ -70,7 +75,12 @@ export interface ReviewSteps {
  * check cannot see (a carrier, "tomorrow"). Without its unsupported ids, figures and dates it gets one more review;
  * if that fails too, or nothing is left, the customer gets UNCONFIRMED_REPLY.
  */
-export async function reviewDraft(draft: string, sources: string[], maxRevisions: number, steps: ReviewSteps): Promise<string> {
+export async function reviewDraft(
+  draft: string,
+  sources: string[],
+  maxRevisions: number,
+  steps: ReviewSteps,
+): Promise<string> {
   const truth = groundTruth(sources);
   let current = draft;
   let best = { text: draft, score: -1 };
@@ -82,13 +92,16 @@ export async function reviewDraft(draft: string, sources: string[], maxRevisions
     steps.report(verdict, revision, trimmed);
     return verdict;
   };
-  for (;; revision++) {
+  for (; ; revision++) {
     const verdict = await judge(current, false);
     if (verdict.approved) return withoutUnsupported(current, truth) || UNCONFIRMED_REPLY;
     if (verdict.score > best.score) best = { text: current, score: verdict.score };
     if (revision >= maxRevisions || verdict.score <= previousScore) break;
     previousScore = verdict.score;
-    const revised = await steps.revise(current, verdict.issues.length ? verdict.issues : ['The reply states facts the sources do not support.']);
+    const revised = await steps.revise(
+      current,
+      verdict.issues.length ? verdict.issues : ['The reply states facts the sources do not support.'],
+    );
     if (revised === undefined || revised.trim() === '') break;
     current = revised;
   }

@@ -40,7 +40,11 @@ export class RoutingVocabulary {
     private readonly specialistVocabulary: Map<string, Set<string>>,
   ) {}
 
-  static async learn(examples: Array<{ utterance: string; intent: string }>, wordsOf: WordsOf, isSpecialist: (intent: string) => boolean): Promise<RoutingVocabulary> {
+  static async learn(
+    examples: Array<{ utterance: string; intent: string }>,
+    wordsOf: WordsOf,
+    isSpecialist: (intent: string) => boolean,
+  ): Promise<RoutingVocabulary> {
     const words = new Map<string, Set<string>>();
     const contentWords = new Map<string, Set<string>>();
     const add = (vocabulary: Map<string, Set<string>>, intent: string, found: string[]) =>
@@ -49,12 +53,22 @@ export class RoutingVocabulary {
       add(words, intent, await wordsOf(utterance));
       add(contentWords, intent, await wordsOf(utterance, { content: true }));
     }
-    const usedOutside = (word: string, inside: (intent: string) => boolean) => [...words].some(([intent, set]) => !inside(intent) && set.has(word));
+    const usedOutside = (word: string, inside: (intent: string) => boolean) =>
+      [...words].some(([intent, set]) => !inside(intent) && set.has(word));
     const isSmallTalk = (intent: string) => (SMALL_TALK as readonly string[]).includes(intent);
-    const own = new Map(SMALL_TALK.map((intent) => [intent, new Set([...(words.get(intent) ?? [])].filter((word) => !usedOutside(word, isSmallTalk)))]));
+    const own = new Map(
+      SMALL_TALK.map((intent) => [
+        intent,
+        new Set([...(words.get(intent) ?? [])].filter((word) => !usedOutside(word, isSmallTalk))),
+      ]),
+    );
     const specialistWords = [...contentWords].flatMap(([intent, set]) => (isSpecialist(intent) ? [...set] : []));
     const specialistVocabulary = new Map([...contentWords].filter(([intent]) => isSpecialist(intent)));
-    return new RoutingVocabulary(own, new Set(specialistWords.filter((word) => !usedOutside(word, isSpecialist))), specialistVocabulary);
+    return new RoutingVocabulary(
+      own,
+      new Set(specialistWords.filter((word) => !usedOutside(word, isSpecialist))),
+      specialistVocabulary,
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
+import type { Logger } from '../log.js';
 import type { ToolSpec } from '../model/types.js';
 import type { Requester } from './requester.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Logger } from '../log.js';
 import type { RecordStore } from '../conversation/store.js';
+import type { Logger } from '../log.js';
 import type { ToolCall } from '../model/types.js';
 import type { Requester } from './requester.js';
 import type { FactWriter, Tool } from './tool.js';
@@ -35,7 +35,11 @@ export function parseToolCall<T extends CallableSchema>(call: ToolCall, tools: T
   const tool = tools.find((t) => t.name === call.function.name);
   if (!tool) {
     const names = tools.map((t) => t.name).join(', ') || 'none';
-    return { ok: false, kind: 'UnknownToolError', message: `There is no tool named "${call.function.name}". Available tools: ${names}.` };
+    return {
+      ok: false,
+      kind: 'UnknownToolError',
+      message: `There is no tool named "${call.function.name}". Available tools: ${names}.`,
+    };
   }
   let raw: unknown;
   try {
@@ -77,7 +81,12 @@ export interface ToolRunContext {
 class ToolTimeout extends Error {}
 
 /** Runs one validated call (or, with `step`, its check before approval) with a timeout; never throws. */
-export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContext, step: 'run' | 'precheck' = 'run'): Promise<ToolOutcome> {
+export async function executeTool(
+  tool: Tool,
+  input: unknown,
+  ctx: ToolRunContext,
+  step: 'run' | 'precheck' = 'run',
+): Promise<ToolOutcome> {
   const started = performance.now();
   const timeoutMs = tool.timeoutMs ?? ctx.defaultTimeoutMs;
   const controller = new AbortController();
@@ -106,7 +115,12 @@ export async function executeTool(tool: Tool, input: unknown, ctx: ToolRunContex
   } catch (err) {
     const ms = performance.now() - started;
     if (err instanceof ToolTimeout) {
-      return { ok: false, kind: 'ToolTimeoutError', content: `Error: ${tool.name} did not finish within ${timeoutMs} ms. It may be retried once, or tell the user it is unavailable.`, ms };
+      return {
+        ok: false,
+        kind: 'ToolTimeoutError',
+        content: `Error: ${tool.name} did not finish within ${timeoutMs} ms. It may be retried once, or tell the user it is unavailable.`,
+        ms,
+      };
     }
     ctx.log.warn({ thread: ctx.thread, tool: tool.name, err }, 'tool.error');
     const reason = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { RecordStore } from '../conversation/store.js';
 import type { PendingApproval } from '../conversation/threadState.js';
+import { platformOf } from '../escalation/escalation.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
@@ -9,12 +10,21 @@ import type { Agent, AgentRegistry } from './agent.js';
 import { APPROVAL_HINT, MAX_CONFIRMATION_REMINDERS, MAX_QUEUED_APPROVALS } from './approval.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import { handOver } from './handoff.js';
-import { platformOf } from '../escalation/escalation.js';
+import {
+  ANOTHER_APPROVAL_WAITING,
+  APPROVAL_ALREADY_WAITING,
+  APPROVAL_ASKED,
+  APPROVAL_DECLINED,
+  APPROVAL_NOT_CONFIRMED,
+  APPROVAL_QUEUED,
+  APPROVAL_SKIPPED_FOR_STAFF,
+  APPROVAL_UNANSWERED,
+  askTarget,
+} from './protocol.js';
 import type { Requester } from './requester.js';
 import type { Tool } from './tool.js';
 import { executeTool, parseToolCall, type ToolOutcome, type ToolRunContext } from './toolExecution.js';
 import type { Turn } from './turn.js';
-import { ANOTHER_APPROVAL_WAITING, APPROVAL_ALREADY_WAITING, APPROVAL_ASKED, APPROVAL_DECLINED, APPROVAL_NOT_CONFIRMED, APPROVAL_QUEUED, APPROVAL_SKIPPED_FOR_STAFF, APPROVAL_UNANSWERED, askTarget } from './protocol.js';
 
 export interface ToolRoundOptions {
   agents: AgentRegistry;
@@ -80,7 +90,10 @@ export class ToolRound {
       if (isAsk(call)) return this.options.consult(turn, call, askTarget(call.function.name)!);
       const parsed = parseToolCall(call, tools);
       if (!parsed.ok) {
-        this.options.log.warn({ thread: turn.input.thread, agent: agent.id, tool: call.function.name, kind: parsed.kind }, 'tool.rejected');
+        this.options.log.warn(
+          { thread: turn.input.thread, agent: agent.id, tool: call.function.name, kind: parsed.kind },
+          'tool.rejected',
+        );
         return `Error: ${parsed.message}`;
       }
       if (parsed.tool.needsApproval(parsed.input)) {
@@ -103,7 +116,13 @@ export class ToolRound {
     for (const [i, call] of together.entries()) outcomes.set(call, results[i]!);
     if (asks.length > 0) {
       const to = asks.map((c) => askTarget(c.function.name)!);
-      this.options.telemetry.emit({ type: 'delegation', thread: turn.input.thread, from: agent.id, to, ms: Math.round(performance.now() - started) });
+      this.options.telemetry.emit({
+        type: 'delegation',
+        thread: turn.input.thread,
+        from: agent.id,
+        to,
+        ms: Math.round(performance.now() - started),
+      });
     }
     let approvalAsked = false;
     // In the order the model asked for them, whichever precheck finished first.
@@ -114,7 +133,8 @@ export class ToolRound {
       if (outcome.asked) approvalAsked = true;
       outcomes.set(call, outcome.content);
     }
-    for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes.get(call)! });
+    for (const call of calls)
+      turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes.get(call)! });
     // A consulted specialist's question waits for the caller's reply; the root turn announces it afterwards.
     if (approvalAsked && turn.delegated) turn.root.approvalDeferred = true;
     if (approvalAsked && !turn.delegated) this.announceApproval(turn);
@@ -135,7 +155,13 @@ export class ToolRound {
     state.pendingApproval = { ...next, createdAt: new Date().toISOString(), askedIn: this.options.runId };
     const owner = this.options.agents.get(next.agent);
     if (owner && owner.id !== turn.agent.id) handOver(turn, owner, this.options.telemetry);
-    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: next.agent, tool: next.tool, decision: 'requested' });
+    this.options.telemetry.emit({
+      type: 'approval',
+      thread: turn.input.thread,
+      agent: next.agent,
+      tool: next.tool,
+      decision: 'requested',
+    });
     this.announceApproval(turn);
     return true;
   }
@@ -149,7 +175,10 @@ export class ToolRound {
     turn.agent = this.options.agents.get(pending.agent) ?? turn.agent;
     turn.state.history.push({ role: 'user', content: turn.input.text });
     turn.state.pendingApproval = { ...pending, createdAt: new Date().toISOString(), askedIn: this.options.runId };
-    const lead = why === 'crossed' ? 'Just to be sure, since your message crossed with my question:' : 'Just to be sure before I do anything:';
+    const lead =
+      why === 'crossed'
+        ? 'Just to be sure, since your message crossed with my question:'
+        : 'Just to be sure before I do anything:';
     this.announceApproval(turn, lead);
   }
 
@@ -164,12 +193,31 @@ export class ToolRound {
     if (reminders < MAX_CONFIRMATION_REMINDERS) {
       turn.state.pendingApproval = { ...pending, reminders: reminders + 1 };
       turn.state.history.push({ role: 'user', content: turn.input.text });
-      this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: pending.agent, tool: pending.tool, decision: 'unclear' });
+      this.options.telemetry.emit({
+        type: 'approval',
+        thread: turn.input.thread,
+        agent: pending.agent,
+        tool: pending.tool,
+        decision: 'unclear',
+      });
       return 'held';
     }
     turn.state.pendingApproval = null;
-    turn.emit({ type: 'approval.resolved', id: pending.id, agent: this.options.agents.get(pending.agent)?.name ?? pending.agent, tool: pending.tool, approved: false, by: turn.input.userId });
-    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: pending.agent, tool: pending.tool, decision: 'let_go' });
+    turn.emit({
+      type: 'approval.resolved',
+      id: pending.id,
+      agent: this.options.agents.get(pending.agent)?.name ?? pending.agent,
+      tool: pending.tool,
+      approved: false,
+      by: turn.input.userId,
+    });
+    this.options.telemetry.emit({
+      type: 'approval',
+      thread: turn.input.thread,
+      agent: pending.agent,
+      tool: pending.tool,
+      decision: 'let_go',
+    });
     closeApproval(turn, pending, `${APPROVAL_UNANSWERED} ${pending.tool} was not run.`);
     this.dropQueued(turn, (queued) => queued.requestedBy === turn.input.userId);
     turn.state.history.push({ role: 'user', content: turn.input.text });
@@ -192,16 +240,26 @@ export class ToolRound {
     const dropped = state.queuedApprovals.filter(whose);
     if (dropped.length === 0) return;
     state.queuedApprovals = state.queuedApprovals.filter((approval) => !whose(approval));
-    for (const approval of dropped) closeApproval(turn, approval, `${APPROVAL_NOT_CONFIRMED} ${approval.tool} and wrote something else instead.`);
+    for (const approval of dropped)
+      closeApproval(turn, approval, `${APPROVAL_NOT_CONFIRMED} ${approval.tool} and wrote something else instead.`);
   }
 
   /** Puts the confirmation question in the reply and tells adapters to show it (with buttons where they can). */
   announceApproval(turn: Turn, lead?: string): void {
     const pending = turn.state.pendingApproval!;
     // The lead streams as text; adapters show the question itself from the event (with buttons where they can).
-    if (lead) turn.emit({ type: 'text.delta', agent: turn.agent.name, text: `${turn.said.length > 0 ? '\n\n' : ''}${lead}` });
+    if (lead)
+      turn.emit({ type: 'text.delta', agent: turn.agent.name, text: `${turn.said.length > 0 ? '\n\n' : ''}${lead}` });
     turn.record(`${lead ? `${lead} ` : ''}${pending.question} ${APPROVAL_HINT}`);
-    turn.emit({ type: 'approval.requested', id: pending.id, agent: turn.agent.name, tool: pending.tool, question: pending.question, hint: APPROVAL_HINT, requestedBy: pending.requestedBy });
+    turn.emit({
+      type: 'approval.requested',
+      id: pending.id,
+      agent: turn.agent.name,
+      tool: pending.tool,
+      question: pending.question,
+      hint: APPROVAL_HINT,
+      requestedBy: pending.requestedBy,
+    });
   }
 
   /** The requester answered a confirmation question with a clear yes or no: run the stored call, or record the no. */
@@ -215,12 +273,27 @@ export class ToolRound {
     let content: string;
     if (decision === 'approve') {
       const tool = this.toolsOf(turn.agent).find((t) => t.name === pending.tool);
-      content = tool ? (await this.runTool(turn, tool, pending.input)).content : `Error: the tool ${pending.tool} is no longer available.`;
+      content = tool
+        ? (await this.runTool(turn, tool, pending.input)).content
+        : `Error: the tool ${pending.tool} is no longer available.`;
     } else {
       content = `${APPROVAL_DECLINED} ${pending.tool} was not run.`;
     }
-    turn.emit({ type: 'approval.resolved', id: pending.id, agent: agent.name, tool: pending.tool, approved: decision === 'approve', by: turn.input.userId });
-    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: agent.id, tool: pending.tool, decision });
+    turn.emit({
+      type: 'approval.resolved',
+      id: pending.id,
+      agent: agent.name,
+      tool: pending.tool,
+      approved: decision === 'approve',
+      by: turn.input.userId,
+    });
+    this.options.telemetry.emit({
+      type: 'approval',
+      thread: turn.input.thread,
+      agent: agent.id,
+      tool: pending.tool,
+      decision,
+    });
     closeApproval(turn, pending, content);
   }
 
@@ -246,7 +319,15 @@ export class ToolRound {
   private reportResult(turn: Turn, tool: Tool, outcome: ToolOutcome): void {
     const ms = Math.round(outcome.ms);
     turn.emit({ type: 'tool.result', agent: turn.agent.name, tool: tool.name, ok: outcome.ok, ms });
-    this.options.telemetry.emit({ type: 'tool.call', thread: turn.input.thread, agent: turn.agent.id, tool: tool.name, ok: outcome.ok, kind: outcome.kind, ms });
+    this.options.telemetry.emit({
+      type: 'tool.call',
+      thread: turn.input.thread,
+      agent: turn.agent.id,
+      tool: tool.name,
+      ok: outcome.ok,
+      kind: outcome.kind,
+      ms,
+    });
   }
 
   private runContext(turn: Turn, tool: Tool): ToolRunContext {
@@ -256,10 +337,14 @@ export class ToolRound {
       set: (key: string, value: string) => {
         try {
           const by = tool === noteFact ? agentId : `${agentId}/${tool.name}`;
-          if (writeFact(turn.root.state, key, value, by)) this.options.telemetry.emit({ type: 'fact', thread, key, by });
+          if (writeFact(turn.root.state, key, value, by))
+            this.options.telemetry.emit({ type: 'fact', thread, key, by });
         } catch (err) {
           // A tool's bad fact must not fail the tool; note_fact's arguments are validated before this.
-          this.options.log.warn({ thread, tool: tool.name, err: err instanceof FactError ? err.message : err }, 'fact.rejected');
+          this.options.log.warn(
+            { thread, tool: tool.name, err: err instanceof FactError ? err.message : err },
+            'fact.rejected',
+          );
         }
       },
       get: (key: string) => turn.facts[key]?.value,
@@ -272,7 +357,16 @@ export class ToolRound {
       verifiedEmail: input.verifiedEmail?.toLowerCase(),
       givenEmails: turn.root.state.givenEmails[input.userId] ?? [],
     };
-    return { thread, userId: input.userId, requester, agent: agentId, log: this.options.log, records: this.options.records, facts, defaultTimeoutMs: this.options.toolTimeoutMs };
+    return {
+      thread,
+      userId: input.userId,
+      requester,
+      agent: agentId,
+      log: this.options.log,
+      records: this.options.records,
+      facts,
+      defaultTimeoutMs: this.options.toolTimeoutMs,
+    };
   }
 
   /** Asks about the action now, or queues it behind the question pending; the tool result the model reads either way. */
@@ -280,7 +374,8 @@ export class ToolRound {
     const root = turn.root.state;
     const question = tool.approvalPrompt(input);
     // The same action, however the arguments around it differ (a reason added, say): the question names it.
-    const same = (approval: PendingApproval) => approval.tool === tool.name && (approval.question === question || isDeepStrictEqual(approval.input, input));
+    const same = (approval: PendingApproval) =>
+      approval.tool === tool.name && (approval.question === question || isDeepStrictEqual(approval.input, input));
     if (root.pendingApproval && same(root.pendingApproval)) return { asked: false, content: APPROVAL_ALREADY_WAITING };
     // Asked for again once it is its turn (a model repeating a queued call): asked now, and not a second time later.
     root.queuedApprovals = root.queuedApprovals.filter((queued) => !same(queued));
@@ -295,19 +390,30 @@ export class ToolRound {
       askedIn: this.options.runId,
     };
     if (root.pendingApproval) {
-      if (root.queuedApprovals.length >= MAX_QUEUED_APPROVALS) return { asked: false, content: ANOTHER_APPROVAL_WAITING };
+      if (root.queuedApprovals.length >= MAX_QUEUED_APPROVALS)
+        return { asked: false, content: ANOTHER_APPROVAL_WAITING };
       root.queuedApprovals.push(approval);
       return { asked: false, content: APPROVAL_QUEUED };
     }
     root.pendingApproval = approval;
-    this.options.telemetry.emit({ type: 'approval', thread: turn.input.thread, agent: turn.agent.id, tool: tool.name, decision: 'requested' });
+    this.options.telemetry.emit({
+      type: 'approval',
+      thread: turn.input.thread,
+      agent: turn.agent.id,
+      tool: tool.name,
+      decision: 'requested',
+    });
     return { asked: true, content: APPROVAL_ASKED };
   }
 }
 
 /** Writes an answered approval to history as the call it stands for and its result, so the model reads what happened. */
 function closeApproval(turn: Turn, approval: PendingApproval, content: string): void {
-  const call: ToolCall = { id: `approved_${approval.id}`, type: 'function', function: { name: approval.tool, arguments: JSON.stringify(approval.input) } };
+  const call: ToolCall = {
+    id: `approved_${approval.id}`,
+    type: 'function',
+    function: { name: approval.tool, arguments: JSON.stringify(approval.input) },
+  };
   turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: approval.agent });
   turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
 }

@@ -137,6 +137,12 @@ export class Turn {
 
   result(): TurnResult {
     this.state.updatedAt = new Date().toISOString();
-    return { state: this.state, reply: this.said.join('\n\n'), agent: this.agent.name, modelCalls: this.totalModelCalls, usage: this.usage };
+    return {
+      state: this.state,
+      reply: this.said.join('\n\n'),
+      agent: this.agent.name,
+      modelCalls: this.totalModelCalls,
+      usage: this.usage,
+    };
   }
 }

@@ -1,27 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../log.js';
-import { Telemetry } from '../telemetry.js';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
 import { newEscalation } from '../escalation/escalation.js';
-import { ESCALATED_REPLY, escalateCallSchema, type EscalateInput } from '../escalation/escalationTool.js';
+import { ESCALATED_REPLY, type EscalateInput, escalateCallSchema } from '../escalation/escalationTool.js';
+import type { Logger } from '../log.js';
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
+import { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { AgentPrompts, type FixedPrompt } from './agentPrompts.js';
-import { confirmationOf, type ConfirmationReply } from './confirmation.js';
-import { noteGivenEmails } from './requester.js';
-import { compactHistory, COMPACTION_INSTRUCTIONS, compactionPrompt, extractiveCompaction, truncateToolResults, type CompactionOptions, type CompactionSummarizer } from './compaction.js';
+import {
+  COMPACTION_INSTRUCTIONS,
+  type CompactionOptions,
+  type CompactionSummarizer,
+  compactHistory,
+  compactionPrompt,
+  extractiveCompaction,
+  truncateToolResults,
+} from './compaction.js';
+import { type ConfirmationReply, confirmationOf } from './confirmation.js';
 import { askInputSchema, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
 import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
-import { Turn, TurnError, type Delegation, type TurnInput, type TurnResult } from './turn.js';
 import { handOver } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { ModelCalls, tokensToday } from './modelCalls.js';
-import { DEFAULT_MAX_REVISIONS, REVIEW_INSTRUCTIONS, reviewDraft, reviewPrompt, revisionPrompt, type ReviewOptions } from './review.js';
+import {
+  DELEGATE_FAILED,
+  ESCALATE_TOOL_NAME,
+  mergeDelegateAnswers,
+  transferTarget,
+  transferToolName,
+} from './protocol.js';
+import { noteGivenEmails } from './requester.js';
+import {
+  DEFAULT_MAX_REVISIONS,
+  REVIEW_INSTRUCTIONS,
+  type ReviewOptions,
+  reviewDraft,
+  reviewPrompt,
+  revisionPrompt,
+} from './review.js';
 import { parseToolCall } from './toolExecution.js';
 import { answerOpenCalls, ToolRound, TURN_STOPPED_RESULT } from './toolRound.js';
-import { DELEGATE_FAILED, ESCALATE_TOOL_NAME, mergeDelegateAnswers, transferTarget, transferToolName } from './protocol.js';
+import { type Delegation, Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
 
 export interface TurnLimits {
   maxModelCallsPerTurn: number;
@@ -41,7 +62,14 @@ export interface ContextOptions extends CompactionOptions {
   budgetAction: 'reply' | 'escalate';
 }
 
-export const DEFAULT_CONTEXT: ContextOptions = { tokenBudget: 3_000, keepMessages: 12, toolResultChars: 1_500, summaries: 'extractive', dailyTokenBudget: 0, budgetAction: 'reply' };
+export const DEFAULT_CONTEXT: ContextOptions = {
+  tokenBudget: 3_000,
+  keepMessages: 12,
+  toolResultChars: 1_500,
+  summaries: 'extractive',
+  dailyTokenBudget: 0,
+  budgetAction: 'reply',
+};
 
 export interface TurnRunnerOptions {
   agents: AgentRegistry;
@@ -90,7 +118,12 @@ export class TurnRunner {
     this.processRun = options.run ?? { id: randomUUID(), startedAt: Date.now() };
     this.telemetry = options.telemetry ?? new Telemetry();
     this.context = options.context ?? DEFAULT_CONTEXT;
-    this.calls = new ModelCalls({ provider: options.provider, modelFor: options.modelFor, telemetry: this.telemetry, log: options.log });
+    this.calls = new ModelCalls({
+      provider: options.provider,
+      modelFor: options.modelFor,
+      telemetry: this.telemetry,
+      log: options.log,
+    });
     this.tools = new ToolRound({
       agents: options.agents,
       records: options.records,
@@ -116,7 +149,8 @@ export class TurnRunner {
       // Actions queued behind a question that a failed turn never asked: the customer has not seen them.
       if (!turn.state.pendingApproval) this.tools.dropQueued(turn, () => true);
       const pending = turn.state.pendingApproval;
-      const decision: ConfirmationReply | undefined = pending && pending.requestedBy === input.userId ? confirmationOf(input, pending.question) : undefined;
+      const decision: ConfirmationReply | undefined =
+        pending && pending.requestedBy === input.userId ? confirmationOf(input, pending.question) : undefined;
       const clear = decision === 'approve' || decision === 'reject';
       // A typed yes or no sent before the question was put (two quick "yes"es, the second meant for the first question).
       if (clear && !input.decision && sentBefore(input, pending!.createdAt)) {
@@ -166,12 +200,22 @@ export class TurnRunner {
     if (tokens < budget) return false;
     const escalate = budgetAction === 'escalate' && this.escalationOn() && !turn.state.escalation;
     turn.state.history.push({ role: 'user', content: turn.input.text });
-    this.telemetry.emit({ type: 'budget.exhausted', thread: turn.input.thread, tokens, budget, action: escalate ? 'escalate' : 'reply' });
+    this.telemetry.emit({
+      type: 'budget.exhausted',
+      thread: turn.input.thread,
+      tokens,
+      budget,
+      action: escalate ? 'escalate' : 'reply',
+    });
     if (!escalate) {
       turn.say(BUDGET_SPENT_REPLY);
       return true;
     }
-    this.handToStaff(turn, 'The conversation used up its daily allowance of automated answers, so it needs a person.', 'normal');
+    this.handToStaff(
+      turn,
+      'The conversation used up its daily allowance of automated answers, so it needs a person.',
+      'normal',
+    );
     return true;
   }
 
@@ -183,10 +227,20 @@ export class TurnRunner {
       this.context.summaries === 'extractive'
         ? extractiveCompaction
         : async (previous, older) =>
-            (await this.calls.aside(turn, agent, 'summary', { system: COMPACTION_INSTRUCTIONS, messages: [{ role: 'user', content: compactionPrompt(previous, older) }] }))?.trim() ||
-            extractiveCompaction(previous, older);
+            (
+              await this.calls.aside(turn, agent, 'summary', {
+                system: COMPACTION_INSTRUCTIONS,
+                messages: [{ role: 'user', content: compactionPrompt(previous, older) }],
+              })
+            )?.trim() || extractiveCompaction(previous, older);
     const done = await compactHistory(turn.state, this.context, summarize);
-    if (done) this.telemetry.emit({ type: 'compaction', thread: turn.input.thread, ...done, ms: Math.round(performance.now() - started) });
+    if (done)
+      this.telemetry.emit({
+        type: 'compaction',
+        thread: turn.input.thread,
+        ...done,
+        ms: Math.round(performance.now() - started),
+      });
   }
 
   private async loop(turn: Turn): Promise<void> {
@@ -194,7 +248,10 @@ export class TurnRunner {
     if (!turn.delegated) await this.tryFastPath(turn);
     for (;;) {
       if (turn.modelCalls >= limits.maxModelCallsPerTurn) {
-        this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, calls: turn.modelCalls }, 'turn.model_call_limit');
+        this.options.log.warn(
+          { thread: turn.input.thread, agent: turn.agent.id, calls: turn.modelCalls },
+          'turn.model_call_limit',
+        );
         turn.say(MODEL_CALL_LIMIT_REPLY);
         return;
       }
@@ -202,7 +259,12 @@ export class TurnRunner {
       const review = (this.options.reviewFor ?? agentReview)(agent);
       // A reply that is checked before it is sent, or that merges specialists' answers, is not streamed as written.
       const held = review !== undefined || turn.delegations.length > 0;
-      const response = await this.calls.reply(turn, this.systemFor(turn, agent), this.toolsFor(turn, agent), !held && !turn.delegated);
+      const response = await this.calls.reply(
+        turn,
+        this.systemFor(turn, agent),
+        this.toolsFor(turn, agent),
+        !held && !turn.delegated,
+      );
       if (response.toolCalls.length === 0) {
         const text = await this.finalText(turn, response.text, review);
         turn.state.history.push({ role: 'assistant', content: text === '' ? null : text, agent: agent.id });
@@ -211,17 +273,34 @@ export class TurnRunner {
         if (held) turn.emit({ type: 'text.delta', agent: agent.name, text });
         return;
       }
-      turn.state.history.push({ role: 'assistant', content: response.text === '' ? null : response.text, tool_calls: response.toolCalls, agent: agent.id });
+      turn.state.history.push({
+        role: 'assistant',
+        content: response.text === '' ? null : response.text,
+        tool_calls: response.toolCalls,
+        agent: agent.id,
+      });
       if (response.text && !held) turn.said.push(response.text);
 
-      const handoffCalls = turn.delegated ? [] : response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
+      const handoffCalls = turn.delegated
+        ? []
+        : response.toolCalls.filter((c) => (agent.handoffs ?? []).includes(transferTarget(c.function.name) ?? ''));
       const toolCalls = response.toolCalls.filter((c) => !handoffCalls.includes(c));
-      const escalationCalls = this.escalationOn() && !turn.delegated ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
+      const escalationCalls =
+        this.escalationOn() && !turn.delegated ? toolCalls.filter((c) => c.function.name === ESCALATE_TOOL_NAME) : [];
       // Handing over to staff in the same response: the customer is not asked to confirm an action people take over.
       const escalating = escalationCalls.length > 0 && parseToolCall(escalationCalls[0]!, [escalateCallSchema]).ok;
-      const approvalAsked = await this.tools.run(turn, toolCalls.filter((c) => !escalationCalls.includes(c)), escalating);
+      const approvalAsked = await this.tools.run(
+        turn,
+        toolCalls.filter((c) => !escalationCalls.includes(c)),
+        escalating,
+      );
       if (escalationCalls.length > 0 && this.escalate(turn, escalationCalls)) {
-        for (const call of handoffCalls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: 'Ignored: the conversation went to the support team.' });
+        for (const call of handoffCalls)
+          turn.state.history.push({
+            role: 'tool',
+            tool_call_id: call.id,
+            content: 'Ignored: the conversation went to the support team.',
+          });
         return;
       }
       const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
@@ -234,8 +313,14 @@ export class TurnRunner {
     if (draft.trim() === '') return draft;
     if (review) return this.reviewed(turn, draft, review);
     if (turn.delegations.length === 0) return draft;
-    const sources = [customerSource(turn.input.text), ...turn.delegations.map((d) => JSON.stringify(d.answer)), ...Object.values(turn.facts).map((f) => f.value)];
-    return withoutUnsupported(draft, groundTruth(sources)) || mergeDelegateAnswers(turn.delegations.map((d) => d.answer));
+    const sources = [
+      customerSource(turn.input.text),
+      ...turn.delegations.map((d) => JSON.stringify(d.answer)),
+      ...Object.values(turn.facts).map((f) => f.value),
+    ];
+    return (
+      withoutUnsupported(draft, groundTruth(sources)) || mergeDelegateAnswers(turn.delegations.map((d) => d.answer))
+    );
   }
 
   private async reviewed(turn: Turn, draft: string, review: ReviewOptions): Promise<string> {
@@ -243,22 +328,42 @@ export class TurnRunner {
     const sources = this.sourcesOf(turn);
     return reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
       review: (text, listed) =>
-        this.calls.aside(turn, agent, 'review', { system: REVIEW_INSTRUCTIONS, messages: [{ role: 'user', content: reviewPrompt(text, listed) }], json: true, context: { draft: text, sources: listed } }),
+        this.calls.aside(turn, agent, 'review', {
+          system: REVIEW_INSTRUCTIONS,
+          messages: [{ role: 'user', content: reviewPrompt(text, listed) }],
+          json: true,
+          context: { draft: text, sources: listed },
+        }),
       revise: (text, issues) =>
         this.calls.aside(turn, agent, 'revise', {
           system: this.systemFor(turn, agent),
-          messages: [...turn.state.history, { role: 'assistant', content: text }, { role: 'user', content: revisionPrompt(issues) }],
+          messages: [
+            ...turn.state.history,
+            { role: 'assistant', content: text },
+            { role: 'user', content: revisionPrompt(issues) },
+          ],
           context: { draft: text, sources, issues, facts: this.calls.factValues(turn) },
         }),
       report: (verdict, revision, trimmed) =>
-        this.telemetry.emit({ type: 'review', thread: turn.input.thread, agent: agent.id, revision, trimmed, approved: verdict.approved, score: verdict.score, issues: verdict.issues.length }),
+        this.telemetry.emit({
+          type: 'review',
+          thread: turn.input.thread,
+          agent: agent.id,
+          revision,
+          trimmed,
+          approved: verdict.approved,
+          score: verdict.score,
+          issues: verdict.issues.length,
+        }),
     });
   }
 
   /** What a reviewed reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
   private sourcesOf(turn: Turn): string[] {
     const sources = [policySource(turn.agent.instructions)];
-    for (const m of turn.state.history) if (m.role === 'tool' || m.role === 'user') sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
+    for (const m of turn.state.history)
+      if (m.role === 'tool' || m.role === 'user')
+        sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
     for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
     if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
     return sources;
@@ -273,7 +378,14 @@ export class TurnRunner {
     const forward: TurnEventListener = (event) => {
       if (event.type === 'tool.call' || event.type === 'tool.result') turn.emit(event);
     };
-    const state: ThreadState = { ...turn.root.state, history: [{ role: 'user', content: request }], activeAgent: target.id, pendingApproval: null, queuedApprovals: [], escalation: null };
+    const state: ThreadState = {
+      ...turn.root.state,
+      history: [{ role: 'user', content: request }],
+      activeAgent: target.id,
+      pendingApproval: null,
+      queuedApprovals: [],
+      escalation: null,
+    };
     const child = new Turn(this.options, state, turn.input, forward, turn);
     // The slot is taken before the specialist runs, so answers stay in the order asked, not the order finished.
     const slot: Delegation = { agentId: target.id, answer: { agent: target.name, answer: '' } };
@@ -291,7 +403,8 @@ export class TurnRunner {
     }
     const pending = turn.root.state.pendingApproval;
     slot.answer.answer = child.said.join('\n\n');
-    if (turn.root.approvalDeferred && pending?.agent === target.id) slot.answer.waiting_for_confirmation = pending.question;
+    if (turn.root.approvalDeferred && pending?.agent === target.id)
+      slot.answer.waiting_for_confirmation = pending.question;
     else {
       const queued = turn.root.state.queuedApprovals.find((q) => q.agent === target.id && !queuedBefore.has(q.id));
       if (queued) slot.answer.confirmation_queued = queued.question;
@@ -304,7 +417,8 @@ export class TurnRunner {
     if (turn.delegations.length === 0) return;
     const deferred = turn.approvalDeferred && turn.state.pendingApproval !== null;
     const owner = ownerAfterDelegation(turn.delegations, deferred ? turn.state.pendingApproval!.agent : undefined);
-    if (owner && owner !== turn.agent.id && !turn.state.escalation) handOver(turn, this.options.agents.get(owner)!, this.telemetry);
+    if (owner && owner !== turn.agent.id && !turn.state.escalation)
+      handOver(turn, this.options.agents.get(owner)!, this.telemetry);
     if (deferred) this.tools.announceApproval(turn);
   }
 
@@ -317,10 +431,23 @@ export class TurnRunner {
     if ((await fastPath.router.splitRequests(last.content)).length > 1) return;
     const decision = await fastPath.router.route(last.content);
     const { route, score } = decision;
-    if (route.kind !== 'agent' || score < fastPath.threshold || !(turn.agent.handoffs ?? []).includes(route.agent.id)) return;
-    const call: ToolCall = { id: `fastpath_${randomUUID()}`, type: 'function', function: { name: transferToolName(route.agent.id), arguments: '{}' } };
+    if (route.kind !== 'agent' || score < fastPath.threshold || !(turn.agent.handoffs ?? []).includes(route.agent.id))
+      return;
+    const call: ToolCall = {
+      id: `fastpath_${randomUUID()}`,
+      type: 'function',
+      function: { name: transferToolName(route.agent.id), arguments: '{}' },
+    };
     turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: turn.agent.id });
-    this.options.log.info({ thread: turn.input.thread, to: route.agent.id, score: Math.round(score * 1000) / 1000, ms: Math.round(decision.ms * 100) / 100 }, 'triage.fastpath');
+    this.options.log.info(
+      {
+        thread: turn.input.thread,
+        to: route.agent.id,
+        score: Math.round(score * 1000) / 1000,
+        ms: Math.round(decision.ms * 100) / 100,
+      },
+      'triage.fastpath',
+    );
     this.applyHandoffs(turn, [call], false);
   }
 
@@ -351,20 +478,38 @@ export class TurnRunner {
     const [first, ...rest] = calls;
     const parsed = parseToolCall(first!, [escalateCallSchema]);
     if (!parsed.ok) {
-      this.options.log.warn({ thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: parsed.kind }, 'tool.rejected');
-      for (const call of calls) turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: ${parsed.message}` });
+      this.options.log.warn(
+        { thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: parsed.kind },
+        'tool.rejected',
+      );
+      for (const call of calls)
+        turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: ${parsed.message}` });
       return false;
     }
     const { reason, urgency } = parsed.input as EscalateInput;
-    turn.state.history.push({ role: 'tool', tool_call_id: first!.id, content: 'Escalated: the support team has been asked to join this conversation.' });
-    for (const extra of rest) turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: the conversation was already escalated.' });
+    turn.state.history.push({
+      role: 'tool',
+      tool_call_id: first!.id,
+      content: 'Escalated: the support team has been asked to join this conversation.',
+    });
+    for (const extra of rest)
+      turn.state.history.push({
+        role: 'tool',
+        tool_call_id: extra.id,
+        content: 'Ignored: the conversation was already escalated.',
+      });
     this.handToStaff(turn, reason, urgency);
     return true;
   }
 
   /** Records the escalation in the state (the service posts it to staff after saving) and tells the customer. */
   private handToStaff(turn: Turn, reason: string, urgency: EscalateInput['urgency']): void {
-    turn.state.escalation = newEscalation({ reason, urgency, openedBy: { agent: turn.agent.id }, customerId: turn.input.userId });
+    turn.state.escalation = newEscalation({
+      reason,
+      urgency,
+      openedBy: { agent: turn.agent.id },
+      customerId: turn.input.userId,
+    });
     // Pending confirmations are moot once people take over; they can do it themselves.
     turn.state.pendingApproval = null;
     turn.state.queuedApprovals = [];
@@ -377,18 +522,24 @@ export class TurnRunner {
   private applyHandoffs(turn: Turn, calls: ToolCall[], approvalAsked: boolean): boolean {
     const [first, ...rest] = calls;
     for (const extra of rest) {
-      turn.state.history.push({ role: 'tool', tool_call_id: extra.id, content: 'Ignored: only one transfer can happen at a time.' });
+      turn.state.history.push({
+        role: 'tool',
+        tool_call_id: extra.id,
+        content: 'Ignored: only one transfer can happen at a time.',
+      });
     }
     if (!first) return false;
     const target = this.options.agents.get(transferTarget(first.function.name)!)!;
     const from = turn.agent;
-    const reason =
-      approvalAsked ? 'an action is waiting for confirmation'
-      : turn.handoffs >= this.options.limits.maxHandoffsPerTurn ? 'too many transfers in one turn'
-      // Back to triage is how a misrouted specialist corrects the route (triage then picks another), not a loop;
-      // a specialist visited twice is one, and the handoff limit bounds the rest.
-      : turn.visited.includes(target.id) && target.id !== this.options.agents.defaultAgentId ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
-      : undefined;
+    const reason = approvalAsked
+      ? 'an action is waiting for confirmation'
+      : turn.handoffs >= this.options.limits.maxHandoffsPerTurn
+        ? 'too many transfers in one turn'
+        : // Back to triage is how a misrouted specialist corrects the route (triage then picks another), not a loop;
+          // a specialist visited twice is one, and the handoff limit bounds the rest.
+          turn.visited.includes(target.id) && target.id !== this.options.agents.defaultAgentId
+          ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
+          : undefined;
     if (reason) {
       turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transfer refused: ${reason}.` });
       if (approvalAsked) return false;
@@ -399,7 +550,11 @@ export class TurnRunner {
     }
     turn.handoffs += 1;
     turn.visited.push(target.id);
-    turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transferred to ${target.name}. ${target.name} now handles the conversation.` });
+    turn.state.history.push({
+      role: 'tool',
+      tool_call_id: first.id,
+      content: `Transferred to ${target.name}. ${target.name} now handles the conversation.`,
+    });
     handOver(turn, target, this.telemetry);
     return false;
   }
@@ -407,7 +562,7 @@ export class TurnRunner {
   private clarifyingQuestion(): string {
     const triage = this.options.agents.defaultAgent;
     const teams = (triage.handoffs ?? []).map((id) => this.options.agents.get(id)!.name);
-    const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : teams[0] ?? 'our team';
+    const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : (teams[0] ?? 'our team');
     return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
   }
 }

@@ -1,24 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
-  ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ChannelType,
-  ComponentType,
-  GatewayDispatchEvents,
-  GatewayIntentBits,
-  GatewayOpcodes,
-  InteractionContextType,
-  InteractionResponseType,
-  InteractionType,
-  Locale,
-  MessageFlags,
-  MessageType,
-  PermissionFlagsBits,
   type APIAttachment,
-  type ApplicationFlags,
   type APIBaseInteraction,
   type APIChatInputApplicationCommandInteraction,
   type APIDMChannel,
@@ -30,14 +15,29 @@ import {
   type APITextChannel,
   type APIThreadChannel,
   type APIUser,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  type ApplicationFlags,
+  ChannelType,
+  ComponentType,
+  GatewayDispatchEvents,
   type GatewayGuildCreateDispatchData,
+  GatewayIntentBits,
   type GatewayMessageCreateDispatchData,
+  GatewayOpcodes,
   type GatewayReadyDispatchData,
   type GuildMemberFlags,
   type GuildSystemChannelFlags,
+  InteractionContextType,
+  InteractionResponseType,
+  InteractionType,
+  Locale,
+  MessageFlags,
+  MessageType,
+  PermissionFlagsBits,
   type RoleFlags,
 } from 'discord.js';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 export const APPLICATION_ID = '1100000000000000001';
 /** The bot user's id equals the application id, as on Discord. */
@@ -61,7 +61,14 @@ export const STAFF_USER_ID = '1400000000000000003';
 /** The id /support has until the client registers commands (then the registered id is used). */
 export const SUPPORT_COMMAND_ID = '1700000000000000001';
 
-export const BOT_USER: APIUser = { id: BOT_USER_ID, username: 'Switchboard', discriminator: '0', global_name: null, avatar: null, bot: true };
+export const BOT_USER: APIUser = {
+  id: BOT_USER_ID,
+  username: 'Switchboard',
+  discriminator: '0',
+  global_name: null,
+  avatar: null,
+  bot: true,
+};
 
 export interface DiscordCall {
   method: string;
@@ -137,20 +144,55 @@ const GUILD_OWNER_ID = '1400000000000000009';
 const JOINED_AT = '2024-01-01T00:00:00.000000+00:00';
 
 const EVERYONE_PERMISSIONS = sumPermissions([
-  'ViewChannel', 'SendMessages', 'SendMessagesInThreads', 'CreatePublicThreads', 'ReadMessageHistory', 'EmbedLinks',
-  'AttachFiles', 'AddReactions', 'UseExternalEmojis', 'UseApplicationCommands', 'CreateInstantInvite', 'ChangeNickname',
+  'ViewChannel',
+  'SendMessages',
+  'SendMessagesInThreads',
+  'CreatePublicThreads',
+  'ReadMessageHistory',
+  'EmbedLinks',
+  'AttachFiles',
+  'AddReactions',
+  'UseExternalEmojis',
+  'UseApplicationCommands',
+  'CreateInstantInvite',
+  'ChangeNickname',
 ]);
 const BOT_PERMISSIONS = sumPermissions([
-  'ViewChannel', 'SendMessages', 'SendMessagesInThreads', 'CreatePublicThreads', 'CreatePrivateThreads', 'ManageThreads',
-  'ManageMessages', 'ReadMessageHistory', 'EmbedLinks', 'AttachFiles', 'AddReactions', 'UseExternalEmojis', 'UseApplicationCommands',
+  'ViewChannel',
+  'SendMessages',
+  'SendMessagesInThreads',
+  'CreatePublicThreads',
+  'CreatePrivateThreads',
+  'ManageThreads',
+  'ManageMessages',
+  'ReadMessageHistory',
+  'EmbedLinks',
+  'AttachFiles',
+  'AddReactions',
+  'UseExternalEmojis',
+  'UseApplicationCommands',
 ]);
 /** What a bot may do in a DM, as Discord reports it in app_permissions. */
-const DM_PERMISSIONS = sumPermissions(['ViewChannel', 'SendMessages', 'ReadMessageHistory', 'EmbedLinks', 'AttachFiles', 'AddReactions', 'UseExternalEmojis']);
+const DM_PERMISSIONS = sumPermissions([
+  'ViewChannel',
+  'SendMessages',
+  'ReadMessageHistory',
+  'EmbedLinks',
+  'AttachFiles',
+  'AddReactions',
+  'UseExternalEmojis',
+]);
 
 const KNOWN_USERS = new Map<string, APIUser>([
   [BOT_USER_ID, BOT_USER],
-  [CUSTOMER_ID, { id: CUSTOMER_ID, username: 'casey', discriminator: '0', global_name: 'Casey Customer', avatar: null }],
-  [OTHER_USER_ID, { id: OTHER_USER_ID, username: 'olive', discriminator: '0', global_name: 'Olive Other', avatar: null }],
+  [
+    CUSTOMER_ID,
+    { id: CUSTOMER_ID, username: 'casey', discriminator: '0', global_name: 'Casey Customer', avatar: null },
+  ],
+  [
+    OTHER_USER_ID,
+    { id: OTHER_USER_ID, username: 'olive', discriminator: '0', global_name: 'Olive Other', avatar: null },
+  ],
 ]);
 
 type Channel = APITextChannel | APIDMChannel | APIThreadChannel;
@@ -269,14 +311,21 @@ export class FakeDiscord {
   }
 
   /** Resolves with the first recorded call (past or future) of `method` on a matching path that satisfies `predicate`. */
-  async waitForCall(method: string, pathPattern: RegExp, predicate?: (call: DiscordCall) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<DiscordCall> {
+  async waitForCall(
+    method: string,
+    pathPattern: RegExp,
+    predicate?: (call: DiscordCall) => boolean,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<DiscordCall> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const found = this.callsTo(method, pathPattern).find((call) => predicate?.(call) ?? true);
       if (found) return found;
       if (Date.now() > until) {
         const seen = this.calls.map((call) => `${call.method} ${call.path}`).join(', ') || 'none';
-        throw new Error(`fake discord: no ${method} ${pathPattern}${predicate ? ' matching the predicate' : ''} within ${timeoutMs} ms; calls seen: ${seen}`);
+        throw new Error(
+          `fake discord: no ${method} ${pathPattern}${predicate ? ' matching the predicate' : ''} within ${timeoutMs} ms; calls seen: ${seen}`,
+        );
       }
       await delay(POLL_INTERVAL_MS);
     }
@@ -294,7 +343,9 @@ export class FakeDiscord {
 
   /** Every matching call gets this response (after any respondOnce); undefined removes it. */
   respondAlways(method: string, pathPattern: RegExp, response: ScriptedResponse | undefined): void {
-    const index = this.alwaysScripts.findIndex((s) => s.method === method.toUpperCase() && String(s.pattern) === String(pathPattern));
+    const index = this.alwaysScripts.findIndex(
+      (s) => s.method === method.toUpperCase() && String(s.pattern) === String(pathPattern),
+    );
     if (index >= 0) this.alwaysScripts.splice(index, 1);
     if (response) this.alwaysScripts.push({ method: method.toUpperCase(), pattern: pathPattern, response });
   }
@@ -305,7 +356,9 @@ export class FakeDiscord {
     while (!(this.readySocket && this.readySocket === this.socket && this.readySocket.readyState === WebSocket.OPEN)) {
       if (Date.now() > until) {
         const ops = this.gatewayReceived.map((frame) => frame.op).join(', ') || 'none';
-        throw new Error(`fake discord: no gateway client ready within ${timeoutMs} ms (connected: ${Boolean(this.socket)}, ops received: ${ops})`);
+        throw new Error(
+          `fake discord: no gateway client ready within ${timeoutMs} ms (connected: ${Boolean(this.socket)}, ops received: ${ops})`,
+        );
       }
       await delay(POLL_INTERVAL_MS);
     }
@@ -334,11 +387,13 @@ export class FakeDiscord {
   /** Sends a raw dispatch (op 0) with the next sequence number; a MESSAGE_CREATE is also remembered in the fake's state. */
   dispatch(event: string, data: unknown): void {
     const session = this.session;
-    if (!session) throw new Error(`fake discord: cannot dispatch ${event}: no gateway session; await waitForReady() first`);
+    if (!session)
+      throw new Error(`fake discord: cannot dispatch ${event}: no gateway session; await waitForReady() first`);
     const frame: GatewayFrame = { op: GatewayOpcodes.Dispatch, t: event, s: ++session.seq, d: data };
     session.log.push(frame);
     if (session.log.length > REPLAY_LOG_LIMIT) session.log.shift();
-    if (event === GatewayDispatchEvents.MessageCreate && isMessage(data) && !this.messages.has(data.id)) this.messages.set(data.id, data);
+    if (event === GatewayDispatchEvents.MessageCreate && isMessage(data) && !this.messages.has(data.id))
+      this.messages.set(data.id, data);
     if (this.readySocket) this.send(this.readySocket, frame);
   }
 
@@ -360,7 +415,8 @@ export class FakeDiscord {
   }): GatewayMessageCreateDispatchData {
     const authorId = opts.authorId ?? CUSTOMER_ID;
     const guild = opts.guild ?? opts.channelId !== DM_CHANNEL_ID;
-    if (!guild && !this.channels.has(opts.channelId)) this.channels.set(opts.channelId, dmChannel(opts.channelId, userFor(authorId)));
+    if (!guild && !this.channels.has(opts.channelId))
+      this.channels.set(opts.channelId, dmChannel(opts.channelId, userFor(authorId)));
     const mention = `<@${BOT_USER_ID}>`;
     const content = opts.mentionsBot && !opts.content.includes(mention) ? `${mention} ${opts.content}` : opts.content;
     const author = { ...userFor(authorId), ...(opts.bot === undefined ? {} : { bot: opts.bot }) };
@@ -369,7 +425,14 @@ export class FakeDiscord {
     message.attachments = (opts.attachments ?? []).map((file) => {
       const id = this.nextId();
       const url = `https://cdn.fake.discord.test/attachments/${opts.channelId}/${id}/${file.filename}`;
-      return { id, filename: file.filename, size: 1024, url, proxy_url: url, ...(file.contentType ? { content_type: file.contentType } : {}) };
+      return {
+        id,
+        filename: file.filename,
+        size: 1024,
+        url,
+        proxy_url: url,
+        ...(file.contentType ? { content_type: file.contentType } : {}),
+      };
     });
     this.messages.set(message.id, message);
     const event = this.messageEvent(message, guild);
@@ -379,7 +442,10 @@ export class FakeDiscord {
   }
 
   /** A button press on a message the bot posted: INTERACTION_CREATE type 3 (MESSAGE_COMPONENT). */
-  pressButton(opts: { channelId: string; messageId: string; customId: string; userId: string; guild?: boolean }): { id: string; token: string } {
+  pressButton(opts: { channelId: string; messageId: string; customId: string; userId: string; guild?: boolean }): {
+    id: string;
+    token: string;
+  } {
     const message = this.messages.get(opts.messageId);
     if (!message) throw new Error(`fake discord: no message ${opts.messageId} to press a button on`);
     const guild = opts.guild ?? this.isGuildChannel(opts.channelId);
@@ -395,7 +461,10 @@ export class FakeDiscord {
   }
 
   /** A /support slash command with a `question` string option: INTERACTION_CREATE type 2 (APPLICATION_COMMAND). */
-  slashCommand(opts: { channelId: string; userId: string; question: string; guild?: boolean }): { id: string; token: string } {
+  slashCommand(opts: { channelId: string; userId: string; question: string; guild?: boolean }): {
+    id: string;
+    token: string;
+  } {
     const guild = opts.guild ?? this.isGuildChannel(opts.channelId);
     const record = this.newInteraction(InteractionType.ApplicationCommand, opts.channelId, opts.userId, undefined);
     const registered = [...this.commands.values()].flat().find((command) => command.name === 'support');
@@ -417,45 +486,157 @@ export class FakeDiscord {
   messagesIn(channelId: string): FakeMessage[] {
     return [...this.messages.values()]
       .filter((message) => message.channel_id === channelId && message.author.id === BOT_USER_ID)
-      .map((message) => ({ id: message.id, content: message.content, components: message.components ?? [], embeds: message.embeds, flags: message.flags ?? 0 }));
+      .map((message) => ({
+        id: message.id,
+        content: message.content,
+        components: message.components ?? [],
+        embeds: message.embeds,
+        flags: message.flags ?? 0,
+      }));
   }
 
   threads(): FakeThread[] {
     return [...this.threadStarters].flatMap(([id, startedFrom]) => {
       const thread = this.channels.get(id);
-      return thread && isThread(thread) ? [{ id, parentId: thread.parent_id ?? '', name: thread.name, startedFrom }] : [];
+      return thread && isThread(thread)
+        ? [{ id, parentId: thread.parent_id ?? '', name: thread.name, startedFrom }]
+        : [];
     });
   }
 
   // --- REST ---------------------------------------------------------------------------------------------------------
 
   private readonly routes: Route[] = [
-    { method: 'GET', pattern: /^\/gateway\/bot$/, handle: () => ok({ url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }) },
+    {
+      method: 'GET',
+      pattern: /^\/gateway\/bot$/,
+      handle: () =>
+        ok({
+          url: this.gatewayUrl,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        }),
+    },
     { method: 'GET', pattern: /^\/gateway$/, noAuth: true, handle: () => ok({ url: this.gatewayUrl }) },
     { method: 'GET', pattern: /^\/users\/@me$/, handle: () => ok(BOT_USER) },
-    { method: 'GET', pattern: /^\/users\/(\d+)$/, handle: (_, [id]) => ok(id === BOT_USER_ID ? BOT_USER : userFor(id ?? '')) },
-    { method: 'PUT', pattern: /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/, handle: (_, [id, mid]) => this.withMessage(id, mid, () => ({ status: 204 })) },
+    {
+      method: 'GET',
+      pattern: /^\/users\/(\d+)$/,
+      handle: (_, [id]) => ok(id === BOT_USER_ID ? BOT_USER : userFor(id ?? '')),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/,
+      handle: (_, [id, mid]) => this.withMessage(id, mid, () => ({ status: 204 })),
+    },
     { method: 'POST', pattern: /^\/users\/@me\/channels$/, handle: (call) => this.openDm(call) },
-    { method: 'GET', pattern: /^\/channels\/(\d+)$/, handle: (_, [id]) => this.withChannel(id, (channel) => ok(channel)) },
-    { method: 'POST', pattern: /^\/channels\/(\d+)\/typing$/, handle: (_, [id]) => this.withChannel(id, () => ({ status: 204 })) },
-    { method: 'GET', pattern: /^\/channels\/(\d+)\/messages$/, handle: (call, [id]) => this.withChannel(id, () => ok(this.history(id, call.query))) },
-    { method: 'POST', pattern: /^\/channels\/(\d+)\/messages$/, handle: (call, [id]) => this.withChannel(id, () => this.postMessage(call, id ?? '')) },
-    { method: 'GET', pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/, handle: (_, [id, mid]) => this.withMessage(id, mid, (message) => ok(message)) },
-    { method: 'PATCH', pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/, handle: (call, [id, mid]) => this.withMessage(id, mid, (message) => this.editChannelMessage(call, message)) },
-    { method: 'DELETE', pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/, handle: (_, [id, mid]) => this.withMessage(id, mid, (message) => this.deleteMessage(message)) },
-    { method: 'POST', pattern: /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/, handle: (call, [id, mid]) => this.withChannel(id, (channel) => this.startThread(call, channel, mid)) },
-    { method: 'POST', pattern: /^\/channels\/(\d+)\/threads$/, handle: (call, [id]) => this.withChannel(id, (channel) => this.startThread(call, channel, undefined)) },
-    { method: 'GET', pattern: /^\/applications\/(\d+)\/commands$/, handle: () => ok(this.commands.get('global') ?? []) },
-    { method: 'PUT', pattern: /^\/applications\/(\d+)\/commands$/, handle: (call) => ok(this.registerCommands('global', call.body, true)) },
-    { method: 'POST', pattern: /^\/applications\/(\d+)\/commands$/, handle: (call) => ok(this.registerCommands('global', [call.body], false)[0]) },
-    { method: 'GET', pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/, handle: (_, [, guild]) => ok(this.commands.get(guild ?? '') ?? []) },
-    { method: 'PUT', pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/, handle: (call, [, guild]) => ok(this.registerCommands(guild ?? '', call.body, true)) },
-    { method: 'POST', pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/, handle: (call, [, guild]) => ok(this.registerCommands(guild ?? '', [call.body], false)[0]) },
-    { method: 'POST', pattern: /^\/interactions\/(\d+)\/([^/]+)\/callback$/, noAuth: true, handle: (call, [id, token]) => this.interactionCallback(call, id ?? '', token ?? '') },
-    { method: 'POST', pattern: /^\/webhooks\/(\d+)\/([^/]+)$/, noAuth: true, handle: (call, [app, token]) => this.withInteraction(app, token, (record) => this.followUp(call, record)) },
-    { method: 'GET', pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/, noAuth: true, handle: (_, [app, token, mid]) => this.withWebhookMessage(app, token, mid, (message) => ok(message)) },
-    { method: 'PATCH', pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/, noAuth: true, handle: (call, [app, token, mid]) => this.withWebhookMessage(app, token, mid, (message) => this.editWebhookMessage(call, message)) },
-    { method: 'DELETE', pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/, noAuth: true, handle: (_, [app, token, mid]) => this.withWebhookMessage(app, token, mid, (message) => this.deleteMessage(message)) },
+    {
+      method: 'GET',
+      pattern: /^\/channels\/(\d+)$/,
+      handle: (_, [id]) => this.withChannel(id, (channel) => ok(channel)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/(\d+)\/typing$/,
+      handle: (_, [id]) => this.withChannel(id, () => ({ status: 204 })),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/channels\/(\d+)\/messages$/,
+      handle: (call, [id]) => this.withChannel(id, () => ok(this.history(id, call.query))),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/(\d+)\/messages$/,
+      handle: (call, [id]) => this.withChannel(id, () => this.postMessage(call, id ?? '')),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/,
+      handle: (_, [id, mid]) => this.withMessage(id, mid, (message) => ok(message)),
+    },
+    {
+      method: 'PATCH',
+      pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/,
+      handle: (call, [id, mid]) => this.withMessage(id, mid, (message) => this.editChannelMessage(call, message)),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/channels\/(\d+)\/messages\/(\d+)$/,
+      handle: (_, [id, mid]) => this.withMessage(id, mid, (message) => this.deleteMessage(message)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/,
+      handle: (call, [id, mid]) => this.withChannel(id, (channel) => this.startThread(call, channel, mid)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/channels\/(\d+)\/threads$/,
+      handle: (call, [id]) => this.withChannel(id, (channel) => this.startThread(call, channel, undefined)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/applications\/(\d+)\/commands$/,
+      handle: () => ok(this.commands.get('global') ?? []),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/applications\/(\d+)\/commands$/,
+      handle: (call) => ok(this.registerCommands('global', call.body, true)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/applications\/(\d+)\/commands$/,
+      handle: (call) => ok(this.registerCommands('global', [call.body], false)[0]),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/,
+      handle: (_, [, guild]) => ok(this.commands.get(guild ?? '') ?? []),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/,
+      handle: (call, [, guild]) => ok(this.registerCommands(guild ?? '', call.body, true)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/,
+      handle: (call, [, guild]) => ok(this.registerCommands(guild ?? '', [call.body], false)[0]),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/interactions\/(\d+)\/([^/]+)\/callback$/,
+      noAuth: true,
+      handle: (call, [id, token]) => this.interactionCallback(call, id ?? '', token ?? ''),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/webhooks\/(\d+)\/([^/]+)$/,
+      noAuth: true,
+      handle: (call, [app, token]) => this.withInteraction(app, token, (record) => this.followUp(call, record)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/,
+      noAuth: true,
+      handle: (_, [app, token, mid]) => this.withWebhookMessage(app, token, mid, (message) => ok(message)),
+    },
+    {
+      method: 'PATCH',
+      pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/,
+      noAuth: true,
+      handle: (call, [app, token, mid]) =>
+        this.withWebhookMessage(app, token, mid, (message) => this.editWebhookMessage(call, message)),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/,
+      noAuth: true,
+      handle: (_, [app, token, mid]) =>
+        this.withWebhookMessage(app, token, mid, (message) => this.deleteMessage(message)),
+    },
   ];
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -489,20 +670,28 @@ export class FakeDiscord {
       // A 204 must not claim a JSON body: discord.js would try to parse it and emit an error.
       res.writeHead(reply.status, reply.headers ?? {}).end();
     } else {
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
+      res
+        .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        .end(JSON.stringify(reply.body));
     }
     reply.after?.();
   }
 
   private reply(call: DiscordCall): Reply {
     const onceIndex = this.onceScripts.findIndex((s) => s.method === call.method && s.pattern.test(call.path));
-    const scripted = onceIndex >= 0 ? this.onceScripts.splice(onceIndex, 1)[0] : this.alwaysScripts.find((s) => s.method === call.method && s.pattern.test(call.path));
+    const scripted =
+      onceIndex >= 0
+        ? this.onceScripts.splice(onceIndex, 1)[0]
+        : this.alwaysScripts.find((s) => s.method === call.method && s.pattern.test(call.path));
     if (scripted) return scriptedReply(scripted.response);
     for (const route of this.routes) {
       const match = route.method === call.method ? route.pattern.exec(call.path) : null;
       if (!match) continue;
       if (!route.noAuth && !/^Bot \S+$/.test(call.authorization ?? '')) return apiError(401, 0, '401: Unauthorized');
-      return route.handle(call, match.slice(1).map((param) => param ?? ''));
+      return route.handle(
+        call,
+        match.slice(1).map((param) => param ?? ''),
+      );
     }
     return apiError(404, 0, '404: Not Found');
   }
@@ -512,7 +701,11 @@ export class FakeDiscord {
     return channel ? then(channel) : apiError(404, 10003, 'Unknown Channel');
   }
 
-  private withMessage(channelId: string | undefined, messageId: string | undefined, then: (message: APIMessage) => Reply): Reply {
+  private withMessage(
+    channelId: string | undefined,
+    messageId: string | undefined,
+    then: (message: APIMessage) => Reply,
+  ): Reply {
     return this.withChannel(channelId, () => {
       const message = this.messages.get(messageId ?? '');
       return message && message.channel_id === channelId ? then(message) : apiError(404, 10008, 'Unknown Message');
@@ -533,7 +726,8 @@ export class FakeDiscord {
   }
 
   private editChannelMessage(call: DiscordCall, message: APIMessage): Reply {
-    if (message.author.id !== BOT_USER_ID) return apiError(403, 50005, 'Cannot edit a message authored by another user');
+    if (message.author.id !== BOT_USER_ID)
+      return apiError(403, 50005, 'Cannot edit a message authored by another user');
     const body = asBody(call.body);
     const invalid = invalidContent(body, call.files, false);
     if (invalid) return invalid;
@@ -546,24 +740,37 @@ export class FakeDiscord {
     const guild = this.isGuildChannel(message.channel_id);
     const event = { id: message.id, channel_id: message.channel_id, ...(guild ? { guild_id: GUILD_ID } : {}) };
     const visible = ((message.flags ?? 0) & MessageFlags.Ephemeral) === 0;
-    return { status: 204, after: () => visible && this.session && this.wants(guild) && this.dispatch(GatewayDispatchEvents.MessageDelete, event) };
+    return {
+      status: 204,
+      after: () =>
+        visible && this.session && this.wants(guild) && this.dispatch(GatewayDispatchEvents.MessageDelete, event),
+    };
   }
 
   private history(channelId: string | undefined, query: Record<string, string>): APIMessage[] {
     const limit = Number(query.limit ?? 50);
-    return [...this.messages.values()].filter((message) => message.channel_id === channelId).reverse().slice(0, limit);
+    return [...this.messages.values()]
+      .filter((message) => message.channel_id === channelId)
+      .reverse()
+      .slice(0, limit);
   }
 
   private startThread(call: DiscordCall, parent: Channel, starterId: string | undefined): Reply {
-    if (parent.type !== ChannelType.GuildText) return apiError(400, 50024, 'Cannot execute action on this channel type');
+    if (parent.type !== ChannelType.GuildText)
+      return apiError(400, 50024, 'Cannot execute action on this channel type');
     const starter = starterId === undefined ? undefined : this.messages.get(starterId);
     if (starterId !== undefined && starter?.channel_id !== parent.id) return apiError(404, 10008, 'Unknown Message');
-    if (starterId !== undefined && this.channels.has(starterId)) return apiError(400, 160004, 'A thread has already been created for this message');
+    if (starterId !== undefined && this.channels.has(starterId))
+      return apiError(400, 160004, 'A thread has already been created for this message');
     const body = asBody(call.body);
     const name = typeof body.name === 'string' ? body.name : '';
-    if (name.length < 1 || name.length > MAX_THREAD_NAME_CHARS) return formError('name', 'BASE_TYPE_BAD_LENGTH', `Must be between 1 and ${MAX_THREAD_NAME_CHARS} in length.`);
+    if (name.length < 1 || name.length > MAX_THREAD_NAME_CHARS)
+      return formError('name', 'BASE_TYPE_BAD_LENGTH', `Must be between 1 and ${MAX_THREAD_NAME_CHARS} in length.`);
     const now = new Date().toISOString();
-    const type = starterId === undefined && body.type === ChannelType.PrivateThread ? ChannelType.PrivateThread : ChannelType.PublicThread;
+    const type =
+      starterId === undefined && body.type === ChannelType.PrivateThread
+        ? ChannelType.PrivateThread
+        : ChannelType.PublicThread;
     const thread: APIThreadChannel = {
       // A thread started from a message has the message's id.
       id: starterId ?? this.nextId(),
@@ -573,7 +780,13 @@ export class FakeDiscord {
       name,
       owner_id: BOT_USER_ID,
       last_message_id: null,
-      thread_metadata: { archived: false, auto_archive_duration: numberOr(body.auto_archive_duration, 1440), archive_timestamp: now, locked: false, create_timestamp: now },
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: numberOr(body.auto_archive_duration, 1440),
+        archive_timestamp: now,
+        locked: false,
+        create_timestamp: now,
+      },
       message_count: 0,
       member_count: 1,
       total_message_sent: 0,
@@ -582,14 +795,24 @@ export class FakeDiscord {
     this.channels.set(thread.id, thread);
     this.threadStarters.set(thread.id, starterId);
     if (starter) Object.assign(starter, { flags: (starter.flags ?? 0) | MessageFlags.HasThread, thread });
-    const created = { ...thread, newly_created: true, member: { id: thread.id, user_id: BOT_USER_ID, join_timestamp: now, flags: 0 } };
-    return { status: 201, body: thread, after: () => this.session && this.dispatch(GatewayDispatchEvents.ThreadCreate, created) };
+    const created = {
+      ...thread,
+      newly_created: true,
+      member: { id: thread.id, user_id: BOT_USER_ID, join_timestamp: now, flags: 0 },
+    };
+    return {
+      status: 201,
+      body: thread,
+      after: () => this.session && this.dispatch(GatewayDispatchEvents.ThreadCreate, created),
+    };
   }
 
   private openDm(call: DiscordCall): Reply {
     const recipient = asBody(call.body).recipient_id;
     if (typeof recipient !== 'string') return formError('recipient_id', 'BASE_TYPE_REQUIRED', 'This field is required');
-    const existing = [...this.channels.values()].find((channel) => channel.type === ChannelType.DM && channel.recipients?.[0]?.id === recipient);
+    const existing = [...this.channels.values()].find(
+      (channel) => channel.type === ChannelType.DM && channel.recipients?.[0]?.id === recipient,
+    );
     if (existing) return ok(existing);
     const channel = dmChannel(this.nextId(), userFor(recipient));
     this.channels.set(channel.id, channel);
@@ -598,19 +821,21 @@ export class FakeDiscord {
 
   private registerCommands(scope: string, body: unknown, replace: boolean): Body[] {
     const existing = this.commands.get(scope) ?? [];
-    const incoming = (Array.isArray(body) ? body : []).map(asBody).map((command): Body => ({
-      id: existing.find((old) => old.name === command.name)?.id ?? this.nextId(),
-      application_id: APPLICATION_ID,
-      version: this.nextId(),
-      type: ApplicationCommandType.ChatInput,
-      description: '',
-      default_member_permissions: null,
-      nsfw: false,
-      integration_types: [0],
-      contexts: null,
-      ...command,
-      ...(scope === 'global' ? {} : { guild_id: scope }),
-    }));
+    const incoming = (Array.isArray(body) ? body : []).map(asBody).map(
+      (command): Body => ({
+        id: existing.find((old) => old.name === command.name)?.id ?? this.nextId(),
+        application_id: APPLICATION_ID,
+        version: this.nextId(),
+        type: ApplicationCommandType.ChatInput,
+        description: '',
+        default_member_permissions: null,
+        nsfw: false,
+        integration_types: [0],
+        contexts: null,
+        ...command,
+        ...(scope === 'global' ? {} : { guild_id: scope }),
+      }),
+    );
     const kept = replace ? [] : existing.filter((old) => !incoming.some((command) => command.name === old.name));
     this.commands.set(scope, [...kept, ...incoming]);
     return incoming;
@@ -618,18 +843,45 @@ export class FakeDiscord {
 
   // --- interactions -------------------------------------------------------------------------------------------------
 
-  private newInteraction(type: InteractionType, channelId: string, userId: string, sourceMessageId: string | undefined): InteractionRecord {
+  private newInteraction(
+    type: InteractionType,
+    channelId: string,
+    userId: string,
+    sourceMessageId: string | undefined,
+  ): InteractionRecord {
     const id = this.nextId();
     const token = `aW50ZXJhY3Rpb246${id}:${randomBytes(48).toString('base64url')}`;
-    const record: InteractionRecord = { id, token, type, channelId, user: userFor(userId), sourceMessageId, createdAtMs: Date.now(), acknowledged: false, originalMessageId: undefined, webhookMessageIds: new Set() };
+    const record: InteractionRecord = {
+      id,
+      token,
+      type,
+      channelId,
+      user: userFor(userId),
+      sourceMessageId,
+      createdAtMs: Date.now(),
+      acknowledged: false,
+      originalMessageId: undefined,
+      webhookMessageIds: new Set(),
+    };
     this.interactions.set(id, record);
     return record;
   }
 
   private interactionBase(record: InteractionRecord, guild: boolean) {
-    const channel = this.channels.get(record.channelId) ?? (guild ? textChannel(record.channelId, 'unknown', 99) : dmChannel(record.channelId, record.user));
+    const channel =
+      this.channels.get(record.channelId) ??
+      (guild ? textChannel(record.channelId, 'unknown', 99) : dmChannel(record.channelId, record.user));
     const who = guild
-      ? { guild_id: GUILD_ID, guild: { id: GUILD_ID, locale: Locale.EnglishUS, features: [] }, member: { ...memberFields(), roles: this.rolesOf(record.user.id), user: record.user, permissions: EVERYONE_PERMISSIONS } }
+      ? {
+          guild_id: GUILD_ID,
+          guild: { id: GUILD_ID, locale: Locale.EnglishUS, features: [] },
+          member: {
+            ...memberFields(),
+            roles: this.rolesOf(record.user.id),
+            user: record.user,
+            permissions: EVERYONE_PERMISSIONS,
+          },
+        }
       : { user: record.user };
     const base = {
       id: record.id,
@@ -652,7 +904,12 @@ export class FakeDiscord {
 
   private interactionCallback(call: DiscordCall, id: string, token: string): Reply {
     const record = this.interactions.get(id);
-    if (!record || record.token !== token || (!record.acknowledged && Date.now() - record.createdAtMs > this.ackDeadlineMs)) return apiError(404, 10062, 'Unknown interaction');
+    if (
+      !record ||
+      record.token !== token ||
+      (!record.acknowledged && Date.now() - record.createdAtMs > this.ackDeadlineMs)
+    )
+      return apiError(404, 10062, 'Unknown interaction');
     if (record.acknowledged) return apiError(400, 40060, 'Interaction has already been acknowledged.');
     const body = asBody(call.body);
     const data = asBody(body.data);
@@ -667,7 +924,9 @@ export class FakeDiscord {
         if (invalid) return invalid;
         const flags = numberOr(data.flags, 0) & MessageFlags.Ephemeral;
         const fields = deferred ? { content: '', flags: flags | MessageFlags.Loading } : { ...data, flags };
-        message = this.store(this.newMessage(record.channelId, fields, deferred ? [] : call.files, this.responseFields(record)));
+        message = this.store(
+          this.newMessage(record.channelId, fields, deferred ? [] : call.files, this.responseFields(record)),
+        );
         record.originalMessageId = message.id;
         const created = message;
         after = () => this.echo(GatewayDispatchEvents.MessageCreate, created);
@@ -676,7 +935,8 @@ export class FakeDiscord {
       case InteractionResponseType.DeferredMessageUpdate:
       case InteractionResponseType.UpdateMessage: {
         const source = this.messages.get(record.sourceMessageId ?? '');
-        if (!isComponent || !source) return apiError(400, 40004, 'Interaction response type is not valid for this interaction');
+        if (!isComponent || !source)
+          return apiError(400, 40004, 'Interaction response type is not valid for this interaction');
         record.originalMessageId = source.id;
         message = source;
         if (body.type === InteractionResponseType.UpdateMessage) {
@@ -689,14 +949,30 @@ export class FakeDiscord {
       case InteractionResponseType.ApplicationCommandAutocompleteResult:
         break;
       default:
-        return formError('type', 'BASE_TYPE_CHOICES', `Value must be one of ${Object.values(InteractionResponseType).filter((v) => typeof v === 'number').join(', ')}.`);
+        return formError(
+          'type',
+          'BASE_TYPE_CHOICES',
+          `Value must be one of ${Object.values(InteractionResponseType)
+            .filter((v) => typeof v === 'number')
+            .join(', ')}.`,
+        );
     }
     record.acknowledged = true;
     if (call.query.with_response !== 'true') return { status: 204, after };
     const loading = ((message?.flags ?? 0) & MessageFlags.Loading) !== 0;
     const ephemeral = ((message?.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
-    const interaction = { id: record.id, type: record.type, ...(message ? { response_message_id: message.id, response_message_loading: loading, response_message_ephemeral: ephemeral } : {}) };
-    return { status: 200, body: { interaction, resource: { type: body.type, ...(message ? { message } : {}) } }, after };
+    const interaction = {
+      id: record.id,
+      type: record.type,
+      ...(message
+        ? { response_message_id: message.id, response_message_loading: loading, response_message_ephemeral: ephemeral }
+        : {}),
+    };
+    return {
+      status: 200,
+      body: { interaction, resource: { type: body.type, ...(message ? { message } : {}) } },
+      after,
+    };
   }
 
   /** The fields Discord puts on messages sent through an interaction's webhook. */
@@ -705,19 +981,39 @@ export class FakeDiscord {
       webhook_id: APPLICATION_ID,
       application_id: APPLICATION_ID,
       type: record.type === InteractionType.ApplicationCommand ? MessageType.ChatInputCommand : MessageType.Default,
-      interaction_metadata: { id: record.id, type: record.type, user: record.user, authorizing_integration_owners: {}, ...(record.sourceMessageId ? { interacted_message_id: record.sourceMessageId } : {}) } as APIMessage['interaction_metadata'],
+      interaction_metadata: {
+        id: record.id,
+        type: record.type,
+        user: record.user,
+        authorizing_integration_owners: {},
+        ...(record.sourceMessageId ? { interacted_message_id: record.sourceMessageId } : {}),
+      } as APIMessage['interaction_metadata'],
     };
   }
 
-  private withInteraction(app: string | undefined, token: string | undefined, then: (record: InteractionRecord) => Reply): Reply {
+  private withInteraction(
+    app: string | undefined,
+    token: string | undefined,
+    then: (record: InteractionRecord) => Reply,
+  ): Reply {
     const record = [...this.interactions.values()].find((candidate) => candidate.token === token);
     if (app !== APPLICATION_ID || !record || !record.acknowledged) return apiError(404, 10015, 'Unknown Webhook');
     return then(record);
   }
 
-  private withWebhookMessage(app: string | undefined, token: string | undefined, messageId: string | undefined, then: (message: APIMessage) => Reply): Reply {
+  private withWebhookMessage(
+    app: string | undefined,
+    token: string | undefined,
+    messageId: string | undefined,
+    then: (message: APIMessage) => Reply,
+  ): Reply {
     return this.withInteraction(app, token, (record) => {
-      const id = messageId === '@original' ? record.originalMessageId : record.webhookMessageIds.has(messageId ?? '') ? messageId : undefined;
+      const id =
+        messageId === '@original'
+          ? record.originalMessageId
+          : record.webhookMessageIds.has(messageId ?? '')
+            ? messageId
+            : undefined;
       const message = this.messages.get(id ?? '');
       return message ? then(message) : apiError(404, 10008, 'Unknown Message');
     });
@@ -727,7 +1023,14 @@ export class FakeDiscord {
     const body = asBody(call.body);
     const invalid = invalidContent(body, call.files, true);
     if (invalid) return invalid;
-    const message = this.store(this.newMessage(record.channelId, { ...body, flags: numberOr(body.flags, 0) & MessageFlags.Ephemeral }, call.files, this.responseFields(record)));
+    const message = this.store(
+      this.newMessage(
+        record.channelId,
+        { ...body, flags: numberOr(body.flags, 0) & MessageFlags.Ephemeral },
+        call.files,
+        this.responseFields(record),
+      ),
+    );
     record.webhookMessageIds.add(message.id);
     const after = () => this.echo(GatewayDispatchEvents.MessageCreate, message);
     return call.query.wait === 'true' ? { status: 200, body: message, after } : { status: 204, after };
@@ -761,7 +1064,12 @@ export class FakeDiscord {
     if (referenced) {
       const guild = this.isGuildChannel(referenced.channel_id);
       message.type = MessageType.Reply;
-      message.message_reference = { type: 0, message_id: referenced.id, channel_id: referenced.channel_id, ...(guild ? { guild_id: GUILD_ID } : {}) };
+      message.message_reference = {
+        type: 0,
+        message_id: referenced.id,
+        channel_id: referenced.channel_id,
+        ...(guild ? { guild_id: GUILD_ID } : {}),
+      };
       message.referenced_message = referenced;
     }
     return message;
@@ -770,9 +1078,13 @@ export class FakeDiscord {
   private applyEdit(message: APIMessage, body: Body, files: FileUpload[]): void {
     if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
     if ('embeds' in body) message.embeds = embedsOf(body.embeds);
-    if ('components' in body) message.components = Array.isArray(body.components) ? (body.components as APIMessage['components']) : [];
-    if ('flags' in body) message.flags = ((message.flags ?? 0) & ~MessageFlags.SuppressEmbeds) | (numberOr(body.flags, 0) & MessageFlags.SuppressEmbeds);
-    if ('attachments' in body || files.length > 0) message.attachments = this.attachmentsOf(message.channel_id, message.attachments, body, files);
+    if ('components' in body)
+      message.components = Array.isArray(body.components) ? (body.components as APIMessage['components']) : [];
+    if ('flags' in body)
+      message.flags =
+        ((message.flags ?? 0) & ~MessageFlags.SuppressEmbeds) | (numberOr(body.flags, 0) & MessageFlags.SuppressEmbeds);
+    if ('attachments' in body || files.length > 0)
+      message.attachments = this.attachmentsOf(message.channel_id, message.attachments, body, files);
     message.edited_timestamp = new Date().toISOString();
   }
 
@@ -801,7 +1113,10 @@ export class FakeDiscord {
   }
 
   /** Discord sends the bot its own messages back; ephemeral ones are seen only by the user. */
-  private echo(event: GatewayDispatchEvents.MessageCreate | GatewayDispatchEvents.MessageUpdate, message: APIMessage): void {
+  private echo(
+    event: GatewayDispatchEvents.MessageCreate | GatewayDispatchEvents.MessageUpdate,
+    message: APIMessage,
+  ): void {
     const guild = this.isGuildChannel(message.channel_id);
     if (((message.flags ?? 0) & MessageFlags.Ephemeral) !== 0 || !this.session || !this.wants(guild)) return;
     this.dispatch(event, this.messageEvent(message, guild));
@@ -811,11 +1126,23 @@ export class FakeDiscord {
     const channel = this.channels.get(message.channel_id);
     const channelType = channel?.type ?? (guild ? ChannelType.GuildText : ChannelType.DM);
     const intents = this.session?.intents ?? 0;
-    const readable = !guild || message.author.id === BOT_USER_ID || message.mentions.some((user) => user.id === BOT_USER_ID) || (intents & GatewayIntentBits.MessageContent) !== 0;
+    const readable =
+      !guild ||
+      message.author.id === BOT_USER_ID ||
+      message.mentions.some((user) => user.id === BOT_USER_ID) ||
+      (intents & GatewayIntentBits.MessageContent) !== 0;
     const hidden = readable ? {} : { content: '', embeds: [], attachments: [], components: [] };
     const member: APIGuildMemberNoUser = { ...memberFields(), roles: this.rolesOf(message.author.id) };
-    const mentions = message.mentions.map((user) => (guild ? { ...user, member: { ...memberFields(), roles: user.id === BOT_USER_ID ? [BOT_ROLE_ID] : [] } } : user));
-    return { ...message, ...hidden, mentions, channel_type: channelType as GatewayMessageCreateDispatchData['channel_type'], ...(guild ? { guild_id: GUILD_ID, member } : {}) };
+    const mentions = message.mentions.map((user) =>
+      guild ? { ...user, member: { ...memberFields(), roles: user.id === BOT_USER_ID ? [BOT_ROLE_ID] : [] } } : user,
+    );
+    return {
+      ...message,
+      ...hidden,
+      mentions,
+      channel_type: channelType as GatewayMessageCreateDispatchData['channel_type'],
+      ...(guild ? { guild_id: GUILD_ID, member } : {}),
+    };
   }
 
   private rolesOf(userId: string): string[] {
@@ -857,7 +1184,12 @@ export class FakeDiscord {
       ws.close(4012, 'Invalid API version');
       return;
     }
-    this.send(ws, { op: GatewayOpcodes.Hello, d: { heartbeat_interval: HEARTBEAT_INTERVAL_MS, _trace: ['["fake-gateway",{}]'] }, s: null, t: null });
+    this.send(ws, {
+      op: GatewayOpcodes.Hello,
+      d: { heartbeat_interval: HEARTBEAT_INTERVAL_MS, _trace: ['["fake-gateway",{}]'] },
+      s: null,
+      t: null,
+    });
   }
 
   private receive(ws: WebSocket, data: RawData, isBinary: boolean): void {
@@ -918,7 +1250,12 @@ export class FakeDiscord {
     this.readySocket = ws;
     for (const frame of session.log) if ((frame.s ?? 0) > seq) this.send(ws, frame);
     // Not logged: a later RESUME must not replay an old RESUMED.
-    this.send(ws, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.Resumed, s: ++session.seq, d: { _trace: ['["fake-gateway",{}]'] } });
+    this.send(ws, {
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.Resumed,
+      s: ++session.seq,
+      d: { _trace: ['["fake-gateway",{}]'] },
+    });
   }
 
   private send(ws: WebSocket, frame: GatewayFrame): void {
@@ -928,7 +1265,9 @@ export class FakeDiscord {
   }
 
   private guildCreate(): GatewayGuildCreateDispatchData {
-    const channels = [...this.channels.values()].filter((channel): channel is APITextChannel => channel.type === ChannelType.GuildText);
+    const channels = [...this.channels.values()].filter(
+      (channel): channel is APITextChannel => channel.type === ChannelType.GuildText,
+    );
     const threads = [...this.channels.values()].filter(isThread);
     return {
       id: GUILD_ID,
@@ -944,7 +1283,11 @@ export class FakeDiscord {
       verification_level: 0,
       default_message_notifications: 1,
       explicit_content_filter: 0,
-      roles: [role(GUILD_ID, '@everyone', EVERYONE_PERMISSIONS, 0), { ...role(BOT_ROLE_ID, 'Switchboard', BOT_PERMISSIONS, 1), managed: true, tags: { bot_id: BOT_USER_ID } }, role(STAFF_ROLE_ID, 'Support team', EVERYONE_PERMISSIONS, 2)],
+      roles: [
+        role(GUILD_ID, '@everyone', EVERYONE_PERMISSIONS, 0),
+        { ...role(BOT_ROLE_ID, 'Switchboard', BOT_PERMISSIONS, 1), managed: true, tags: { bot_id: BOT_USER_ID } },
+        role(STAFF_ROLE_ID, 'Support team', EVERYONE_PERMISSIONS, 2),
+      ],
       emojis: [],
       stickers: [],
       features: [],
@@ -992,14 +1335,23 @@ export function rateLimitResponse(retryAfterSeconds = 0.05, opts: { global?: boo
     'x-ratelimit-scope': opts.global ? 'global' : 'user',
   };
   if (opts.global) headers['x-ratelimit-global'] = 'true';
-  return { status: 429, headers, body: { message: 'You are being rate limited.', retry_after: retryAfterSeconds, global: opts.global ?? false } };
+  return {
+    status: 429,
+    headers,
+    body: { message: 'You are being rate limited.', retry_after: retryAfterSeconds, global: opts.global ?? false },
+  };
 }
 
 function scriptedReply(response: ScriptedResponse): Reply {
   if (response.drop) return { status: 0, drop: true };
   const status = response.status ?? 200;
   if (response.body !== undefined || status === 204) return { status, body: response.body, headers: response.headers };
-  const body = status === 429 ? rateLimitResponse().body : status >= 400 ? { message: `${status}: ${STATUS_CODES[status] ?? 'Error'}`, code: 0 } : {};
+  const body =
+    status === 429
+      ? rateLimitResponse().body
+      : status >= 400
+        ? { message: `${status}: ${STATUS_CODES[status] ?? 'Error'}`, code: 0 }
+        : {};
   return { status, body, headers: response.headers };
 }
 
@@ -1012,7 +1364,10 @@ function apiError(status: number, code: number, message: string): Reply {
 }
 
 function formError(field: string, code: string, message: string): Reply {
-  return { status: 400, body: { message: 'Invalid Form Body', code: 50035, errors: { [field]: { _errors: [{ code, message }] } } } };
+  return {
+    status: 400,
+    body: { message: 'Invalid Form Body', code: 50035, errors: { [field]: { _errors: [{ code, message }] } } },
+  };
 }
 
 /** Discord's checks on a message body: at most 2,000 characters, and (when creating) not empty. */
@@ -1020,8 +1375,14 @@ function invalidContent(body: Body, files: FileUpload[], creating: boolean): Rep
   if (typeof body.content === 'string' && body.content.length > MAX_MESSAGE_CHARS) {
     return formError('content', 'BASE_TYPE_MAX_LENGTH', `Must be ${MAX_MESSAGE_CHARS} or fewer in length.`);
   }
-  const filled = (value: unknown) => (Array.isArray(value) ? value.length > 0 : typeof value === 'string' ? value !== '' : value !== undefined && value !== null);
-  const empty = !['content', 'embeds', 'components', 'sticker_ids', 'poll'].some((key) => filled(body[key])) && files.length === 0;
+  const filled = (value: unknown) =>
+    Array.isArray(value)
+      ? value.length > 0
+      : typeof value === 'string'
+        ? value !== ''
+        : value !== undefined && value !== null;
+  const empty =
+    !['content', 'embeds', 'components', 'sticker_ids', 'poll'].some((key) => filled(body[key])) && files.length === 0;
   return creating && empty ? apiError(400, 50006, 'Cannot send an empty message') : undefined;
 }
 
@@ -1051,7 +1412,19 @@ function embedsOf(value: unknown): APIEmbed[] {
 }
 
 function textChannel(id: string, name: string, position: number): APITextChannel {
-  return { id, type: ChannelType.GuildText, guild_id: GUILD_ID, name, position, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+  return {
+    id,
+    type: ChannelType.GuildText,
+    guild_id: GUILD_ID,
+    name,
+    position,
+    permission_overwrites: [],
+    parent_id: null,
+    nsfw: false,
+    topic: null,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+  };
 }
 
 function dmChannel(id: string, recipient: APIUser): APIDMChannel {
@@ -1059,15 +1432,39 @@ function dmChannel(id: string, recipient: APIUser): APIDMChannel {
 }
 
 function role(id: string, name: string, permissions: string, position: number): APIRole {
-  return { id, name, permissions, position, color: 0, colors: { primary_color: 0, secondary_color: null, tertiary_color: null }, hoist: false, managed: false, mentionable: false, flags: 0 as RoleFlags };
+  return {
+    id,
+    name,
+    permissions,
+    position,
+    color: 0,
+    colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+    hoist: false,
+    managed: false,
+    mentionable: false,
+    flags: 0 as RoleFlags,
+  };
 }
 
 function memberFields(): APIGuildMemberNoUser {
-  return { roles: [], joined_at: JOINED_AT, deaf: false, mute: false, flags: 0 as GuildMemberFlags, nick: null, avatar: null, premium_since: null, pending: false, communication_disabled_until: null };
+  return {
+    roles: [],
+    joined_at: JOINED_AT,
+    deaf: false,
+    mute: false,
+    flags: 0 as GuildMemberFlags,
+    nick: null,
+    avatar: null,
+    premium_since: null,
+    pending: false,
+    communication_disabled_until: null,
+  };
 }
 
 function userFor(id: string): APIUser {
-  return KNOWN_USERS.get(id) ?? { id, username: `user${id.slice(-4)}`, discriminator: '0', global_name: null, avatar: null };
+  return (
+    KNOWN_USERS.get(id) ?? { id, username: `user${id.slice(-4)}`, discriminator: '0', global_name: null, avatar: null }
+  );
 }
 
 function sumPermissions(names: Array<keyof typeof PermissionFlagsBits>): string {
@@ -1075,12 +1472,18 @@ function sumPermissions(names: Array<keyof typeof PermissionFlagsBits>): string 
 }
 
 function isThread(channel: Channel): channel is APIThreadChannel {
-  return channel.type === ChannelType.PublicThread || channel.type === ChannelType.PrivateThread || channel.type === ChannelType.AnnouncementThread;
+  return (
+    channel.type === ChannelType.PublicThread ||
+    channel.type === ChannelType.PrivateThread ||
+    channel.type === ChannelType.AnnouncementThread
+  );
 }
 
 function isMessage(value: unknown): value is APIMessage {
   const candidate = asBody(value);
-  return typeof candidate.id === 'string' && typeof candidate.channel_id === 'string' && typeof candidate.author === 'object';
+  return (
+    typeof candidate.id === 'string' && typeof candidate.channel_id === 'string' && typeof candidate.author === 'object'
+  );
 }
 
 function asBody(value: unknown): Body {
@@ -1107,7 +1510,9 @@ function delay(ms: number): Promise<void> {
 async function decodeBody(raw: Buffer, contentType: string): Promise<{ body: unknown; files: FileUpload[] }> {
   if (raw.length === 0) return { body: undefined, files: [] };
   if (contentType.startsWith('multipart/form-data')) {
-    const form = await new Response(new Blob([new Uint8Array(raw)]), { headers: { 'content-type': contentType } }).formData();
+    const form = await new Response(new Blob([new Uint8Array(raw)]), {
+      headers: { 'content-type': contentType },
+    }).formData();
     const files: FileUpload[] = [];
     let body: unknown = {};
     form.forEach((value, field) => {

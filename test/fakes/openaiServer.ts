@@ -26,7 +26,12 @@ export interface RecordedRequest {
   body: {
     model: string;
     stream?: boolean;
-    messages: Array<{ role: string; content: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; tool_call_id?: string }>;
+    messages: Array<{
+      role: string;
+      content: string | null;
+      tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+      tool_call_id?: string;
+    }>;
     tools?: Array<{ type: string; function: { name: string; description?: string; parameters: unknown } }>;
     stream_options?: { include_usage?: boolean };
   };
@@ -93,18 +98,33 @@ export class FakeOpenAI {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'not found' } }));
       return;
     }
-    const request: RecordedRequest = { path: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+    const request: RecordedRequest = {
+      path: req.url,
+      headers: req.headers,
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+    };
     this.requests.push(request);
     const started = performance.now();
     const next = this.queue.shift() ?? this.fallback;
-    const reply: FakeReply = next === undefined ? { status: 500, error: 'fake openai: no scripted reply left' } : typeof next === 'function' ? await next(request) : next;
+    const reply: FakeReply =
+      next === undefined
+        ? { status: 500, error: 'fake openai: no scripted reply left' }
+        : typeof next === 'function'
+          ? await next(request)
+          : next;
     this.serverMs += performance.now() - started;
     if ('status' in reply) {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-      res.end(JSON.stringify({ error: { message: reply.error ?? `fake error ${reply.status}`, type: 'fake_error', code: null } }));
+      res.end(
+        JSON.stringify({
+          error: { message: reply.error ?? `fake error ${reply.status}`, type: 'fake_error', code: null },
+        }),
+      );
       return;
     }
     const id = `chatcmpl-${++this.sequence}`;
@@ -113,7 +133,10 @@ export class FakeOpenAI {
       name: call.name,
       arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
     }));
-    const usage = reply.usage ?? { prompt: Math.ceil(JSON.stringify(request.body.messages).length / 4), completion: Math.ceil((reply.text ?? '').length / 4) + toolCalls.length * 10 };
+    const usage = reply.usage ?? {
+      prompt: Math.ceil(JSON.stringify(request.body.messages).length / 4),
+      completion: Math.ceil((reply.text ?? '').length / 4) + toolCalls.length * 10,
+    };
     const finishReason = toolCalls.length ? 'tool_calls' : 'stop';
     if (request.body.stream) {
       await this.stream(res, request, id, reply, toolCalls, usage, finishReason);
@@ -133,11 +156,23 @@ export class FakeOpenAI {
             message: {
               role: 'assistant',
               content: reply.text ?? null,
-              ...(toolCalls.length ? { tool_calls: toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) } : {}),
+              ...(toolCalls.length
+                ? {
+                    tool_calls: toolCalls.map((c) => ({
+                      id: c.id,
+                      type: 'function',
+                      function: { name: c.name, arguments: c.arguments },
+                    })),
+                  }
+                : {}),
             },
           },
         ],
-        usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion },
+        usage: {
+          prompt_tokens: usage.prompt,
+          completion_tokens: usage.completion,
+          total_tokens: usage.prompt + usage.completion,
+        },
       }),
     );
   }
@@ -152,7 +187,12 @@ export class FakeOpenAI {
     finishReason: string,
   ): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: request.body.model };
+    const base = {
+      id,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: request.body.model,
+    };
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
       res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
     send({ role: 'assistant', content: '' });
@@ -171,14 +211,20 @@ export class FakeOpenAI {
     });
     send({}, finishReason);
     if (request.body.stream_options?.include_usage) {
-      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion } })}\n\n`,
+      );
     }
     res.end('data: [DONE]\n\n');
   }
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after the deadline. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, deadlineMs = 10_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  deadlineMs = 10_000,
+): Promise<NonNullable<T>> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const value = await check();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 export const TEAM_ID = 'T0TEAM0001';
 export const BOT_USER_ID = 'U0BOT00001';
@@ -118,14 +118,20 @@ export class FakeSlack {
   }
 
   /** Resolves with the first recorded call (past or future) of `method` that matches `predicate`. */
-  async waitForCall(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<SlackCall> {
+  async waitForCall(
+    method: string,
+    predicate?: (call: SlackCall) => boolean,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<SlackCall> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const found = this.calls.find((call) => call.method === method && (predicate?.(call) ?? true));
       if (found) return found;
       if (Date.now() > until) {
         const seen = this.calls.map((call) => call.method).join(', ') || 'none';
-        throw new Error(`fake slack: no ${method} call${predicate ? ' matching the predicate' : ''} within ${timeoutMs} ms; calls seen: ${seen}`);
+        throw new Error(
+          `fake slack: no ${method} call${predicate ? ' matching the predicate' : ''} within ${timeoutMs} ms; calls seen: ${seen}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
@@ -159,22 +165,33 @@ export class FakeSlack {
   async waitForSocket(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!this.connectedSocket()) {
-      if (Date.now() > until) throw new Error(`fake slack: no Socket Mode client connected within ${timeoutMs} ms (apps.connections.open calls: ${this.callsTo('apps.connections.open').length})`);
+      if (Date.now() > until)
+        throw new Error(
+          `fake slack: no Socket Mode client connected within ${timeoutMs} ms (apps.connections.open calls: ${this.callsTo('apps.connections.open').length})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
   }
 
   /** Sends an envelope to the most recent client and resolves with its ack. */
-  sendEnvelope(type: EnvelopeType, payload: unknown, opts: EnvelopeOptions = {}): Promise<{ envelopeId: string; ackPayload?: unknown }> {
+  sendEnvelope(
+    type: EnvelopeType,
+    payload: unknown,
+    opts: EnvelopeOptions = {},
+  ): Promise<{ envelopeId: string; ackPayload?: unknown }> {
     const socket = this.connectedSocket();
-    if (!socket) return Promise.reject(new Error('fake slack: no Socket Mode client connected; await waitForSocket() first'));
+    if (!socket)
+      return Promise.reject(new Error('fake slack: no Socket Mode client connected; await waitForSocket() first'));
     const envelopeId = randomUUID();
-    const payloadType = typeof payload === 'object' && payload !== null ? (payload as { type?: unknown }).type : undefined;
+    const payloadType =
+      typeof payload === 'object' && payload !== null ? (payload as { type?: unknown }).type : undefined;
     const envelope = {
       envelope_id: envelopeId,
       type,
       payload,
-      accepts_response_payload: type === 'slash_commands' || (type === 'interactive' && typeof payloadType === 'string' && RESPONSE_PAYLOAD_TYPES.has(payloadType)),
+      accepts_response_payload:
+        type === 'slash_commands' ||
+        (type === 'interactive' && typeof payloadType === 'string' && RESPONSE_PAYLOAD_TYPES.has(payloadType)),
       retry_attempt: opts.retryAttempt ?? 0,
       retry_reason: opts.retryReason ?? '',
     };
@@ -230,7 +247,12 @@ export class FakeSlack {
         if (pending.socket === ws) this.failAck(envelopeId, pending, 'lost: the socket closed before the ack');
       }
     });
-    const hello = { type: 'hello', num_connections: 1, debug_info: { host: 'fake', approximate_connection_time: 18060 }, connection_info: { app_id: APP_ID } };
+    const hello = {
+      type: 'hello',
+      num_connections: 1,
+      debug_info: { host: 'fake', approximate_connection_time: 18060 },
+      connection_info: { app_id: APP_ID },
+    };
     ws.send(JSON.stringify(hello), (error) => {
       if (!error) this.greetedSocket = ws;
     });
@@ -262,7 +284,9 @@ export class FakeSlack {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (req.method !== 'POST' || !path.startsWith('/api/')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unknown_method' }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: false, error: 'unknown_method' }));
       return;
     }
     const args = await decodeArgs(Buffer.concat(chunks), req.headers['content-type'] ?? '');
@@ -278,7 +302,9 @@ export class FakeSlack {
       return;
     }
     const status = scripted?.status ?? 200;
-    const body = scripted ? (scripted.body ?? (status === 429 ? { ok: false, error: 'ratelimited' } : { ok: true })) : this.defaultBody(call);
+    const body = scripted
+      ? (scripted.body ?? (status === 429 ? { ok: false, error: 'ratelimited' } : { ok: true }))
+      : this.defaultBody(call);
     call.status = status;
     call.response = body;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...scripted?.headers });
@@ -289,11 +315,25 @@ export class FakeSlack {
     const channel = args.channel;
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://fake.slack.test/', team: 'Fake Team', user: 'switchboard', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: BOT_ID, is_enterprise_install: false };
+        return {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake Team',
+          user: 'switchboard',
+          team_id: TEAM_ID,
+          user_id: BOT_USER_ID,
+          bot_id: BOT_ID,
+          is_enterprise_install: false,
+        };
       case 'chat.postMessage': {
         const ts = this.nextTs();
         const threadTs = args.thread_ts === undefined ? {} : { thread_ts: args.thread_ts };
-        return { ok: true, channel, ts, message: { type: 'message', text: args.text, user: BOT_USER_ID, bot_id: BOT_ID, ts, ...threadTs } };
+        return {
+          ok: true,
+          channel,
+          ts,
+          message: { type: 'message', text: args.text, user: BOT_USER_ID, bot_id: BOT_ID, ts, ...threadTs },
+        };
       }
       case 'chat.update':
         return { ok: true, channel, ts: args.ts, text: args.text };
@@ -310,7 +350,11 @@ export class FakeSlack {
         return { ok: true, messages: [], has_more: false };
       case 'conversations.members': {
         if (typeof channel !== 'string') return { ok: false, error: 'channel_not_found' };
-        return { ok: true, members: this.channelMembers.get(channel) ?? [BOT_USER_ID], response_metadata: { next_cursor: '' } };
+        return {
+          ok: true,
+          members: this.channelMembers.get(channel) ?? [BOT_USER_ID],
+          response_metadata: { next_cursor: '' },
+        };
       }
       case 'users.info': {
         const id = String(args.user);
@@ -320,7 +364,11 @@ export class FakeSlack {
         return { ok: true, user: { id, team_id: TEAM_ID, name: id.toLowerCase(), real_name: name, profile } };
       }
       case 'chat.getPermalink':
-        return { ok: true, channel, permalink: `https://fake.slack.test/archives/${String(channel)}/p${String(args.message_ts).replace('.', '')}` };
+        return {
+          ok: true,
+          channel,
+          permalink: `https://fake.slack.test/archives/${String(channel)}/p${String(args.message_ts).replace('.', '')}`,
+        };
       default:
         return { ok: true };
     }
@@ -351,14 +399,18 @@ async function decodeArgs(raw: Buffer, contentType: string): Promise<Record<stri
   }
   const entries: Array<[string, unknown]> = [];
   if (contentType.startsWith('multipart/form-data')) {
-    const form = await new Response(new Blob([new Uint8Array(raw)]), { headers: { 'content-type': contentType } }).formData();
+    const form = await new Response(new Blob([new Uint8Array(raw)]), {
+      headers: { 'content-type': contentType },
+    }).formData();
     form.forEach((value, key) => {
       entries.push([key, typeof value === 'string' ? value : { name: value.name, size: value.size, type: value.type }]);
     });
   } else {
     for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) entries.push([key, value]);
   }
-  return Object.fromEntries(entries.map(([key, value]) => [key, typeof value === 'string' ? decodeFormValue(key, value) : value]));
+  return Object.fromEntries(
+    entries.map(([key, value]) => [key, typeof value === 'string' ? decodeFormValue(key, value) : value]),
+  );
 }
 
 function decodeFormValue(key: string, value: string): unknown {

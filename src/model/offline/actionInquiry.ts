@@ -12,7 +12,8 @@ const QUESTION_OPENING =
   /^(?:(?:has|have|had|did|does|do|was|were|is|are|isn'?t|wasn'?t|hasn'?t|didn'?t|when|why|what|what'?s|how|where|which|who|whose)\b|(?:can|could|may|might|am) i\b|is (?:it|there) (?:possible|too late|still)\b|(?:i (?:wonder|want to know|would like to know|was wondering)|tell me|do you know|any idea)\b)/i;
 
 /** A request phrased as a question: "can you cancel it?", "could you please refund INV-2001?". */
-const POLITE_REQUEST = /^(?:(?:can|could|would|will|can'?t) (?:you|u|ya|someone|somebody)|please|pls|plz|kindly|i (?:want|need|would like|'d like))\b/i;
+const POLITE_REQUEST =
+  /^(?:(?:can|could|would|will|can'?t) (?:you|u|ya|someone|somebody)|please|pls|plz|kindly|i (?:want|need|would like|'d like))\b/i;
 
 /**
  * Not wanting it done: "don't cancel", "I do not want a refund", "no need to cancel", "no refund please". The words
@@ -22,7 +23,8 @@ const NEGATED_ACTION =
   /\b(?:don'?t|dont|do not|never|no need to|not)\b(?:\s+[\w']+){0,3}?\s+(?:cancel\w*|refund\w*|return\w*|money back)\b|\bno (?:refund|cancellation|return)s?\b/i;
 
 /** Small talk that may open a sentence without changing what it asks: "ok thanks, has it shipped?". */
-const LEADING_SMALL_TALK = /^(?:(?:ok(?:ay)?|so|and|but|also|thanks|thank you|thx|hi|hey|hello|um+|well|btw|quick question|sorry|alright|great|cool)\b[\s,.!:-]*)+/i;
+const LEADING_SMALL_TALK =
+  /^(?:(?:ok(?:ay)?|so|and|but|also|thanks|thank you|thx|hi|hey|hello|um+|well|btw|quick question|sorry|alright|great|cool)\b[\s,.!:-]*)+/i;
 
 function sentencesOf(text: string): string[] {
   return (text.match(/[^.!?;\n]+[.!?;]*/g) ?? []).map((s) => s.trim()).filter((s) => s !== '');

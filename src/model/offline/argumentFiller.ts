@@ -23,7 +23,12 @@ export function findEntity(entity: string, current: string, history: ChatMessage
   if (inCurrent) return inCurrent;
   for (let i = history.length - 1; i >= 0; i--) {
     const m = history[i]!;
-    const texts = m.role === 'user' ? [m.content] : m.role === 'assistant' ? (m.tool_calls ?? []).map((c) => c.function.arguments) : [];
+    const texts =
+      m.role === 'user'
+        ? [m.content]
+        : m.role === 'assistant'
+          ? (m.tool_calls ?? []).map((c) => c.function.arguments)
+          : [];
     for (const text of texts) {
       const found = lastMatch(text, entity);
       if (found) return found;
@@ -38,11 +43,15 @@ export function entityFor(argument: string): string | undefined {
 
 function freeText(argument: string, current: string, history: ChatMessage[]): string | undefined {
   if (/query|question|search|topic/.test(argument)) return current;
-  if (/title|summary|subject/.test(argument)) return current.length > TITLE_MAX_CHARS ? `${current.slice(0, TITLE_MAX_CHARS - 1)}…` : current;
+  if (/title|summary|subject/.test(argument))
+    return current.length > TITLE_MAX_CHARS ? `${current.slice(0, TITLE_MAX_CHARS - 1)}…` : current;
   // Why the customer wants this now is what they just wrote; earlier messages were about other things as often as not.
   if (/reason/.test(argument)) return current;
   if (/description|details|body|message/.test(argument)) {
-    const recent = history.filter((m) => m.role === 'user').slice(-DESCRIPTION_USER_MESSAGES).map((m) => m.content);
+    const recent = history
+      .filter((m) => m.role === 'user')
+      .slice(-DESCRIPTION_USER_MESSAGES)
+      .map((m) => m.content);
     return [...new Set([...recent, current])].join('\n');
   }
   return undefined;
@@ -68,7 +77,12 @@ interface ObjectSchema {
  * Fills a tool's arguments from the conversation, by entity extraction and free text, guided by its JSON Schema.
  * The fact sheet answers what the visible history no longer holds (compacted away, or told to another agent).
  */
-export function fillArguments(parameters: Record<string, unknown>, current: string, history: ChatMessage[], facts: Record<string, string> = {}): FilledArguments {
+export function fillArguments(
+  parameters: Record<string, unknown>,
+  current: string,
+  history: ChatMessage[],
+  facts: Record<string, string> = {},
+): FilledArguments {
   const schema = parameters as ObjectSchema;
   const required = new Set(schema.required ?? []);
   const args: Record<string, string> = {};
@@ -76,7 +90,11 @@ export function fillArguments(parameters: Record<string, unknown>, current: stri
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const entity = entityFor(name);
     // Optional free text (a cancellation reason, say) is left out rather than guessed from unrelated words.
-    const value = entity ? (findEntity(entity, current, history) ?? factFor(name, entity, facts)) : required.has(name) ? freeText(name, current, history) : undefined;
+    const value = entity
+      ? (findEntity(entity, current, history) ?? factFor(name, entity, facts))
+      : required.has(name)
+        ? freeText(name, current, history)
+        : undefined;
     if (value !== undefined) args[name] = value;
     else if (required.has(name)) missing.push({ name, description: property.description });
   }

@@ -1,5 +1,12 @@
 /** Entities the offline engine finds in text, keyed by the tool-argument names that take them. */
-export const ENTITIES: Record<string, { pattern: RegExp; normalize(match: string): string; /** Word that stands in for it when classifying. */ mask: string }> = {
+export const ENTITIES: Record<
+  string,
+  {
+    pattern: RegExp;
+    normalize(match: string): string /** Word that stands in for it when classifying. */;
+    mask: string;
+  }
+> = {
   order_id: { pattern: /\bORD[-_ ]?\d{3,}\b/gi, normalize: (m) => `ORD-${m.replace(/\D/g, '')}`, mask: 'order' },
   invoice_id: { pattern: /\bINV[-_ ]?\d{3,}\b/gi, normalize: (m) => `INV-${m.replace(/\D/g, '')}`, mask: 'invoice' },
   email: { pattern: /\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b/g, normalize: (m) => m.toLowerCase(), mask: 'email' },

@@ -1,4 +1,4 @@
-import { containerBootstrap, type Container, type Stopwords } from '@nlpjs/core';
+import { type Container, containerBootstrap, type Stopwords } from '@nlpjs/core';
 import { LangEn } from '@nlpjs/lang-en-min';
 import { NluNeural } from '@nlpjs/nlu';
 import { maskEntities } from './entities.js';
@@ -38,8 +38,15 @@ export class IntentClassifier {
 
   /** `errorThresh`: training stops once the mean squared error is below it (NLP.js default 0.00005). */
   static async train(examples: TrainingExample[], options: { errorThresh?: number } = {}): Promise<IntentClassifier> {
-    const nlu = new NluNeural({ locale: 'en', log: false, keepStopwords: true, useNoneFeature: true, ...options }, englishContainer());
-    await nlu.train(examples.filter((e) => e.utterance.trim() !== '').map((e) => ({ utterance: maskEntities(e.utterance), intent: e.intent })));
+    const nlu = new NluNeural(
+      { locale: 'en', log: false, keepStopwords: true, useNoneFeature: true, ...options },
+      englishContainer(),
+    );
+    await nlu.train(
+      examples
+        .filter((e) => e.utterance.trim() !== '')
+        .map((e) => ({ utterance: maskEntities(e.utterance), intent: e.intent })),
+    );
     return new IntentClassifier(nlu);
   }
 

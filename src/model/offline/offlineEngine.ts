@@ -1,11 +1,6 @@
-import type { AssistantMessage, ChatMessage, ModelProvider, ModelRequest, ModelResponse, TextDeltaListener, ToolCall, ToolSpec } from '../types.js';
-import { parseJson } from '../../parseJson.js';
-import { asksAboutAction } from './actionInquiry.js';
-import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
-import { ENTITIES } from './entities.js';
-import { IntentClassifier } from './intentClassifier.js';
-import { nothingDoneYetReply, bareNoReply, bareYesReply, capabilitiesReply, notedReply, queuedReply, clarifyingReply, goodbyeReply, greetingReply, humanRouteReply, notDoneReply, offTopicReply, oneQuestionAtATimeReply, thanksReply, toolFailedReply } from './replies.js';
 import {
+  type Agent,
+  type AgentRegistry,
   ANOTHER_APPROVAL_WAITING,
   APPROVAL_ALREADY_WAITING,
   APPROVAL_DECLINED,
@@ -14,6 +9,7 @@ import {
   APPROVAL_SKIPPED_FOR_STAFF,
   askTarget,
   askToolName,
+  type DelegateAnswer,
   ESCALATE_TOOL_NAME,
   groundingVerdict,
   groundTruth,
@@ -21,28 +17,60 @@ import {
   mergeDelegateAnswers,
   NOTE_FACT_TOOL_NAME,
   parseDelegateAnswer,
-  transferTarget,
-  transferToolName,
-  withoutUnsupported,
-  type Agent,
-  type AgentRegistry,
-  type DelegateAnswer,
   type RequestRouter,
   type RouteDecision,
   type Tool,
+  transferTarget,
+  transferToolName,
+  withoutUnsupported,
 } from '../../orchestrator/protocol.js';
+import { parseJson } from '../../parseJson.js';
+import type {
+  AssistantMessage,
+  ChatMessage,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+  TextDeltaListener,
+  ToolCall,
+  ToolSpec,
+} from '../types.js';
+import { asksAboutAction } from './actionInquiry.js';
+import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
+import { ENTITIES } from './entities.js';
+import { IntentClassifier } from './intentClassifier.js';
+import {
+  bareNoReply,
+  bareYesReply,
+  capabilitiesReply,
+  clarifyingReply,
+  goodbyeReply,
+  greetingReply,
+  humanRouteReply,
+  notDoneReply,
+  notedReply,
+  nothingDoneYetReply,
+  offTopicReply,
+  oneQuestionAtATimeReply,
+  queuedReply,
+  thanksReply,
+  toolFailedReply,
+} from './replies.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
-const HIGH_URGENCY = /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
+const HIGH_URGENCY =
+  /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
 
 /** The customer's words quoted as the escalation reason are cut to this. */
 const QUOTED_REASON_CHARS = 300;
 
 /** "yes" or "no" and nothing else; the first group is set for a yes. */
-const BARE_YES_NO = /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
+const BARE_YES_NO =
+  /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
 
 /** The words around an email address given on its own: "my email is …", "you can reach me at …". */
-const EMAIL_FILLER = /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure)\b/gi;
+const EMAIL_FILLER =
+  /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure)\b/gi;
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
@@ -82,7 +110,9 @@ function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnsw
 
 /** The calls of the response that made `call`, in the order made, each with its result (calls without one left out). */
 function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCall, string]> {
-  const asking = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
+  const asking = [...messages]
+    .reverse()
+    .find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
   const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
   const calls = asking?.tool_calls ?? [call];
   return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
@@ -112,7 +142,9 @@ export class OfflineEngine implements ModelProvider {
     for (const agent of agents.all()) {
       const tools = agent.tools ?? [];
       if (tools.length < 2) continue;
-      const examples = tools.flatMap((tool) => [tool.description, ...tool.examples].map((utterance) => ({ utterance, intent: tool.name })));
+      const examples = tools.flatMap((tool) =>
+        [tool.description, ...tool.examples].map((utterance) => ({ utterance, intent: tool.name })),
+      );
       toolClassifiers.set(agent.id, await IntentClassifier.train(examples));
     }
     return new OfflineEngine(agents, router, toolClassifiers);
@@ -147,19 +179,27 @@ export class OfflineEngine implements ModelProvider {
     }
   }
 
-  private async decide(agent: Agent, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>, awaiting?: string): Promise<Step> {
+  private async decide(
+    agent: Agent,
+    messages: ChatMessage[],
+    tools: ToolSpec[],
+    facts: Record<string, string>,
+    awaiting?: string,
+  ): Promise<Step> {
     const last = messages.at(-1);
     if (last?.role === 'tool') {
       const call = findCall(messages, last.tool_call_id);
       // Just handed over: answer the message that caused the transfer.
-      if (!call || transferTarget(call.function.name) !== undefined) return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
+      if (!call || transferTarget(call.function.name) !== undefined)
+        return this.answerMessage(agent, lastUserText(messages), messages, tools, facts);
       const answers = consultedAnswers(messages, call);
       if (answers) return { text: mergeDelegateAnswers(answers) };
       // Several calls in one response (one per order named): each result worded, in the order asked.
       const results = responseResults(messages, call);
       const worded = results.map(([c, content]) => this.wordResult(agent, c, content)).filter((text) => text !== '');
       // Only queued behind someone else's question (nothing was asked this turn): say so rather than nothing.
-      if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED)) return { text: queuedReply() };
+      if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED))
+        return { text: queuedReply() };
       return { text: worded.join('\n\n') };
     }
     const text = lastUserText(messages);
@@ -176,7 +216,13 @@ export class OfflineEngine implements ModelProvider {
     return route.kind === 'agent' && score >= TOPIC_CHANGE_MIN_CONFIDENCE;
   }
 
-  private async answerMessage(agent: Agent, text: string, messages: ChatMessage[], tools: ToolSpec[], facts: Record<string, string>): Promise<Step> {
+  private async answerMessage(
+    agent: Agent,
+    text: string,
+    messages: ChatMessage[],
+    tools: ToolSpec[],
+    facts: Record<string, string>,
+  ): Promise<Step> {
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
@@ -186,10 +232,22 @@ export class OfflineEngine implements ModelProvider {
     const decision = await this.router.routeRequest(text);
     const { route } = decision;
     // Asking for a person or complaining goes to staff from any agent, when there is a staff channel.
-    if (route.kind === 'human' && canEscalate && (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)) {
-      return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' })] };
+    if (
+      route.kind === 'human' &&
+      canEscalate &&
+      (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)
+    ) {
+      return {
+        toolCalls: [
+          this.call(ESCALATE_TOOL_NAME, {
+            reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`,
+            urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal',
+          }),
+        ],
+      };
     }
-    if (agent.id === this.agents.defaultAgentId) return (await this.fanOut(text, tools)) ?? this.triage(agent, decision);
+    if (agent.id === this.agents.defaultAgentId)
+      return (await this.fanOut(text, tools)) ?? this.triage(agent, decision);
     const backTo = this.agents.defaultAgentId;
     // From the tools offered, not the agent's handoffs: a consulted specialist is not offered its way back.
     const canGoBack = tools.some((tool) => tool.name === transferToolName(backTo));
@@ -198,8 +256,12 @@ export class OfflineEngine implements ModelProvider {
     if (canGoBack && (await this.splitBack(agent, text))) return { toolCalls: [this.call(transferToolName(backTo))] };
     if (route.kind === 'thanks') return { text: thanksReply() };
     if (route.kind === 'goodbye') return { text: goodbyeReply() };
-    if (route.kind === 'greeting') return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
-    const otherTopic = (route.kind === 'agent' && route.agent.id !== agent.id) || route.kind === 'human' || route.kind === 'capabilities';
+    if (route.kind === 'greeting')
+      return { text: `Hello! I'm ${agent.name}: ${agent.description} What can I do for you?` };
+    const otherTopic =
+      (route.kind === 'agent' && route.agent.id !== agent.id) ||
+      route.kind === 'human' ||
+      route.kind === 'capabilities';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
@@ -208,7 +270,11 @@ export class OfflineEngine implements ModelProvider {
   private async splitBack(agent: Agent, text: string): Promise<boolean> {
     const parts = await this.router.splitRequests(text);
     const consults = this.agents.defaultAgent.delegates ?? [];
-    return parts.length > 1 && parts.some((p) => p.agent.id !== agent.id) && parts.every((p) => consults.includes(p.agent.id));
+    return (
+      parts.length > 1 &&
+      parts.some((p) => p.agent.id !== agent.id) &&
+      parts.every((p) => consults.includes(p.agent.id))
+    );
   }
 
   /** Several requests for different specialists it may consult: ask each about its part, side by side. */
@@ -224,7 +290,8 @@ export class OfflineEngine implements ModelProvider {
     const specialists = this.router.specialists;
     switch (route.kind) {
       case 'agent':
-        if ((agent.handoffs ?? []).includes(route.agent.id)) return { toolCalls: [this.call(transferToolName(route.agent.id))] };
+        if ((agent.handoffs ?? []).includes(route.agent.id))
+          return { toolCalls: [this.call(transferToolName(route.agent.id))] };
         return { text: clarifyingReply(specialists) };
       case 'greeting':
         return { text: greetingReply(specialists) };
@@ -257,14 +324,22 @@ export class OfflineEngine implements ModelProvider {
     return chosen;
   }
 
-  private async useTool(agent: Agent, text: string, messages: ChatMessage[], facts: Record<string, string>): Promise<Step> {
+  private async useTool(
+    agent: Agent,
+    text: string,
+    messages: ChatMessage[],
+    facts: Record<string, string>,
+  ): Promise<Step> {
     const tool = await this.chooseTool(agent, text);
-    if (!tool) return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
+    if (!tool)
+      return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
     // The current message is the last user message; earlier ones are context for ids mentioned before.
     const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
     const { args, missing } = fillArguments(tool.parameters, text, earlier, facts);
     if (missing.length) {
-      const needs = missing.map((m) => m.description?.replace(/^./, (c) => c.toLowerCase()) ?? m.name.replace(/_/g, ' ')).join(' and ');
+      const needs = missing
+        .map((m) => m.description?.replace(/^./, (c) => c.toLowerCase()) ?? m.name.replace(/_/g, ' '))
+        .join(' and ');
       return { text: `I can help with that. To do it I need ${needs}. Could you send it?` };
     }
     return { toolCalls: this.callsForEach(tool, args, text) };
@@ -277,11 +352,20 @@ export class OfflineEngine implements ModelProvider {
   private noteGivenEmail(text: string, tools: ToolSpec[], messages: ChatMessage[]): Step | undefined {
     const [email, ...more] = allMatches(text, 'email');
     if (!email || more.length > 0) return undefined;
-    const rest = text.replace(ENTITIES.email!.pattern, ' ').replace(EMAIL_FILLER, ' ').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const rest = text
+      .replace(ENTITIES.email!.pattern, ' ')
+      .replace(EMAIL_FILLER, ' ')
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
     if (rest !== '') return undefined;
     // The answer to "what's the email address on the order?": the run loop has taken it as theirs, so ask again.
     const withheld = this.lastWithheldCall(messages, tools);
-    if (withheld) return { toolCalls: [this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>)] };
+    if (withheld)
+      return {
+        toolCalls: [
+          this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>),
+        ],
+      };
     if (!tools.some((t) => t.name === NOTE_FACT_TOOL_NAME)) return undefined;
     return { toolCalls: [this.call(NOTE_FACT_TOOL_NAME, { key: 'customer_email', value: email })] };
   }
@@ -316,12 +400,16 @@ export class OfflineEngine implements ModelProvider {
     if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
     if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
     // Asked about after this reply, or not at all (people took over): nothing to say about it here.
-    if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF) return '';
+    if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF)
+      return '';
     if (call.function.name === NOTE_FACT_TOOL_NAME) return notedReply(parseJson(call.function.arguments));
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);
-    const worded = tool && result !== undefined ? tool.answer(result, input, { tools: (agent.tools ?? []).map((t) => t.name) }) : undefined;
+    const worded =
+      tool && result !== undefined
+        ? tool.answer(result, input, { tools: (agent.tools ?? []).map((t) => t.name) })
+        : undefined;
     return worded ?? `Here is what I found:\n${content}`;
   }
 }
