@@ -55,6 +55,26 @@ describe('THREAD_RETENTION', () => {
     }
   });
 
+  test('a live escalation keeps its thread and staff record with no expiry; the resolve starts the retention again', async () => {
+    const data = tempDir();
+    after(() => data.remove());
+    const session = await chat({ DATA_DIR: data.dir, THREAD_RETENTION: '2d' });
+    const db = new Database(path.join(data.dir, 'switchboard.sqlite'), { readonly: true });
+    after(() => db.close());
+    const expiry = (pattern: string) => (db.prepare('SELECT expires FROM keyv WHERE key LIKE ?').get(pattern) as { expires: number | null } | undefined)?.expires;
+    const threadKey = `switchboard:thread:${session.chat.thread}`;
+    await session.chat.send('where is ORD-1001?');
+    assert.ok(expiry(threadKey), 'an ordinary thread expires');
+    await session.chat.send('this is unacceptable, get me a manager');
+    assert.ok((await session.state()).escalation, 'escalated');
+    assert.equal(expiry(threadKey), null, 'kept while staff have it');
+    assert.equal(expiry('switchboard:record:escalation:staff:%'), null, 'and so is the staff thread record');
+    await session.chat.staff('resolve');
+    assert.equal((await session.state()).escalation, null, 'resolved');
+    assert.ok((expiry(threadKey) ?? 0) > Date.now() + DAY_MS, 'the retention runs again');
+    assert.ok((expiry('switchboard:record:escalation:staff:%') ?? 0) > Date.now() + DAY_MS);
+  });
+
   test('Redis: a saved thread gets the retention as its TTL, and once expired the conversation starts fresh', async () => {
     const namespace = `retention-${randomUUID()}`;
     const client = createClient({ url: REDIS_URL });

@@ -5,7 +5,7 @@ import { type ApprovalDecision, TurnError } from '../orchestrator/turn.js';
 import type { TurnRunner } from '../orchestrator/turnRunner.js';
 import type { InboxMessage } from './inbox.js';
 import type { Store } from './store.js';
-import { type LastAnswer, loadThreadState, SavedStates, type ThreadState } from './threadState.js';
+import { type LastAnswer, loadThreadState, SavedStates, saveThreadState, type ThreadState } from './threadState.js';
 
 /** One user post, already turned from a platform event into our shape by an adapter. */
 export interface InboundMessage {
@@ -96,6 +96,8 @@ export interface MessageTurnsOptions {
   /** Display name of an agent id. */
   agentName(id: string): string;
   maxMessageChars: number;
+  /** How long a thread's state outlives its last save (THREAD_RETENTION); undefined keeps it forever. */
+  threadRetentionMs?: number | undefined;
   log: Logger;
   escalations?: EscalationHooks | undefined;
 }
@@ -262,7 +264,7 @@ export class MessageTurns {
   }
 
   private async save(state: ThreadState): Promise<void> {
-    await this.options.store.threads.set(state.thread, state);
+    await saveThreadState(this.options.store.threads, state, this.options.threadRetentionMs);
     this.saved.remember(state);
   }
 

@@ -42,21 +42,15 @@ export interface StoreOptions {
   dataDir: string;
   /** Prefix for every key, so several deployments (or test runs) can share one Redis. */
   namespace?: string;
-  /**
-   * How long a thread's state is kept after it last changed (every save starts the time again), so conversations do
-   * not pile up forever; undefined keeps them.
-   */
-  retentionMs?: number | undefined;
 }
 
 const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 
-/** A prefix's records; `defaultTtlMs` applies to every write that names no TTL of its own. */
-function keyspace(keyv: Keyv, prefix: string, defaultTtlMs?: number): RecordStore {
+function keyspace(keyv: Keyv, prefix: string): RecordStore {
   return {
     get: async <T>(key: string) => (await keyv.get(`${prefix}:${key}`)) as T | undefined,
     set: async (key, value, ttlMs) => {
-      await keyv.set(`${prefix}:${key}`, value, ttlMs ?? defaultTtlMs);
+      await keyv.set(`${prefix}:${key}`, value, ttlMs);
     },
     delete: async (key) => {
       await keyv.delete(`${prefix}:${key}`);
@@ -111,7 +105,7 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   keyv.on('error', (err: unknown) => log.error({ err, store: isRedis ? 'redis' : 'sqlite' }, 'store.error'));
   return {
     kind: isRedis ? 'redis' : 'sqlite',
-    threads: keyspace(keyv, 'thread', options.retentionMs),
+    threads: keyspace(keyv, 'thread'),
     records: keyspace(keyv, 'record'),
     sets,
     ...coordination,

@@ -206,6 +206,20 @@ function markOf(state: ThreadState): string {
   return `${state.updatedAt}|${state.lastAnswer?.message ?? ''}|${state.history.length}|${state.activeAgent}`;
 }
 
+/**
+ * Saves a thread's state. Each save renews its time to live, `retentionMs` (THREAD_RETENTION; undefined keeps it), so
+ * a thread expires that long after it was last active and the next message in it starts afresh. While an escalation
+ * is live the state is kept without expiry: staff may take their time, and relaying, claiming and resolving need it;
+ * the save after the resolve sets the retention again.
+ */
+export async function saveThreadState(
+  threads: RecordStore,
+  state: ThreadState,
+  retentionMs: number | undefined,
+): Promise<void> {
+  await threads.set(state.thread, state, state.escalation ? undefined : retentionMs);
+}
+
 /** A thread's stored state, or a fresh one for a thread never seen; `saved` skips validating this process's own saves. */
 export async function loadThreadState(
   threads: RecordStore,

@@ -2,7 +2,7 @@ import type { EscalationHooks, InboundMessage } from '../conversation/service.js
 import { DEDUPE_TTL_MS } from '../conversation/service.js';
 import type { Store } from '../conversation/store.js';
 import type { ThreadGate } from '../conversation/threadGate.js';
-import { loadThreadState, recordUsage, type ThreadState } from '../conversation/threadState.js';
+import { loadThreadState, recordUsage, saveThreadState, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
 import { type Escalation, newEscalation, platformOf, type StaffMember } from './escalation.js';
@@ -26,6 +26,11 @@ export interface EscalationDeskOptions {
   gate: ThreadGate;
   summarize: Summarizer;
   remindAfterMs: number;
+  /**
+   * How long a thread's state outlives its last save (THREAD_RETENTION; undefined: forever). An escalation's records
+   * are kept while it is live and expire this long after its resolve.
+   */
+  threadRetentionMs?: number | undefined;
   /** The first agent of a thread; it takes the conversation back after resolve. */
   defaultAgentId: string;
   agentName(id: string): string;
@@ -181,6 +186,7 @@ export class EscalationDesk implements EscalationHooks {
       });
       state.history.push({ role: 'assistant', content: BOT_BACK_REPLY, agent: this.options.defaultAgentId });
       await this.save(state);
+      await this.expireStaffThreadRecord(staffThread, state.thread);
       // The sweep prunes resolved threads from the index anyway, so a failure here must not undo the resolve.
       await this.openList
         .remove(state.thread)
@@ -435,6 +441,19 @@ export class EscalationDesk implements EscalationHooks {
 
   private async save(state: ThreadState): Promise<void> {
     state.updatedAt = new Date().toISOString();
-    await this.options.store.threads.set(state.thread, state);
+    await saveThreadState(this.options.store.threads, state, this.options.threadRetentionMs);
+  }
+
+  /**
+   * A resolved escalation's staff thread keeps being recognised for the thread's retention, then its record expires
+   * like the thread. It was written with no expiry when the card was posted, since a live escalation needs it.
+   */
+  private async expireStaffThreadRecord(staffThread: string, customerThread: string): Promise<void> {
+    const { threadRetentionMs } = this.options;
+    if (threadRetentionMs === undefined) return;
+    // The resolve is saved: a failure here only leaves the record kept for good, as before retention existed.
+    await this.options.store.records
+      .set(staffThreadKey(staffThread), customerThread, threadRetentionMs)
+      .catch((err: unknown) => this.options.log.warn({ err, staffThread }, 'escalation.record_expiry_failed'));
   }
 }
