@@ -61,7 +61,9 @@ describe('THREAD_RETENTION', () => {
     const session = await chat({ DATA_DIR: data.dir, THREAD_RETENTION: '2d' });
     const db = new Database(path.join(data.dir, 'switchboard.sqlite'), { readonly: true });
     after(() => db.close());
-    const expiry = (pattern: string) => (db.prepare('SELECT expires FROM keyv WHERE key LIKE ?').get(pattern) as { expires: number | null } | undefined)?.expires;
+    const expiry = (pattern: string) =>
+      (db.prepare('SELECT expires FROM keyv WHERE key LIKE ?').get(pattern) as { expires: number | null } | undefined)
+        ?.expires;
     const threadKey = `switchboard:thread:${session.chat.thread}`;
     await session.chat.send('where is ORD-1001?');
     assert.ok(expiry(threadKey), 'an ordinary thread expires');
