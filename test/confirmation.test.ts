@@ -79,6 +79,13 @@ async function runTable(rows: Row[]): Promise<Array<Row & Outcome>> {
   return results;
 }
 
+/** The replies that ran the action without being a clear yes. */
+function actedWithoutYes(results: Array<Row & Outcome>): string[] {
+  return results
+    .filter((r) => r.got === 'approve' && r.expected !== 'approve')
+    .map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
+}
+
 function summary(name: string, results: Array<Row & Outcome>): string {
   const count = (expected: ConfirmationReply, got?: ConfirmationReply) =>
     results.filter((r) => r.expected === expected && (got === undefined || r.got === got)).length;
@@ -105,10 +112,7 @@ describe('confirmation: only a clear yes acts', () => {
   test('the held-out table: nothing but a clear yes runs the action', async () => {
     const results = await runTable(HELD_OUT);
     console.log(summary('held out', results));
-    const acted = results
-      .filter((r) => r.got === 'approve' && r.expected !== 'approve')
-      .map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
-    assert.deepEqual(acted, [], 'no unclear reply and no no ran the action');
+    assert.deepEqual(actedWithoutYes(results), [], 'no unclear reply and no no ran the action');
     // A reply that does not act keeps waiting or is declined; the question is put again while it waits.
     for (const r of results.filter((row) => row.got === 'unclear'))
       assert.match(
@@ -121,10 +125,7 @@ describe('confirmation: only a clear yes acts', () => {
   test('the hard cases: nothing but a clear yes runs the action', async () => {
     const results = await runTable(HARD_CASES);
     console.log(summary('hard cases', results));
-    const acted = results
-      .filter((r) => r.got === 'approve' && r.expected !== 'approve')
-      .map((r) => `${r.question} ${JSON.stringify(r.reply)} (${r.expected})`);
-    assert.deepEqual(acted, []);
+    assert.deepEqual(actedWithoutYes(results), []);
     const declined = results.filter((r) => r.expected === 'reject' && r.got !== 'reject').map((r) => r.reply);
     assert.deepEqual(declined, [], 'every clear no, in any of its languages, is read as one');
   });

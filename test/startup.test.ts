@@ -17,10 +17,10 @@ interface RunResult {
   stderr: string;
 }
 
-/** Runs the bot as `npm start` does (without npm in between), with a clean environment and piped stdin. */
-function startBot(env: Record<string, string>, stdin: string): Promise<RunResult> {
+/** Runs a command in the repository with a clean environment and piped stdin; resolves when it exits. */
+function runInRepo(command: string, args: string[], env: Record<string, string> = {}, stdin = ''): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(command, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -34,6 +34,36 @@ function startBot(env: Record<string, string>, stdin: string): Promise<RunResult
     child.stdin.end(stdin);
   });
 }
+
+/** Runs the bot as `npm start` does (without npm in between). */
+function startBot(env: Record<string, string>, stdin: string): Promise<RunResult> {
+  return runInRepo(process.execPath, ['--import', 'tsx', 'src/main.ts'], env, stdin);
+}
+
+describe("the Docker image's start command", () => {
+  test('npm run build, then node dist/src/main.js with piped input: each reply is printed and it exits cleanly', async () => {
+    const built = await runInRepo('npm', ['run', 'build']);
+    assert.equal(built.code, 0, built.stderr || built.stdout);
+    const data = tempDir();
+    try {
+      // As the image runs it (CMD ["node", "dist/src/main.js"]), with no keys: the offline engine and the demo data.
+      const result = await runInRepo(
+        process.execPath,
+        ['dist/src/main.js'],
+        { DATA_DIR: data.dir },
+        'hi\nwhere is my order ORD-1001?\n',
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /you> hi\n\[Triage\] Hi! I'm the support assistant/);
+      assert.match(
+        result.stdout,
+        /you> where is my order ORD-1001\?\n {2}↪ Triage → Orders\n {2}· lookup_order \{"order_id":"ORD-1001"\}\n\[Orders\] Order ORD-1001 has shipped with UPS/,
+      );
+    } finally {
+      data.remove();
+    }
+  });
+});
 
 describe('configuration', () => {
   test('every bad variable is listed in one error', () => {
