@@ -145,5 +145,7 @@ describe('confirmation: only a clear yes acts', () => {
     assert.equal(classifyConfirmation("I don't know", cancel), 'unclear');
     assert.equal(classifyConfirmation('actually no, I want to keep it', cancel), 'reject');
     assert.equal(classifyConfirmation('no, that is fine as it is', cancel), 'reject');
+    // A yes phrase under a negation is a no, not a contradiction.
+    assert.equal(classifyConfirmation("don't do it", cancel), 'reject');
   });
 });

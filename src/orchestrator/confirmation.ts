@@ -69,6 +69,8 @@ const WEAK_YES_WORDS = new Set([
   'indeed',
   'fine',
 ]);
+/** Words that turn a yes phrase after them into a no ("don't do it"). */
+const NEGATIONS = ["don't", 'dont', 'do not', 'not', 'never'];
 /** Phrases that mean yes, matched on whole words. */
 const YES_PHRASES = [
   'go ahead',
@@ -389,7 +391,9 @@ export function classifyConfirmation(text: string, question = ''): ConfirmationR
   if (words.length === 0 || words.length > MAX_NO_WORDS) return 'unclear';
   const joined = words.join(' ');
   if ([...AMBIGUOUS_PHRASES, ...UNDECIDED_PHRASES].some((phrase) => hasPhrase(joined, phrase))) return 'unclear';
-  const yesPhrases = YES_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
+  // "don't do it" holds "do it", but negated.
+  const negated = (phrase: string) => NEGATIONS.some((negation) => hasPhrase(joined, `${negation} ${phrase}`));
+  const yesPhrases = YES_PHRASES.filter((phrase) => hasPhrase(joined, phrase) && !negated(phrase));
   const noPhrases = NO_PHRASES.filter((phrase) => hasPhrase(joined, phrase));
   const phraseWords = new Set([...yesPhrases, ...noPhrases].flatMap((phrase) => phrase.split(' ')));
   const strongYes = yesPhrases.length > 0 || words.some((w) => YES_WORDS.has(w) && !phraseWords.has(w));
