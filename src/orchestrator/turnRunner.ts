@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordStore } from '../conversation/store.js';
 import type { ThreadState } from '../conversation/threadState.js';
-import { newEscalation } from '../escalation/escalation.js';
-import { ESCALATED_REPLY, type EscalateInput, escalateCallSchema } from '../escalation/escalationTool.js';
+import { escalateCallSchema } from '../escalation/escalationTool.js';
 import type { Logger } from '../log.js';
 import type { ModelProvider, ToolCall, ToolSpec } from '../model/types.js';
 import { Telemetry } from '../telemetry.js';
@@ -20,26 +19,14 @@ import {
 import { type ConfirmationReply, confirmationOf } from './confirmation.js';
 import { askInputSchema, ownerAfterDelegation } from './delegation.js';
 import type { TurnEventListener } from './events.js';
-import { customerSource, groundTruth, policySource, withoutUnsupported } from './grounding.js';
-import { handOver } from './handoff.js';
+import { FinalText } from './finalText.js';
+import { Handoffs, handOver } from './handoff.js';
 import type { IntentRouter } from './intentRouter.js';
 import { ModelCalls, tokensToday } from './modelCalls.js';
-import {
-  DELEGATE_FAILED,
-  ESCALATE_TOOL_NAME,
-  mergeDelegateAnswers,
-  transferTarget,
-  transferToolName,
-} from './protocol.js';
+import { DELEGATE_FAILED, ESCALATE_TOOL_NAME, transferTarget } from './protocol.js';
 import { noteGivenEmails } from './requester.js';
-import {
-  DEFAULT_MAX_REVISIONS,
-  REVIEW_INSTRUCTIONS,
-  type ReviewOptions,
-  reviewDraft,
-  reviewPrompt,
-  revisionPrompt,
-} from './review.js';
+import type { ReviewOptions } from './review.js';
+import { escalate, handToStaff } from './staffHandover.js';
 import { parseToolCall } from './toolExecution.js';
 import { answerOpenCalls, ToolRound, TURN_STOPPED_RESULT } from './toolRound.js';
 import { type Delegation, Turn, TurnError, type TurnInput, type TurnResult } from './turn.js';
@@ -111,6 +98,8 @@ export class TurnRunner {
   private readonly context: ContextOptions;
   private readonly calls: ModelCalls;
   private readonly tools: ToolRound;
+  private readonly handoffs: Handoffs;
+  private readonly finalText: FinalText;
   private readonly prompts: AgentPrompts;
   private readonly processRun: { id: string; startedAt: number };
 
@@ -135,6 +124,18 @@ export class TurnRunner {
       runId: this.processRun.id,
     });
     this.prompts = new AgentPrompts(options.agents, (agent) => this.tools.toolsOf(agent));
+    this.finalText = new FinalText({
+      calls: this.calls,
+      telemetry: this.telemetry,
+      systemFor: (turn, agent) => this.systemFor(turn, agent),
+    });
+    this.handoffs = new Handoffs({
+      agents: options.agents,
+      maxHandoffsPerTurn: options.limits.maxHandoffsPerTurn,
+      log: options.log,
+      telemetry: this.telemetry,
+      fastPath: options.fastPath,
+    });
   }
 
   /**
@@ -147,26 +148,26 @@ export class TurnRunner {
       // Before anything runs, so "ORD-1001, maya@example.com" can be looked up in the same message.
       noteGivenEmails(turn.state.givenEmails, input.userId, input.text);
       // Actions queued behind a question that a failed turn never asked: the customer has not seen them.
-      if (!turn.state.pendingApproval) this.tools.dropQueued(turn, () => true);
+      if (!turn.state.pendingApproval) this.tools.approvals.dropQueued(turn, () => true);
       const pending = turn.state.pendingApproval;
       const decision: ConfirmationReply | undefined =
         pending && pending.requestedBy === input.userId ? confirmationOf(input, pending.question) : undefined;
       const clear = decision === 'approve' || decision === 'reject';
       // A typed yes or no sent before the question was put (two quick "yes"es, the second meant for the first question).
       if (clear && !input.decision && sentBefore(input, pending!.createdAt)) {
-        this.tools.askAgain(turn, 'crossed');
+        this.tools.approvals.askAgain(turn, 'crossed');
         return turn.result();
       }
       // A typed yes to a question put before a restart: the customer may not have it in view, so put it again first.
       if (decision === 'approve' && !input.decision && this.askedBeforeThisRun(pending!)) {
-        this.tools.askAgain(turn, 'restarted');
+        this.tools.approvals.askAgain(turn, 'restarted');
         return turn.result();
       }
       // A yes or no to a question the bot asked is always honoured, budget or not: only new requests are refused.
       if (!clear && this.budgetSpent(turn)) return turn.result();
-      if (clear) await this.tools.resolveApproval(turn, decision);
+      if (clear) await this.tools.approvals.resolveApproval(turn, decision);
       else if (decision === 'unclear') {
-        if (this.tools.holdApproval(turn) === 'held') turn.heldApproval = pending!.id;
+        if (this.tools.approvals.holdApproval(turn) === 'held') turn.heldApproval = pending!.id;
         else turn.afterwards.push(letGoNote(pending!.question));
       } else turn.state.history.push({ role: 'user', content: input.text });
       await this.compact(turn);
@@ -176,7 +177,8 @@ export class TurnRunner {
         if (turn.said.length > 0) turn.emit({ type: 'text.delta', agent: turn.agent.name, text: '\n\n' });
         turn.say(note);
       }
-      if (!this.tools.askNextQueued(turn) && turn.heldApproval) this.tools.remindPending(turn, turn.heldApproval);
+      if (!this.tools.approvals.askNextQueued(turn) && turn.heldApproval)
+        this.tools.approvals.remindPending(turn, turn.heldApproval);
       truncateToolResults(turn.state.history, this.context.toolResultChars);
       return turn.result();
     } catch (err) {
@@ -211,10 +213,11 @@ export class TurnRunner {
       turn.say(BUDGET_SPENT_REPLY);
       return true;
     }
-    this.handToStaff(
+    handToStaff(
       turn,
       'The conversation used up its daily allowance of automated answers, so it needs a person.',
       'normal',
+      this.options.log,
     );
     return true;
   }
@@ -245,7 +248,7 @@ export class TurnRunner {
 
   private async loop(turn: Turn): Promise<void> {
     const { limits } = this.options;
-    if (!turn.delegated) await this.tryFastPath(turn);
+    if (!turn.delegated) await this.handoffs.tryFastPath(turn);
     for (;;) {
       if (turn.modelCalls >= limits.maxModelCallsPerTurn) {
         this.options.log.warn(
@@ -266,7 +269,7 @@ export class TurnRunner {
         !held && !turn.delegated,
       );
       if (response.toolCalls.length === 0) {
-        const text = await this.finalText(turn, response.text, review);
+        const text = await this.finalText.of(turn, response.text, review);
         turn.state.history.push({ role: 'assistant', content: text === '' ? null : text, agent: agent.id });
         if (text === '') return;
         turn.said.push(text);
@@ -294,7 +297,7 @@ export class TurnRunner {
         toolCalls.filter((c) => !escalationCalls.includes(c)),
         escalating,
       );
-      if (escalationCalls.length > 0 && this.escalate(turn, escalationCalls)) {
+      if (escalationCalls.length > 0 && escalate(turn, escalationCalls, this.options.log)) {
         for (const call of handoffCalls)
           turn.state.history.push({
             role: 'tool',
@@ -303,70 +306,9 @@ export class TurnRunner {
           });
         return;
       }
-      const stop = this.applyHandoffs(turn, handoffCalls, approvalAsked);
+      const stop = this.handoffs.apply(turn, handoffCalls, approvalAsked);
       if (approvalAsked || stop) return;
     }
-  }
-
-  /** The agent's last words, after review when it opted in; a merge of specialists' answers may add no figure of its own. */
-  private async finalText(turn: Turn, draft: string, review: ReviewOptions | undefined): Promise<string> {
-    if (draft.trim() === '') return draft;
-    if (review) return this.reviewed(turn, draft, review);
-    if (turn.delegations.length === 0) return draft;
-    const sources = [
-      customerSource(turn.input.text),
-      ...turn.delegations.map((d) => JSON.stringify(d.answer)),
-      ...Object.values(turn.facts).map((f) => f.value),
-    ];
-    return (
-      withoutUnsupported(draft, groundTruth(sources)) || mergeDelegateAnswers(turn.delegations.map((d) => d.answer))
-    );
-  }
-
-  private async reviewed(turn: Turn, draft: string, review: ReviewOptions): Promise<string> {
-    const agent = turn.agent;
-    const sources = this.sourcesOf(turn);
-    return reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
-      review: (text, listed) =>
-        this.calls.aside(turn, agent, 'review', {
-          system: REVIEW_INSTRUCTIONS,
-          messages: [{ role: 'user', content: reviewPrompt(text, listed) }],
-          json: true,
-          context: { draft: text, sources: listed },
-        }),
-      revise: (text, issues) =>
-        this.calls.aside(turn, agent, 'revise', {
-          system: this.systemFor(turn, agent),
-          messages: [
-            ...turn.state.history,
-            { role: 'assistant', content: text },
-            { role: 'user', content: revisionPrompt(issues) },
-          ],
-          context: { draft: text, sources, issues, facts: this.calls.factValues(turn) },
-        }),
-      report: (verdict, revision, trimmed) =>
-        this.telemetry.emit({
-          type: 'review',
-          thread: turn.input.thread,
-          agent: agent.id,
-          revision,
-          trimmed,
-          approved: verdict.approved,
-          score: verdict.score,
-          issues: verdict.issues.length,
-        }),
-    });
-  }
-
-  /** What a reviewed reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
-  private sourcesOf(turn: Turn): string[] {
-    const sources = [policySource(turn.agent.instructions)];
-    for (const m of turn.state.history)
-      if (m.role === 'tool' || m.role === 'user')
-        sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
-    for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
-    if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
-    return sources;
   }
 
   /** A consulted specialist: its own turn on one part of the message, whose answer becomes the caller's tool result. */
@@ -419,36 +361,7 @@ export class TurnRunner {
     const owner = ownerAfterDelegation(turn.delegations, deferred ? turn.state.pendingApproval!.agent : undefined);
     if (owner && owner !== turn.agent.id && !turn.state.escalation)
       handOver(turn, this.options.agents.get(owner)!, this.telemetry);
-    if (deferred) this.tools.announceApproval(turn);
-  }
-
-  /** When the classifier is sure which specialist a fresh message needs, transfer without asking the triage model. */
-  private async tryFastPath(turn: Turn): Promise<void> {
-    const fastPath = this.options.fastPath;
-    const last = turn.state.history.at(-1);
-    if (!fastPath || turn.agent.id !== this.options.agents.defaultAgentId || last?.role !== 'user') return;
-    // Several requests in one message are for the triage model to split between specialists.
-    if ((await fastPath.router.splitRequests(last.content)).length > 1) return;
-    const decision = await fastPath.router.route(last.content);
-    const { route, score } = decision;
-    if (route.kind !== 'agent' || score < fastPath.threshold || !(turn.agent.handoffs ?? []).includes(route.agent.id))
-      return;
-    const call: ToolCall = {
-      id: `fastpath_${randomUUID()}`,
-      type: 'function',
-      function: { name: transferToolName(route.agent.id), arguments: '{}' },
-    };
-    turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: turn.agent.id });
-    this.options.log.info(
-      {
-        thread: turn.input.thread,
-        to: route.agent.id,
-        score: Math.round(score * 1000) / 1000,
-        ms: Math.round(decision.ms * 100) / 100,
-      },
-      'triage.fastpath',
-    );
-    this.applyHandoffs(turn, [call], false);
+    if (deferred) this.tools.approvals.announceApproval(turn);
   }
 
   private systemFor(turn: Turn, agent: Agent): string {
@@ -467,103 +380,6 @@ export class TurnRunner {
 
   private escalationOn(): boolean {
     return this.options.escalation?.() ?? false;
-  }
-
-  /**
-   * Hands the conversation to staff: the escalation is recorded in the state (the service posts it to the staff
-   * channel after saving) and the turn ends with the customer told so. Returns false when every call was malformed,
-   * so the model can read why and try again.
-   */
-  private escalate(turn: Turn, calls: ToolCall[]): boolean {
-    const [first, ...rest] = calls;
-    const parsed = parseToolCall(first!, [escalateCallSchema]);
-    if (!parsed.ok) {
-      this.options.log.warn(
-        { thread: turn.input.thread, agent: turn.agent.id, tool: ESCALATE_TOOL_NAME, kind: parsed.kind },
-        'tool.rejected',
-      );
-      for (const call of calls)
-        turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: `Error: ${parsed.message}` });
-      return false;
-    }
-    const { reason, urgency } = parsed.input as EscalateInput;
-    turn.state.history.push({
-      role: 'tool',
-      tool_call_id: first!.id,
-      content: 'Escalated: the support team has been asked to join this conversation.',
-    });
-    for (const extra of rest)
-      turn.state.history.push({
-        role: 'tool',
-        tool_call_id: extra.id,
-        content: 'Ignored: the conversation was already escalated.',
-      });
-    this.handToStaff(turn, reason, urgency);
-    return true;
-  }
-
-  /** Records the escalation in the state (the service posts it to staff after saving) and tells the customer. */
-  private handToStaff(turn: Turn, reason: string, urgency: EscalateInput['urgency']): void {
-    turn.state.escalation = newEscalation({
-      reason,
-      urgency,
-      openedBy: { agent: turn.agent.id },
-      customerId: turn.input.userId,
-    });
-    // Pending confirmations are moot once people take over; they can do it themselves.
-    turn.state.pendingApproval = null;
-    turn.state.queuedApprovals = [];
-    this.options.log.info({ thread: turn.input.thread, agent: turn.agent.id, urgency }, 'escalation.requested');
-    turn.emit({ type: 'escalation.requested', agent: turn.agent.name, reason, urgency });
-    turn.say(ESCALATED_REPLY);
-  }
-
-  /** Applies at most one transfer per response; returns true when a guard ended the turn. */
-  private applyHandoffs(turn: Turn, calls: ToolCall[], approvalAsked: boolean): boolean {
-    const [first, ...rest] = calls;
-    for (const extra of rest) {
-      turn.state.history.push({
-        role: 'tool',
-        tool_call_id: extra.id,
-        content: 'Ignored: only one transfer can happen at a time.',
-      });
-    }
-    if (!first) return false;
-    const target = this.options.agents.get(transferTarget(first.function.name)!)!;
-    const from = turn.agent;
-    const reason = approvalAsked
-      ? 'an action is waiting for confirmation'
-      : turn.handoffs >= this.options.limits.maxHandoffsPerTurn
-        ? 'too many transfers in one turn'
-        : // Back to triage is how a misrouted specialist corrects the route (triage then picks another), not a loop;
-          // a specialist visited twice is one, and the handoff limit bounds the rest.
-          turn.visited.includes(target.id) && target.id !== this.options.agents.defaultAgentId
-          ? `transfer loop (${[...turn.visited, target.id].join(' → ')})`
-          : undefined;
-    if (reason) {
-      turn.state.history.push({ role: 'tool', tool_call_id: first.id, content: `Transfer refused: ${reason}.` });
-      if (approvalAsked) return false;
-      this.options.log.warn({ thread: turn.input.thread, from: from.id, to: target.id, reason }, 'handoff.refused');
-      turn.agent = this.options.agents.defaultAgent;
-      turn.say(this.clarifyingQuestion());
-      return true;
-    }
-    turn.handoffs += 1;
-    turn.visited.push(target.id);
-    turn.state.history.push({
-      role: 'tool',
-      tool_call_id: first.id,
-      content: `Transferred to ${target.name}. ${target.name} now handles the conversation.`,
-    });
-    handOver(turn, target, this.telemetry);
-    return false;
-  }
-
-  private clarifyingQuestion(): string {
-    const triage = this.options.agents.defaultAgent;
-    const teams = (triage.handoffs ?? []).map((id) => this.options.agents.get(id)!.name);
-    const choices = teams.length > 1 ? `${teams.slice(0, -1).join(', ')} or ${teams.at(-1)}` : (teams[0] ?? 'our team');
-    return `I want to get you to the right place. Could you tell me a little more: is this about ${choices}?`;
   }
 }
 
