@@ -10,8 +10,7 @@ import type {
 import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
-import { approvalBlocks, approvalOutcomeBlocks } from './approvals.js';
-import { toMrkdwn } from './format.js';
+import { ApprovalMessages } from './approvalMessages.js';
 import { SlackProfiles } from './profiles.js';
 import { platformError, SlackReply } from './replies.js';
 import type { SlackStaffSide } from './staff.js';
@@ -78,12 +77,6 @@ export interface ApprovalPress {
   questionMrkdwn: string | undefined;
 }
 
-interface ApprovalMessage {
-  channel: string;
-  ts: string;
-  questionMrkdwn: string;
-}
-
 /**
  * Slack events → conversation turns → replies in the thread. Platform wiring (receivers, Bolt listeners)
  * lives in index.ts; this is what happens to one message.
@@ -92,13 +85,14 @@ export class SlackConversations {
   private nativeStreaming = true;
   private readonly nativeRefusedIn = new Set<string>();
   /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
-  private readonly approvalMessages = new Map<string, ApprovalMessage>();
+  private readonly approvalMessages: ApprovalMessages;
   /** Events being handled right now, so shutdown (and tests) can wait for their replies. */
   private readonly inFlight = new InFlight();
   /** Who wrote each message: name and verified email, for the requester every tool sees. */
   private readonly profiles: SlackProfiles;
 
   constructor(private readonly options: SlackConversationsOptions) {
+    this.approvalMessages = new ApprovalMessages(options.log);
     this.profiles = new SlackProfiles(options.log);
   }
 
@@ -193,9 +187,9 @@ export class SlackConversations {
   }
 
   private async takePress(client: WebClient, press: ApprovalPress): Promise<TurnOutcome> {
-    if (press.messageTs && press.questionMrkdwn && !this.approvalMessages.has(press.approvalId)) {
+    if (press.messageTs && press.questionMrkdwn) {
       // After a restart the map is empty; the press itself says which message to update.
-      this.approvalMessages.set(press.approvalId, {
+      this.approvalMessages.adopt(press.approvalId, {
         channel: press.ref.channel,
         ts: press.messageTs,
         questionMrkdwn: press.questionMrkdwn,
@@ -240,13 +234,8 @@ export class SlackConversations {
       const ref = parseSlackThreadKey(message.thread);
       if (!ref) return (run) => run();
       const context = message.replyContext ?? {};
-      if (
-        message.decision &&
-        context.approvalTs &&
-        context.approvalQuestion &&
-        !this.approvalMessages.has(message.decision.approvalId)
-      ) {
-        this.approvalMessages.set(message.decision.approvalId, {
+      if (message.decision && context.approvalTs && context.approvalQuestion) {
+        this.approvalMessages.adopt(message.decision.approvalId, {
           channel: ref.channel,
           ts: context.approvalTs,
           questionMrkdwn: context.approvalQuestion,
@@ -317,7 +306,7 @@ export class SlackConversations {
           asked.push(event);
           return;
         case 'approval.resolved':
-          updates.push(this.showApprovalOutcome(client, event.id, event.approved, event.by));
+          updates.push(this.approvalMessages.showOutcome(client, event.id, event.approved, event.by));
           return;
         default:
           return;
@@ -335,7 +324,7 @@ export class SlackConversations {
       await reply.finish();
     } finally {
       // A later pass re-posts the saved text only, so the buttons and outcomes go out now whatever became of it.
-      for (const question of asked) await this.postApproval(client, ref, thread, question);
+      for (const question of asked) await this.approvalMessages.post(client, ref, thread, question);
       await Promise.all(updates);
     }
     if (!reply.hasText && asked.length === 0) status('');
@@ -354,51 +343,5 @@ export class SlackConversations {
           this.options.log.debug({ err: platformError(err) ?? err, channel: ref.channel }, 'slack.status_failed'),
         );
     };
-  }
-
-  private async postApproval(
-    client: WebClient,
-    ref: SlackThreadRef,
-    thread: string,
-    question: Extract<TurnEvent, { type: 'approval.requested' }>,
-  ): Promise<void> {
-    try {
-      const posted = await client.chat.postMessage({
-        channel: ref.channel,
-        thread_ts: ref.threadTs,
-        text: `${question.question} (Confirm or Cancel)`,
-        blocks: approvalBlocks(question.question, question.requestedBy, { thread, approval: question.id }),
-      });
-      if (posted.ts)
-        this.approvalMessages.set(question.id, {
-          channel: ref.channel,
-          ts: posted.ts,
-          questionMrkdwn: toMrkdwn(question.question),
-        });
-    } catch (err) {
-      this.options.log.error({ err, thread }, 'slack.approval_post_failed');
-    }
-  }
-
-  /** Replaces the buttons with who decided what. */
-  private async showApprovalOutcome(
-    client: WebClient,
-    approvalId: string,
-    approved: boolean,
-    by: string,
-  ): Promise<void> {
-    const message = this.approvalMessages.get(approvalId);
-    if (!message) return;
-    this.approvalMessages.delete(approvalId);
-    try {
-      await client.chat.update({
-        channel: message.channel,
-        ts: message.ts,
-        text: `${approved ? 'Confirmed' : 'Cancelled'} by <@${by}>`,
-        blocks: approvalOutcomeBlocks(message.questionMrkdwn, approved, by),
-      });
-    } catch (err) {
-      this.options.log.error({ err, channel: message.channel }, 'slack.approval_update_failed');
-    }
   }
 }

@@ -2,22 +2,21 @@ import type { EscalationHooks, InboundMessage } from '../conversation/service.js
 import { DEDUPE_TTL_MS } from '../conversation/service.js';
 import type { Store } from '../conversation/store.js';
 import type { ThreadGate } from '../conversation/threadGate.js';
-import { loadThreadState, recordUsage, saveThreadState, type ThreadState } from '../conversation/threadState.js';
+import { loadThreadState, saveThreadState, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry.js';
+import { escalationCard, reminderText } from './card.js';
 import { type Escalation, newEscalation, platformOf, type StaffMember } from './escalation.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
 import { OpenEscalations } from './openEscalations.js';
-import type { EscalationCard, StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
+import type { StaffOutcome, StaffRoom, ThreadChannel } from './ports.js';
 import { isInternalNote, looksLikeCommand, NOT_RELAYED_COMMAND_REPLY } from './staffCommands.js';
-import { handoverNotes, SUMMARY_STEP, type Summarizer } from './summary.js';
+import { handoverSummary, type Summarizer } from './summary.js';
+import { Sweeper } from './sweeper.js';
 
 export const BOT_BACK_REPLY =
   "Our support team has finished here, so you're back with the support assistant. Ask me anything else, or ask for a person again at any time.";
 
-/** The unclaimed-escalation sweep runs every half reminder delay, within these bounds. */
-const MAX_SWEEP_INTERVAL_MS = 30_000;
-const MIN_SWEEP_INTERVAL_MS = 10;
 const staffThreadKey = (staffThread: string) => `escalation:staff:${staffThread}`;
 
 export interface EscalationDeskOptions {
@@ -45,12 +44,18 @@ export interface EscalationDeskOptions {
 export class EscalationDesk implements EscalationHooks {
   private readonly channels = new Map<string, ThreadChannel>();
   private room: StaffRoom | undefined;
-  private sweeper: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private readonly sweeper: Sweeper;
   private readonly openList: OpenEscalations;
 
   constructor(private readonly options: EscalationDeskOptions) {
     this.openList = new OpenEscalations(options.store.sets, options.store.records);
+    this.sweeper = new Sweeper({
+      openList: this.openList,
+      gate: options.gate,
+      log: options.log,
+      remindAfterMs: options.remindAfterMs,
+      sweepThread: (thread, now) => this.sweepThread(thread, now),
+    });
   }
 
   get enabled(): boolean {
@@ -69,18 +74,11 @@ export class EscalationDesk implements EscalationHooks {
 
   /** Sweeps once now (finishing work a restart interrupted), then at an interval for reminders. */
   start(): void {
-    const interval = Math.max(
-      MIN_SWEEP_INTERVAL_MS,
-      Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(this.options.remindAfterMs / 2)),
-    );
-    void this.sweep();
-    this.sweeper = setInterval(() => void this.sweep(), interval);
-    this.sweeper.unref();
+    this.sweeper.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.sweeper);
-    await this.sweeping;
+  stop(): Promise<void> {
+    return this.sweeper.stop();
   }
 
   // --- from the conversation service (already holding the thread's lock) ---------------------------------------
@@ -119,7 +117,7 @@ export class EscalationDesk implements EscalationHooks {
     staff: StaffMember;
     text: string;
   }): Promise<StaffOutcome> {
-    const customerThread = await this.options.store.records.get<string>(staffThreadKey(message.staffThread));
+    const customerThread = await this.customerThreadOf(message.staffThread);
     if (!customerThread) return { status: 'unknown', reply: '' };
     if (isInternalNote(message.text)) return { status: 'note', reply: '' };
     if (looksLikeCommand(message.text)) return { status: 'stale', reply: NOT_RELAYED_COMMAND_REPLY };
@@ -253,23 +251,7 @@ export class EscalationDesk implements EscalationHooks {
    * the reminder delay. Runs at start and on an interval; one sweep at a time.
    */
   sweep(now = Date.now()): Promise<void> {
-    this.sweeping ??= this.sweepOnce(now).finally(() => {
-      this.sweeping = undefined;
-    });
-    return this.sweeping;
-  }
-
-  private async sweepOnce(now: number): Promise<void> {
-    try {
-      const threads = await this.openList.list();
-      for (const thread of threads) {
-        await this.options.gate
-          .run(thread, () => this.sweepThread(thread, now))
-          .catch((err: unknown) => this.options.log.error({ err, thread }, 'escalation.sweep_thread_failed'));
-      }
-    } catch (err) {
-      this.options.log.error({ err }, 'escalation.sweep_failed');
-    }
+    return this.sweeper.sweep(now);
   }
 
   private async sweepThread(thread: string, now: number): Promise<void> {
@@ -285,12 +267,7 @@ export class EscalationDesk implements EscalationHooks {
     }
     const waited = now - Date.parse(escalation.openedAt);
     if (escalation.claimedBy || escalation.remindedAt || waited < this.options.remindAfterMs) return;
-    const minutes = Math.max(1, Math.round(waited / 60_000));
-    await this.requireRoom().postToStaff(
-      escalation.staffThread,
-      `Reminder: this escalation (${escalation.urgency}) has waited ${minutes} min and nobody has claimed it yet.`,
-      { remind: true },
-    );
+    await this.requireRoom().postToStaff(escalation.staffThread, reminderText(escalation, waited), { remind: true });
     escalation.remindedAt = new Date(now).toISOString();
     await this.save(state);
     this.options.log.info({ thread, escalation: escalation.id, waitedMs: waited }, 'escalation.reminded');
@@ -298,27 +275,6 @@ export class EscalationDesk implements EscalationHooks {
   }
 
   // --- internals ---------------------------------------------------------------------------------------------------
-
-  /** The card's hand-over notes; a model call that wrote them counts against the thread's usage like any other. */
-  private async summarize(state: ThreadState): Promise<string> {
-    const summary = await this.options.summarize(state.history);
-    if (summary.call) {
-      const { model, usage, ms } = summary.call;
-      recordUsage(state.usage, SUMMARY_STEP, usage);
-      this.options.telemetry?.emit({
-        type: 'model.call',
-        thread: state.thread,
-        agent: SUMMARY_STEP,
-        model,
-        purpose: 'summary',
-        promptTokens: usage.promptTokens,
-        completionTokens: usage.completionTokens,
-        toolCalls: 0,
-        ms,
-      });
-    }
-    return handoverNotes(summary.text, state);
-  }
 
   private async postCard(state: ThreadState, fallbackName?: string): Promise<ThreadState> {
     const next = structuredClone(state);
@@ -334,8 +290,10 @@ export class EscalationDesk implements EscalationHooks {
           });
         escalation.customer = { id: escalation.customer.id, name: details.name, link: details.link };
       }
-      escalation.summary ??= await this.summarize(next);
-      const staffThread = await this.requireRoom().open(this.card(next.thread, escalation));
+      escalation.summary ??= await handoverSummary(next, this.options.summarize, this.options.telemetry);
+      const staffThread = await this.requireRoom().open(
+        escalationCard(next.thread, escalation, this.options.agentName),
+      );
       await this.options.store.records.set(staffThreadKey(staffThread), next.thread);
       escalation.staffThread = staffThread;
       this.options.log.info(
@@ -400,32 +358,13 @@ export class EscalationDesk implements EscalationHooks {
   ): Promise<void> {
     if (!escalation?.staffThread) return;
     try {
-      await this.requireRoom().update(escalation.staffThread, this.card(state.thread, escalation));
+      await this.requireRoom().update(
+        escalation.staffThread,
+        escalationCard(state.thread, escalation, this.options.agentName),
+      );
     } catch (err) {
       this.options.log.warn({ err, staffThread: escalation.staffThread }, 'escalation.card_update_failed');
     }
-  }
-
-  private card(thread: string, escalation: Escalation & { resolvedBy?: StaffMember }): EscalationCard {
-    const opener =
-      'agent' in escalation.openedBy
-        ? `${this.options.agentName(escalation.openedBy.agent)} (bot)`
-        : `${escalation.openedBy.staff.name} (by hand)`;
-    return {
-      escalationId: escalation.id,
-      customer: {
-        name: escalation.customer.name ?? escalation.customer.id,
-        platform: platformOf(thread),
-        link: escalation.customer.link,
-      },
-      urgency: escalation.urgency,
-      reason: escalation.reason,
-      summary: escalation.summary ?? '',
-      openedBy: opener,
-      status: escalation.resolvedBy ? 'resolved' : escalation.claimedBy ? 'claimed' : 'open',
-      claimedBy: escalation.claimedBy?.name ?? null,
-      resolvedBy: escalation.resolvedBy?.name ?? null,
-    };
   }
 
   private channelFor(thread: string): ThreadChannel {

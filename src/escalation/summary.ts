@@ -1,7 +1,8 @@
-import type { ThreadState } from '../conversation/threadState.js';
+import { recordUsage, type ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { ChatMessage, ModelProvider, Usage } from '../model/types.js';
 import { ESCALATE_TOOL_NAME, transferTarget } from '../orchestrator/protocol.js';
+import type { Telemetry } from '../telemetry.js';
 import { ESCALATED_REPLY } from './escalationTool.js';
 
 /** The name the hand-over summary's model call is counted under, in the thread's usage by agent and in telemetry. */
@@ -119,4 +120,29 @@ export function modelSummarizer(provider: ModelProvider, model: string, log: Log
       return { text: extractiveSummary(history) };
     }
   };
+}
+
+/** The card's hand-over notes; a model call that wrote them counts against the thread's usage like any other. */
+export async function handoverSummary(
+  state: ThreadState,
+  summarize: Summarizer,
+  telemetry?: Telemetry,
+): Promise<string> {
+  const summary = await summarize(state.history);
+  if (summary.call) {
+    const { model, usage, ms } = summary.call;
+    recordUsage(state.usage, SUMMARY_STEP, usage);
+    telemetry?.emit({
+      type: 'model.call',
+      thread: state.thread,
+      agent: SUMMARY_STEP,
+      model,
+      purpose: 'summary',
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      toolCalls: 0,
+      ms,
+    });
+  }
+  return handoverNotes(summary.text, state);
 }

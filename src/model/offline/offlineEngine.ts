@@ -7,16 +7,13 @@ import {
   APPROVAL_NOT_CONFIRMED,
   APPROVAL_QUEUED,
   APPROVAL_SKIPPED_FOR_STAFF,
-  askTarget,
   askToolName,
-  type DelegateAnswer,
   ESCALATE_TOOL_NAME,
   groundingVerdict,
   groundTruth,
   isIdentityRequired,
   mergeDelegateAnswers,
   NOTE_FACT_TOOL_NAME,
-  parseDelegateAnswer,
   type RequestRouter,
   type RouteDecision,
   type Tool,
@@ -26,7 +23,6 @@ import {
 } from '../../orchestrator/protocol.js';
 import { parseJson } from '../../parseJson.js';
 import type {
-  AssistantMessage,
   ChatMessage,
   ModelProvider,
   ModelRequest,
@@ -56,6 +52,7 @@ import {
   thanksReply,
   toolFailedReply,
 } from './replies.js';
+import { consultedAnswers, findCall, lastUserText, responseResults } from './requestHistory.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY =
@@ -77,46 +74,7 @@ export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
-function lastUserText(messages: ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role === 'user') return m.content;
-  }
-  return '';
-}
-
-function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role === 'assistant') {
-      const call = m.tool_calls?.find((c) => c.id === id);
-      if (call) return call;
-    }
-  }
-  return undefined;
-}
-
 type Step = { text?: string; toolCalls?: ToolCall[] };
-
-/** When the last tool results answer `ask_<agent>` calls of one response, the specialists' answers, in call order. */
-function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnswer[] | undefined {
-  if (askTarget(call.function.name) === undefined) return undefined;
-  const answers = responseResults(messages, call).flatMap(([c, content]) => {
-    const answer = askTarget(c.function.name) !== undefined ? parseDelegateAnswer(content) : undefined;
-    return answer ? [answer] : [];
-  });
-  return answers.length > 0 ? answers : undefined;
-}
-
-/** The calls of the response that made `call`, in the order made, each with its result (calls without one left out). */
-function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCall, string]> {
-  const asking = [...messages]
-    .reverse()
-    .find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
-  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
-  const calls = asking?.tool_calls ?? [call];
-  return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
-}
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;

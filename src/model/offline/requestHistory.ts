@@ -1,0 +1,43 @@
+import { askTarget, type DelegateAnswer, parseDelegateAnswer } from '../../orchestrator/protocol.js';
+import type { AssistantMessage, ChatMessage, ToolCall } from '../types.js';
+
+/** Reading the conversation a request carries: the customer's last words, a call and its results. */
+
+export function lastUserText(messages: ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'user') return m.content;
+  }
+  return '';
+}
+
+export function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'assistant') {
+      const call = m.tool_calls?.find((c) => c.id === id);
+      if (call) return call;
+    }
+  }
+  return undefined;
+}
+
+/** When the last tool results answer `ask_<agent>` calls of one response, the specialists' answers, in call order. */
+export function consultedAnswers(messages: ChatMessage[], call: ToolCall): DelegateAnswer[] | undefined {
+  if (askTarget(call.function.name) === undefined) return undefined;
+  const answers = responseResults(messages, call).flatMap(([c, content]) => {
+    const answer = askTarget(c.function.name) !== undefined ? parseDelegateAnswer(content) : undefined;
+    return answer ? [answer] : [];
+  });
+  return answers.length > 0 ? answers : undefined;
+}
+
+/** The calls of the response that made `call`, in the order made, each with its result (calls without one left out). */
+export function responseResults(messages: ChatMessage[], call: ToolCall): Array<[ToolCall, string]> {
+  const asking = [...messages]
+    .reverse()
+    .find((m): m is AssistantMessage => m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.id === call.id));
+  const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
+  const calls = asking?.tool_calls ?? [call];
+  return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
+}
