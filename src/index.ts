@@ -7,7 +7,7 @@ export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
 export { type IdentityRequired, isIdentityRequired } from './orchestrator/protocol.js';
-export { identityQuestion, identityRequired, isOwner, type Requester } from './orchestrator/requester.js';
+export { identityQuestion, identityRequired, isOwner, type Requester, withheldFrom } from './orchestrator/requester.js';
 export type { ReviewOptions } from './orchestrator/review.js';
 export type { FactWriter } from './orchestrator/tool.js';
 export {

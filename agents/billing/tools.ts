@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  defineTool,
-  identityQuestion,
-  identityRequired,
-  isIdentityRequired,
-  isOwner,
-  type RecordStore,
-  type Requester,
-} from '../../src/index.js';
+import { defineTool, identityQuestion, isIdentityRequired, type RecordStore, withheldFrom } from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const invoiceSchema = z.object({
@@ -38,21 +30,14 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
   return { ...base, ...(await records.get<Partial<Invoice>>(`invoice:${id}`)) };
 }
 
-/** The invoice when it is the requester's to see; someone else's is withheld until they show it is theirs. */
-async function ownInvoice(records: RecordStore, requester: Requester, id: string) {
-  const invoice = await findInvoice(records, id);
-  if (invoice && !isOwner(requester, invoice.customerEmail))
-    return { withheld: identityRequired(`invoice ${id}`, requester) };
-  return { invoice };
-}
-
 export const lookupInvoice = defineTool({
   name: 'lookup_invoice',
   status: 'Looking up your invoice…',
   description: 'Look up an invoice by id (like INV-2001): plan, amount, status and dates.',
   input: z.object({ invoice_id: invoiceIdSchema.describe('The invoice id, e.g. INV-2001') }),
   run: async ({ invoice_id }, { records, facts, requester }) => {
-    const { invoice, withheld } = await ownInvoice(records, requester, invoice_id);
+    const invoice = await findInvoice(records, invoice_id);
+    const withheld = withheldFrom(requester, invoice, `invoice ${invoice_id}`);
     if (withheld) return withheld;
     if (invoice) {
       facts.set('invoice_id', invoice.id);
@@ -122,27 +107,28 @@ export const requestRefund = defineTool({
   approvalPrompt: ({ invoice_id }) => `Refund invoice ${invoice_id} in full?`,
   // No confirmation question for a refund that would be refused: the customer hears why at once.
   precheck: async ({ invoice_id }, { records, facts, requester }) => {
-    const { invoice, withheld } = await ownInvoice(records, requester, invoice_id);
+    const invoice = await findInvoice(records, invoice_id);
+    const withheld = withheldFrom(requester, invoice, `invoice ${invoice_id}`);
     if (withheld) return withheld;
     const check = refundable(invoice_id, invoice);
     if (check.known) facts.set('invoice_id', invoice_id);
     return check.ok ? undefined : check.refusal;
   },
   run: async ({ invoice_id, reason }, { records, facts, requester }) => {
-    const { invoice: found, withheld } = await ownInvoice(records, requester, invoice_id);
+    const invoice = await findInvoice(records, invoice_id);
+    const withheld = withheldFrom(requester, invoice, `invoice ${invoice_id}`);
     if (withheld) return withheld;
-    const check = refundable(invoice_id, found);
+    const check = refundable(invoice_id, invoice);
     // Only an invoice that exists: a mistyped id must not replace the one an earlier lookup noted.
     if (check.known) facts.set('invoice_id', invoice_id);
     if (!check.ok) return check.refusal;
-    const { invoice } = check;
     const refundedAt = new Date().toISOString();
     await records.set(`invoice:${invoice_id}`, { status: 'refunded', refundedAt, refundReason: reason });
     return {
       refunded: true as const,
       invoice_id,
-      amount: invoice.amount,
-      currency: invoice.currency,
+      amount: check.invoice.amount,
+      currency: check.invoice.currency,
       refundedAt,
       arrives: 'within 5–10 business days',
     };

@@ -3,11 +3,9 @@ import {
   defineTool,
   type FactWriter,
   identityQuestion,
-  identityRequired,
   isIdentityRequired,
-  isOwner,
   type RecordStore,
-  type Requester,
+  withheldFrom,
 } from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
@@ -41,17 +39,6 @@ async function findOrder(records: RecordStore, id: string): Promise<Order | unde
   if (!base) return undefined;
   const changes = await records.get<Partial<Order>>(`order:${id}`);
   return { ...base, ...changes };
-}
-
-/**
- * The order when it is the requester's to see; someone else's is withheld (not even its status is told) until they
- * show it is theirs. An unknown order is undefined: saying so tells nobody anything about a customer.
- */
-async function ownOrder(records: RecordStore, requester: Requester, id: string) {
-  const order = await findOrder(records, id);
-  if (order && !isOwner(requester, order.customerEmail))
-    return { withheld: identityRequired(`order ${id}`, requester) };
-  return { order };
 }
 
 /** What every agent (and staff, on escalation) should know once an order is looked up. */
@@ -102,7 +89,8 @@ export const lookupOrder = defineTool({
     'Look up an order by its id (like ORD-1001): status, items, total, carrier, tracking number and delivery dates.',
   input: z.object({ order_id: orderIdSchema.describe('The order id, e.g. ORD-1001') }),
   run: async ({ order_id }, { records, facts, requester }) => {
-    const { order, withheld } = await ownOrder(records, requester, order_id);
+    const order = await findOrder(records, order_id);
+    const withheld = withheldFrom(requester, order, `order ${order_id}`);
     if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     return order
@@ -138,14 +126,16 @@ export const cancelOrder = defineTool({
   approvalPrompt: ({ order_id }) => `Cancel order ${order_id}?`,
   // No confirmation question for an order that cannot be cancelled: the customer hears why at once.
   precheck: async ({ order_id }, { records, facts, requester }) => {
-    const { order, withheld } = await ownOrder(records, requester, order_id);
+    const order = await findOrder(records, order_id);
+    const withheld = withheldFrom(requester, order, `order ${order_id}`);
     if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     const check = cancellable(order_id, order);
     return check.ok ? undefined : check.refusal;
   },
   run: async ({ order_id, reason }, { records, facts, requester }) => {
-    const { order, withheld } = await ownOrder(records, requester, order_id);
+    const order = await findOrder(records, order_id);
+    const withheld = withheldFrom(requester, order, `order ${order_id}`);
     if (withheld) return withheld;
     if (order) noteOrder(facts, order);
     const check = cancellable(order_id, order);

@@ -75,6 +75,18 @@ export function identityRequired(record: string, requester: Requester): Identity
   };
 }
 
+/**
+ * What a tool returns instead of `record` (named as the customer would, "order ORD-1003") when it is someone else's;
+ * undefined when the requester may see it, or when there is no such record (saying so tells nobody anything).
+ */
+export function withheldFrom(
+  requester: Requester,
+  record: { customerEmail: string } | undefined,
+  name: string,
+): IdentityRequired | undefined {
+  return record && !isOwner(requester, record.customerEmail) ? identityRequired(name, requester) : undefined;
+}
+
 /** The question that asks for it, naming the record: "To look up order ORD-1001, … what's the email address on it?" */
 export function identityQuestion(action: string, withheld: IdentityRequired): string {
   const kind = withheld.record.split(' ')[0];

@@ -78,8 +78,6 @@ export class Turn {
   approvalDeferred = false;
   /** The pending approval the requester's message did not answer: it stays pending and is put again after the reply. */
   heldApproval: string | undefined;
-  /** Fixed sentences said after the agent's reply (a question let go, say). */
-  readonly afterwards: string[] = [];
 
   constructor(
     readonly runner: { agents: AgentRegistry; log: Logger },

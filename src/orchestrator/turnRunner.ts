@@ -165,17 +165,19 @@ export class TurnRunner {
       }
       // A yes or no to a question the bot asked is always honoured, budget or not: only new requests are refused.
       if (!clear && this.budgetSpent(turn)) return turn.result();
+      // A question the requester kept passing by, let go now: they are told so after the reply.
+      let letGo: string | undefined;
       if (clear) await this.tools.approvals.resolveApproval(turn, decision);
       else if (decision === 'unclear') {
         if (this.tools.approvals.holdApproval(turn) === 'held') turn.heldApproval = pending!.id;
-        else turn.afterwards.push(letGoNote(pending!.question));
+        else letGo = pending!.question;
       } else turn.state.history.push({ role: 'user', content: input.text });
       await this.compact(turn);
       await this.loop(turn);
       this.settleDelegations(turn);
-      for (const note of turn.afterwards) {
+      if (letGo !== undefined) {
         if (turn.said.length > 0) turn.emit({ type: 'text.delta', agent: turn.agent.name, text: '\n\n' });
-        turn.say(note);
+        turn.say(letGoNote(letGo));
       }
       if (!this.tools.approvals.askNextQueued(turn) && turn.heldApproval)
         this.tools.approvals.remindPending(turn, turn.heldApproval);
@@ -383,7 +385,7 @@ export class TurnRunner {
   }
 }
 
-/** What the customer is told when a question they kept passing by is let go (see ToolRound.holdApproval). */
+/** What the customer is told when a question they kept passing by is let go (see Approvals.holdApproval). */
 function letGoNote(question: string): string {
   return `I've left this undone, since it wasn't answered: "${question}" Just ask again if you still want it.`;
 }
