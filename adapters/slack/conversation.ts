@@ -11,7 +11,7 @@ import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { ApprovalMessages } from './approvalMessages.js';
-import { SlackProfiles } from './profiles.js';
+import type { SlackProfiles } from './profiles.js';
 import { platformError, SlackReply } from './replies.js';
 import type { SlackStaffSide } from './staff.js';
 import {
@@ -46,6 +46,8 @@ export interface SlackConversationsOptions {
   staff?: SlackStaffSide | undefined;
   /** Pauses between tries to post a reply's final text (REPLY_RETRY_DELAYS_MS in production). */
   replyRetryDelaysMs: readonly number[];
+  /** Who wrote each message (name, verified email), shared with the escalation side's directory. */
+  profiles: SlackProfiles;
 }
 
 /** Where an event came from: a channel mention, a channel or DM message, or the assistant pane. */
@@ -93,7 +95,7 @@ export class SlackConversations {
 
   constructor(private readonly options: SlackConversationsOptions) {
     this.approvalMessages = new ApprovalMessages(options.log);
-    this.profiles = new SlackProfiles(options.log);
+    this.profiles = options.profiles;
   }
 
   /** Resolves when every event taken so far has been answered (or ignored). */

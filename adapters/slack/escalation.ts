@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { CustomerDetails, EscalationCard, StaffRoom, ThreadChannel } from '../../src/escalation/ports.js';
 import type { Logger } from '../../src/log.js';
 import { sectionBlock } from './format.js';
+import type { SlackProfiles } from './profiles.js';
 import { platformError } from './replies.js';
 import { parseSlackThreadKey, slackThreadKey } from './threads.js';
 
@@ -100,11 +101,12 @@ function cardText(card: EscalationCard): string {
 /** Staff-channel members and people's display names, cached briefly so a busy thread does not hammer the Web API. */
 export class SlackDirectory {
   private members: { ids: Set<string>; at: number } | undefined;
-  private readonly names = new Map<string, { name: string; at: number }>();
 
   constructor(
     private readonly client: () => WebClient,
     private readonly staffChannel: string | undefined,
+    /** People's names come from the same cached profiles the conversations use. */
+    private readonly profiles: SlackProfiles,
   ) {}
 
   /** Staff are the members of the staff channel. */
@@ -128,13 +130,7 @@ export class SlackDirectory {
   }
 
   async displayName(userId: string): Promise<string> {
-    const cached = this.names.get(userId);
-    if (cached && Date.now() - cached.at < DIRECTORY_TTL_MS) return cached.name;
-    const info = await this.client().users.info({ user: userId });
-    const profile = info.user?.profile;
-    const name = profile?.display_name || profile?.real_name || info.user?.real_name || info.user?.name || userId;
-    this.names.set(userId, { name, at: Date.now() });
-    return name;
+    return (await this.profiles.of(this.client(), userId)).name ?? userId;
   }
 }
 

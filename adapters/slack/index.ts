@@ -21,6 +21,7 @@ import type { Logger } from '../../src/log.js';
 import { APPROVAL_ACTION_PATTERN, CONFIRM_ACTION_ID, parseButtonValue, questionFromBlocks } from './approvals.js';
 import { SlackConversations } from './conversation.js';
 import { CLAIM_ACTION_ID, ESCALATION_ACTION_PATTERN, SlackDirectory, SlackEscalationSide } from './escalation.js';
+import { SlackProfiles } from './profiles.js';
 import { platformError } from './replies.js';
 import { SlackStaffSide } from './staff.js';
 import { parseSlackThreadKey } from './threads.js';
@@ -160,8 +161,10 @@ export function createSlackAdapter(
   const app = new App({ token: config.botToken, receiver, logger, clientOptions });
   const escalation = deps.escalation;
   let staff: SlackStaffSide | undefined;
+  // One cache of people for the whole adapter: writers' verified emails and staff display names.
+  const profiles = new SlackProfiles(log);
   if (escalation) {
-    const directory = new SlackDirectory(() => app.client, escalation.staffChannel);
+    const directory = new SlackDirectory(() => app.client, escalation.staffChannel, profiles);
     const side = new SlackEscalationSide(
       () => app.client,
       directory,
@@ -180,6 +183,7 @@ export function createSlackAdapter(
     allowedChannels: config.allowedChannels,
     staffChannel: escalation?.staffChannel,
     staff,
+    profiles,
     replyRetryDelaysMs: deps.replyRetryDelaysMs ?? REPLY_RETRY_DELAYS_MS,
   });
   // Messages another replica received, or a crash left waiting, are answered here through the app's client.

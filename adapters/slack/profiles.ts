@@ -39,7 +39,7 @@ export class SlackProfiles {
       const confirmed = (user as { is_email_confirmed?: boolean } | undefined)?.is_email_confirmed !== false;
       const email = user?.profile?.email?.trim().toLowerCase();
       profile = {
-        name: user?.profile?.display_name || user?.profile?.real_name || user?.real_name || undefined,
+        name: user?.profile?.display_name || user?.profile?.real_name || user?.real_name || user?.name || undefined,
         email: email && confirmed && !user?.is_bot && !user?.deleted ? email : undefined,
       };
     } catch (err) {
