@@ -1,8 +1,19 @@
-import type { Agent } from '../src/index.js';
+import type { Agent, HelpCenter } from '../src/index.js';
 import { lookupInvoice, requestRefund } from './billing/tools.js';
 import { searchKnowledgeBase } from './knowledge/search.js';
 
-export const billing: Agent = {
+/** Plan and payment policy, which the help center answers rather than any one invoice. */
+const SEARCH_EXAMPLES = [
+  'how do I change my plan',
+  'what happens if my payment fails',
+  'what is your refund policy',
+  'how do I cancel my subscription',
+  'when am I billed',
+  'where can I find my invoices',
+  'what plans do you offer',
+];
+
+export const billing = (helpCenter: HelpCenter): Agent => ({
   id: 'billing',
   name: 'Billing',
   description: 'Invoices, charges, subscription plans, payments and refunds of charges.',
@@ -10,11 +21,15 @@ export const billing: Agent = {
     'You are the Billing specialist of Switchboard Shop.',
     'Use lookup_invoice for questions about an invoice (ids look like INV-2001); ask for the id if you do not have it.',
     'Use request_refund for refunds of paid invoices; the customer is asked to confirm before it runs.',
-    'For general policy questions (plans, failed payments), search the knowledge base.',
+    'For general policy questions (plans, failed payments, renewals), search the help center with search_knowledge_base; its sources are listed under your reply for you.',
     'An invoice is shown only to the customer whose email is on it: when a tool returns identity_required, ask for the email address on that invoice (name it) and say nothing else about it; once they give an address, call the tool again.',
     'Only state facts that a tool returned. If the customer moves to another topic, transfer_to_triage.',
   ].join('\n'),
-  tools: [lookupInvoice, requestRefund, searchKnowledgeBase],
+  tools: [
+    lookupInvoice,
+    requestRefund,
+    searchKnowledgeBase(helpCenter, { tags: ['billing'], examples: SEARCH_EXAMPLES }),
+  ],
   handoffs: ['triage'],
   review: true,
   examples: [
@@ -66,4 +81,4 @@ export const billing: Agent = {
     'update the billing address on my account',
     'I was charged when the trial ended',
   ],
-};
+});

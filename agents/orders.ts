@@ -1,19 +1,36 @@
-import type { Agent } from '../src/index.js';
+import type { Agent, HelpCenter } from '../src/index.js';
+import { searchKnowledgeBase } from './knowledge/search.js';
 import { cancelOrder, lookupOrder } from './orders/tools.js';
 
-export const orders: Agent = {
+/** Policy questions, which the help center answers rather than any one order. */
+const SEARCH_EXAMPLES = [
+  'what is your return policy',
+  'how do returns work',
+  'how long does shipping take',
+  'how long does express delivery take',
+  'how long until I get my refund after returning',
+  'how long do I have to return something',
+  'when does tracking show up',
+];
+
+export const orders = (helpCenter: HelpCenter): Agent => ({
   id: 'orders',
   name: 'Orders',
   description: 'Order status, delivery and tracking, cancellations and returns.',
   instructions: [
     'You are the Orders specialist of Switchboard Shop support.',
     'Use lookup_order to answer about an order; ask for the order id (like ORD-1001) if you do not have it.',
+    'For policy questions (returns, shipping times, when an order can be cancelled), search the help center with search_knowledge_base; its sources are listed under your reply for you.',
     'Use cancel_order to cancel; the customer is asked to confirm before it runs. Orders that have shipped cannot be cancelled, but can be returned within 30 days of delivery.',
     'An order is shown only to the customer whose email is on it: when a tool returns identity_required, ask for the email address on that order (name the order) and say nothing else about it; once they give an address, call the tool again.',
     'Only state facts that a tool returned. Keep answers short and friendly.',
     'If the customer moves to a topic that is not about orders, transfer_to_triage.',
   ].join('\n'),
-  tools: [lookupOrder, cancelOrder],
+  tools: [
+    lookupOrder,
+    cancelOrder,
+    searchKnowledgeBase(helpCenter, { tags: ['orders', 'shipping', 'returns'], examples: SEARCH_EXAMPLES }),
+  ],
   handoffs: ['triage'],
   // Dates, amounts and tracking numbers are where an invented detail hurts most: check them against the lookup.
   review: true,
@@ -65,4 +82,4 @@ export const orders: Agent = {
     'please resend my tracking details',
     'my purchase has not shown up',
   ],
-};
+});

@@ -1,17 +1,23 @@
-import { type Agent, AgentRegistry } from '../src/index.js';
+import { type Agent, AgentRegistry, type HelpCenter } from '../src/index.js';
 import { billing } from './billing.js';
+import { demoHelpCenter } from './knowledge/search.js';
 import { orders } from './orders.js';
 import { technicalSupport } from './technicalSupport.js';
 import { triage } from './triage.js';
 
-/** The agent pack. To add an agent, write its file and add it to this list. */
-export const agents: Agent[] = [triage, orders, technicalSupport, billing];
+/** The agent pack, searching `helpCenter` (the demo articles by default). To add an agent, add it to this list. */
+export function agentPack(helpCenter: HelpCenter = demoHelpCenter()): Agent[] {
+  return [triage, orders(helpCenter), technicalSupport(helpCenter), billing(helpCenter)];
+}
 
 /** Every new conversation starts with this agent. */
 export const DEFAULT_AGENT_ID = 'triage';
 
-export function createAgentRegistry(): AgentRegistry {
-  return new AgentRegistry(agents, DEFAULT_AGENT_ID);
+/** The agent whose help-center answers a question about the team's product goes to, unless KNOWLEDGE_AGENT says. */
+export const DEFAULT_KNOWLEDGE_AGENT_ID = 'technical_support';
+
+export function createAgentRegistry(helpCenter?: HelpCenter): AgentRegistry {
+  return new AgentRegistry(agentPack(helpCenter), DEFAULT_AGENT_ID);
 }
 
 /** Starters offered when someone opens a new conversation (Slack's assistant pane shows up to four). */

@@ -1,18 +1,35 @@
-import type { Agent } from '../src/index.js';
+import type { Agent, HelpCenter } from '../src/index.js';
 import { createBugReport } from './bugs/tools.js';
 import { searchKnowledgeBase } from './knowledge/search.js';
 
-export const technicalSupport: Agent = {
+/** What Technical Support looks up in the help center (the rest of its requests are bug reports). */
+const SEARCH_EXAMPLES = [
+  'the app crashes when I log in',
+  "I can't log in",
+  'my 2FA code is not working',
+  'I forgot my password',
+  'notifications stopped working',
+  'the app keeps logging me out',
+  'how do I export my data',
+  'how do I delete my account',
+  'how do I change my password',
+];
+
+export const technicalSupport = (helpCenter: HelpCenter): Agent => ({
   id: 'technical_support',
   name: 'Technical Support',
   description: 'Problems with the app or website: login, crashes, 2FA, passwords, notifications, and bug reports.',
   instructions: [
     'You are the Technical Support specialist of Switchboard Shop.',
-    'Search the knowledge base first and answer from the best article, quoting its steps. Name the article you used.',
+    'Search the help center first (search_knowledge_base) and answer from the best passage, quoting its steps. Its sources are listed under your reply for you.',
+    'When the search finds no article, say so; do not answer from general knowledge.',
     'If the steps do not help, offer to file a bug report with create_bug_report and give the customer the ticket id.',
     'Only state facts that a tool returned. If the customer moves to orders or billing, transfer_to_triage.',
   ].join('\n'),
-  tools: [searchKnowledgeBase, createBugReport],
+  tools: [
+    searchKnowledgeBase(helpCenter, { tags: ['app', 'account', 'security'], examples: SEARCH_EXAMPLES }),
+    createBugReport,
+  ],
   handoffs: ['triage'],
   examples: [
     'the app crashes when I log in',
@@ -64,4 +81,4 @@ export const technicalSupport: Agent = {
     'please delete my account and personal data',
     'the app does not work since the update',
   ],
-};
+});

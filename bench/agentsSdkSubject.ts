@@ -13,7 +13,7 @@ import {
 } from '@openai/agents';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { DEFAULT_AGENT_ID, agents as pack } from '../agents/registry.js';
+import { agentPack, DEFAULT_AGENT_ID } from '../agents/registry.js';
 import type { RecordStore, Tool } from '../src/index.js';
 import type { Logger } from '../src/log.js';
 import { BENCH_CUSTOMER_EMAIL, type BenchSubject, checkReply, USER_TEXT } from './scenario.js';
@@ -143,7 +143,7 @@ function sdkTool(ours: Tool, records: RecordStore, log: Logger) {
 /** Our agent pack rebuilt as SDK agents on `model` (same instructions, tools and handoffs); returns the triage agent. */
 export function sdkAgentPack(model: Model, records: RecordStore, log: Logger): Agent<BenchRunContext> {
   const byId = new Map<string, Agent<BenchRunContext>>();
-  for (const ours of pack) {
+  for (const ours of agentPack()) {
     const tools = (ours.tools ?? []).map((t) => sdkTool(t, records, log));
     // Named by id: the SDK derives `transfer_to_<name>` keeping case, and ours is `transfer_to_<id>`.
     byId.set(
@@ -158,7 +158,7 @@ export function sdkAgentPack(model: Model, records: RecordStore, log: Logger): A
     );
   }
   // Handoffs are circular (triage ⇄ orders), so they are wired once every agent exists.
-  for (const ours of pack) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);
+  for (const ours of agentPack()) byId.get(ours.id)!.handoffs = (ours.handoffs ?? []).map((id) => byId.get(id)!);
   return byId.get(DEFAULT_AGENT_ID)!;
 }
 

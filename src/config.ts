@@ -154,8 +154,23 @@ const envSchema = z
     ESCALATION_REMIND_AFTER: duration('10m'),
     ESCALATION_REMIND_MENTION: optionalString,
     CONSOLE_USER_EMAIL: optionalString.pipe(z.email('must be an email address').optional()),
+    KNOWLEDGE_DIR: optionalString,
+    KNOWLEDGE_EMBEDDINGS_MODEL: optionalString,
+    KNOWLEDGE_AGENT: optionalString.transform((v) => v?.toLowerCase()),
+    KNOWLEDGE_MIN_RELEVANCE: z.coerce.number().min(0).max(1).optional(),
+    KNOWLEDGE_WATCH: z
+      .enum(['on', 'off', 'true', 'false', '1', '0'])
+      .default('on')
+      .transform((v) => ['on', 'true', '1'].includes(v)),
   })
   .superRefine((env, ctx) => {
+    if (env.KNOWLEDGE_EMBEDDINGS_MODEL && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KNOWLEDGE_EMBEDDINGS_MODEL'],
+        message: "embeddings come from the model's endpoint: set OPENAI_API_KEY or OPENAI_BASE_URL too",
+      });
+    }
     const staff = env.ESCALATION_CHANNEL;
     if (staff?.platform === 'slack' && !env.SLACK_BOT_TOKEN) {
       ctx.addIssue({
@@ -271,6 +286,21 @@ export interface Config {
   fastPath: { enabled: boolean; threshold: number };
   /** The terminal chat's customer: their email (whose orders they see), or undefined to play the agent pack's demo customer. */
   console: { userEmail: string | undefined };
+  knowledge: KnowledgeConfig;
+}
+
+/** The help center the agents search. */
+export interface KnowledgeConfig {
+  /** The team's folder of articles; undefined uses the agent pack's demo articles. */
+  dir: string | undefined;
+  /** Hybrid search with this embeddings model, through the model's OpenAI-compatible endpoint. */
+  embeddingsModel: string | undefined;
+  /** The agent that questions about the team's product go to (default: the agent pack's choice). */
+  agent: string | undefined;
+  /** Override of how much of a question a passage must cover to count as an answer (0–1). */
+  minRelevance: number | undefined;
+  /** Rebuild the index when files under `dir` change. */
+  watch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -352,6 +382,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     fastPath: { enabled: e.TRIAGE_FASTPATH, threshold: e.TRIAGE_FASTPATH_THRESHOLD },
     console: { userEmail: e.CONSOLE_USER_EMAIL?.toLowerCase() },
+    knowledge: {
+      dir: e.KNOWLEDGE_DIR,
+      embeddingsModel: e.KNOWLEDGE_EMBEDDINGS_MODEL,
+      agent: e.KNOWLEDGE_AGENT,
+      minRelevance: e.KNOWLEDGE_MIN_RELEVANCE,
+      watch: e.KNOWLEDGE_WATCH,
+    },
   };
 }
 

@@ -3,8 +3,11 @@
 export type { InboundMessage, TurnOutcome } from './conversation/service.js';
 export { ConversationService } from './conversation/service.js';
 export type { RecordStore } from './conversation/store.js';
+export { HelpCenter, type KnowledgeHit } from './knowledge/helpCenter.js';
+export { createLogger, type Logger } from './log.js';
 export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
+export type { Source } from './orchestrator/citations.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
 export { type IdentityRequired, isIdentityRequired } from './orchestrator/protocol.js';
 export { identityQuestion, identityRequired, isOwner, type Requester, withheldFrom } from './orchestrator/requester.js';

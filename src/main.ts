@@ -2,13 +2,15 @@
  * The composition root: config → logger → store → agents → model → runner → service → adapter.
  * The only file in src/ that imports adapters/ and agents/.
  */
+import path from 'node:path';
 import dotenv from 'dotenv';
 import type { Registry } from 'prom-client';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createSlackAdapter } from '../adapters/slack/index.js';
 import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
-import { createAgentRegistry, suggestedPrompts } from '../agents/registry.js';
+import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
+import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, type Store, sqlitePath } from './conversation/store.js';
@@ -16,6 +18,7 @@ import { ThreadGate } from './conversation/threadGate.js';
 import { isEntryPoint } from './entryPoint.js';
 import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escalation/summary.js';
+import { HelpCenter } from './knowledge/helpCenter.js';
 import { createLogger, type Logger } from './log.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
@@ -34,6 +37,69 @@ export function consoleIdentity(config: Config): { name: string; email: string; 
   return config.console.userEmail
     ? { name: 'you', email: config.console.userEmail }
     : { ...DEMO_CUSTOMER, notice: DEMO_CUSTOMER_NOTICE };
+}
+
+const helpCenters = new WeakMap<Config, HelpCenter>();
+const registries = new WeakMap<Config, AgentRegistry>();
+
+/** The help center of this config: the team's folder (KNOWLEDGE_DIR, watched) or the demo articles; one per config. */
+export function helpCenterFor(config: Config, log: Logger): HelpCenter {
+  let helpCenter = helpCenters.get(config);
+  if (!helpCenter) {
+    const { dir, embeddingsModel, minRelevance, watch } = config.knowledge;
+    const embedder = embeddingsModel
+      ? new OpenAIProvider({
+          apiKey: config.model.apiKey,
+          baseURL: config.model.baseURL,
+          maxRetries: config.model.maxRetries,
+          timeoutMs: config.model.timeoutMs,
+        })
+      : undefined;
+    helpCenter = new HelpCenter({
+      dir: dir ?? DEMO_KNOWLEDGE_DIR,
+      log,
+      minRelevance,
+      watch: dir !== undefined && watch,
+      embeddings:
+        embedder && embeddingsModel
+          ? {
+              model: embeddingsModel,
+              embed: (texts) => embedder.embed(embeddingsModel, texts),
+              cacheFile: path.join(config.store.dataDir, 'knowledge', `embeddings-${fileSafe(embeddingsModel)}.jsonl`),
+            }
+          : undefined,
+    });
+    helpCenters.set(config, helpCenter);
+  }
+  return helpCenter;
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_');
+}
+
+/** The agent pack over this config's help center; one per config, so the model and the app share its tools. */
+export function agentsFor(config: Config, log: Logger): AgentRegistry {
+  let agents = registries.get(config);
+  if (!agents) {
+    agents = createAgentRegistry(helpCenterFor(config, log));
+    registries.set(config, agents);
+  }
+  return agents;
+}
+
+/** The agent questions about the team's product go to: KNOWLEDGE_AGENT, or the pack's default. */
+export function knowledgeAgentOf(config: Config, agents: AgentRegistry): Agent {
+  const id = config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID;
+  const agent = agents.get(id);
+  if (!agent) {
+    const known = agents
+      .all()
+      .filter((a) => a.id !== agents.defaultAgentId)
+      .map((a) => a.id);
+    throw new ConfigError([`KNOWLEDGE_AGENT: unknown agent "${id}" (known: ${known.join(', ')})`]);
+  }
+  return agent;
 }
 
 export function modelFor(config: Config) {
@@ -66,7 +132,8 @@ export interface AppParts {
 
 /** Wires one running bot; tests call this with their own provider and store. */
 export function createApp(config: Config, log: Logger, parts: AppParts): App {
-  const agents = createAgentRegistry();
+  const agents = agentsFor(config, log);
+  const helpCenter = helpCenterFor(config, log);
   const store = parts.store ?? createStore(config.store, log);
   const fastPath =
     parts.router && config.fastPath.enabled
@@ -140,6 +207,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
       await desk.stop();
       await service.drain();
       await store.close();
+      await helpCenter.close();
     },
   };
 }
@@ -170,8 +238,11 @@ export async function createModel(
   config: Config,
   log: Logger,
 ): Promise<{ provider: ModelProvider; router: IntentRouter }> {
-  const agents = createAgentRegistry();
-  const router = await IntentRouter.train(agents);
+  const agents = agentsFor(config, log);
+  const router = await IntentRouter.train(agents, {
+    helpCenter: helpCenterFor(config, log),
+    knowledgeAgent: knowledgeAgentOf(config, agents),
+  });
   log.info({ ms: Math.round(router.trainingMs) }, 'router.trained');
   if (config.model.provider === 'offline') return { provider: await OfflineEngine.create(agents, router), router };
   const openai = new OpenAIProvider({
@@ -221,7 +292,25 @@ async function main(): Promise<number> {
     process.exit(1);
   });
 
-  const { provider, router } = await createModel(config, log);
+  let model: Awaited<ReturnType<typeof createModel>>;
+  try {
+    model = await createModel(config, log);
+    await helpCenterFor(config, log).ready;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (config.knowledge.dir !== undefined) {
+      const code = (err as NodeJS.ErrnoException).code;
+      process.stderr.write(
+        `Invalid configuration:\n  - KNOWLEDGE_DIR: cannot read ${config.knowledge.dir} (${code ?? String(err)})\n`,
+      );
+      return 2;
+    }
+    throw err;
+  }
+  const { provider, router } = model;
   const app = createApp(config, log, { provider, router: config.model.provider === 'openai' ? router : undefined });
   const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
   const stoppers: Array<() => Promise<void>> = [];

@@ -172,7 +172,12 @@ describe('fan-out: one message, several specialists', () => {
       ['system', 'user', 'assistant', 'tool'],
     );
     // A consulted specialist can neither hand off, consult further nor escalate.
-    assert.deepEqual(toolNames(fake, orders[0]!).sort(), ['cancel_order', 'lookup_order', 'note_fact']);
+    assert.deepEqual(toolNames(fake, orders[0]!).sort(), [
+      'cancel_order',
+      'lookup_order',
+      'note_fact',
+      'search_knowledge_base',
+    ]);
     assert.deepEqual(toolNames(fake, tech[0]!).sort(), ['create_bug_report', 'note_fact', 'search_knowledge_base']);
 
     const merge = fake.requests.findIndex((r, i) => i > 0 && agentOf(r) === 'triage');

@@ -27,6 +27,7 @@ describe('a turn through the console adapter', () => {
       'escalate_to_human',
       'lookup_order',
       'note_fact',
+      'search_knowledge_base',
       'transfer_to_triage',
     ]);
     // The real tool ran on the shipped demo data, and its result went back to the model.

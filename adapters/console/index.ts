@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import type { ConversationService, Respond, TurnOutcome } from '../../src/conversation/service.js';
 import type { RecordStore } from '../../src/conversation/store.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
+import type { Source } from '../../src/orchestrator/citations.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { ConsoleStaffSide } from './staffSide.js';
 
@@ -69,6 +70,11 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
  */
 export function printable(text: string): string {
   return text.replace(CONTROL_CHARACTERS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The articles an answer drew on, as plain text: `Sources: Title (https://…); Other title`. */
+export function consoleSources(sources: readonly Source[]): string {
+  return `Sources: ${sources.map((s) => (s.url ? `${s.title} (${s.url})` : s.title)).join('; ')}`;
 }
 
 /** Renders turn events as terminal lines: `[Agent] text…`, `  ↪ handoff`, `  · tool(…)`. */
@@ -143,6 +149,8 @@ class ConsoleRenderer {
   /** Ends a turn; a failed or refused turn prints its apology or reason as the answering agent. */
   finish(outcome: TurnOutcome): void {
     if (outcome.status === 'failed' || outcome.status === 'rejected') this.line(`[${outcome.agent}] ${outcome.reply}`);
+    if (outcome.status === 'answered' && outcome.sources && outcome.sources.length > 0)
+      this.line(consoleSources(outcome.sources));
     this.endLine();
     this.speaker = undefined;
   }

@@ -20,7 +20,7 @@ import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
-import { DiscordReply } from './replies.js';
+import { DiscordReply, sourcesLine } from './replies.js';
 import type { DiscordStaffSide } from './staff.js';
 import { channelFor, openThread, type PendingThread, pendingThreadOf } from './threadStart.js';
 import {
@@ -300,6 +300,9 @@ export class DiscordConversations {
       if (outcome.status === 'failed' || outcome.status === 'rejected')
         reply.appendParagraph(outcome.agent, outcome.reply);
       else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
+      // Under the answer (a resumed reply already posted had them, if it got that far).
+      if (outcome.status === 'answered' && outcome.sources?.length && !posted)
+        reply.appendParagraph(outcome.agent, sourcesLine(outcome.sources));
       try {
         // Throws when Discord did not take the text: the message then stays waiting, and a later pass posts it.
         await reply.finish();

@@ -3,6 +3,7 @@ import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import { postWithRetries } from '../../src/conversation/replyRetries.js';
 import type { Logger } from '../../src/log.js';
+import type { Source } from '../../src/orchestrator/citations.js';
 
 /** Discord's limit for a bot message. */
 export const MAX_MESSAGE_CHARS = 2_000;
@@ -115,4 +116,17 @@ export class DiscordReply {
   private pieces(): string[] {
     return splitText(this.text, MAX_MESSAGE_CHARS - AGENT_LINE_RESERVE_CHARS);
   }
+}
+
+/**
+ * The articles an answer drew on, as one quiet line of Discord markdown: `-# Sources: [Title](<https://…>)`.
+ * The angle brackets keep Discord from unfurling each article into an embed under the answer.
+ */
+export function sourcesLine(sources: readonly Source[]): string {
+  const links = sources.map((s) =>
+    s.url
+      ? `[${s.title.replace(/[[\]]/g, (c) => (c === '[' ? '(' : ')'))}](<${s.url.replace(/[\s<>]/g, (c) => encodeURIComponent(c))}>)`
+      : s.title,
+  );
+  return `-# Sources: ${links.join(' · ')}`;
 }

@@ -11,6 +11,7 @@ import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { ApprovalMessages } from './approvalMessages.js';
+import { sourcesLine } from './format.js';
 import type { SlackProfiles } from './profiles.js';
 import { platformError, SlackReply } from './replies.js';
 import type { SlackStaffSide } from './staff.js';
@@ -321,6 +322,9 @@ export class SlackConversations {
     if (outcome.status === 'failed' || outcome.status === 'rejected')
       reply.appendParagraph(outcome.agent, outcome.reply);
     else if (!reply.hasText && asked.length === 0 && outcome.reply !== '') reply.append(outcome.agent, outcome.reply);
+    // Under the answer (a resumed reply already posted had them, if it got that far).
+    if (outcome.status === 'answered' && outcome.sources?.length && !posted)
+      reply.appendParagraph(outcome.agent, sourcesLine(outcome.sources));
     try {
       // Throws when Slack did not take the text: the message then stays waiting, and a later pass posts it.
       await reply.finish();

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { ModelError } from '../model/types.js';
+import type { Source } from '../orchestrator/citations.js';
 import type { TurnEventListener } from '../orchestrator/events.js';
 import { type ApprovalDecision, TurnError } from '../orchestrator/turn.js';
 import type { TurnRunner } from '../orchestrator/turnRunner.js';
@@ -52,6 +53,8 @@ export interface TurnOutcome {
   /** What the user should see in full; for `failed` and `rejected` it is the apology or the reason. */
   reply: string;
   agent: string;
+  /** The articles an answered reply drew on: adapters list them under it, as links where they have an address. */
+  sources?: Source[];
   /**
    * The turn had already run and been saved by a process that died before its reply was surely posted: this is
    * that saved outcome. Adapters then finish the reply they find already posted (ConversationService.postedReply).
@@ -130,8 +133,8 @@ export class MessageTurns {
     }
     if (state.lastAnswer?.message === message.id) {
       log.info({ ...base, status: state.lastAnswer.status }, 'turn.replayed');
-      const { status, reply, agent } = state.lastAnswer;
-      return { status, reply, agent, resumed: true };
+      const { status, reply, agent, sources } = state.lastAnswer;
+      return { status, reply, agent, sources: sources ?? [], resumed: true };
     }
     const { escalations } = this.options;
     if (state.escalation && escalations?.enabled && message.text.length <= this.options.maxMessageChars) {
@@ -176,7 +179,12 @@ export class MessageTurns {
       // The turn changes `state` in place.
       const wasEscalated = state.escalation !== null;
       const result = await this.options.runner.run(state, input, listener);
-      const outcome = { status: 'answered' as const, reply: result.reply, agent: result.agent };
+      const outcome = {
+        status: 'answered' as const,
+        reply: result.reply,
+        agent: result.agent,
+        sources: result.sources,
+      };
       const saved = withAnswer(result.state, message, outcome);
       const escalated = escalations?.enabled && saved.escalation && !wasEscalated;
       if (escalated) {
@@ -293,6 +301,12 @@ export function fileOnlyReply(files: Array<{ name: string; kind?: string | undef
 function withAnswer(state: ThreadState, message: InboxMessage, outcome: Omit<LastAnswer, 'message'>): ThreadState {
   return {
     ...state,
-    lastAnswer: { message: message.id, status: outcome.status, reply: outcome.reply, agent: outcome.agent },
+    lastAnswer: {
+      message: message.id,
+      status: outcome.status,
+      reply: outcome.reply,
+      agent: outcome.agent,
+      ...(outcome.sources && outcome.sources.length > 0 ? { sources: outcome.sources } : {}),
+    },
   };
 }

@@ -39,6 +39,8 @@ export const lastAnswerSchema = z.object({
   status: z.enum(['answered', 'failed', 'rejected', 'relayed']),
   reply: z.string(),
   agent: z.string(),
+  /** The articles the reply drew on (added without a schema version: older states simply have none). */
+  sources: z.array(z.object({ title: z.string(), url: z.string().optional() })).optional(),
 });
 export type LastAnswer = z.infer<typeof lastAnswerSchema>;
 

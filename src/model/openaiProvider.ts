@@ -75,6 +75,12 @@ export class OpenAIProvider implements ModelProvider {
     });
   }
 
+  /** Vectors for `texts` from the endpoint's `/embeddings`, in input order. */
+  async embed(model: string, texts: string[]): Promise<number[][]> {
+    const response = await this.client.embeddings.create({ model, input: texts, encoding_format: 'float' });
+    return [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
+  }
+
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
     const tools: ChatCompletionTool[] = request.tools.map((t) => ({
       type: 'function',

@@ -15,6 +15,12 @@ const ROUTING_TRAINING_ERROR = 0.002;
 
 const AGENT_INTENT_PREFIX = 'agent:';
 
+/**
+ * The confidence of a route the help center chose: enough for the offline engine to act on, below the fast path's
+ * default threshold (0.9), so in LLM mode triage's model still reads the message first.
+ */
+const HELP_CENTER_ROUTE_SCORE = 0.8;
+
 /** `off_topic`: about something none of the agents is for ("what's the weather?"); `unclear`: too vague to tell. */
 export type Route =
   | { kind: 'agent'; agent: Agent }
@@ -52,6 +58,18 @@ function topicsOf(description: string): string[] {
     .filter((topic) => topic !== '');
 }
 
+/** What the router asks of the team's help center: whether it surely answers a message. */
+export interface HelpCenterProbe {
+  covers(text: string): Promise<boolean>;
+}
+
+export interface RouterOptions {
+  /** Asked before a message is declined as off topic or met with a clarifying question. */
+  helpCenter?: HelpCenterProbe | undefined;
+  /** Where a message the help center answers goes (an agent that searches it). */
+  knowledgeAgent?: Agent | undefined;
+}
+
 export interface RouteDecision {
   route: Route;
   score: number;
@@ -69,9 +87,10 @@ export class IntentRouter {
     private readonly agents: AgentRegistry,
     private readonly vocabulary: RoutingVocabulary,
     readonly trainingMs: number,
+    private readonly options: RouterOptions,
   ) {}
 
-  static async train(agents: AgentRegistry): Promise<IntentRouter> {
+  static async train(agents: AgentRegistry, options: RouterOptions = {}): Promise<IntentRouter> {
     const started = performance.now();
     const examples = [];
     const specialists = IntentRouter.specialistsOf(agents);
@@ -96,7 +115,7 @@ export class IntentRouter {
       (text, options) => classifier.words(text, options),
       (intent) => intent.startsWith(AGENT_INTENT_PREFIX),
     );
-    return new IntentRouter(classifier, agents, vocabulary, performance.now() - started);
+    return new IntentRouter(classifier, agents, vocabulary, performance.now() - started, options);
   }
 
   /** The agents triage can hand to: the default agent's handoff targets. */
@@ -136,6 +155,7 @@ export class IntentRouter {
    */
   async routeRequest(text: string): Promise<RouteDecision> {
     const whole = await this.route(text);
+    if (whole.route.kind === 'off_topic' || whole.route.kind === 'unclear') return this.askHelpCenter(text, whole);
     if (!(SMALL_TALK as readonly string[]).includes(whole.route.kind)) return whole;
     const sentences = text.split(SENTENCE_END).flatMap((sentence) => sentence.split(REQUEST_BREAK));
     for (const sentence of sentences.slice(1)) {
@@ -145,6 +165,17 @@ export class IntentRouter {
       if (part.route.kind === 'agent' && part.score >= REQUEST_AFTER_SMALL_TALK_MIN_CONFIDENCE) return part;
     }
     return whole;
+  }
+
+  /**
+   * A team's articles are about its own product (a note-taking app, a game server), which the routing examples know
+   * nothing of: a message the help center surely answers goes to the agent that searches it, instead of being
+   * declined as off topic or met with a clarifying question.
+   */
+  private async askHelpCenter(text: string, decision: RouteDecision): Promise<RouteDecision> {
+    const { helpCenter, knowledgeAgent } = this.options;
+    if (!helpCenter || !knowledgeAgent || !(await helpCenter.covers(text))) return decision;
+    return { ...decision, route: { kind: 'agent', agent: knowledgeAgent }, score: HELP_CENTER_ROUTE_SCORE };
   }
 
   async route(text: string): Promise<RouteDecision> {

@@ -17,6 +17,7 @@ import type { Agent } from './agent.js';
 import type { RequestPart, RouteDecision } from './intentRouter.js';
 
 export type { Agent, AgentRegistry } from './agent.js';
+export { isEmptySearch } from './citations.js';
 export { groundTruth, withoutUnsupported } from './grounding.js';
 export type { RequestPart, Route, RouteDecision } from './intentRouter.js';
 export { groundingVerdict } from './review.js';

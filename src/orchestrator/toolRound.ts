@@ -5,6 +5,7 @@ import type { ChatMessage, ToolCall } from '../model/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Agent, AgentRegistry } from './agent.js';
 import { Approvals } from './approval.js';
+import { citablePassages } from './citations.js';
 import { FactError, noteFact, writeFact } from './facts.js';
 import { APPROVAL_SKIPPED_FOR_STAFF, askTarget } from './protocol.js';
 import type { Requester } from './requester.js';
@@ -130,8 +131,11 @@ export class ToolRound {
       if (outcome.asked) approvalAsked = true;
       outcomes.set(call, outcome.content);
     }
-    for (const call of calls)
-      turn.state.history.push({ role: 'tool', tool_call_id: call.id, content: outcomes.get(call)! });
+    for (const call of calls) {
+      const content = outcomes.get(call)!;
+      turn.state.history.push({ role: 'tool', tool_call_id: call.id, content });
+      turn.root.citable.push(...citablePassages(content));
+    }
     // A consulted specialist's question waits for the caller's reply; the root turn announces it afterwards.
     if (approvalAsked && turn.delegated) turn.root.approvalDeferred = true;
     if (approvalAsked && !turn.delegated) this.approvals.announceApproval(turn);

@@ -2,6 +2,7 @@ import type { ThreadState } from '../conversation/threadState.js';
 import type { Logger } from '../log.js';
 import type { Usage } from '../model/types.js';
 import type { Agent, AgentRegistry } from './agent.js';
+import { type CitablePassage, type Source, sourcesUsed } from './citations.js';
 import type { TurnEvent, TurnEventListener } from './events.js';
 import type { DelegateAnswer } from './protocol.js';
 
@@ -28,6 +29,8 @@ export interface TurnResult {
   state: ThreadState;
   /** Everything said to the user this turn. */
   reply: string;
+  /** The articles the reply drew on, for adapters to list under it. */
+  sources: Source[];
   /** Display name of the agent that spoke last. */
   agent: string;
   modelCalls: number;
@@ -72,6 +75,8 @@ export class Turn {
   readonly visited: string[];
   readonly said: string[] = [];
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  /** Passages this turn's searches returned (its consulted specialists' too): the answer's sources come from them. */
+  readonly citable: CitablePassage[] = [];
   /** Specialists consulted by this (root) turn, in the order they were asked. */
   readonly delegations: Delegation[] = [];
   /** Set when a consulted specialist asked for a confirmation: the root announces it after its own reply. */
@@ -135,9 +140,11 @@ export class Turn {
 
   result(): TurnResult {
     this.state.updatedAt = new Date().toISOString();
+    const reply = this.said.join('\n\n');
     return {
       state: this.state,
-      reply: this.said.join('\n\n'),
+      reply,
+      sources: sourcesUsed(reply, this.citable),
       agent: this.agent.name,
       modelCalls: this.totalModelCalls,
       usage: this.usage,

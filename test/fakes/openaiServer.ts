@@ -41,9 +41,42 @@ export type Responder = (request: RecordedRequest) => FakeReply | Promise<FakeRe
 
 const DEFAULT_CHUNK_CHARS = 6;
 
+/** Dimensions of the fake `/embeddings` vectors. */
+export const FAKE_EMBEDDING_DIMENSIONS = 64;
+
+/**
+ * Words the fake embedding model treats as one meaning, so a test can show hybrid search finding a passage by
+ * meaning that keyword search misses ("bill" for "invoice").
+ */
+const FAKE_SYNONYMS: Record<string, string> = { bill: 'invoice', bills: 'invoice', invoices: 'invoice' };
+
+/**
+ * A deterministic stand-in for an embedding model: each word (lower case, synonyms folded) hashed into one of
+ * FAKE_EMBEDDING_DIMENSIONS dimensions. Texts sharing words point the same way; nothing else about them does.
+ */
+export function fakeEmbedding(text: string): number[] {
+  const vector = new Array<number>(FAKE_EMBEDDING_DIMENSIONS).fill(0);
+  for (const raw of text.toLowerCase().match(/[a-z0-9]{3,}/g) ?? []) {
+    const word = FAKE_SYNONYMS[raw] ?? raw;
+    let hash = 2166136261;
+    for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 16777619);
+    vector[(hash >>> 0) % FAKE_EMBEDDING_DIMENSIONS]! += 1;
+  }
+  return vector;
+}
+
+export interface EmbeddingRequest {
+  model: string;
+  input: string[];
+}
+
 /** An OpenAI-compatible Chat Completions server on 127.0.0.1:0, scripted per test, recording every request. */
 export class FakeOpenAI {
   readonly requests: RecordedRequest[] = [];
+  /** Every `/embeddings` request, in order. */
+  readonly embeddingRequests: EmbeddingRequest[] = [];
+  /** While set, `/embeddings` answers with this HTTP status instead of vectors. */
+  embeddingsStatus: number | undefined;
   private readonly queue: Array<FakeReply | Responder> = [];
   private fallback: Responder | undefined;
   private server: Server | undefined;
@@ -66,6 +99,8 @@ export class FakeOpenAI {
   reset(): this {
     this.queue.length = 0;
     this.requests.length = 0;
+    this.embeddingRequests.length = 0;
+    this.embeddingsStatus = undefined;
     this.fallback = undefined;
     return this;
   }
@@ -94,9 +129,24 @@ export class FakeOpenAI {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
+  private embeddings(chunks: Buffer[], res: ServerResponse): void {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; input: string | string[] };
+    const input = typeof body.input === 'string' ? [body.input] : body.input;
+    this.embeddingRequests.push({ model: body.model, input });
+    if (this.embeddingsStatus !== undefined) {
+      res.writeHead(this.embeddingsStatus, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'fake embeddings failure', type: 'fake_error', code: null } }));
+      return;
+    }
+    const data = input.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text) }));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 0, total_tokens: 0 } }));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'POST' && req.url?.endsWith('/embeddings')) return this.embeddings(chunks, res);
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res
         .writeHead(404, { 'content-type': 'application/json' })

@@ -12,6 +12,10 @@ declare module '@nlpjs/core' {
 
 declare module '@nlpjs/lang-en-min' {
   export const LangEn: unknown;
+  /** Porter's stemmer for English: "sharing", "shared" → "share". */
+  export class StemmerEn {
+    stemWord(word: string): string;
+  }
 }
 
 declare module '@nlpjs/nlu' {

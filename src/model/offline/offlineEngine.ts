@@ -11,6 +11,7 @@ import {
   ESCALATE_TOOL_NAME,
   groundingVerdict,
   groundTruth,
+  isEmptySearch,
   isIdentityRequired,
   mergeDelegateAnswers,
   NOTE_FACT_TOOL_NAME,
@@ -75,6 +76,15 @@ export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
 type Step = { text?: string; toolCalls?: ToolCall[] };
+
+/** A tool that looks a record up by its id (an order, an invoice): a look-up, not a filing or a change. */
+function looksUpById(tool: Tool): boolean {
+  const required = (tool.parameters as { required?: string[] }).required ?? [];
+  return required.some((name) => {
+    const entity = entityFor(name);
+    return entity !== undefined && entity !== 'email';
+  });
+}
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
@@ -154,6 +164,21 @@ export class OfflineEngine implements ModelProvider {
       if (answers) return { text: mergeDelegateAnswers(answers) };
       // Several calls in one response (one per order named): each result worded, in the order asked.
       const results = responseResults(messages, call);
+      // The help center has nothing on it, but the agent can look up a record the conversation is about ("still
+      // nothing" after ORD-1001's status): that record is the likelier answer. With no record named at all, the
+      // customer hears there is no article on it, rather than being asked for an order id out of the blue.
+      if (results.length === 1 && isEmptySearch(results[0]![1])) {
+        const text = lastUserText(messages);
+        const instead = await this.chooseTool(agent, text, call.function.name);
+        const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
+        if (
+          instead &&
+          !instead.mayNeedApproval &&
+          looksUpById(instead) &&
+          fillArguments(instead.parameters, text, earlier, facts).missing.length === 0
+        )
+          return this.useToolNamed(instead, text, messages, facts);
+      }
       const worded = results.map(([c, content]) => this.wordResult(agent, c, content)).filter((text) => text !== '');
       // Only queued behind someone else's question (nothing was asked this turn): say so rather than nothing.
       if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED))
@@ -268,11 +293,15 @@ export class OfflineEngine implements ModelProvider {
     }
   }
 
-  private async chooseTool(agent: Agent, text: string): Promise<Tool | undefined> {
-    const tools = agent.tools ?? [];
+  /** The tool the message asks for; `besides` names one already tried, so the next best is chosen. */
+  private async chooseTool(agent: Agent, text: string, besides?: string): Promise<Tool | undefined> {
+    const tools = (agent.tools ?? []).filter((t) => t.name !== besides);
+    if (besides !== undefined && tools.length === (agent.tools ?? []).length) return undefined;
     const classifier = this.toolClassifiers.get(agent.id);
+    const ranking = classifier ? (await classifier.classify(text)).ranking : [];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
-    const { intent, score } = classifier ? await classifier.classify(text) : { intent: undefined, score: 1 };
+    const best = besides === undefined ? ranking[0] : ranking.find((r) => tools.some((t) => t.name === r.intent));
+    const { intent, score } = best ?? { intent: undefined, score: classifier ? 0 : 1 };
     const chosen = tools.find((t) => t.name === intent) ?? tools[0];
     if (!chosen?.mayNeedApproval) return chosen;
     // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
@@ -291,6 +320,10 @@ export class OfflineEngine implements ModelProvider {
     const tool = await this.chooseTool(agent, text);
     if (!tool)
       return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
+    return this.useToolNamed(tool, text, messages, facts);
+  }
+
+  private useToolNamed(tool: Tool, text: string, messages: ChatMessage[], facts: Record<string, string>): Step {
     // The current message is the last user message; earlier ones are context for ids mentioned before.
     const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
     const { args, missing } = fillArguments(tool.parameters, text, earlier, facts);
