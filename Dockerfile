@@ -24,6 +24,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
+# The demo help-center articles are built in; mount a team's own read-only and set KNOWLEDGE_DIR to it, e.g.
+#   docker run -v "$PWD/help-center:/knowledge:ro" -e KNOWLEDGE_DIR=/knowledge …
 # HTTP Events API mode serves /slack/events here (SLACK_PORT); Socket Mode needs no port.
 EXPOSE 3000
 # /healthz, /readyz and /metrics (OPS_PORT, default 9090) while a platform adapter runs.

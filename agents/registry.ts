@@ -5,9 +5,15 @@ import { orders } from './orders.js';
 import { technicalSupport } from './technicalSupport.js';
 import { triage } from './triage.js';
 
-/** The agent pack, searching `helpCenter` (the demo articles by default). To add an agent, add it to this list. */
-export function agentPack(helpCenter: HelpCenter = demoHelpCenter()): Agent[] {
-  return [triage, orders(helpCenter), technicalSupport(helpCenter), billing(helpCenter)];
+/**
+ * The agent pack, searching `helpCenter` (the demo articles by default); triage sends questions about the product
+ * to `knowledgeAgent`. To add an agent, add it to this list.
+ */
+export function agentPack(
+  helpCenter: HelpCenter = demoHelpCenter(),
+  knowledgeAgent = DEFAULT_KNOWLEDGE_AGENT_ID,
+): Agent[] {
+  return [triage(helpCenter, knowledgeAgent), orders(helpCenter), technicalSupport(helpCenter), billing(helpCenter)];
 }
 
 /** Every new conversation starts with this agent. */
@@ -16,8 +22,8 @@ export const DEFAULT_AGENT_ID = 'triage';
 /** The agent whose help-center answers a question about the team's product goes to, unless KNOWLEDGE_AGENT says. */
 export const DEFAULT_KNOWLEDGE_AGENT_ID = 'technical_support';
 
-export function createAgentRegistry(helpCenter?: HelpCenter): AgentRegistry {
-  return new AgentRegistry(agentPack(helpCenter), DEFAULT_AGENT_ID);
+export function createAgentRegistry(helpCenter?: HelpCenter, knowledgeAgent?: string): AgentRegistry {
+  return new AgentRegistry(agentPack(helpCenter, knowledgeAgent), DEFAULT_AGENT_ID);
 }
 
 /** Starters offered when someone opens a new conversation (Slack's assistant pane shows up to four). */

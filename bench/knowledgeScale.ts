@@ -3,9 +3,11 @@
  * as `KNOWLEDGE_DIR` would be, then searched. Reports build time, the RSS the index adds, and search p50/p95.
  * `--json` prints the report as the last line (bench/run.ts runs this in a fresh process, so RSS is the index's).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HelpCenter } from '../src/knowledge/helpCenter.js';
 import { createLogger } from '../src/log.js';
 import { runIfEntryPoint } from './entry.js';
@@ -119,7 +121,16 @@ function percentile(sorted: number[], p: number): number {
 export async function benchKnowledgeScale(): Promise<KnowledgeScaleReport> {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-knowledge-bench-'));
   try {
-    const { bytes, questions } = generateCorpus(dir);
+    // Written by another process, so this one's memory is the help center's alone, not the generator's leftovers.
+    const script = fileURLToPath(import.meta.url);
+    const output = execFileSync(process.execPath, ['--import', 'tsx', script, '--generate', dir], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const { bytes, questions } = JSON.parse(output.trim().split('\n').at(-1)!) as {
+      bytes: number;
+      questions: string[];
+    };
     (globalThis as { gc?: () => void }).gc?.();
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
@@ -130,6 +141,7 @@ export async function benchKnowledgeScale(): Promise<KnowledgeScaleReport> {
     const helpCenter = new HelpCenter({ dir, log: createLogger({ level: 'silent' }) });
     await helpCenter.ready;
     const buildMs = performance.now() - started;
+    const builtRss = process.memoryUsage().rss;
     const times: number[] = [];
     let found = 0;
     for (const question of questions) {
@@ -141,6 +153,8 @@ export async function benchKnowledgeScale(): Promise<KnowledgeScaleReport> {
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     const rssAfter = process.memoryUsage().rss;
+    if (process.env.BENCH_DEBUG)
+      process.stderr.write(`${JSON.stringify(process.memoryUsage())} built at ${mb(builtRss)}\n`);
     times.sort((a, b) => a - b);
     await helpCenter.close();
     return {
@@ -176,6 +190,11 @@ export function formatKnowledgeScale(r: KnowledgeScaleReport): string {
 }
 
 async function main(): Promise<void> {
+  const generate = process.argv.indexOf('--generate');
+  if (generate >= 0) {
+    process.stdout.write(`${JSON.stringify(generateCorpus(process.argv[generate + 1]!))}\n`);
+    return;
+  }
   const report = await benchKnowledgeScale();
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${formatKnowledgeScale(report)}\n`);

@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: framework overhead per model call against @openai/agents, prompt tokens along a long thread,
- * throughput with many threads at once, and fan-out wall time. Prints them and writes bench/RESULTS.md.
+ * throughput with many threads at once, fan-out wall time, and the help center's scale and retrieval quality.
+ * Prints them and writes bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
+import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
+import { formatKnowledgeScale, type KnowledgeScaleReport } from './knowledgeScale.js';
 import { machineInfo } from './machine.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
 import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
@@ -70,6 +73,14 @@ function throughputInChild(store: ThroughputStoreKind, baseline: boolean): Throu
   return JSON.parse(output.trim().split('\n').at(-1)!) as ThroughputReport;
 }
 
+/** In a fresh process, so its RSS is the help center's alone (`--expose-gc`: it starts from a collected heap). */
+function knowledgeScaleInChild(): KnowledgeScaleReport {
+  const script = fileURLToPath(new URL('./knowledgeScale.ts', import.meta.url));
+  const args = ['--expose-gc', '--import', 'tsx', script, '--json'];
+  const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as KnowledgeScaleReport;
+}
+
 function commit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -93,6 +104,8 @@ async function main(): Promise<void> {
   section('Throughput: 1,000 threads at once', formatThroughput(throughputInChild('sqlite-file', true)));
   section('Throughput without store I/O (diagnostic)', formatThroughput(throughputInChild('map', false)));
   section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
+  section('Help center at scale: 5,000 articles', formatKnowledgeScale(knowledgeScaleInChild()));
+  section('Help-center retrieval quality', formatRetrieval(await benchRetrieval()));
   const header = [
     '# Benchmark results',
     '',

@@ -82,7 +82,8 @@ function fileSafe(name: string): string {
 export function agentsFor(config: Config, log: Logger): AgentRegistry {
   let agents = registries.get(config);
   if (!agents) {
-    agents = createAgentRegistry(helpCenterFor(config, log));
+    agents = createAgentRegistry(helpCenterFor(config, log), config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID);
+    knowledgeAgentOf(config, agents);
     registries.set(config, agents);
   }
   return agents;
@@ -92,12 +93,9 @@ export function agentsFor(config: Config, log: Logger): AgentRegistry {
 export function knowledgeAgentOf(config: Config, agents: AgentRegistry): Agent {
   const id = config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID;
   const agent = agents.get(id);
-  if (!agent) {
-    const known = agents
-      .all()
-      .filter((a) => a.id !== agents.defaultAgentId)
-      .map((a) => a.id);
-    throw new ConfigError([`KNOWLEDGE_AGENT: unknown agent "${id}" (known: ${known.join(', ')})`]);
+  if (!agent || agent.id === agents.defaultAgentId || !(agents.defaultAgent.handoffs ?? []).includes(agent.id)) {
+    const known = (agents.defaultAgent.handoffs ?? []).join(', ');
+    throw new ConfigError([`KNOWLEDGE_AGENT: "${id}" is not an agent triage can hand to (known: ${known})`]);
   }
   return agent;
 }
@@ -311,6 +309,8 @@ async function main(): Promise<number> {
     throw err;
   }
   const { provider, router } = model;
+  const helpCenter = helpCenterFor(config, log);
+  const knowledge = `${helpCenter.size.articles} help-center articles from ${config.knowledge.dir ?? 'the demo pack'}`;
   const app = createApp(config, log, { provider, router: config.model.provider === 'openai' ? router : undefined });
   const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
   const stoppers: Array<() => Promise<void>> = [];
@@ -342,6 +342,7 @@ async function main(): Promise<number> {
       model: describeModel(config),
       store: where,
       escalation: staffChannel ? `${staffChannel.platform}:${staffChannel.id}` : 'off',
+      knowledge,
     };
     const escalation = (platform: 'slack' | 'discord') => escalationDeps(config, app.desk, platform);
     if (!staffChannel)
@@ -388,7 +389,7 @@ async function main(): Promise<number> {
 
   const interactive = Boolean(process.stdin.isTTY);
   process.stdout.write(
-    `Switchboard: model ${describeModel(config)}; threads stored in ${where}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`,
+    `Switchboard: model ${describeModel(config)}; threads stored in ${where}; ${knowledge}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`,
   );
   const chat = createConsoleAdapter(
     {

@@ -10,11 +10,9 @@ import { type Passage, passagesOf } from './passages.js';
  * How much of a question a passage must cover (its words weighted by rarity) to count as an answer. Below it
  * the search says it found nothing, and the bot says it has no article on that rather than cite an unrelated one.
  */
-export const DEFAULT_MIN_RELEVANCE = 0.6;
+export const DEFAULT_MIN_RELEVANCE = 0.4;
 /** Cosine similarity at which an embedded passage counts as an answer on its own (hybrid search). */
 export const DEFAULT_MIN_SIMILARITY = 0.45;
-/** A question the help center answers this surely is sent to the agent that searches it, instead of declined. */
-export const ROUTING_MIN_RELEVANCE = 0.8;
 /** Changes under the folder are gathered this long before one rebuild. */
 export const RELOAD_DEBOUNCE_MS = 300;
 /** Passages a search returns. */
@@ -128,7 +126,7 @@ export class HelpCenter {
     await this.ready.catch(() => undefined);
     const keyword = this.snapshot?.keyword;
     if (!keyword) return false;
-    const [best] = keyword.search(text, { limit: 1, minRelevance: Math.max(ROUTING_MIN_RELEVANCE, this.minRelevance) });
+    const [best] = keyword.search(text.replace(EMAIL_OR_URL, ' '), { limit: 1, minRelevance: this.minRelevance });
     return best !== undefined;
   }
 
@@ -177,18 +175,14 @@ export class HelpCenter {
     const run = (async () => {
       const started = performance.now();
       try {
-        const { articles, skipped } = await loadArticles(dir);
+        const { passages, articles, skipped } = await this.passagesIn(dir);
         for (const { file, reason } of skipped) log.warn({ dir, file, reason }, 'knowledge.file_skipped');
-        const passages = articles.flatMap(passagesOf);
         const keyword = await KeywordIndex.build(passages);
         const vectors = await this.vectorsFor(passages);
         if (this.closed) return;
-        this.snapshot = { keyword, vectors, articles: articles.length };
+        this.snapshot = { keyword, vectors, articles };
         const ms = Math.round(performance.now() - started);
-        log.info(
-          { dir, articles: articles.length, passages: passages.length, skipped: skipped.length, ms },
-          `knowledge.${event}`,
-        );
+        log.info({ dir, articles, passages: passages.length, skipped: skipped.length, ms }, `knowledge.${event}`);
         this.onReload?.();
       } catch (err) {
         log.error({ err, dir, keeping: this.snapshot ? 'the previous index' : 'no index' }, 'knowledge.load_failed');
@@ -205,6 +199,12 @@ export class HelpCenter {
         }
       });
     return run;
+  }
+
+  /** The folder's passages; the articles themselves are let go before indexing, which needs only the passages. */
+  private async passagesIn(dir: string) {
+    const { articles, skipped } = await loadArticles(dir);
+    return { passages: articles.flatMap(passagesOf), articles: articles.length, skipped };
   }
 
   /** Embeddings of every passage, or undefined (keyword search alone) when off or when the endpoint fails. */
