@@ -2,6 +2,7 @@ import { type Agent, AgentRegistry, type HelpCenter } from '../src/index.js';
 import { billing } from './billing.js';
 import { demoHelpCenter } from './knowledge/search.js';
 import { orders } from './orders.js';
+import { SUPPORT_AGENT_ID, support } from './support.js';
 import { technicalSupport } from './technicalSupport.js';
 import { triage } from './triage.js';
 
@@ -22,7 +23,15 @@ export const DEFAULT_AGENT_ID = 'triage';
 /** The agent whose help-center answers a question about the team's product goes to, unless KNOWLEDGE_AGENT says. */
 export const DEFAULT_KNOWLEDGE_AGENT_ID = 'technical_support';
 
-export function createAgentRegistry(helpCenter?: HelpCenter, knowledgeAgent?: string): AgentRegistry {
+/**
+ * The agent pack as a registry. `knowledgeAgent` is where triage sends questions about the product; `support`
+ * instead runs one Support agent that answers from the help center alone, for a team with no order or billing system.
+ */
+export function createAgentRegistry(
+  helpCenter: HelpCenter = demoHelpCenter(),
+  knowledgeAgent = DEFAULT_KNOWLEDGE_AGENT_ID,
+): AgentRegistry {
+  if (knowledgeAgent === SUPPORT_AGENT_ID) return new AgentRegistry([support(helpCenter)], SUPPORT_AGENT_ID);
   return new AgentRegistry(agentPack(helpCenter, knowledgeAgent), DEFAULT_AGENT_ID);
 }
 

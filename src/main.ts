@@ -89,13 +89,19 @@ export function agentsFor(config: Config, log: Logger): AgentRegistry {
   return agents;
 }
 
-/** The agent questions about the team's product go to: KNOWLEDGE_AGENT, or the pack's default. */
+/**
+ * The agent questions about the team's product go to: KNOWLEDGE_AGENT, or the pack's default. An agent triage can
+ * hand to, or the default agent itself when it is the only one (KNOWLEDGE_AGENT=support).
+ */
 export function knowledgeAgentOf(config: Config, agents: AgentRegistry): Agent {
   const id = config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID;
+  const handoffs = agents.defaultAgent.handoffs ?? [];
   const agent = agents.get(id);
-  if (!agent || agent.id === agents.defaultAgentId || !(agents.defaultAgent.handoffs ?? []).includes(agent.id)) {
-    const known = (agents.defaultAgent.handoffs ?? []).join(', ');
-    throw new ConfigError([`KNOWLEDGE_AGENT: "${id}" is not an agent triage can hand to (known: ${known})`]);
+  const alone = agent?.id === agents.defaultAgentId && handoffs.length === 0;
+  if (!agent || !(alone || handoffs.includes(agent.id))) {
+    throw new ConfigError([
+      `KNOWLEDGE_AGENT: "${id}" is not an agent triage can hand to (known: ${[...handoffs, 'support'].join(', ')})`,
+    ]);
   }
   return agent;
 }

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sourcesLine, toMrkdwn } from '../adapters/slack/format.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { HelpCenter } from '../src/knowledge/helpCenter.js';
 import { createLogger } from '../src/log.js';
+import { createModel } from '../src/main.js';
 import { offTopicReply } from '../src/model/offline/replies.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import { sourcesUsed } from '../src/orchestrator/citations.js';
@@ -268,5 +270,36 @@ describe('hybrid search with embeddings', () => {
     await failing.ready;
     assert.ok(fake.embeddingRequests.length > 0, 'it was asked');
     assert.equal((await failing.search('how do I stop sharing a notebook'))[0]?.title, SHARE_TITLE);
+  });
+});
+
+describe('one Support agent for a team with a help center and nothing else (KNOWLEDGE_AGENT=support)', () => {
+  test('it answers from the help center with sources, greets, and says when no article answers', async () => {
+    const chat = await ConsoleSession.offlineForTest({ KNOWLEDGE_DIR: NOTES_DIR, KNOWLEDGE_AGENT: 'support' });
+    assert.deepEqual(
+      chat.app.agents.all().map((a) => a.id),
+      ['support'],
+    );
+    const hello = await chat.chat.send('hi');
+    assert.match(hello.reply, /Support: Questions about the product, answered from our help center\./);
+    const answer = await chat.chat.send('how do I stop sharing a notebook?');
+    assert.equal(answer.agent, 'Support');
+    assert.match(answer.reply, /Remove access/);
+    assert.deepEqual(answer.sources, [{ title: SHARE_TITLE, url: SHARE_URL }]);
+    const font = await chat.chat.send('can I change the font size in the editor?');
+    assert.match(font.reply, /^I don't have a help article on that\./);
+    assert.deepEqual(font.sources ?? [], []);
+  });
+
+  test('an agent triage cannot hand to is a configuration error', async () => {
+    const config = loadConfig({ MODEL_PROVIDER: 'offline', KNOWLEDGE_DIR: NOTES_DIR, KNOWLEDGE_AGENT: 'shipping' });
+    await assert.rejects(createModel(config, createLogger({ level: 'silent' })), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(
+        err.message,
+        /KNOWLEDGE_AGENT: "shipping" is not an agent triage can hand to \(known: orders, technical_support, billing, support\)/,
+      );
+      return true;
+    });
   });
 });

@@ -63,7 +63,6 @@ interface Snapshot {
   articles: number;
 }
 
-const EMPTY_PASSAGES: Passage[] = [];
 const EMAIL_OR_URL = /\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\bhttps?:\/\/\S+/gi;
 
 /**
@@ -100,17 +99,14 @@ export class HelpCenter {
     return { articles: this.snapshot?.articles ?? 0, passages: this.snapshot?.keyword.passages.length ?? 0 };
   }
 
-  get passages(): readonly Passage[] {
-    return this.snapshot?.keyword.passages ?? EMPTY_PASSAGES;
-  }
-
   private get minRelevance(): number {
     return this.options.minRelevance ?? DEFAULT_MIN_RELEVANCE;
   }
 
   /** The best passages for a question, best first; empty when nothing is relevant enough. */
   async search(question: string, options: SearchOptions = {}): Promise<KnowledgeHit[]> {
-    await this.ready;
+    // A first load that failed was logged; a later rebuild may still succeed, so search whatever is there.
+    await this.ready.catch(() => undefined);
     // An address or a link says who is asking or where they were, not what the article is about.
     const query = question.replace(EMAIL_OR_URL, ' ');
     const limit = options.limit ?? MAX_PASSAGES;

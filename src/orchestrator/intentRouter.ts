@@ -118,9 +118,14 @@ export class IntentRouter {
     return new IntentRouter(classifier, agents, vocabulary, performance.now() - started, options);
   }
 
-  /** The agents triage can hand to: the default agent's handoff targets. */
+  /**
+   * The agents requests go to: the default agent's handoff targets, or the default agent itself when it works
+   * alone (one agent with tools and nobody to hand to, like a help-center-only Support agent).
+   */
   static specialistsOf(agents: AgentRegistry): Agent[] {
-    return (agents.defaultAgent.handoffs ?? []).map((id) => agents.get(id)!);
+    const handoffs = agents.defaultAgent.handoffs ?? [];
+    if (handoffs.length === 0 && (agents.defaultAgent.tools ?? []).length > 0) return [agents.defaultAgent];
+    return handoffs.map((id) => agents.get(id)!);
   }
 
   get specialists(): Agent[] {

@@ -229,8 +229,11 @@ export class OfflineEngine implements ModelProvider {
         ],
       };
     }
-    if (agent.id === this.agents.defaultAgentId)
+    if (agent.id === this.agents.defaultAgentId) {
+      if ((agent.handoffs ?? []).length === 0 && (agent.tools ?? []).length > 0)
+        return this.alone(agent, decision, text, messages, facts);
       return (await this.fanOut(text, tools)) ?? this.triage(agent, decision);
+    }
     const backTo = this.agents.defaultAgentId;
     // From the tools offered, not the agent's handoffs: a consulted specialist is not offered its way back.
     const canGoBack = tools.some((tool) => tool.name === transferToolName(backTo));
@@ -266,6 +269,30 @@ export class OfflineEngine implements ModelProvider {
     const parts = (await this.router.splitRequests(text)).filter((part) => offered.has(askToolName(part.agent.id)));
     if (parts.length < 2) return undefined;
     return { toolCalls: parts.map((part) => this.call(askToolName(part.agent.id), { request: part.text })) };
+  }
+
+  /** The only agent (no specialists to hand to): small talk answered, everything else taken to its tools. */
+  private alone(
+    agent: Agent,
+    decision: RouteDecision,
+    text: string,
+    messages: ChatMessage[],
+    facts: Record<string, string>,
+  ): Promise<Step> | Step {
+    switch (decision.route.kind) {
+      case 'greeting':
+        return { text: greetingReply([agent]) };
+      case 'thanks':
+        return { text: thanksReply() };
+      case 'goodbye':
+        return { text: goodbyeReply() };
+      case 'capabilities':
+        return { text: capabilitiesReply([agent]) };
+      case 'human':
+        return { text: humanRouteReply() };
+      default:
+        return this.useTool(agent, text, messages, facts);
+    }
   }
 
   private triage(agent: Agent, decision: RouteDecision): Step {

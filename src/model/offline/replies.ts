@@ -33,7 +33,7 @@ export function goodbyeReply(): string {
 
 /** Asked for a person where no staff channel is configured (ESCALATION_CHANNEL): say so rather than promise one. */
 export function humanRouteReply(): string {
-  return "Sorry, I can't bring a person into this chat: no support team is connected to it. I can still help with your orders, technical problems or billing.";
+  return "Sorry, I can't bring a person into this chat: no support team is connected to it. Tell me what you need, and I'll help as far as I can.";
 }
 
 export function notDoneReply(): string {
