@@ -40,6 +40,11 @@ describe('answers from a help center about another product, with sources (offlin
         url: 'https://help.quillpad.example/articles/sync-conflicts',
       },
     ]);
+    // Nothing in the routing examples is about notes: without the help center this was "unclear" (a clarifying question).
+    const merge = await ConsoleSession.offlineForTest({ KNOWLEDGE_DIR: NOTES_DIR });
+    const merged = await merge.chat.send('merge duplicate notes');
+    assert.equal(merged.agent, 'Technical Support');
+    assert.equal(merged.sources?.[0]?.title, 'Fixing sync conflicts & duplicate notes');
     const text = await chat.chat.send('how do I export all my notes');
     assert.deepEqual(text.sources, [{ title: 'Export all your notes', url: undefined }], 'a text file: its title');
   });
