@@ -2,7 +2,6 @@
  * The composition root: config → logger → store → agents → model → runner → service → adapter.
  * The only file in src/ that imports adapters/ and agents/.
  */
-import path from 'node:path';
 import dotenv from 'dotenv';
 import type { Registry } from 'prom-client';
 import { createConsoleAdapter } from '../adapters/console/index.js';
@@ -18,7 +17,8 @@ import { ThreadGate } from './conversation/threadGate.js';
 import { isEntryPoint } from './entryPoint.js';
 import { EscalationDesk } from './escalation/desk.js';
 import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escalation/summary.js';
-import { HelpCenter } from './knowledge/helpCenter.js';
+import { configuredHelpCenter } from './knowledge/configured.js';
+import type { HelpCenter } from './knowledge/helpCenter.js';
 import { createLogger, type Logger } from './log.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
@@ -46,36 +46,10 @@ const registries = new WeakMap<Config, AgentRegistry>();
 export function helpCenterFor(config: Config, log: Logger): HelpCenter {
   let helpCenter = helpCenters.get(config);
   if (!helpCenter) {
-    const { dir, embeddingsModel, minRelevance, watch } = config.knowledge;
-    const embedder = embeddingsModel
-      ? new OpenAIProvider({
-          apiKey: config.model.apiKey,
-          baseURL: config.model.baseURL,
-          maxRetries: config.model.maxRetries,
-          timeoutMs: config.model.timeoutMs,
-        })
-      : undefined;
-    helpCenter = new HelpCenter({
-      dir: dir ?? DEMO_KNOWLEDGE_DIR,
-      log,
-      minRelevance,
-      watch: dir !== undefined && watch,
-      embeddings:
-        embedder && embeddingsModel
-          ? {
-              model: embeddingsModel,
-              embed: (texts) => embedder.embed(embeddingsModel, texts),
-              cacheFile: path.join(config.store.dataDir, 'knowledge', `embeddings-${fileSafe(embeddingsModel)}.jsonl`),
-            }
-          : undefined,
-    });
+    helpCenter = configuredHelpCenter(config, log, DEMO_KNOWLEDGE_DIR);
     helpCenters.set(config, helpCenter);
   }
   return helpCenter;
-}
-
-function fileSafe(name: string): string {
-  return name.replace(/[^\w.-]+/g, '_');
 }
 
 /** The agent pack over this config's help center; one per config, so the model and the app share its tools. */

@@ -100,3 +100,12 @@ export function fillArguments(
   }
   return { args, missing };
 }
+
+/** Whether a tool looks a record up by its id (an order, an invoice): a look-up, not a filing or a change. */
+export function looksUpById(tool: { parameters: Record<string, unknown> }): boolean {
+  const required = (tool.parameters as { required?: string[] }).required ?? [];
+  return required.some((name) => {
+    const entity = entityFor(name);
+    return entity !== undefined && entity !== 'email';
+  });
+}

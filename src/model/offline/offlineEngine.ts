@@ -33,23 +33,21 @@ import type {
   ToolSpec,
 } from '../types.js';
 import { asksAboutAction } from './actionInquiry.js';
-import { allMatches, entityFor, fillArguments } from './argumentFiller.js';
+import { allMatches, entityFor, fillArguments, looksUpById } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 import { IntentClassifier } from './intentClassifier.js';
 import {
   bareNoReply,
   bareYesReply,
-  capabilitiesReply,
   clarifyingReply,
   goodbyeReply,
-  greetingReply,
-  humanRouteReply,
   notDoneReply,
   notedReply,
   nothingDoneYetReply,
   offTopicReply,
   oneQuestionAtATimeReply,
   queuedReply,
+  smallTalkReply,
   thanksReply,
   toolFailedReply,
 } from './replies.js';
@@ -76,15 +74,6 @@ export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
 type Step = { text?: string; toolCalls?: ToolCall[] };
-
-/** A tool that looks a record up by its id (an order, an invoice): a look-up, not a filing or a change. */
-function looksUpById(tool: Tool): boolean {
-  const required = (tool.parameters as { required?: string[] }).required ?? [];
-  return required.some((name) => {
-    const entity = entityFor(name);
-    return entity !== undefined && entity !== 'email';
-  });
-}
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
@@ -279,45 +268,17 @@ export class OfflineEngine implements ModelProvider {
     messages: ChatMessage[],
     facts: Record<string, string>,
   ): Promise<Step> | Step {
-    switch (decision.route.kind) {
-      case 'greeting':
-        return { text: greetingReply([agent]) };
-      case 'thanks':
-        return { text: thanksReply() };
-      case 'goodbye':
-        return { text: goodbyeReply() };
-      case 'capabilities':
-        return { text: capabilitiesReply([agent]) };
-      case 'human':
-        return { text: humanRouteReply() };
-      default:
-        return this.useTool(agent, text, messages, facts);
-    }
+    const reply = smallTalkReply(decision.route, [agent]);
+    return reply !== undefined ? { text: reply } : this.useTool(agent, text, messages, facts);
   }
 
   private triage(agent: Agent, decision: RouteDecision): Step {
     const { route } = decision;
     const specialists = this.router.specialists;
-    switch (route.kind) {
-      case 'agent':
-        if ((agent.handoffs ?? []).includes(route.agent.id))
-          return { toolCalls: [this.call(transferToolName(route.agent.id))] };
-        return { text: clarifyingReply(specialists) };
-      case 'greeting':
-        return { text: greetingReply(specialists) };
-      case 'thanks':
-        return { text: thanksReply() };
-      case 'goodbye':
-        return { text: goodbyeReply() };
-      case 'capabilities':
-        return { text: capabilitiesReply(specialists) };
-      case 'human':
-        return { text: humanRouteReply() };
-      case 'unclear':
-        return { text: clarifyingReply(specialists) };
-      case 'off_topic':
-        return { text: offTopicReply(specialists) };
-    }
+    if (route.kind === 'agent' && (agent.handoffs ?? []).includes(route.agent.id))
+      return { toolCalls: [this.call(transferToolName(route.agent.id))] };
+    if (route.kind === 'off_topic') return { text: offTopicReply(specialists) };
+    return { text: smallTalkReply(route, specialists) ?? clarifyingReply(specialists) };
   }
 
   /** The tool the message asks for; `besides` names one already tried, so the next best is chosen. */

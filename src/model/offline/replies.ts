@@ -1,4 +1,4 @@
-import type { Agent } from '../../orchestrator/protocol.js';
+import type { Agent, Route } from '../../orchestrator/protocol.js';
 
 /** What the bot can help with, built from the specialists' own descriptions. */
 export function capabilityList(specialists: Agent[]): string {
@@ -74,4 +74,22 @@ export function notedReply(input: unknown): string {
 /** A reply to a confirmation question that was neither yes nor no (the run loop asks the question again after it). */
 export function nothingDoneYetReply(): string {
   return "No problem: I haven't done anything yet.";
+}
+
+/** Small talk, and asking for a person where there is no staff channel: the same words whoever answers. */
+export function smallTalkReply(route: Route, specialists: Agent[]): string | undefined {
+  switch (route.kind) {
+    case 'greeting':
+      return greetingReply(specialists);
+    case 'thanks':
+      return thanksReply();
+    case 'goodbye':
+      return goodbyeReply();
+    case 'capabilities':
+      return capabilitiesReply(specialists);
+    case 'human':
+      return humanRouteReply();
+    default:
+      return undefined;
+  }
 }
