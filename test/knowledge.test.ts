@@ -125,7 +125,7 @@ describe('passages', () => {
       '## Tiny',
       'One line.',
       '## Settings',
-      'Open settings.\n\n```sh\n# not a heading\necho hi\n```\n\n' + 'Then choose the option you need. '.repeat(8),
+      `Open settings.\n\n\`\`\`sh\n# not a heading\necho hi\n\`\`\`\n\n${'Then choose the option you need. '.repeat(8)}`,
       '## Long',
       long,
     ].join('\n\n');
