@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AgentSettings, type ConfigFile, ConfigFileError, ENV_OF_SETTING, loadConfigFile } from './configFile.js';
 
 /** Per-agent model overrides come from variables named OPENAI_MODEL_<AGENT>, e.g. OPENAI_MODEL_TRIAGE. */
 const AGENT_MODEL_PREFIX = 'OPENAI_MODEL_';
@@ -287,6 +288,8 @@ export interface Config {
   /** The terminal chat's customer: their email (whose orders they see), or undefined to play the agent pack's demo customer. */
   console: { userEmail: string | undefined };
   knowledge: KnowledgeConfig;
+  /** The config file's changes to the agent pack (empty without a file), and the file's name for messages. */
+  agents: { file: string | undefined; settings: Record<string, AgentSettings> };
 }
 
 /** The help center the agents search. */
@@ -322,11 +325,43 @@ function chooseProvider(env: z.infer<typeof envSchema>): { provider: ProviderCho
   return { provider: 'offline', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
 }
 
-/** Parses the environment into one typed object; throws ConfigError listing every bad variable at once. */
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = envSchema.safeParse(env);
+/** The file's settings as the variables they stand for, where the environment does not set that variable itself. */
+function fileAsEnv(file: ConfigFile | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!file) return out;
+  for (const [setting, variable] of Object.entries(ENV_OF_SETTING)) {
+    const [section, key] = setting.split('.') as [keyof typeof file.settings, string];
+    const value = (file.settings[section] as Record<string, unknown> | undefined)?.[key];
+    if (value === undefined || (env[variable] !== undefined && env[variable]!.trim() !== '')) continue;
+    out[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
+  }
+  return out;
+}
+
+/**
+ * Parses the environment, and the config file (switchboard.yaml or SWITCHBOARD_CONFIG) under it, into one typed
+ * object; throws ConfigError listing every bad variable and setting at once. A variable set in the environment
+ * overrides the same setting in the file.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): Config {
+  let file: ConfigFile | undefined;
+  try {
+    file = loadConfigFile(env, options.cwd);
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new ConfigError(err.problems);
+    throw err;
+  }
+  const fromFile = fileAsEnv(file, env);
+  const parsed = envSchema.safeParse({ ...env, ...fromFile });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    const settingOf = (variable: string) =>
+      Object.entries(ENV_OF_SETTING).find(([, name]) => name === variable)?.[0] ?? variable;
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '');
+      // A value the file gave is reported where it is in the file.
+      if (file && variable in fromFile) return `${file.path}: ${settingOf(variable)}: ${issue.message}`;
+      return `${issue.path.join('.') || '(env)'}: ${issue.message}`;
+    });
     throw new ConfigError(problems);
   }
   const e = parsed.data;
@@ -389,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       minRelevance: e.KNOWLEDGE_MIN_RELEVANCE,
       watch: e.KNOWLEDGE_WATCH,
     },
+    agents: { file: file?.path, settings: file?.settings.agents ?? {} },
   };
 }
 

@@ -1,5 +1,6 @@
 /** The public surface that agent packs and adapters build on. */
 
+export type { AgentSettings } from './configFile.js';
 export type { InboundMessage, TurnOutcome } from './conversation/service.js';
 export { ConversationService } from './conversation/service.js';
 export type { RecordStore } from './conversation/store.js';
@@ -7,6 +8,7 @@ export { HelpCenter, type KnowledgeHit } from './knowledge/helpCenter.js';
 export { createLogger, type Logger } from './log.js';
 export type { Agent } from './orchestrator/agent.js';
 export { AgentRegistry } from './orchestrator/agent.js';
+export { applyAgentSettings } from './orchestrator/agentSettings.js';
 export type { Source } from './orchestrator/citations.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
 export { type IdentityRequired, isIdentityRequired } from './orchestrator/protocol.js';

@@ -11,6 +11,7 @@ import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
 import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { loadConfigFile } from './configFile.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, type Store, sqlitePath } from './conversation/store.js';
 import { ThreadGate } from './conversation/threadGate.js';
@@ -56,11 +57,32 @@ export function helpCenterFor(config: Config, log: Logger): HelpCenter {
 export function agentsFor(config: Config, log: Logger): AgentRegistry {
   let agents = registries.get(config);
   if (!agents) {
-    agents = createAgentRegistry(helpCenterFor(config, log), config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID);
+    agents = createAgentRegistry(
+      helpCenterFor(config, log),
+      config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID,
+      config.agents,
+    );
     knowledgeAgentOf(config, agents);
     registries.set(config, agents);
   }
   return agents;
+}
+
+/**
+ * The config file's problems with the agent pack, for a start-up that already failed on other settings: so every
+ * problem is listed at once, not one round of fixes at a time.
+ */
+function agentSettingProblems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    const file = loadConfigFile(env);
+    const agents = file?.settings.agents;
+    if (!file || !agents) return [];
+    const knowledgeAgent = env.KNOWLEDGE_AGENT?.trim() || file.settings.knowledge?.agent || DEFAULT_KNOWLEDGE_AGENT_ID;
+    createAgentRegistry(undefined, knowledgeAgent, { file: file.path, settings: agents });
+    return [];
+  } catch (err) {
+    return err instanceof ConfigError ? err.problems : [];
+  }
 }
 
 /**
@@ -249,7 +271,7 @@ async function main(): Promise<number> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${new ConfigError([...err.problems, ...agentSettingProblems(process.env)]).message}\n`);
       return 2;
     }
     throw err;
