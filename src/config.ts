@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { type AgentSettings, type ConfigFile, ConfigFileError, ENV_OF_SETTING, loadConfigFile } from './configFile.js';
+import {
+  type AgentSettings,
+  type ConfigFile,
+  ConfigFileError,
+  ENV_OF_SETTING,
+  loadConfigFile,
+  type McpServerSettings,
+} from './configFile.js';
 
 /** Per-agent model overrides come from variables named OPENAI_MODEL_<AGENT>, e.g. OPENAI_MODEL_TRIAGE. */
 const AGENT_MODEL_PREFIX = 'OPENAI_MODEL_';
@@ -290,6 +297,8 @@ export interface Config {
   knowledge: KnowledgeConfig;
   /** The config file's changes to the agent pack (empty without a file), and the file's name for messages. */
   agents: { file: string | undefined; settings: Record<string, AgentSettings> };
+  /** The config file's MCP servers, by name. */
+  mcpServers: Record<string, McpServerSettings>;
 }
 
 /** The help center the agents search. */
@@ -425,6 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
       watch: e.KNOWLEDGE_WATCH,
     },
     agents: { file: file?.path, settings: file?.settings.agents ?? {} },
+    mcpServers: file?.settings.mcpServers ?? {},
   };
 }
 

@@ -8,6 +8,42 @@ export const DEFAULT_CONFIG_FILE = 'switchboard.yaml';
 
 const agentId = z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'an agent id: lower case letters, digits and _');
 
+const serverName = z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, 'a server name: letters, digits, _ and -');
+
+/** Per tool name: true asks the customer to confirm before it runs, false never does (whatever its annotations say). */
+const approvalOverrides = z.record(z.string(), z.boolean());
+
+const mcpServerSchema = z.union([
+  z
+    .object({
+      command: z.string().trim().min(1),
+      args: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      cwd: z.string().optional(),
+      timeoutMs: z.number().int().positive().optional(),
+      approval: approvalOverrides.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) address' }),
+      headers: z.record(z.string(), z.string()).optional(),
+      timeoutMs: z.number().int().positive().optional(),
+      approval: approvalOverrides.optional(),
+    })
+    .strict(),
+]);
+
+export type McpServerSettings = z.infer<typeof mcpServerSchema>;
+
+/** An agent's MCP tools: every tool of a server, or a chosen few. */
+const mcpReference = z.union([
+  serverName,
+  z.object({ server: serverName, tools: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+
+export type McpReference = z.infer<typeof mcpReference>;
+
 /** What a file may say about one agent: a shipped one it changes or removes, or a new one it adds. */
 const agentSettingsSchema = z
   .object({
@@ -27,6 +63,8 @@ const agentSettingsSchema = z
     removeTools: z.array(z.string().trim().min(1)).optional(),
     /** Help-center articles with these tags are searched first by this agent. */
     knowledgeTags: z.array(z.string().trim().min(1)).optional(),
+    /** Tools from the config's MCP servers. */
+    mcp: z.array(mcpReference).optional(),
   })
   .strict();
 
@@ -34,6 +72,7 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 const fileSchema = z
   .object({
+    mcpServers: z.record(serverName, mcpServerSchema).optional(),
     agents: z.record(agentId, agentSettingsSchema).optional(),
     knowledge: z
       .object({
@@ -54,7 +93,20 @@ const fileSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    const servers = new Set(Object.keys(file.mcpServers ?? {}));
+    for (const [id, agent] of Object.entries(file.agents ?? {}))
+      for (const [i, ref] of (agent.mcp ?? []).entries()) {
+        const server = typeof ref === 'string' ? ref : ref.server;
+        if (!servers.has(server))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', id, 'mcp', i],
+            message: `unknown server "${server}" (mcpServers has: ${[...servers].join(', ') || 'none'})`,
+          });
+      }
+  });
 
 export type FileSettings = z.infer<typeof fileSchema>;
 

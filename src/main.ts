@@ -21,6 +21,7 @@ import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escala
 import { configuredHelpCenter } from './knowledge/configured.js';
 import type { HelpCenter } from './knowledge/helpCenter.js';
 import { createLogger, type Logger } from './log.js';
+import { McpServers } from './mcp/mcpTools.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
@@ -42,6 +43,18 @@ export function consoleIdentity(config: Config): { name: string; email: string; 
 
 const helpCenters = new WeakMap<Config, HelpCenter>();
 const registries = new WeakMap<Config, AgentRegistry>();
+const mcpServers = new WeakMap<Config, { servers: McpServers; ready: Promise<void> }>();
+
+/** The config file's MCP servers, connecting from the first call on; one set per config. */
+export function mcpFor(config: Config, log: Logger): { servers: McpServers; ready: Promise<void> } {
+  let mcp = mcpServers.get(config);
+  if (!mcp) {
+    const servers = new McpServers(config.mcpServers, log);
+    mcp = { servers, ready: servers.start() };
+    mcpServers.set(config, mcp);
+  }
+  return mcp;
+}
 
 /** The help center of this config: the team's folder (KNOWLEDGE_DIR, watched) or the demo articles; one per config. */
 export function helpCenterFor(config: Config, log: Logger): HelpCenter {
@@ -51,6 +64,13 @@ export function helpCenterFor(config: Config, log: Logger): HelpCenter {
     helpCenters.set(config, helpCenter);
   }
   return helpCenter;
+}
+
+/** Each MCP server's state, as /readyz shows it (absent without servers). */
+export function mcpDetails(config: Config, log: Logger): Record<string, unknown> {
+  if (Object.keys(config.mcpServers).length === 0) return {};
+  const servers = mcpFor(config, log).servers.status();
+  return { mcp: Object.fromEntries(servers.map(({ server, ...state }) => [server, state])) };
 }
 
 /** The agent pack over this config's help center; one per config, so the model and the app share its tools. */
@@ -63,6 +83,10 @@ export function agentsFor(config: Config, log: Logger): AgentRegistry {
       config.agents,
     );
     knowledgeAgentOf(config, agents);
+    const references = Object.fromEntries(
+      Object.entries(config.agents.settings).flatMap(([id, settings]) => (settings.mcp ? [[id, settings.mcp]] : [])),
+    );
+    if (Object.keys(references).length > 0) mcpFor(config, log).servers.attach(agents, references);
     registries.set(config, agents);
   }
   return agents;
@@ -208,6 +232,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
       await service.drain();
       await store.close();
       await helpCenter.close();
+      await mcpServers.get(config)?.servers.close();
     },
   };
 }
@@ -239,6 +264,8 @@ export async function createModel(
   log: Logger,
 ): Promise<{ provider: ModelProvider; router: IntentRouter }> {
   const agents = agentsFor(config, log);
+  // The offline engine learns the agents' tools when it is built: the MCP servers' tools must be listed by then.
+  if (Object.keys(config.mcpServers).length > 0) await mcpFor(config, log).ready;
   const router = await IntentRouter.train(agents, {
     helpCenter: helpCenterFor(config, log),
     knowledgeAgent: knowledgeAgentOf(config, agents),
@@ -373,7 +400,13 @@ async function main(): Promise<number> {
     }
     if (config.opsPort !== undefined) {
       try {
-        const ops = await startOpsServer({ port: config.opsPort, registry: app.metrics, checks, log });
+        const ops = await startOpsServer({
+          port: config.opsPort,
+          registry: app.metrics,
+          checks,
+          log,
+          details: () => mcpDetails(config, log),
+        });
         stoppers.push(() => ops.close());
         started.ops = ops.port;
       } catch (err) {

@@ -112,6 +112,17 @@ describe('switchboard.yaml', () => {
     assert.ok(triageTools.includes('transfer_to_returns') && !triageTools.includes('transfer_to_billing'));
   });
 
+  test('an agent naming a server the file does not have is a problem at that place', () => {
+    const file = configFile(
+      'shoop.yaml',
+      'mcpServers:\n  shop:\n    url: http://127.0.0.1:1/mcp\nagents:\n  orders:\n    mcp: [shoop]\n',
+    );
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ SWITCHBOARD_CONFIG: file })),
+      [`${file}: agents.orders.mcp[0]: unknown server "shoop" (mcpServers has: shop)`],
+    );
+  });
+
   test('every problem is listed at once, each naming the file and the place in it', () => {
     const schema = configFile(
       'bad.yaml',
@@ -167,7 +178,12 @@ describe('switchboard.yaml', () => {
   });
 
   test('the shipped example is a valid file', () => {
-    const config = loadConfig({ SWITCHBOARD_CONFIG: path.join(ROOT, 'switchboard.example.yaml') });
+    const config = loadConfig({
+      SWITCHBOARD_CONFIG: path.join(ROOT, 'switchboard.example.yaml'),
+      SHOP_TOKEN: 'shop-token',
+      TRACKER_TOKEN: 'tracker-token',
+    });
+    assert.deepEqual(Object.keys(config.mcpServers), ['shop', 'tracker']);
     const agents = createAgentRegistry(undefined, config.knowledge.agent, config.agents);
     assert.deepEqual(
       agents.all().map((a) => a.id),

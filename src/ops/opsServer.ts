@@ -35,6 +35,8 @@ export async function startOpsServer(options: {
   host?: string;
   registry: Registry;
   checks: ReadinessCheck[];
+  /** Shown on /readyz beside the checks without deciding readiness (MCP servers: one down only degrades its tools). */
+  details?: () => Record<string, unknown>;
   log: Logger;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
@@ -47,7 +49,7 @@ export async function startOpsServer(options: {
           const ready = results.every(([, ok]) => ok);
           res
             .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ ready, checks: Object.fromEntries(results) }));
+            .end(JSON.stringify({ ready, checks: Object.fromEntries(results), ...options.details?.() }));
         },
       );
       return;

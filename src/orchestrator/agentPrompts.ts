@@ -26,7 +26,8 @@ export class AgentPrompts {
 
   /** At the top level an agent also gets its handoffs, the specialists it may consult and, with `escalation`, escalate_to_human. */
   for(agent: Agent, delegated: boolean, escalation: boolean): FixedPrompt {
-    const key = `${agent.id}|${delegated}|${escalation}`;
+    // An agent's MCP tools change when their server's list does: the tool names are part of what was built.
+    const key = `${agent.id}|${delegated}|${escalation}|${(agent.tools ?? []).map((t) => t.name).join(',')}`;
     let fixed = this.built.get(key);
     if (!fixed) {
       fixed = this.build(agent, delegated, escalation);

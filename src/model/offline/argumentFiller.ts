@@ -41,7 +41,28 @@ export function entityFor(argument: string): string | undefined {
   return Object.keys(ENTITIES).find((entity) => argument === entity || argument.endsWith(`_${entity}`));
 }
 
+/** An argument that takes an identifier the engine has no entity for: a tracking number, a SKU, a ticket code. */
+const IDENTIFIER_ARGUMENT = /(?:^|_)(?:id|number|code|ref|reference|sku|tracking)(?:_|$)/i;
+/** What such an identifier looks like when a customer writes one: TRK-55501, SKU_2231, AB12345, 88312. */
+const IDENTIFIER = /\b(?:[A-Za-z]{1,10}[-_]?\d{3,}[A-Za-z0-9-]*|\d{4,})\b/g;
+
+/** The identifier in the current message, else the newest one a customer wrote earlier in the thread. */
+function identifier(current: string, history: ChatMessage[]): string | undefined {
+  for (const text of [
+    current,
+    ...history
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content)
+      .reverse(),
+  ]) {
+    const found = text.match(IDENTIFIER);
+    if (found?.length) return found[found.length - 1];
+  }
+  return undefined;
+}
+
 function freeText(argument: string, current: string, history: ChatMessage[]): string | undefined {
+  if (IDENTIFIER_ARGUMENT.test(argument)) return identifier(current, history);
   if (/query|question|search|topic/.test(argument)) return current;
   if (/title|summary|subject/.test(argument))
     return current.length > TITLE_MAX_CHARS ? `${current.slice(0, TITLE_MAX_CHARS - 1)}…` : current;
@@ -101,11 +122,14 @@ export function fillArguments(
   return { args, missing };
 }
 
-/** Whether a tool looks a record up by its id (an order, an invoice): a look-up, not a filing or a change. */
+/**
+ * Whether a tool looks a record up by its id (an order, an invoice, a shipment's tracking number): a look-up, not
+ * a filing or a change.
+ */
 export function looksUpById(tool: { parameters: Record<string, unknown> }): boolean {
   const required = (tool.parameters as { required?: string[] }).required ?? [];
   return required.some((name) => {
     const entity = entityFor(name);
-    return entity !== undefined && entity !== 'email';
+    return entity !== undefined ? entity !== 'email' : IDENTIFIER_ARGUMENT.test(name);
   });
 }

@@ -75,6 +75,14 @@ const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
 type Step = { text?: string; toolCalls?: ToolCall[] };
 
+/**
+ * A tool that brings no examples (an MCP server's) is learned from its name as well as its description:
+ * `get_shipment` is asked for as "get shipment".
+ */
+function namedAfter(tool: Tool): string[] {
+  return tool.examples.length > 0 ? [] : [tool.name.replace(/[_-]+/g, ' ')];
+}
+
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
 
@@ -100,7 +108,10 @@ export class OfflineEngine implements ModelProvider {
       const tools = agent.tools ?? [];
       if (tools.length < 2) continue;
       const examples = tools.flatMap((tool) =>
-        [tool.description, ...tool.examples].map((utterance) => ({ utterance, intent: tool.name })),
+        [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({
+          utterance,
+          intent: tool.name,
+        })),
       );
       toolClassifiers.set(agent.id, await IntentClassifier.train(examples));
     }
