@@ -157,20 +157,23 @@ describe('MCP servers from switchboard.yaml', () => {
       `mcpServers:\n  warehouse:\n    command: /nonexistent/warehouse-mcp\nagents:\n  orders:\n    mcp: [{ server: warehouse, tools: [stock_level] }]\n`,
     );
     const chat = ConsoleSession.openai(fake, { SWITCHBOARD_CONFIG: file, DATA_DIR: folder.dir }, { log });
-    await waitFor(
-      () => lines.find((l) => l.msg === 'mcp.server_failed' && l.server === 'warehouse'),
-      'the failure log',
-    );
-    fake.script(
-      { toolCalls: [{ name: 'transfer_to_orders' }] },
-      { toolCalls: [{ name: 'stock_level', arguments: {} }] },
-      { text: 'The warehouse system is down; I can still look up orders.' },
-    );
-    chat.type('how many tents are left?');
-    await chat.end();
-    await chat.close();
-    assert.match(toolResults(fake, 2).at(-1)!, /^Error: .*the warehouse service is not available right now/);
-    assert.match(chat.text, /I can still look up orders\./);
+    try {
+      await waitFor(
+        () => lines.find((l) => l.msg === 'mcp.server_failed' && l.server === 'warehouse'),
+        'the failure log',
+      );
+      fake.script(
+        { toolCalls: [{ name: 'transfer_to_orders' }] },
+        { toolCalls: [{ name: 'stock_level', arguments: {} }] },
+        { text: 'The warehouse system is down; I can still look up orders.' },
+      );
+      chat.type('how many tents are left?');
+      await chat.end();
+      assert.match(toolResults(fake, 2).at(-1)!, /^Error: .*the warehouse service is not available right now/);
+      assert.match(chat.text, /I can still look up orders\./);
+    } finally {
+      await chat.close();
+    }
   });
 
   test('the offline engine calls a clearly named server tool, filling its identifier from the message', async () => {
@@ -214,12 +217,50 @@ describe('MCP servers from switchboard.yaml', () => {
       const body = (await response.json()) as {
         mcp: Record<string, { status: string; problem?: string; tools: number }>;
       };
-      assert.deepEqual(body.mcp.shop, { status: 'ready', tools: 4 });
+      assert.equal(body.mcp.shop?.status, 'ready');
+      assert.ok((body.mcp.shop?.tools ?? 0) >= 4, 'its tools listed');
       assert.equal(body.mcp.warehouse?.status, 'failed');
       assert.match(body.mcp.warehouse?.problem ?? '', /ENOENT|spawn/);
     } finally {
       await ops.close();
       await mcpFor(config, log).servers.close();
+    }
+  });
+
+  test('a tool the server adds later reaches the agent when the server says its list changed', async () => {
+    const file = configFile(
+      'shop.yaml',
+      `mcpServers:\n  shop:\n    url: ${shop.url}\nagents:\n  orders:\n    mcp: [shop]\n`,
+    );
+    const chat = ConsoleSession.openaiForTest(fake, { SWITCHBOARD_CONFIG: file });
+    await toolsReady(chat, 'orders', 'get_shipment');
+    assert.ok(!chat.app.agents.get('orders')!.tools!.some((t) => t.name === 'gift_wrap'));
+    shop.addTool('gift_wrap', 'Add gift wrapping to an order.');
+    await toolsReady(chat, 'orders', 'gift_wrap');
+    fake.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { text: 'I can add gift wrapping.' });
+    chat.type('can you gift wrap it?');
+    await chat.end();
+    assert.ok(
+      fake.requests[1]!.body.tools!.some((t) => t.function.name === 'gift_wrap'),
+      'offered to the model',
+    );
+  });
+
+  test("a server tool named like the agent's own or a built-in one is prefixed with the server's name", async () => {
+    const { log, lines } = capturingLogger();
+    const server = `    command: ${process.execPath}\n    args: [${EVERYTHING}, stdio]\n`;
+    const file = configFile(
+      'clash.yaml',
+      `mcpServers:\n  first:\n${server}  second:\n${server}agents:\n  technical_support:\n    mcp: [{ server: first, tools: [echo] }, { server: second, tools: [echo] }]\n`,
+    );
+    const chat = ConsoleSession.openai(fake, { SWITCHBOARD_CONFIG: file, DATA_DIR: folder.dir }, { log });
+    try {
+      await toolsReady(chat, 'technical_support', 'second_echo');
+      await toolsReady(chat, 'technical_support', 'echo');
+      assert.ok(lines.some((l) => l.msg === 'mcp.tool_renamed' && l.server === 'second' && l.as === 'second_echo'));
+    } finally {
+      // The stdio servers are child processes: a failed assertion must not leave them holding the test run open.
+      await chat.close();
     }
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -11,7 +12,7 @@ export interface RecordedMcpCall {
 }
 
 /**
- * A shop's MCP server built with the SDK, over Streamable HTTP on 127.0.0.1:0 (stateless: a server per request).
+ * A shop's MCP server built with the SDK, over Streamable HTTP on 127.0.0.1:0, a server per client session.
  * Tools: get_shipment (read-only), cancel_shipment (destructive), stock_check (throws), slow_report (never answers
  * until the call is cancelled). Every call is recorded with its `_meta`.
  */
@@ -78,17 +79,47 @@ export class FakeShopMcp {
     return mcp;
   }
 
+  /** Open sessions (each client that initialised), so a tool added later is announced to every one. */
+  private readonly sessions = new Map<string, { mcp: McpServer; transport: StreamableHTTPServerTransport }>();
+
+  /**
+   * Adds a tool to every open session's server: the SDK sends each client notifications/tools/list_changed.
+   * (New sessions get it too.)
+   */
+  addTool(name: string, description: string): void {
+    this.extraTools.push({ name, description });
+    for (const { mcp } of this.sessions.values()) this.registerExtra(mcp, name, description);
+  }
+
+  private readonly extraTools: Array<{ name: string; description: string }> = [];
+
+  private registerExtra(mcp: McpServer, name: string, description: string): void {
+    mcp.registerTool(name, { description, inputSchema: {} }, async (_args, extra) => {
+      this.calls.push({ tool: name, args: {}, meta: extra._meta });
+      return { content: [{ type: 'text', text: `${name} done` }] };
+    });
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void (async () => {
+        const body = req.method === 'POST' ? await jsonBody(req) : undefined;
+        const id = req.headers['mcp-session-id'];
+        const open = typeof id === 'string' ? this.sessions.get(id) : undefined;
+        if (open) return open.transport.handleRequest(req, res, body);
+        if (typeof id === 'string') return void res.writeHead(404).end();
+        // A new session: its own server, kept (with its stream for notifications) until the client ends it.
         const mcp = this.build();
-        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-        res.on('close', () => {
-          void transport.close();
-          void mcp.close();
+        for (const extra of this.extraTools) this.registerExtra(mcp, extra.name, extra.description);
+        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (session) => void this.sessions.set(session, { mcp, transport }),
         });
+        transport.onclose = () => {
+          if (transport.sessionId) this.sessions.delete(transport.sessionId);
+        };
         await mcp.connect(transport);
-        await transport.handleRequest(req, res, await jsonBody(req));
+        await transport.handleRequest(req, res, body);
       })();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -97,6 +128,7 @@ export class FakeShopMcp {
   }
 
   async close(): Promise<void> {
+    for (const { transport } of this.sessions.values()) await transport.close().catch(() => undefined);
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
