@@ -137,6 +137,81 @@ describe('MCP servers from switchboard.yaml', () => {
     );
   });
 
+  test("a destructive tool's question survives a restart: the yes after it runs the tool once", async () => {
+    const data = tempDir();
+    const file = configFile(
+      'shop.yaml',
+      `mcpServers:\n  shop:\n    url: ${shop.url}\nagents:\n  orders:\n    mcp: [shop]\n`,
+    );
+    const env = { SWITCHBOARD_CONFIG: file, DATA_DIR: data.dir };
+    let chat = ConsoleSession.openai(fake, env);
+    try {
+      await toolsReady(chat, 'orders', 'cancel_shipment');
+      shop.calls.length = 0;
+      fake.script(
+        { toolCalls: [{ name: 'transfer_to_orders' }] },
+        { toolCalls: [{ name: 'cancel_shipment', arguments: { tracking_number: 'TRK-70001' } }] },
+      );
+      chat.type('cancel shipment TRK-70001');
+      await chat.end();
+      await chat.close();
+      chat = ConsoleSession.openai(fake, env);
+      await toolsReady(chat, 'orders', 'cancel_shipment');
+      fake.script({ text: 'Shipment TRK-70001 is cancelled.' });
+      // A yes to a question asked before the restart gets the question again first; the next yes answers it.
+      chat.type('yes');
+      chat.type('yes');
+      await chat.end();
+      assert.deepEqual(
+        shop.calls.map((c) => [c.tool, c.args]),
+        [['cancel_shipment', { tracking_number: 'TRK-70001' }]],
+      );
+    } finally {
+      await chat.close();
+      data.remove();
+    }
+  });
+
+  test('an HTTP server that goes away is retried, and its tools work again once it is back', async () => {
+    const flaky = await new FakeShopMcp().start();
+    const port = flaky.listeningPort;
+    const { log, lines } = capturingLogger();
+    const file = configFile(
+      'flaky.yaml',
+      `mcpServers:\n  flaky:\n    url: ${flaky.url}\nagents:\n  orders:\n    mcp: [flaky]\n`,
+    );
+    const chat = ConsoleSession.openai(fake, { SWITCHBOARD_CONFIG: file, DATA_DIR: folder.dir }, { log });
+    try {
+      await toolsReady(chat, 'orders', 'get_shipment');
+      await flaky.close();
+      fake.script(
+        { toolCalls: [{ name: 'transfer_to_orders' }] },
+        { toolCalls: [{ name: 'get_shipment', arguments: { tracking_number: 'TRK-55501' } }] },
+        { text: 'The shop system is down right now.' },
+      );
+      const down = await chat.chat.send('track TRK-55501');
+      assert.equal(down.reply, 'The shop system is down right now.');
+      assert.match(toolResults(fake, 2).at(-1)!, /^Error: .*the flaky service is not available right now/);
+      const failedAt = lines.findIndex((l) => l.msg === 'mcp.server_failed' && l.server === 'flaky');
+      assert.ok(failedAt >= 0, 'logged, naming the server');
+
+      await flaky.start(port);
+      await waitFor(
+        () => lines.slice(failedAt).some((l) => l.msg === 'mcp.server_ready' && l.server === 'flaky'),
+        'the reconnection',
+      );
+      fake.script(
+        { toolCalls: [{ name: 'get_shipment', arguments: { tracking_number: 'TRK-55501' } }] },
+        { text: 'It arrives on 9 December.' },
+      );
+      await chat.chat.send('and now?');
+      assert.match(toolResults(fake, 4).at(-1)!, /Shipment TRK-55501 is in transit/);
+    } finally {
+      await chat.close();
+      await flaky.close();
+    }
+  });
+
   test('the config can turn approval off for a tool', async () => {
     const file = configFile(
       'shop.yaml',

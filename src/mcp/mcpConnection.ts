@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, McpError, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerSettings } from '../configFile.js';
 import type { Logger } from '../log.js';
 
@@ -126,10 +126,21 @@ export class McpConnection {
     if (!client || this.status !== 'ready')
       throw new Error(`the ${this.name} service is not available right now (${this.problem ?? 'still connecting'})`);
     const timeout = this.settings.timeoutMs ?? MCP_CALL_TIMEOUT_MS;
-    return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, {
-      signal,
-      timeout,
-    })) as CallToolResult;
+    try {
+      return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, {
+        signal,
+        timeout,
+      })) as CallToolResult;
+    } catch (err) {
+      // The server answered with a protocol error, or the call was cut off: the connection itself is fine. Anything
+      // else (a refused or dropped connection) means the server is gone: reconnect, with backoff, in the background.
+      if (!(err instanceof McpError) && !signal.aborted && this.client === client) {
+        this.failed(err);
+        void client.close().catch(() => undefined);
+        throw new Error(`the ${this.name} service is not available right now (${this.problem})`);
+      }
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -100,7 +100,8 @@ export class FakeShopMcp {
     });
   }
 
-  async start(): Promise<this> {
+  /** Listens on `port` (0: any free one); a restarted fake passes its old port to come back at the same address. */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
       void (async () => {
         const body = req.method === 'POST' ? await jsonBody(req) : undefined;
@@ -122,13 +123,18 @@ export class FakeShopMcp {
         await transport.handleRequest(req, res, body);
       })();
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }
 
+  get listeningPort(): number {
+    return this.port;
+  }
+
   async close(): Promise<void> {
     for (const { transport } of this.sessions.values()) await transport.close().catch(() => undefined);
+    this.sessions.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
