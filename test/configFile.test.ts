@@ -6,20 +6,14 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createAgentRegistry } from '../agents/registry.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { ConsoleSession, suiteFakeOpenAI, tempDir } from './harness.js';
+import { ConsoleSession, suiteFakeOpenAI, tempDir, writeConfigFile } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NOTES_DIR = fileURLToPath(new URL('./fixtures/knowledge-notes/', import.meta.url));
 
 const folder = tempDir();
 after(() => folder.remove());
-
-/** Writes a config file in the test's folder and returns its path. */
-function configFile(name: string, yaml: string): string {
-  const file = path.join(folder.dir, name);
-  writeFileSync(file, yaml);
-  return file;
-}
+const configFile = (name: string, yaml: string) => writeConfigFile(folder.dir, name, yaml);
 
 const TEAM_CONFIG = `
 agents:

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, beforeEach } from 'node:test';
 import { type ConsoleAdapter, createConsoleAdapter } from '../adapters/console/index.js';
 import { type Config, loadConfig } from '../src/config.js';
@@ -30,6 +30,25 @@ export function suiteFakeOpenAI(): FakeOpenAI {
   beforeEach(() => fake.reset());
   after(() => fake.close());
   return fake;
+}
+
+/** A logger whose JSON lines are kept, parsed, to read what was logged. */
+export function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'info', destination }), lines };
+}
+
+/** Writes a config file (switchboard.yaml's format) into `dir` and returns its path. */
+export function writeConfigFile(dir: string, name: string, yaml: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
 }
 
 export function tempDir(): { dir: string; remove(): void } {

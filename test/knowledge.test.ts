@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
@@ -10,22 +9,10 @@ import { loadArticles } from '../src/knowledge/articles.js';
 import { HelpCenter } from '../src/knowledge/helpCenter.js';
 import { MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS, passagesOf } from '../src/knowledge/passages.js';
 import { createLogger } from '../src/log.js';
-import { tempDir, waitFor } from './harness.js';
+import { capturingLogger, tempDir, waitFor } from './harness.js';
 
 const NOTES_DIR = fileURLToPath(new URL('./fixtures/knowledge-notes/', import.meta.url));
 const silent = createLogger({ level: 'silent' });
-
-/** A logger whose JSON lines are kept, to read what was logged. */
-function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: createLogger({ level: 'info', destination }), lines };
-}
 
 describe('loading a folder of articles', () => {
   test('Markdown front matter, HTML exports and plain text become articles; hidden folders are not read', async () => {

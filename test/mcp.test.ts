@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
@@ -11,7 +9,7 @@ import { createLogger } from '../src/log.js';
 import { mcpDetails, mcpFor } from '../src/main.js';
 import { startOpsServer } from '../src/ops/opsServer.js';
 import { FakeShopMcp } from './fakes/mcpShopServer.js';
-import { ConsoleSession, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
+import { ConsoleSession, capturingLogger, suiteFakeOpenAI, tempDir, waitFor, writeConfigFile } from './harness.js';
 
 const EVERYTHING = path.join(
   path.dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
@@ -20,23 +18,7 @@ const EVERYTHING = path.join(
 
 const folder = tempDir();
 after(() => folder.remove());
-
-function configFile(name: string, yaml: string): string {
-  const file = path.join(folder.dir, name);
-  writeFileSync(file, yaml);
-  return file;
-}
-
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: createLogger({ level: 'info', destination }), lines };
-}
+const configFile = (name: string, yaml: string) => writeConfigFile(folder.dir, name, yaml);
 
 /** The tool messages the model was sent in request `index`. */
 function toolResults(fake: ReturnType<typeof suiteFakeOpenAI>, index: number): string[] {
