@@ -11,6 +11,7 @@ import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
 import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { describeModel, escalationDeps, modelFor, reviewFor } from './configChoices.js';
 import { loadConfigFile } from './configFile.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, type Store, sqlitePath } from './conversation/store.js';
@@ -21,7 +22,7 @@ import { extractiveSummarizer, modelSummarizer, type Summarizer } from './escala
 import { configuredHelpCenter } from './knowledge/configured.js';
 import type { HelpCenter } from './knowledge/helpCenter.js';
 import { createLogger, type Logger } from './log.js';
-import { McpServers } from './mcp/mcpTools.js';
+import { closeMcpFor, mcpDetails, mcpFor } from './mcp/configured.js';
 import { CircuitBreaker } from './model/circuitBreaker.js';
 import { OfflineEngine } from './model/offline/offlineEngine.js';
 import { OpenAIProvider } from './model/openaiProvider.js';
@@ -30,8 +31,7 @@ import { createMetrics } from './ops/metrics.js';
 import { type ReadinessCheck, startOpsServer } from './ops/opsServer.js';
 import type { Agent, AgentRegistry } from './orchestrator/agent.js';
 import { IntentRouter } from './orchestrator/intentRouter.js';
-import type { ReviewOptions } from './orchestrator/review.js';
-import { agentReview, TurnRunner } from './orchestrator/turnRunner.js';
+import { TurnRunner } from './orchestrator/turnRunner.js';
 import { logTelemetry, Telemetry } from './telemetry.js';
 
 /** Who the terminal chat's customer is: CONSOLE_USER_EMAIL, or the agent pack's demo customer (and a line saying so). */
@@ -43,19 +43,6 @@ export function consoleIdentity(config: Config): { name: string; email: string; 
 
 const helpCenters = new WeakMap<Config, HelpCenter>();
 const registries = new WeakMap<Config, AgentRegistry>();
-const mcpServers = new WeakMap<Config, { servers: McpServers; ready: Promise<void> }>();
-
-/** The config file's MCP servers, connecting from the first call on; one set per config. */
-export function mcpFor(config: Config, log: Logger): { servers: McpServers; ready: Promise<void> } {
-  let mcp = mcpServers.get(config);
-  if (!mcp) {
-    const servers = new McpServers(config.mcpServers, log);
-    mcp = { servers, ready: servers.start() };
-    mcpServers.set(config, mcp);
-  }
-  return mcp;
-}
-
 /** The help center of this config: the team's folder (KNOWLEDGE_DIR, watched) or the demo articles; one per config. */
 export function helpCenterFor(config: Config, log: Logger): HelpCenter {
   let helpCenter = helpCenters.get(config);
@@ -64,13 +51,6 @@ export function helpCenterFor(config: Config, log: Logger): HelpCenter {
     helpCenters.set(config, helpCenter);
   }
   return helpCenter;
-}
-
-/** Each MCP server's state, as /readyz shows it (absent without servers). */
-export function mcpDetails(config: Config, log: Logger): Record<string, unknown> {
-  if (Object.keys(config.mcpServers).length === 0) return {};
-  const servers = mcpFor(config, log).servers.status();
-  return { mcp: Object.fromEntries(servers.map(({ server, ...state }) => [server, state])) };
 }
 
 /** The agent pack over this config's help center; one per config, so the model and the app share its tools. */
@@ -126,10 +106,6 @@ export function knowledgeAgentOf(config: Config, agents: AgentRegistry): Agent {
   return agent;
 }
 
-export function modelFor(config: Config) {
-  return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
-}
-
 export interface App {
   service: ConversationService;
   /** The typed event stream metrics (and user code) subscribe to. */
@@ -153,6 +129,8 @@ export interface AppParts {
   /** Enables fast-path triage (LLM mode) when given and switched on in config. */
   router?: IntentRouter | undefined;
 }
+
+export { escalationDeps, modelFor };
 
 /** Wires one running bot; tests call this with their own provider and store. */
 export function createApp(config: Config, log: Logger, parts: AppParts): App {
@@ -232,29 +210,8 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
       await service.drain();
       await store.close();
       await helpCenter.close();
-      await mcpServers.get(config)?.servers.close();
+      await closeMcpFor(config);
     },
-  };
-}
-
-/** REVIEWED_AGENTS, when set, decides which agents' replies are reviewed; otherwise each agent's own `review`. */
-function reviewFor(config: Config) {
-  const { agents: listed, maxRevisions } = config.review;
-  return (agent: Agent): ReviewOptions | undefined => {
-    const own = agentReview(agent);
-    if (listed === undefined) return own && { maxRevisions: own.maxRevisions ?? maxRevisions };
-    return listed.includes(agent.id) ? { maxRevisions: own?.maxRevisions ?? maxRevisions } : undefined;
-  };
-}
-
-/** What one platform adapter needs for escalation: the desk, and the staff channel when it is on that platform. */
-export function escalationDeps(config: Config, desk: EscalationDesk, platform: 'slack' | 'discord') {
-  const staffChannel = config.escalation.channel;
-  const here = staffChannel?.platform === platform;
-  return {
-    desk,
-    staffChannel: here ? staffChannel.id : undefined,
-    remindMention: here ? config.escalation.remindMention : undefined,
   };
 }
 
@@ -279,16 +236,6 @@ export async function createModel(
     timeoutMs: config.model.timeoutMs,
   });
   return { provider: new CircuitBreaker(openai, { ...config.model.breaker, log }), router };
-}
-
-function describeModel(config: Config): string {
-  if (config.model.provider === 'offline') {
-    return `offline engine (no API key needed; ${config.model.providerReason}; set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)`;
-  }
-  const fastPath = config.fastPath.enabled
-    ? `fast-path triage at ${config.fastPath.threshold}`
-    : 'fast-path triage off';
-  return `${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}; ${fastPath})`;
 }
 
 async function main(): Promise<number> {

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { DEMO_CUSTOMER } from '../agents/demoCustomer.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { mcpDetails, mcpFor } from '../src/main.js';
+import { mcpDetails, mcpFor } from '../src/mcp/configured.js';
 import { startOpsServer } from '../src/ops/opsServer.js';
 import { FakeShopMcp } from './fakes/mcpShopServer.js';
 import { ConsoleSession, capturingLogger, suiteFakeOpenAI, tempDir, waitFor, writeConfigFile } from './harness.js';

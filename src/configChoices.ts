@@ -1,0 +1,43 @@
+import type { Config } from './config.js';
+import type { EscalationDesk } from './escalation/desk.js';
+import type { Agent } from './orchestrator/agent.js';
+import type { ReviewOptions } from './orchestrator/review.js';
+import { agentReview } from './orchestrator/turnRunner.js';
+
+/* What the configuration decides for each agent and each platform, as the composition root (main.ts) wires it. */
+
+export function modelFor(config: Config) {
+  return (agent: Agent) => config.model.agentModels[agent.id] ?? agent.model ?? config.model.defaultModel;
+}
+
+/** REVIEWED_AGENTS, when set, decides which agents' replies are reviewed; otherwise each agent's own `review`. */
+export function reviewFor(config: Config) {
+  const { agents: listed, maxRevisions } = config.review;
+  return (agent: Agent): ReviewOptions | undefined => {
+    const own = agentReview(agent);
+    if (listed === undefined) return own && { maxRevisions: own.maxRevisions ?? maxRevisions };
+    return listed.includes(agent.id) ? { maxRevisions: own?.maxRevisions ?? maxRevisions } : undefined;
+  };
+}
+
+/** What one platform adapter needs for escalation: the desk, and the staff channel when it is on that platform. */
+export function escalationDeps(config: Config, desk: EscalationDesk, platform: 'slack' | 'discord') {
+  const staffChannel = config.escalation.channel;
+  const here = staffChannel?.platform === platform;
+  return {
+    desk,
+    staffChannel: here ? staffChannel.id : undefined,
+    remindMention: here ? config.escalation.remindMention : undefined,
+  };
+}
+
+/** The model line of the start-up message. */
+export function describeModel(config: Config): string {
+  if (config.model.provider === 'offline') {
+    return `offline engine (no API key needed; ${config.model.providerReason}; set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)`;
+  }
+  const fastPath = config.fastPath.enabled
+    ? `fast-path triage at ${config.fastPath.threshold}`
+    : 'fast-path triage off';
+  return `${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}; ${fastPath})`;
+}
