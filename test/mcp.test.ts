@@ -252,6 +252,24 @@ describe('MCP servers from switchboard.yaml', () => {
     assert.equal(shop.calls.length, 1, 'asked, not run');
   });
 
+  test('the offline engine learns a tool the server adds while the bot runs', async () => {
+    const file = configFile(
+      'shop.yaml',
+      `mcpServers:\n  shop:\n    url: ${shop.url}\nagents:\n  orders:\n    mcp: [shop]\n`,
+    );
+    const chat = await ConsoleSession.offlineForTest({ SWITCHBOARD_CONFIG: file });
+    await toolsReady(chat, 'orders', 'get_shipment');
+    await chat.chat.send('where is my order ORD-1001?');
+    shop.addTool('engrave_item', 'Engrave a personal message on an item of an order.');
+    await toolsReady(chat, 'orders', 'engrave_item');
+    shop.calls.length = 0;
+    await chat.chat.send('please engrave a personal message on the item');
+    assert.deepEqual(
+      shop.calls.map((c) => c.tool),
+      ['engrave_item'],
+    );
+  });
+
   test('/readyz shows each server, up or failed, without a failed one taking the bot out of rotation', async () => {
     const file = configFile(
       'ready.yaml',

@@ -95,27 +95,37 @@ export class OfflineEngine implements ModelProvider {
   readonly name = 'offline';
   private sequence = 0;
 
+  /** Each agent's tool classifier, and the tool names it was trained on. */
+  private readonly toolClassifiers = new Map<string, { tools: string; classifier: Promise<IntentClassifier> }>();
+
   private constructor(
     private readonly agents: AgentRegistry,
     readonly router: RequestRouter,
-    private readonly toolClassifiers: Map<string, IntentClassifier>,
   ) {}
 
   /** `router` reads messages (trained by whoever owns the agents, from the same agents); the engine trains its tool choice. */
   static async create(agents: AgentRegistry, router: RequestRouter): Promise<OfflineEngine> {
-    const toolClassifiers = new Map<string, IntentClassifier>();
-    for (const agent of agents.all()) {
-      const tools = agent.tools ?? [];
-      if (tools.length < 2) continue;
-      const examples = tools.flatMap((tool) =>
-        [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({
-          utterance,
-          intent: tool.name,
-        })),
-      );
-      toolClassifiers.set(agent.id, await IntentClassifier.train(examples));
-    }
-    return new OfflineEngine(agents, router, toolClassifiers);
+    const engine = new OfflineEngine(agents, router);
+    for (const agent of agents.all()) await engine.toolClassifier(agent);
+    return engine;
+  }
+
+  /**
+   * The classifier of the agent's tools, trained again when they change: an MCP server's tools can come and go
+   * while the bot runs (notifications/tools/list_changed). Undefined for an agent with fewer than two tools.
+   */
+  private toolClassifier(agent: Agent): Promise<IntentClassifier> | undefined {
+    const tools = agent.tools ?? [];
+    if (tools.length < 2) return undefined;
+    const names = tools.map((tool) => tool.name).join(',');
+    const trained = this.toolClassifiers.get(agent.id);
+    if (trained?.tools === names) return trained.classifier;
+    const examples = tools.flatMap((tool) =>
+      [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({ utterance, intent: tool.name })),
+    );
+    const classifier = IntentClassifier.train(examples);
+    this.toolClassifiers.set(agent.id, { tools: names, classifier });
+    return classifier;
   }
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
@@ -296,7 +306,7 @@ export class OfflineEngine implements ModelProvider {
   private async chooseTool(agent: Agent, text: string, besides?: string): Promise<Tool | undefined> {
     const tools = (agent.tools ?? []).filter((t) => t.name !== besides);
     if (besides !== undefined && tools.length === (agent.tools ?? []).length) return undefined;
-    const classifier = this.toolClassifiers.get(agent.id);
+    const classifier = await this.toolClassifier(agent);
     const ranking = classifier ? (await classifier.classify(text)).ranking : [];
     // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
     const best = besides === undefined ? ranking[0] : ranking.find((r) => tools.some((t) => t.name === r.intent));
