@@ -63,6 +63,8 @@ export class McpConnection {
         if (this.client === client) this.failed(new Error('the connection closed'));
       };
       await client.connect(transport, { timeout: MCP_CONNECT_TIMEOUT_MS });
+      // Closed while it was connecting (the bot is stopping): a stdio server left running would outlive the bot.
+      if (this.closed) return void (await client.close().catch(() => undefined));
       this.client = client;
       this.setTools(await this.listTools(client));
       this.status = 'ready';
