@@ -51,7 +51,8 @@ export function createAgentRegistry(
   const defaultAgentId = alone ? SUPPORT_AGENT_ID : DEFAULT_AGENT_ID;
   if (Object.keys(changes.settings).length === 0) return new AgentRegistry(shipped, defaultAgentId);
   const tools = new Map<string, Tool>();
-  for (const tool of agentPack(helpCenter, knowledgeAgent).flatMap((a) => a.tools ?? []))
+  // What `tools:` may name: every tool the full pack ships (also when the Support agent runs alone).
+  for (const tool of (alone ? agentPack(helpCenter, knowledgeAgent) : shipped).flatMap((a) => a.tools ?? []))
     if (!tools.has(tool.name)) tools.set(tool.name, tool);
   const agents = applyAgentSettings(shipped, changes.settings, {
     file: changes.file ?? 'the config file',

@@ -3,10 +3,20 @@ import {
   type AgentSettings,
   type ConfigFile,
   ConfigFileError,
-  ENV_OF_SETTING,
   loadConfigFile,
   type McpServerSettings,
+  settingOfVariable,
+  settingsAsEnv,
 } from './configFile.js';
+import {
+  type DiscordConfig,
+  discordConfig,
+  type EscalationConfig,
+  type SlackConfig,
+  slackConfig,
+} from './platformConfig.js';
+
+export type { DiscordConfig, EscalationConfig, SlackConfig };
 
 /** Per-agent model overrides come from variables named OPENAI_MODEL_<AGENT>, e.g. OPENAI_MODEL_TRIAGE. */
 const AGENT_MODEL_PREFIX = 'OPENAI_MODEL_';
@@ -210,41 +220,6 @@ const envSchema = z
     }
   });
 
-/** Slack is on when SLACK_BOT_TOKEN is set: Socket Mode with SLACK_APP_TOKEN, else the HTTP Events API. */
-export interface SlackConfig {
-  botToken: string;
-  mode: 'socket' | 'http';
-  appToken: string | undefined;
-  signingSecret: string | undefined;
-  /** HTTP mode: the port that serves /slack/events. */
-  port: number;
-  /** Web API base, e.g. `https://slack.com/api/`; points elsewhere for tests and proxies. */
-  apiUrl: string | undefined;
-  /** Channel ids the bot answers in; undefined means every channel it is in. DMs are always answered. */
-  allowedChannels: string[] | undefined;
-}
-
-/** Discord is on when DISCORD_BOT_TOKEN is set. */
-export interface DiscordConfig {
-  botToken: string;
-  /** Registers the /support slash command at start when set. */
-  applicationId: string | undefined;
-  /** Channel ids (threads count as their parent channel); undefined means every channel. DMs are always answered. */
-  allowedChannels: string[] | undefined;
-  /** REST base, e.g. `https://discord.com/api`; points elsewhere for tests and proxies. */
-  apiUrl: string | undefined;
-  /** Holders of this role are staff: they may claim, resolve and escalate by hand, and their words are relayed. */
-  staffRoleId: string | undefined;
-}
-
-/** Human escalation; `channel` undefined in platform mode means no staff channel (the bot says it cannot fetch a person). */
-export interface EscalationConfig {
-  channel: { platform: 'slack' | 'discord'; id: string } | undefined;
-  remindAfterMs: number;
-  /** Who the reminder mentions: a Slack user group id (S…), `here`/`channel`, or a Discord role id (default: the staff role). */
-  remindMention: string | undefined;
-}
-
 export type ProviderChoice = 'openai' | 'offline';
 
 export interface Config {
@@ -334,19 +309,6 @@ function chooseProvider(env: z.infer<typeof envSchema>): { provider: ProviderCho
   return { provider: 'offline', reason: 'neither OPENAI_API_KEY nor OPENAI_BASE_URL is set' };
 }
 
-/** The file's settings as the variables they stand for, where the environment does not set that variable itself. */
-function fileAsEnv(file: ConfigFile | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!file) return out;
-  for (const [setting, variable] of Object.entries(ENV_OF_SETTING)) {
-    const [section, key] = setting.split('.') as [keyof typeof file.settings, string];
-    const value = (file.settings[section] as Record<string, unknown> | undefined)?.[key];
-    if (value === undefined || (env[variable] !== undefined && env[variable]!.trim() !== '')) continue;
-    out[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
-  }
-  return out;
-}
-
 /**
  * Parses the environment, and the config file (switchboard.yaml or SWITCHBOARD_CONFIG) under it, into one typed
  * object; throws ConfigError listing every bad variable and setting at once. A variable set in the environment
@@ -360,15 +322,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
     if (err instanceof ConfigFileError) throw new ConfigError(err.problems);
     throw err;
   }
-  const fromFile = fileAsEnv(file, env);
+  const fromFile = settingsAsEnv(file, env);
   const parsed = envSchema.safeParse({ ...env, ...fromFile });
   if (!parsed.success) {
-    const settingOf = (variable: string) =>
-      Object.entries(ENV_OF_SETTING).find(([, name]) => name === variable)?.[0] ?? variable;
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '');
       // A value the file gave is reported where it is in the file.
-      if (file && variable in fromFile) return `${file.path}: ${settingOf(variable)}: ${issue.message}`;
+      if (file && variable in fromFile) return `${file.path}: ${settingOfVariable(variable)}: ${issue.message}`;
       return `${issue.path.join('.') || '(env)'}: ${issue.message}`;
     });
     throw new ConfigError(problems);
@@ -435,31 +395,5 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
     },
     agents: { file: file?.path, settings: file?.settings.agents ?? {} },
     mcpServers: file?.settings.mcpServers ?? {},
-  };
-}
-
-function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
-  if (!e.SLACK_BOT_TOKEN) return undefined;
-  const allowed = e.SLACK_ALLOWED_CHANNELS?.split(/[\s,]+/).filter(Boolean);
-  return {
-    botToken: e.SLACK_BOT_TOKEN,
-    mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
-    appToken: e.SLACK_APP_TOKEN,
-    signingSecret: e.SLACK_SIGNING_SECRET,
-    port: e.SLACK_PORT,
-    apiUrl: e.SLACK_API_URL,
-    allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
-  };
-}
-
-function discordConfig(e: z.infer<typeof envSchema>): DiscordConfig | undefined {
-  if (!e.DISCORD_BOT_TOKEN) return undefined;
-  const allowed = e.DISCORD_ALLOWED_CHANNELS?.split(/[\s,]+/).filter(Boolean);
-  return {
-    botToken: e.DISCORD_BOT_TOKEN,
-    applicationId: e.DISCORD_APPLICATION_ID,
-    allowedChannels: allowed && allowed.length > 0 ? allowed : undefined,
-    apiUrl: e.DISCORD_API_URL,
-    staffRoleId: e.DISCORD_STAFF_ROLE_ID,
   };
 }

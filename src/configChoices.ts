@@ -1,6 +1,6 @@
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import type { EscalationDesk } from './escalation/desk.js';
-import type { Agent } from './orchestrator/agent.js';
+import type { Agent, AgentRegistry } from './orchestrator/agent.js';
 import type { ReviewOptions } from './orchestrator/review.js';
 import { agentReview } from './orchestrator/turnRunner.js';
 
@@ -40,4 +40,20 @@ export function describeModel(config: Config): string {
     ? `fast-path triage at ${config.fastPath.threshold}`
     : 'fast-path triage off';
   return `${config.model.defaultModel} via ${config.model.baseURL ?? 'api.openai.com'} (${config.model.providerReason}; ${fastPath})`;
+}
+
+/**
+ * The agent questions about the team's product go to (KNOWLEDGE_AGENT): one triage can hand to, or the default
+ * agent itself when it is the only one (KNOWLEDGE_AGENT=support).
+ */
+export function knowledgeAgentIn(agents: AgentRegistry, id: string): Agent {
+  const handoffs = agents.defaultAgent.handoffs ?? [];
+  const agent = agents.get(id);
+  const alone = agent?.id === agents.defaultAgentId && handoffs.length === 0;
+  if (!agent || !(alone || handoffs.includes(agent.id))) {
+    throw new ConfigError([
+      `KNOWLEDGE_AGENT: "${id}" is not an agent triage can hand to (known: ${[...handoffs, 'support'].join(', ')})`,
+    ]);
+  }
+  return agent;
 }

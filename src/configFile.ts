@@ -131,6 +131,11 @@ export const ENV_OF_SETTING = {
   'escalation.remindMention': 'ESCALATION_REMIND_MENTION',
 } as const;
 
+/** The file setting a variable stands for (`knowledge.dir` for KNOWLEDGE_DIR), or the variable's own name. */
+export function settingOfVariable(variable: string): string {
+  return Object.entries(ENV_OF_SETTING).find(([, name]) => name === variable)?.[0] ?? variable;
+}
+
 /** A config file that cannot be used: every problem, each naming the file and the place in it. */
 export class ConfigFileError extends Error {
   readonly kind = 'ConfigFileError';
@@ -195,4 +200,17 @@ export function loadConfigFile(env: NodeJS.ProcessEnv, cwd = process.cwd()): Con
     }
   if (problems.length > 0) throw new ConfigFileError(problems.map((p) => `${shown}: ${p}`));
   return { path: shown, settings: parsed.data! };
+}
+
+/** The file's settings as the variables they stand for, where the environment does not set that variable itself. */
+export function settingsAsEnv(file: ConfigFile | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!file) return out;
+  for (const [setting, variable] of Object.entries(ENV_OF_SETTING)) {
+    const [section, key] = setting.split('.') as [keyof typeof file.settings, string];
+    const value = (file.settings[section] as Record<string, unknown> | undefined)?.[key];
+    if (value === undefined || (env[variable] !== undefined && env[variable]!.trim() !== '')) continue;
+    out[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
+  }
+  return out;
 }

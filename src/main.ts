@@ -11,7 +11,7 @@ import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
 import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { describeModel, escalationDeps, modelFor, reviewFor } from './configChoices.js';
+import { describeModel, escalationDeps, knowledgeAgentIn, modelFor, reviewFor } from './configChoices.js';
 import { loadConfigFile } from './configFile.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, type Store, sqlitePath } from './conversation/store.js';
@@ -29,7 +29,7 @@ import { OpenAIProvider } from './model/openaiProvider.js';
 import type { ModelProvider } from './model/types.js';
 import { createMetrics } from './ops/metrics.js';
 import { type ReadinessCheck, startOpsServer } from './ops/opsServer.js';
-import type { Agent, AgentRegistry } from './orchestrator/agent.js';
+import type { AgentRegistry } from './orchestrator/agent.js';
 import { IntentRouter } from './orchestrator/intentRouter.js';
 import { TurnRunner } from './orchestrator/turnRunner.js';
 import { logTelemetry, Telemetry } from './telemetry.js';
@@ -53,16 +53,17 @@ export function helpCenterFor(config: Config, log: Logger): HelpCenter {
   return helpCenter;
 }
 
+/** KNOWLEDGE_AGENT, or the agent pack's choice. */
+function knowledgeAgentId(config: Config): string {
+  return config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID;
+}
+
 /** The agent pack over this config's help center; one per config, so the model and the app share its tools. */
 export function agentsFor(config: Config, log: Logger): AgentRegistry {
   let agents = registries.get(config);
   if (!agents) {
-    agents = createAgentRegistry(
-      helpCenterFor(config, log),
-      config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID,
-      config.agents,
-    );
-    knowledgeAgentOf(config, agents);
+    agents = createAgentRegistry(helpCenterFor(config, log), knowledgeAgentId(config), config.agents);
+    knowledgeAgentIn(agents, knowledgeAgentId(config));
     const references = Object.fromEntries(
       Object.entries(config.agents.settings).flatMap(([id, settings]) => (settings.mcp ? [[id, settings.mcp]] : [])),
     );
@@ -87,23 +88,6 @@ function agentSettingProblems(env: NodeJS.ProcessEnv): string[] {
   } catch (err) {
     return err instanceof ConfigError ? err.problems : [];
   }
-}
-
-/**
- * The agent questions about the team's product go to: KNOWLEDGE_AGENT, or the pack's default. An agent triage can
- * hand to, or the default agent itself when it is the only one (KNOWLEDGE_AGENT=support).
- */
-export function knowledgeAgentOf(config: Config, agents: AgentRegistry): Agent {
-  const id = config.knowledge.agent ?? DEFAULT_KNOWLEDGE_AGENT_ID;
-  const handoffs = agents.defaultAgent.handoffs ?? [];
-  const agent = agents.get(id);
-  const alone = agent?.id === agents.defaultAgentId && handoffs.length === 0;
-  if (!agent || !(alone || handoffs.includes(agent.id))) {
-    throw new ConfigError([
-      `KNOWLEDGE_AGENT: "${id}" is not an agent triage can hand to (known: ${[...handoffs, 'support'].join(', ')})`,
-    ]);
-  }
-  return agent;
 }
 
 export interface App {
@@ -225,7 +209,7 @@ export async function createModel(
   if (Object.keys(config.mcpServers).length > 0) await mcpFor(config, log).ready;
   const router = await IntentRouter.train(agents, {
     helpCenter: helpCenterFor(config, log),
-    knowledgeAgent: knowledgeAgentOf(config, agents),
+    knowledgeAgent: knowledgeAgentIn(agents, knowledgeAgentId(config)),
   });
   log.info({ ms: Math.round(router.trainingMs) }, 'router.trained');
   if (config.model.provider === 'offline') return { provider: await OfflineEngine.create(agents, router), router };

@@ -93,12 +93,12 @@ describe('passages', () => {
     const { articles } = await loadArticles(NOTES_DIR);
     const article = articles.find((a) => a.id === 'sharing/share-a-notebook')!;
     const passages = passagesOf(article);
+    // The short opening paragraph joins the first section rather than standing alone.
     assert.deepEqual(
       passages.map((p) => p.heading),
-      [undefined, 'Invite people to a notebook', 'Stop sharing a notebook', 'Share a read-only link'].filter(
-        (_, i) => i > 0 || passages[0]!.heading === undefined,
-      ),
+      ['Invite people to a notebook', 'Stop sharing a notebook', 'Share a read-only link'],
     );
+    assert.match(passages[0]!.text, /^Quillpad notebooks are private until you share them\.[\s\S]*Send invites/);
     assert.ok(passages.every((p) => p.title === article.title && p.url === article.url && p.articleId === article.id));
     assert.match(passages.find((p) => p.heading === 'Stop sharing a notebook')!.text, /Remove access/);
     assert.doesNotMatch(passages.find((p) => p.heading === 'Stop sharing a notebook')!.text, /Copy public link/);

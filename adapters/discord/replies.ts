@@ -2,6 +2,7 @@ import { DiscordAPIError, type Message, type MessageCreateOptions } from 'discor
 import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
 import { postWithRetries } from '../../src/conversation/replyRetries.js';
+import { markdownSourceLinks } from '../../src/conversation/sourceLinks.js';
 import type { Logger } from '../../src/log.js';
 import type { Source } from '../../src/orchestrator/citations.js';
 
@@ -123,10 +124,5 @@ export class DiscordReply {
  * The angle brackets keep Discord from unfurling each article into an embed under the answer.
  */
 export function sourcesLine(sources: readonly Source[]): string {
-  const links = sources.map((s) =>
-    s.url
-      ? `[${s.title.replace(/[[\]]/g, (c) => (c === '[' ? '(' : ')'))}](<${s.url.replace(/[\s<>]/g, (c) => encodeURIComponent(c))}>)`
-      : s.title,
-  );
-  return `-# Sources: ${links.join(' · ')}`;
+  return `-# Sources: ${markdownSourceLinks(sources, { noPreview: true }).join(' · ')}`;
 }

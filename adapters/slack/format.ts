@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import slackifyMarkdown from 'slackify-markdown';
+import { markdownSourceLinks } from '../../src/conversation/sourceLinks.js';
 import type { Source } from '../../src/orchestrator/citations.js';
 
 /** A section block's text limit. */
@@ -21,21 +22,10 @@ export function sectionBlock(mrkdwn: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: mrkdwn } };
 }
 
-/** A link's address with what would end a Markdown link early (spaces, parentheses) percent-encoded. */
-export function linkTarget(url: string): string {
-  return url.replace(/[()\s<>]/g, (c) => encodeURIComponent(c));
-}
-
-/** Markdown link text: brackets would end the link early. */
-export function linkText(title: string): string {
-  return title.replace(/[[\]]/g, (c) => (c === '[' ? '(' : ')'));
-}
-
 /**
  * The articles an answer drew on, as a Markdown line that `toMrkdwn` (or Slack's own markdown, when streamed)
  * turns into links: `*Sources:* <https://…|Title>`.
  */
 export function sourcesLine(sources: readonly Source[]): string {
-  const links = sources.map((s) => (s.url ? `[${linkText(s.title)}](${linkTarget(s.url)})` : s.title));
-  return `**Sources:** ${links.join(' · ')}`;
+  return `**Sources:** ${markdownSourceLinks(sources).join(' · ')}`;
 }

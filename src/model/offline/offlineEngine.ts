@@ -32,10 +32,8 @@ import type {
   ToolCall,
   ToolSpec,
 } from '../types.js';
-import { asksAboutAction } from './actionInquiry.js';
 import { allMatches, entityFor, fillArguments, looksUpById } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
-import { IntentClassifier } from './intentClassifier.js';
 import {
   bareNoReply,
   bareYesReply,
@@ -52,6 +50,7 @@ import {
   toolFailedReply,
 } from './replies.js';
 import { consultedAnswers, findCall, lastUserText, responseResults } from './requestHistory.js';
+import { ToolChoice } from './toolChoice.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY =
@@ -76,17 +75,6 @@ const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 type Step = { text?: string; toolCalls?: ToolCall[] };
 
 /**
- * A tool that brings no examples (an MCP server's) is learned from its name as well as its description:
- * `get_shipment` is asked for as "get shipment".
- */
-function namedAfter(tool: Tool): string[] {
-  return tool.examples.length > 0 ? [] : [tool.name.replace(/[_-]+/g, ' ')];
-}
-
-/** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
-const ACTION_MIN_CONFIDENCE = 0.9;
-
-/**
  * The zero-key model: routes with an NLU intent classifier, fills tool arguments by entity extraction, and words
  * answers from each tool's template. It implements the same interface as the OpenAI provider, so the run loop,
  * handoffs and approvals behave exactly as with a real model.
@@ -95,8 +83,7 @@ export class OfflineEngine implements ModelProvider {
   readonly name = 'offline';
   private sequence = 0;
 
-  /** Each agent's tool classifier, and the tool names it was trained on. */
-  private readonly toolClassifiers = new Map<string, { tools: string; classifier: Promise<IntentClassifier> }>();
+  private readonly toolChoice = new ToolChoice();
 
   private constructor(
     private readonly agents: AgentRegistry,
@@ -106,26 +93,8 @@ export class OfflineEngine implements ModelProvider {
   /** `router` reads messages (trained by whoever owns the agents, from the same agents); the engine trains its tool choice. */
   static async create(agents: AgentRegistry, router: RequestRouter): Promise<OfflineEngine> {
     const engine = new OfflineEngine(agents, router);
-    for (const agent of agents.all()) await engine.toolClassifier(agent);
+    for (const agent of agents.all()) await engine.toolChoice.classifierFor(agent);
     return engine;
-  }
-
-  /**
-   * The classifier of the agent's tools, trained again when they change: an MCP server's tools can come and go
-   * while the bot runs (notifications/tools/list_changed). Undefined for an agent with fewer than two tools.
-   */
-  private toolClassifier(agent: Agent): Promise<IntentClassifier> | undefined {
-    const tools = agent.tools ?? [];
-    if (tools.length < 2) return undefined;
-    const names = tools.map((tool) => tool.name).join(',');
-    const trained = this.toolClassifiers.get(agent.id);
-    if (trained?.tools === names) return trained.classifier;
-    const examples = tools.flatMap((tool) =>
-      [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({ utterance, intent: tool.name })),
-    );
-    const classifier = IntentClassifier.train(examples);
-    this.toolClassifiers.set(agent.id, { tools: names, classifier });
-    return classifier;
   }
 
   async complete(request: ModelRequest, onTextDelta?: TextDeltaListener): Promise<ModelResponse> {
@@ -179,7 +148,7 @@ export class OfflineEngine implements ModelProvider {
       // customer hears there is no article on it, rather than being asked for an order id out of the blue.
       if (results.length === 1 && isEmptySearch(results[0]![1])) {
         const text = lastUserText(messages);
-        const instead = await this.chooseTool(agent, text, call.function.name);
+        const instead = await this.toolChoice.choose(agent, text, call.function.name);
         const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
         if (
           instead &&
@@ -302,31 +271,13 @@ export class OfflineEngine implements ModelProvider {
     return { text: smallTalkReply(route, specialists) ?? clarifyingReply(specialists) };
   }
 
-  /** The tool the message asks for; `besides` names one already tried, so the next best is chosen. */
-  private async chooseTool(agent: Agent, text: string, besides?: string): Promise<Tool | undefined> {
-    const tools = (agent.tools ?? []).filter((t) => t.name !== besides);
-    if (besides !== undefined && tools.length === (agent.tools ?? []).length) return undefined;
-    const classifier = await this.toolClassifier(agent);
-    const ranking = classifier ? (await classifier.classify(text)).ranking : [];
-    // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
-    const best = besides === undefined ? ranking[0] : ranking.find((r) => tools.some((t) => t.name === r.intent));
-    const { intent, score } = best ?? { intent: undefined, score: classifier ? 0 : 1 };
-    const chosen = tools.find((t) => t.name === intent) ?? tools[0];
-    if (!chosen?.mayNeedApproval) return chosen;
-    // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
-    // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
-    // Asking about it ("has it been cancelled?", "can I get a refund?") or declining it ("don't cancel") gets a look-up.
-    if (score < ACTION_MIN_CONFIDENCE || asksAboutAction(text)) return tools.find((t) => !t.mayNeedApproval);
-    return chosen;
-  }
-
   private async useTool(
     agent: Agent,
     text: string,
     messages: ChatMessage[],
     facts: Record<string, string>,
   ): Promise<Step> {
-    const tool = await this.chooseTool(agent, text);
+    const tool = await this.toolChoice.choose(agent, text);
     if (!tool)
       return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
     return this.useToolNamed(tool, text, messages, facts);

@@ -1,0 +1,56 @@
+import type { Agent, Tool } from '../../orchestrator/protocol.js';
+import { asksAboutAction } from './actionInquiry.js';
+import { IntentClassifier } from './intentClassifier.js';
+
+/** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
+const ACTION_MIN_CONFIDENCE = 0.9;
+
+/**
+ * A tool that brings no examples (an MCP server's) is learned from its name as well as its description:
+ * `get_shipment` is asked for as "get shipment".
+ */
+function namedAfter(tool: Tool): string[] {
+  return tool.examples.length > 0 ? [] : [tool.name.replace(/[_-]+/g, ' ')];
+}
+
+/** The offline engine's choice of an agent's tool for a message: a classifier per agent, over its tools. */
+export class ToolChoice {
+  /** Each agent's classifier, and the tool names it was trained on. */
+  private readonly classifiers = new Map<string, { tools: string; classifier: Promise<IntentClassifier> }>();
+
+  /**
+   * The classifier of the agent's tools, trained again when they change: an MCP server's tools can come and go
+   * while the bot runs (notifications/tools/list_changed). Undefined for an agent with fewer than two tools.
+   */
+  classifierFor(agent: Agent): Promise<IntentClassifier> | undefined {
+    const tools = agent.tools ?? [];
+    if (tools.length < 2) return undefined;
+    const names = tools.map((tool) => tool.name).join(',');
+    const trained = this.classifiers.get(agent.id);
+    if (trained?.tools === names) return trained.classifier;
+    const examples = tools.flatMap((tool) =>
+      [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({ utterance, intent: tool.name })),
+    );
+    const classifier = IntentClassifier.train(examples);
+    this.classifiers.set(agent.id, { tools: names, classifier });
+    return classifier;
+  }
+
+  /** The tool the message asks for; `besides` names one already tried, so the next best is chosen. */
+  async choose(agent: Agent, text: string, besides?: string): Promise<Tool | undefined> {
+    const tools = (agent.tools ?? []).filter((t) => t.name !== besides);
+    if (besides !== undefined && tools.length === (agent.tools ?? []).length) return undefined;
+    const classifier = await this.classifierFor(agent);
+    const ranking = classifier ? (await classifier.classify(text)).ranking : [];
+    // The classifier knows only these tools' names, so anything else is its no-intent class: use the agent's first tool.
+    const best = besides === undefined ? ranking[0] : ranking.find((r) => tools.some((t) => t.name === r.intent));
+    const { intent, score } = best ?? { intent: undefined, score: classifier ? 0 : 1 };
+    const chosen = tools.find((t) => t.name === intent) ?? tools[0];
+    if (!chosen?.mayNeedApproval) return chosen;
+    // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
+    // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
+    // Asking about it ("has it been cancelled?", "can I get a refund?") or declining it ("don't cancel") gets a look-up.
+    if (score < ACTION_MIN_CONFIDENCE || asksAboutAction(text)) return tools.find((t) => !t.mayNeedApproval);
+    return chosen;
+  }
+}
