@@ -1,6 +1,7 @@
 import type { Agent, HelpCenter } from '../src/index.js';
 import { lookupInvoice, requestRefund } from './billing/tools.js';
 import { searchKnowledgeBase } from './knowledge/search.js';
+import { ROUTING_PHRASES } from './routingPhrases.js';
 
 /** Plan and payment policy, which the help center answers rather than any one invoice. */
 const SEARCH_EXAMPLES = [
@@ -11,6 +12,12 @@ const SEARCH_EXAMPLES = [
   'when am I billed',
   'where can I find my invoices',
   'what plans do you offer',
+  'how much does the pro plan cost',
+  'what are your prices',
+  'is there a cheaper plan',
+  'how do I download an invoice',
+  'how long does a refund take to reach my card',
+  'when does a downgrade take effect',
 ];
 
 export const billing = (helpCenter: HelpCenter): Agent => ({
@@ -33,6 +40,7 @@ export const billing = (helpCenter: HelpCenter): Agent => ({
   handoffs: ['triage'],
   review: true,
   examples: [
+    ...ROUTING_PHRASES.billing,
     'I was charged twice',
     'can I get a refund for INV-2001',
     'what is on my invoice',

@@ -1,6 +1,7 @@
 import type { Agent, HelpCenter } from '../src/index.js';
 import { searchKnowledgeBase } from './knowledge/search.js';
 import { cancelOrder, lookupOrder } from './orders/tools.js';
+import { ROUTING_PHRASES } from './routingPhrases.js';
 
 /** Policy questions, which the help center answers rather than any one order. */
 const SEARCH_EXAMPLES = [
@@ -11,6 +12,10 @@ const SEARCH_EXAMPLES = [
   'how long until I get my refund after returning',
   'how long do I have to return something',
   'when does tracking show up',
+  'how long does delivery usually take',
+  'can I get it faster',
+  'how do I send something back',
+  'when do I get my money back after a return',
 ];
 
 export const orders = (helpCenter: HelpCenter): Agent => ({
@@ -35,6 +40,7 @@ export const orders = (helpCenter: HelpCenter): Agent => ({
   // Dates, amounts and tracking numbers are where an invented detail hurts most: check them against the lookup.
   review: true,
   examples: [
+    ...ROUTING_PHRASES.orders,
     'where is my order ORD-1001?',
     'has my package shipped',
     'I want to return an item',

@@ -1,6 +1,7 @@
 import type { Agent, HelpCenter } from '../src/index.js';
 import { createBugReport } from './bugs/tools.js';
 import { searchKnowledgeBase } from './knowledge/search.js';
+import { ROUTING_PHRASES } from './routingPhrases.js';
 
 /** What Technical Support looks up in the help center (the rest of its requests are bug reports). */
 const SEARCH_EXAMPLES = [
@@ -32,6 +33,7 @@ export const technicalSupport = (helpCenter: HelpCenter): Agent => ({
   ],
   handoffs: ['triage'],
   examples: [
+    ...ROUTING_PHRASES.technical_support,
     'the app crashes when I log in',
     "I can't log in",
     'my 2FA code is not working',

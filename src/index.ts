@@ -11,7 +11,7 @@ export { AgentRegistry } from './orchestrator/agent.js';
 export { applyAgentSettings } from './orchestrator/agentSettings.js';
 export type { Source } from './orchestrator/citations.js';
 export type { TurnEvent, TurnEventListener } from './orchestrator/events.js';
-export { type IdentityRequired, isIdentityRequired } from './orchestrator/protocol.js';
+export { type IdentityRequired, isIdentityRequired, PERSON_OFFER } from './orchestrator/protocol.js';
 export { identityQuestion, identityRequired, isOwner, type Requester, withheldFrom } from './orchestrator/requester.js';
 export type { ReviewOptions } from './orchestrator/review.js';
 export type { FactWriter } from './orchestrator/tool.js';

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { defineTool, identityQuestion, isIdentityRequired, type RecordStore, withheldFrom } from '../../src/index.js';
+import {
+  defineTool,
+  identityQuestion,
+  isIdentityRequired,
+  PERSON_OFFER,
+  type RecordStore,
+  withheldFrom,
+} from '../../src/index.js';
 import { readDataFile } from '../dataFile.js';
 
 const invoiceSchema = z.object({
@@ -30,6 +37,20 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
   return { ...base, ...(await records.get<Partial<Invoice>>(`invoice:${id}`)) };
 }
 
+/** "charged twice", "double charge", "two payments": the customer sees more charges than invoices. */
+const CHARGED_TWICE =
+  /\b(?:twice|double(?:d)?|duplicate\w*|two (?:charges|payments|transactions)|charged (?:again|2x|two times)|2x|two times)\b/i;
+
+/** What the customer hears when an invoice shows one payment and they see two. */
+function doubleChargeHelp(invoice: Invoice, people: boolean): string | undefined {
+  if (invoice.status !== 'paid') return undefined;
+  const check = `We have one payment for ${invoice.id}. If your statement shows a second charge of ${invoice.amount.toFixed(2)} ${invoice.currency}, it may be a pending authorisation that drops off within 3–5 business days.`;
+  const next = people
+    ? `If it stays, a person from our billing team can trace it and refund the duplicate. ${PERSON_OFFER}`
+    : 'If it stays, send us the date and amount of both charges and our billing team will refund the duplicate.';
+  return `${check} ${next}`;
+}
+
 export const lookupInvoice = defineTool({
   name: 'lookup_invoice',
   status: 'Looking up your invoice…',
@@ -57,7 +78,7 @@ export const lookupInvoice = defineTool({
     'how much is my bill',
     'I was charged twice',
   ],
-  answerTemplate: (result) => {
+  answerTemplate: (result, _input, by) => {
     if (isIdentityRequired(result)) return identityQuestion('look up', result);
     if (!result.found)
       return `I couldn't find an invoice ${result.invoice_id}. Could you check the id? It looks like INV-2001.`;
@@ -68,7 +89,9 @@ export const lookupInvoice = defineTool({
         : i.status === 'refunded'
           ? `refunded on ${i.refundedAt}`
           : `${i.status}, due ${i.dueAt}`;
-    return `Invoice ${i.id} (${i.plan}, issued ${i.issuedAt}) is for ${i.amount.toFixed(2)} ${i.currency} and is ${when}.`;
+    const described = `Invoice ${i.id} (${i.plan}, issued ${i.issuedAt}) is for ${i.amount.toFixed(2)} ${i.currency} and is ${when}.`;
+    const help = CHARGED_TWICE.test(by.request ?? '') ? doubleChargeHelp(i, by.people ?? false) : undefined;
+    return help ? `${described}\n\n${help}` : described;
   },
 });
 
@@ -78,10 +101,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The invoice, when it can be refunded; otherwise why not, as request_refund's result. */
 function refundable(invoice_id: string, invoice: Invoice | undefined) {
-  const refused = (reason: string) => ({
+  const refused = (reason: string, reviewable = false) => ({
     ok: false as const,
     known: invoice !== undefined,
-    refusal: { refunded: false as const, invoice_id, reason },
+    refusal: { refunded: false as const, invoice_id, reason, reviewable },
   });
   if (!invoice) return refused(`No invoice ${invoice_id} exists.`);
   if (invoice.status === 'refunded') return refused('This invoice was already refunded.');
@@ -91,6 +114,7 @@ function refundable(invoice_id: string, invoice: Invoice | undefined) {
   if (ageDays > REFUND_WINDOW_DAYS)
     return refused(
       `It was paid ${Math.floor(ageDays)} days ago; refunds are possible within ${REFUND_WINDOW_DAYS} days. A person can review exceptions.`,
+      true,
     );
   return { ok: true as const, known: true, invoice };
 }
@@ -140,10 +164,11 @@ export const requestRefund = defineTool({
     'please refund the charge',
     'refund me',
   ],
-  answerTemplate: (result) =>
-    isIdentityRequired(result)
-      ? identityQuestion('refund', result)
-      : result.refunded
-        ? `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`
-        : `I couldn't refund invoice ${result.invoice_id}: ${result.reason}`,
+  answerTemplate: (result, _input, by) => {
+    if (isIdentityRequired(result)) return identityQuestion('refund', result);
+    if (result.refunded)
+      return `Done: invoice ${result.invoice_id} is refunded (${result.amount.toFixed(2)} ${result.currency}); the money arrives ${result.arrives}.`;
+    const offer = result.reviewable && by.people ? ` ${PERSON_OFFER}` : '';
+    return `I couldn't refund invoice ${result.invoice_id}: ${result.reason}${offer}`;
+  },
 });

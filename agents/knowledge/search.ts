@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { createLogger, defineTool, HelpCenter, type KnowledgeHit, type Tool } from '../../src/index.js';
+import { createLogger, defineTool, HelpCenter, type KnowledgeHit, PERSON_OFFER, type Tool } from '../../src/index.js';
 import { createBugReport } from '../bugs/tools.js';
 
 /** The shipped demo articles, used when the team names no folder of its own (KNOWLEDGE_DIR). */
@@ -50,10 +50,12 @@ export function searchKnowledgeBase(helpCenter: HelpCenter, options: KnowledgeTo
       // Technical Support can file a bug report; Orders and Billing quote policy articles, where that offer makes no sense.
       const canReport = by.tools.includes(createBugReport.name);
       const best = result.passages[0];
-      if (!best)
-        return canReport
-          ? "I don't have a help article on that. I can file a bug report for our engineers, or get a person to help."
-          : "I don't have a help article on that. Could you tell me a bit more, or ask for a person?";
+      if (!best) {
+        const report = canReport ? ' If something is broken, I can file a bug report for our engineers.' : '';
+        return by.people
+          ? `I don't have a help article on that.${report} ${PERSON_OFFER}`
+          : `I don't have a help article on that.${report || ' Could you tell me a bit more?'}`;
+      }
       const quote = best.text
         .split('\n')
         .map((line) => `> ${line}`)

@@ -4,6 +4,7 @@ import {
   type FactWriter,
   identityQuestion,
   isIdentityRequired,
+  PERSON_OFFER,
   type RecordStore,
   withheldFrom,
 } from '../../src/index.js';
@@ -82,6 +83,47 @@ function describeOrder(order: Order): string {
   return `Order ${order.id} ${status[order.status]} Items: ${items}; total ${money(order.total)}.`;
 }
 
+/** "says delivered but I never got it", "hasn't arrived", "it's missing": the parcel did not reach the customer. */
+const NOT_RECEIVED =
+  /\b(?:never (?:got|received|arrived|came|showed)|not (?:received|arrived|here|there)|(?:did ?n[o']?t|didnt|have ?n[o']?t|havent|has ?n[o']?t|hasnt) (?:get|got|receive|arrive|come|show)\w*|missing|lost|stolen|nowhere|no sign|can'?t find)\b/i;
+
+/** What the customer hears when an order shows as delivered, or past its date, but did not reach them. */
+function missingParcelHelp(order: Order, people: boolean): string | undefined {
+  const late = order.status === 'shipped' && order.estimatedDelivery !== undefined && order.estimatedDelivery < today();
+  if (order.status !== 'delivered' && !late) return undefined;
+  const check =
+    order.status === 'delivered'
+      ? `Sorry it hasn't reached you. Parcels marked delivered sometimes turn up a day later, or with a neighbour or in a safe place; ${order.carrier ?? 'the carrier'} can say where it was left (tracking ${order.tracking ?? 'on the order'}).`
+      : `Sorry it's late: it's past its expected date.`;
+  const next = people
+    ? `If it's still missing, a person from our team can open a claim with the carrier and send a replacement or a refund. ${PERSON_OFFER}`
+    : "If it's still missing, we'll open a claim with the carrier and send a replacement or a refund.";
+  return `${check} ${next}`;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+const ASKS_ABOUT_CANCELLING = /\bcancel\w*/i;
+const ASKS_ABOUT_RETURNING = /\b(?:return\w*|send (?:it|this|them) back|exchange)\b/i;
+
+/**
+ * What the customer asked about the order besides its status: whether it can still be cancelled, how to return it,
+ * or that it never arrived. A question about an action is answered, not acted on: they say "cancel" to do it.
+ */
+function orderHelp(order: Order, request: string, people: boolean): string | undefined {
+  if (NOT_RECEIVED.test(request)) {
+    const help = missingParcelHelp(order, people);
+    if (help) return help;
+  }
+  if (ASKS_ABOUT_CANCELLING.test(request) && order.status !== 'cancelled')
+    return CANCELLABLE.has(order.status)
+      ? `It hasn't shipped, so it can still be cancelled: say "cancel ${order.id}" and I'll ask you to confirm.`
+      : 'It has already left us, so it can no longer be cancelled, but it can be returned within 30 days of delivery.';
+  if (ASKS_ABOUT_RETURNING.test(request) && (order.status === 'shipped' || order.status === 'delivered'))
+    return 'Unused items can be returned within 30 days of delivery for a full refund to the original payment method: start a return from Orders → Return item. The refund reaches your card 5–10 business days after we receive the return.';
+  return undefined;
+}
+
 export const lookupOrder = defineTool({
   name: 'lookup_order',
   status: 'Looking up your order…',
@@ -105,11 +147,12 @@ export const lookupOrder = defineTool({
     'when will my order arrive',
     'my parcel has not arrived',
   ],
-  answerTemplate: (result) => {
+  answerTemplate: (result, _input, by) => {
     if (isIdentityRequired(result)) return identityQuestion('look up', result);
-    return result.found
-      ? describeOrder(result.order)
-      : `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`;
+    if (!result.found)
+      return `I couldn't find an order ${result.order_id}. Could you check the id? It looks like ORD-1001.`;
+    const help = orderHelp(result.order, by.request ?? '', by.people ?? false);
+    return help ? `${describeOrder(result.order)}\n\n${help}` : describeOrder(result.order);
   },
 });
 

@@ -11,6 +11,12 @@ import { type Passage, passagesOf } from './passages.js';
  * the search says it found nothing, and the bot says it has no article on that rather than cite an unrelated one.
  */
 export const DEFAULT_MIN_RELEVANCE = 0.4;
+/**
+ * Among the articles an agent prefers (its tags), a passage needs only this share of the threshold: the message was
+ * routed to that agent's topic already, so "my notifications stopped coming thru" (one word of the article's) is
+ * enough there, though not enough to pick an article out of the whole help center.
+ */
+const TAGGED_RELEVANCE_SHARE = 0.6;
 /** Cosine similarity at which an embedded passage counts as an answer on its own (hybrid search). */
 export const DEFAULT_MIN_SIMILARITY = 0.45;
 /** Changes under the folder are gathered this long before one rebuild. */
@@ -111,10 +117,10 @@ export class HelpCenter {
     const query = question.replace(EMAIL_OR_URL, ' ');
     const limit = options.limit ?? MAX_PASSAGES;
     if (options.preferTags && options.preferTags.length > 0) {
-      const tagged = await this.searchIn(query, limit, options.preferTags);
+      const tagged = await this.searchIn(query, limit, options.preferTags, this.minRelevance * TAGGED_RELEVANCE_SHARE);
       if (tagged.length > 0) return tagged;
     }
-    return this.searchIn(query, limit, undefined);
+    return this.searchIn(query, limit, undefined, this.minRelevance);
   }
 
   /** Whether the help center surely answers this: then it goes to an agent that searches, not declined as off topic. */
@@ -126,10 +132,15 @@ export class HelpCenter {
     return best !== undefined;
   }
 
-  private async searchIn(query: string, limit: number, tags: readonly string[] | undefined): Promise<KnowledgeHit[]> {
+  private async searchIn(
+    query: string,
+    limit: number,
+    tags: readonly string[] | undefined,
+    minRelevance: number,
+  ): Promise<KnowledgeHit[]> {
     const snapshot = this.snapshot;
     if (!snapshot) return [];
-    const keywordHits = snapshot.keyword.search(query, { limit, tags, minRelevance: this.minRelevance });
+    const keywordHits = snapshot.keyword.search(query, { limit, tags, minRelevance });
     if (!snapshot.vectors) return keywordHits.map(hitOf);
     let vectorHits: Array<{ passage: Passage; similarity: number }>;
     try {

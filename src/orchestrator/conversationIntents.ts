@@ -1,9 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const INTENTS = ['greeting', 'thanks', 'goodbye', 'capabilities', 'human', 'chitchat'] as const;
+/** `chitchat`: small talk and questions about anything else ("tell me a joke"), declined kindly, never escalated. */
+export type ConversationIntent = (typeof INTENTS)[number];
+
 /**
  * Utterances for the intents every support desk has, whatever its agents: small talk, and asking for a human
  * (complaints included). Agent-specific routing is trained from each agent's description and examples instead.
  * A goodbye is apart from thanks: "thanks" may come mid-conversation, "thanks, bye" ends it and wants no question back.
  */
-export const CONVERSATION_INTENTS: Record<'greeting' | 'thanks' | 'goodbye' | 'capabilities' | 'human', string[]> = {
+const HAND_WRITTEN: Record<Exclude<ConversationIntent, 'chitchat'>, string[]> = {
   greeting: [
     'hi',
     'hello',
@@ -128,4 +135,57 @@ export const CONVERSATION_INTENTS: Record<'greeting' | 'thanks' | 'goodbye' | 'c
   ],
 };
 
-export type ConversationIntent = keyof typeof CONVERSATION_INTENTS;
+/**
+ * The same intents, and chit-chat ("tell me a joke", "do you like pizza", "what's the weather"), in many more
+ * registers: typos, slang, non-native and templated phrasing. Written fresh, apart from the routing eval sets.
+ */
+const PHRASES = z
+  .object(Object.fromEntries(INTENTS.map((intent) => [intent, z.array(z.string().min(1))])))
+  .parse(JSON.parse(readFileSync(new URL('./conversationPhrases.json', import.meta.url), 'utf8'))) as Record<
+  ConversationIntent,
+  string[]
+>;
+
+export const CONVERSATION_INTENTS: Record<ConversationIntent, string[]> = Object.fromEntries(
+  INTENTS.map((intent) => [
+    intent,
+    [...new Set([...(intent === 'chitchat' ? [] : HAND_WRITTEN[intent]), ...PHRASES[intent]])],
+  ]),
+) as Record<ConversationIntent, string[]>;
+
+/**
+ * Messages that say something is wrong, or ask for help, without saying with what: they get a clarifying question
+ * rather than a guess at a specialist ("it's not working" is as likely an order as the app).
+ */
+export const VAGUE_MESSAGES: readonly string[] = [
+  "it's not working",
+  'it doesnt work',
+  'not working',
+  'something is wrong',
+  'something went wrong',
+  'there is a problem',
+  'I have a problem',
+  'I have an issue',
+  'got a problem here',
+  'I need help',
+  'need some help please',
+  'help me',
+  'can you help me with something',
+  'I have a question',
+  'quick question',
+  'question',
+  'hello? anyone?',
+  'it broke',
+  'this is broken',
+  'still not working',
+  'same problem again',
+  'this keeps happening',
+  'why is this happening',
+  'what is going on',
+  'nothing works',
+  'it says error',
+  'I got an error',
+  'I need to fix something',
+  'can you check something for me',
+  'I want to ask about something',
+];

@@ -29,6 +29,11 @@ const TRANSFER_PREFIX = 'transfer_to_';
 const ASK_PREFIX = 'ask_';
 /** Hands the conversation to the support team (offered while a staff channel is connected). */
 export const ESCALATE_TOOL_NAME = 'escalate_to_human';
+/**
+ * How an answer offers a person. The offline engine takes a "yes" right after it as a request for one, so an answer
+ * that offers a person in these words is taken at its word.
+ */
+export const PERSON_OFFER = 'Would you like me to bring in a person from our support team?';
 /** Records a fact on the thread's shared fact sheet. */
 export const NOTE_FACT_TOOL_NAME = 'note_fact';
 

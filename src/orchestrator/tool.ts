@@ -54,10 +54,14 @@ export interface ToolDefinition<S extends z.ZodType, R> {
   answerTemplate?: (result: R, input: z.output<S>, by: AnsweringAgent) => string;
 }
 
-/** What a tool's answer template knows of the agent whose answer it words. */
+/** What a tool's answer template knows of the agent whose answer it words, and of the message it answers. */
 export interface AnsweringAgent {
   /** The names of the tools the agent has. */
   readonly tools: readonly string[];
+  /** The customer's message the answer replies to: "ORD-1003 says delivered but I never got it". */
+  readonly request?: string;
+  /** Whether a person can be brought in (a staff channel is connected): only then may the answer offer one. */
+  readonly people?: boolean;
 }
 
 /** A tool with its input type erased, as the runner holds it; `run` receives already-validated input. */

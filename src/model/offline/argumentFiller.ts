@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../types.js';
-import { ENTITIES } from './entities.js';
+import { bareIds, ENTITIES } from './entities.js';
 
 /** Free-text arguments are filled from what the customer wrote. */
 const TITLE_MAX_CHARS = 80;
@@ -17,9 +17,12 @@ function lastMatch(text: string, entity: string): string | undefined {
   return matches?.length ? spec.normalize(matches[matches.length - 1]!) : undefined;
 }
 
-/** Searches the current message first, then the thread from newest to oldest (user words and earlier tool arguments). */
+/**
+ * Searches the current message first, then the thread from newest to oldest (user words and earlier tool arguments).
+ * In the current message a number alone counts too ("sorry, it's 1003"): it corrects an id given before.
+ */
 export function findEntity(entity: string, current: string, history: ChatMessage[]): string | undefined {
-  const inCurrent = lastMatch(current, entity);
+  const inCurrent = lastMatch(current, entity) ?? bareIds(current, entity).at(-1);
   if (inCurrent) return inCurrent;
   for (let i = history.length - 1; i >= 0; i--) {
     const m = history[i]!;

@@ -50,6 +50,13 @@ export class IntentClassifier {
     return new IntentClassifier(nlu);
   }
 
+  /** An untrained classifier, for its words(): the same normalizing, tokenizing and stemming, nothing learned. */
+  static wordsOnly(): IntentClassifier {
+    return new IntentClassifier(
+      new NluNeural({ locale: 'en', log: false, keepStopwords: true, useNoneFeature: true }, englishContainer()),
+    );
+  }
+
   /** The stemmed words the classifier sees in a text; `content` leaves out function words ("and", "here", "have"). */
   async words(text: string, { content = false } = {}): Promise<string[]> {
     const words = Object.keys(await this.nlu.prepare(maskEntities(text)));

@@ -2,6 +2,7 @@ import {
   type Agent,
   type AgentRegistry,
   ANOTHER_APPROVAL_WAITING,
+  type AnsweringAgent,
   APPROVAL_ALREADY_WAITING,
   APPROVAL_DECLINED,
   APPROVAL_NOT_CONFIRMED,
@@ -34,6 +35,7 @@ import type {
 } from '../types.js';
 import { allMatches, entityFor, fillArguments, looksUpById } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
+import { acceptsPersonOffer, alreadyAnswered, repeatReply } from './followUp.js';
 import {
   bareNoReply,
   bareYesReply,
@@ -49,7 +51,7 @@ import {
   thanksReply,
   toolFailedReply,
 } from './replies.js';
-import { consultedAnswers, findCall, lastUserText, responseResults } from './requestHistory.js';
+import { consultedAnswers, findCall, lastAnswer, lastUserText, responseResults } from './requestHistory.js';
 import { ToolChoice } from './toolChoice.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
@@ -71,6 +73,13 @@ const EMAIL_FILLER =
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
+
+/** A help-center search's result: passages, not a record. */
+const isSearchResult = (content: string) => Array.isArray((parseJson(content) as { passages?: unknown })?.passages);
+const canEscalate = (tools: ToolSpec[]) => tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
+const quoted = (text: string) =>
+  text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text;
+const lowerFirst = (text: string) => text.replace(/^./, (c) => c.toLowerCase());
 
 type Step = { text?: string; toolCalls?: ToolCall[] };
 
@@ -104,6 +113,11 @@ export class OfflineEngine implements ModelProvider {
       for (const piece of step.text.match(/\S+\s*|\s+/g) ?? []) onTextDelta(piece);
     }
     return { text: step.text ?? '', toolCalls: step.toolCalls ?? [], usage: NO_USAGE };
+  }
+
+  private escalate(reason: string, text: string): Step {
+    const urgency = HIGH_URGENCY.test(text) ? 'high' : 'normal';
+    return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason, urgency })] };
   }
 
   private call(name: string, args: Record<string, unknown> = {}): ToolCall {
@@ -158,17 +172,47 @@ export class OfflineEngine implements ModelProvider {
         )
           return this.useToolNamed(instead, text, messages, facts);
       }
-      const worded = results.map(([c, content]) => this.wordResult(agent, c, content)).filter((text) => text !== '');
+      const by = {
+        tools: (agent.tools ?? []).map((t) => t.name),
+        request: lastUserText(messages),
+        people: canEscalate(tools),
+      };
+      const worded = results
+        .map(([c, content]) => this.wordResult(agent, c, content, by))
+        .filter((text) => text !== '');
       // Only queued behind someone else's question (nothing was asked this turn): say so rather than nothing.
       if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED))
         return { text: queuedReply() };
-      return { text: worded.join('\n\n') };
+      const answer = worded.join('\n\n');
+      if (await this.repeatsItself(agent, results, answer, messages))
+        return { text: repeatReply(answer, by.request, by.people, lowerFirst(agent.description)) };
+      return { text: answer };
     }
     const text = lastUserText(messages);
     // The reply to a confirmation question was neither yes nor no: unless it asks about something specific, say that
     // nothing was done; the run loop puts the question again.
     if (awaiting !== undefined && !(await this.asksSomethingSpecific(text))) return { text: nothingDoneYetReply() };
     return this.answerMessage(agent, text, messages, tools, facts);
+  }
+
+  /**
+   * Whether the answer only says again what this conversation already heard, to a message that did not ask for it:
+   * "so what now" after an order's status, or "I don't have the backup codes either" after the 2FA article. A
+   * follow-up the same look-up answers ("and when will it arrive?", "ORD-1002?") is a question, not a repeat.
+   */
+  private async repeatsItself(
+    agent: Agent,
+    results: Array<[ToolCall, string]>,
+    answer: string,
+    messages: ChatMessage[],
+  ): Promise<boolean> {
+    if (!alreadyAnswered(answer, messages)) return false;
+    if (results.some(([, content]) => isIdentityRequired(parseJson(content)))) return false;
+    const text = lastUserText(messages);
+    if (Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0)) return false;
+    const { route } = await this.router.routeRequest(text);
+    const forThisAgent = route.kind === 'agent' && route.agent.id === agent.id;
+    return !forThisAgent || results.some(([, content]) => isSearchResult(content));
   }
 
   /** An id, or a request clearly for this agent's topic: worth answering while a confirmation waits. */
@@ -185,29 +229,27 @@ export class OfflineEngine implements ModelProvider {
     tools: ToolSpec[],
     facts: Record<string, string>,
   ): Promise<Step> {
+    const people = canEscalate(tools);
+    // The bot offered a person and the customer said yes.
+    if (people && acceptsPersonOffer(text, messages))
+      return this.escalate(
+        `The customer accepted the offer of a person, after: "${quoted(lastAnswer(messages))}"`,
+        text,
+      );
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
     const noted = this.noteGivenEmail(text, tools, messages);
     if (noted) return noted;
-    const canEscalate = tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
     const decision = await this.router.routeRequest(text);
     const { route } = decision;
     // Asking for a person or complaining goes to staff from any agent, when there is a staff channel.
     if (
       route.kind === 'human' &&
-      canEscalate &&
+      people &&
       (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)
-    ) {
-      return {
-        toolCalls: [
-          this.call(ESCALATE_TOOL_NAME, {
-            reason: `The customer wrote: "${text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text}"`,
-            urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal',
-          }),
-        ],
-      };
-    }
+    )
+      return this.escalate(`The customer wrote: "${quoted(text)}"`, text);
     if (agent.id === this.agents.defaultAgentId) {
       if ((agent.handoffs ?? []).length === 0 && (agent.tools ?? []).length > 0)
         return this.alone(agent, decision, text, messages, facts);
@@ -226,7 +268,8 @@ export class OfflineEngine implements ModelProvider {
     const otherTopic =
       (route.kind === 'agent' && route.agent.id !== agent.id) ||
       route.kind === 'human' ||
-      route.kind === 'capabilities';
+      route.kind === 'capabilities' ||
+      route.kind === 'off_topic';
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
     if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
     return this.useTool(agent, text, messages, facts);
@@ -346,7 +389,7 @@ export class OfflineEngine implements ModelProvider {
     return named.map((value) => this.call(tool.name, { ...args, [name]: value }));
   }
 
-  private wordResult(agent: Agent, call: ToolCall, content: string): string {
+  private wordResult(agent: Agent, call: ToolCall, content: string, by: AnsweringAgent): string {
     if (content.startsWith(APPROVAL_DECLINED) || content.startsWith(APPROVAL_NOT_CONFIRMED)) return notDoneReply();
     if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
     if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
@@ -357,10 +400,7 @@ export class OfflineEngine implements ModelProvider {
     const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
     const result = parseJson(content);
     const input = parseJson(call.function.arguments);
-    const worded =
-      tool && result !== undefined
-        ? tool.answer(result, input, { tools: (agent.tools ?? []).map((t) => t.name) })
-        : undefined;
+    const worded = tool && result !== undefined ? tool.answer(result, input, by) : undefined;
     return worded ?? `Here is what I found:\n${content}`;
   }
 }

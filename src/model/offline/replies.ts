@@ -10,7 +10,7 @@ export function greetingReply(specialists: Agent[]): string {
 }
 
 export function capabilitiesReply(specialists: Agent[]): string {
-  return `I can help with:\n${capabilityList(specialists)}\nYou can also ask for a person at any time.`;
+  return `I'm the support assistant, a bot. I can help with:\n${capabilityList(specialists)}\nYou can also ask for a person at any time.`;
 }
 
 export function clarifyingReply(specialists: Agent[]): string {

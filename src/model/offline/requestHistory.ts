@@ -11,6 +11,16 @@ export function lastUserText(messages: ChatMessage[]): string {
   return '';
 }
 
+/** The assistant's last text before the customer's last message ('' when there is none). */
+export function lastAnswer(messages: ChatMessage[]): string {
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  for (let i = lastUser - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'assistant' && m.content) return m.content;
+  }
+  return '';
+}
+
 export function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;

@@ -1,6 +1,6 @@
 import type { Agent, Tool } from '../../orchestrator/protocol.js';
 import { asksAboutAction } from './actionInquiry.js';
-import { IntentClassifier } from './intentClassifier.js';
+import { LinearClassifier } from './linearClassifier.js';
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
@@ -16,13 +16,13 @@ function namedAfter(tool: Tool): string[] {
 /** The offline engine's choice of an agent's tool for a message: a classifier per agent, over its tools. */
 export class ToolChoice {
   /** Each agent's classifier, and the tool names it was trained on. */
-  private readonly classifiers = new Map<string, { tools: string; classifier: Promise<IntentClassifier> }>();
+  private readonly classifiers = new Map<string, { tools: string; classifier: Promise<LinearClassifier> }>();
 
   /**
    * The classifier of the agent's tools, trained again when they change: an MCP server's tools can come and go
    * while the bot runs (notifications/tools/list_changed). Undefined for an agent with fewer than two tools.
    */
-  classifierFor(agent: Agent): Promise<IntentClassifier> | undefined {
+  classifierFor(agent: Agent): Promise<LinearClassifier> | undefined {
     const tools = agent.tools ?? [];
     if (tools.length < 2) return undefined;
     const names = tools.map((tool) => tool.name).join(',');
@@ -31,7 +31,7 @@ export class ToolChoice {
     const examples = tools.flatMap((tool) =>
       [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({ utterance, intent: tool.name })),
     );
-    const classifier = IntentClassifier.train(examples);
+    const classifier = LinearClassifier.train(examples);
     this.classifiers.set(agent.id, { tools: names, classifier });
     return classifier;
   }

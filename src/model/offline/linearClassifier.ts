@@ -1,0 +1,155 @@
+import { type Classification, IntentClassifier, NO_INTENT, type TrainingExample } from './intentClassifier.js';
+
+/**
+ * How much each kind of feature weighs, after each kind is scaled to unit length: the stemmed words carry the
+ * meaning, word pairs tell "order status" from "status page", and the letters inside words let a misspelling
+ * ("delivry", "pasword", "refnd") share most of its features with the word it misspells.
+ */
+const FEATURE_WEIGHTS = { word: 1, pair: 0.5, letters: 0.6 } as const;
+/** Letter n-grams are taken of words this long or longer: shorter ones are too common to say anything. */
+const MIN_LETTERS_WORD = 4;
+const LETTER_N = 4;
+
+const EPOCHS = 40;
+const LEARNING_RATE = 0.3;
+/** L2 weight decay per step: keeps a single rare word from deciding a message alone. */
+const DECAY = 1e-4;
+
+type Features = Map<number, number>;
+
+/** A small deterministic generator, so training (and so routing) is the same on every start. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function addGroup(into: Map<string, number>, names: string[], weight: number): void {
+  const unique = [...new Set(names)];
+  if (unique.length === 0) return;
+  const value = weight / Math.sqrt(unique.length);
+  for (const name of unique) into.set(name, value);
+}
+
+/**
+ * A multinomial logistic regression over stemmed words, word pairs and letter 4-grams, trained at start-up in a few
+ * hundred milliseconds and classifying in well under one. It replaced NLP.js's network for routing, which sees
+ * stemmed words only: a misspelt word was unknown to it, and a message made of unknown words was "None".
+ */
+export class LinearClassifier {
+  private constructor(
+    private readonly tokenizer: IntentClassifier,
+    private readonly featureIndex: Map<string, number>,
+    private readonly intents: string[],
+    private readonly weights: Float64Array[],
+    private readonly bias: Float64Array,
+  ) {}
+
+  static async train(examples: TrainingExample[]): Promise<LinearClassifier> {
+    const words = IntentClassifier.wordsOnly();
+    const intents = [...new Set(examples.map((e) => e.intent))];
+    const featureIndex = new Map<string, number>();
+    const rows: Array<{ features: Features; intent: number }> = [];
+    for (const { utterance, intent } of examples) {
+      if (utterance.trim() === '') continue;
+      const named = await LinearClassifier.namedFeatures(words, utterance);
+      const features: Features = new Map();
+      for (const [name, value] of named) {
+        let index = featureIndex.get(name);
+        if (index === undefined) featureIndex.set(name, (index = featureIndex.size));
+        features.set(index, value);
+      }
+      rows.push({ features, intent: intents.indexOf(intent) });
+    }
+    const weights = intents.map(() => new Float64Array(featureIndex.size));
+    const bias = new Float64Array(intents.length);
+    const random = seededRandom(42);
+    const order = rows.map((_, i) => i);
+    const probabilities = new Float64Array(intents.length);
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      const rate = LEARNING_RATE / (1 + epoch * 0.1);
+      for (const r of order) {
+        const { features, intent } = rows[r]!;
+        LinearClassifier.softmax(weights, bias, features, probabilities);
+        for (let c = 0; c < intents.length; c++) {
+          const gradient = probabilities[c]! - (c === intent ? 1 : 0);
+          const w = weights[c]!;
+          for (const [index, value] of features) w[index] = w[index]! * (1 - DECAY) - rate * gradient * value;
+          bias[c] = bias[c]! - rate * gradient;
+        }
+      }
+    }
+    return new LinearClassifier(words, featureIndex, intents, weights, bias);
+  }
+
+  private static softmax(weights: Float64Array[], bias: Float64Array, features: Features, out: Float64Array): void {
+    let max = -Infinity;
+    for (let c = 0; c < weights.length; c++) {
+      let sum = bias[c]!;
+      const w = weights[c]!;
+      for (const [index, value] of features) sum += w[index]! * value;
+      out[c] = sum;
+      if (sum > max) max = sum;
+    }
+    let total = 0;
+    for (let c = 0; c < weights.length; c++) {
+      out[c] = Math.exp(out[c]! - max);
+      total += out[c]!;
+    }
+    for (let c = 0; c < weights.length; c++) out[c] = out[c]! / total;
+  }
+
+  private static async namedFeatures(words: IntentClassifier, text: string): Promise<Map<string, number>> {
+    const stems = await words.words(text);
+    const raw = (text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []).map((w) => w.replace(/'/g, ''));
+    const named = new Map<string, number>();
+    addGroup(
+      named,
+      stems.map((s) => `w:${s}`),
+      FEATURE_WEIGHTS.word,
+    );
+    addGroup(
+      named,
+      stems.slice(1).map((s, i) => `p:${stems[i]}_${s}`),
+      FEATURE_WEIGHTS.pair,
+    );
+    const letters = raw
+      .filter((w) => w.length >= MIN_LETTERS_WORD)
+      .flatMap((w) => {
+        const padded = `<${w}>`;
+        return Array.from({ length: padded.length - LETTER_N + 1 }, (_, i) => `l:${padded.slice(i, i + LETTER_N)}`);
+      });
+    addGroup(named, letters, FEATURE_WEIGHTS.letters);
+    return named;
+  }
+
+  /** The stemmed words of a text (see IntentClassifier.words). */
+  words(text: string, options?: { content?: boolean }): Promise<string[]> {
+    return this.tokenizer.words(text, options);
+  }
+
+  contentOf(words: string[]): string[] {
+    return this.tokenizer.contentOf(words);
+  }
+
+  async classify(text: string): Promise<Classification> {
+    const features: Features = new Map();
+    for (const [name, value] of await LinearClassifier.namedFeatures(this.tokenizer, text)) {
+      const index = this.featureIndex.get(name);
+      if (index !== undefined) features.set(index, value);
+    }
+    if (features.size === 0) return { intent: NO_INTENT, score: 1, ranking: [{ intent: NO_INTENT, score: 1 }] };
+    const probabilities = new Float64Array(this.intents.length);
+    LinearClassifier.softmax(this.weights, this.bias, features, probabilities);
+    const ranking = this.intents
+      .map((intent, c) => ({ intent, score: probabilities[c]! }))
+      .sort((a, b) => b.score - a.score);
+    return { intent: ranking[0]!.intent, score: ranking[0]!.score, ranking };
+  }
+}
