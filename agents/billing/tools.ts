@@ -51,6 +51,23 @@ function doubleChargeHelp(invoice: Invoice, people: boolean): string | undefined
   return `${check} ${next}`;
 }
 
+const ASKS_ABOUT_REFUND = /\b(?:refund\w*|money back|reimburs\w*)\b/i;
+
+/** The last day a paid invoice can be refunded (in the look-up's result, so an answer may quote it). */
+function refundableUntil(invoice: Invoice): string | undefined {
+  if (invoice.status !== 'paid' || !invoice.paidAt) return undefined;
+  return new Date(Date.parse(invoice.paidAt) + REFUND_WINDOW_DAYS * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Whether the invoice can be refunded, for a customer who asked: a question is answered, not acted on. */
+function refundHelp(invoice: Invoice, until: string | undefined, people: boolean): string | undefined {
+  if (until === undefined) return undefined;
+  if (refundable(invoice.id, invoice).ok)
+    return `It can be refunded until ${until}: say "refund ${invoice.id}" and I'll ask you to confirm.`;
+  const offer = people ? ` ${PERSON_OFFER}` : '';
+  return `It could be refunded until ${until}, so I can't refund it here, but a person can review exceptions.${offer}`;
+}
+
 export const lookupInvoice = defineTool({
   name: 'lookup_invoice',
   status: 'Looking up your invoice…',
@@ -65,7 +82,7 @@ export const lookupInvoice = defineTool({
       facts.set('plan', invoice.plan);
     }
     return invoice
-      ? { found: true as const, invoice }
+      ? { found: true as const, invoice, refundableUntil: refundableUntil(invoice) }
       : { found: false as const, invoice_id, message: `No invoice ${invoice_id} exists.` };
   },
   examples: [
@@ -90,7 +107,12 @@ export const lookupInvoice = defineTool({
           ? `refunded on ${i.refundedAt}`
           : `${i.status}, due ${i.dueAt}`;
     const described = `Invoice ${i.id} (${i.plan}, issued ${i.issuedAt}) is for ${i.amount.toFixed(2)} ${i.currency} and is ${when}.`;
-    const help = CHARGED_TWICE.test(by.request ?? '') ? doubleChargeHelp(i, by.people ?? false) : undefined;
+    const request = by.request ?? '';
+    const help = CHARGED_TWICE.test(request)
+      ? doubleChargeHelp(i, by.people ?? false)
+      : ASKS_ABOUT_REFUND.test(request)
+        ? refundHelp(i, result.refundableUntil, by.people ?? false)
+        : undefined;
     return help ? `${described}\n\n${help}` : described;
   },
 });

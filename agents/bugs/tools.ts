@@ -26,6 +26,10 @@ export const createBugReport = defineTool({
     'that did not help, open a ticket',
     'it still crashes, report it',
     'create a bug ticket',
+    'yes file it',
+    'file a bug please, here is my device',
+    'can you report it to your developers',
+    'report it to the devs',
   ],
   answerTemplate: (result) =>
     `I've filed bug report ${result.ticketId} with our engineers. Keep that id; we'll follow up as soon as they have looked at it.`,

@@ -62,7 +62,7 @@ const ACKNOWLEDGEMENT =
 const NOT_FOR_A_SPECIALIST = new Set<Route['kind']>(['off_topic', 'unclear']);
 
 /** What follows an opening acknowledgement, or undefined when the message has none or is nothing else. */
-function afterAcknowledgement(text: string): string | undefined {
+export function afterAcknowledgement(text: string): string | undefined {
   const opening = ACKNOWLEDGEMENT.exec(text)?.[0];
   if (!opening) return undefined;
   const rest = text.slice(opening.length).trim();
@@ -234,7 +234,9 @@ export class IntentRouter {
    */
   private async askHelpCenter(text: string, decision: RouteDecision): Promise<RouteDecision> {
     const { helpCenter, knowledgeAgent } = this.options;
-    if (!helpCenter || !knowledgeAgent || !(await helpCenter.covers(text))) return decision;
+    // "It's not working" is vague whatever an article's title says ("2FA codes are not working"): ask what it is.
+    const vague = decision.classification.intent === NO_INTENT && decision.score >= ROUTE_MIN_CONFIDENCE;
+    if (vague || !helpCenter || !knowledgeAgent || !(await helpCenter.covers(text))) return decision;
     return { ...decision, route: { kind: 'agent', agent: knowledgeAgent }, score: HELP_CENTER_ROUTE_SCORE };
   }
 
@@ -247,8 +249,13 @@ export class IntentRouter {
     const { intent, score } = ranking[0] ?? { intent: NO_INTENT, score: 0 };
     const classification: Classification = { intent, score, ranking };
     const decided = (route: Route) => ({ route, score, classification, ms: performance.now() - started });
-    if (score < (intent === 'human' ? HUMAN_MIN_CONFIDENCE : ROUTE_MIN_CONFIDENCE))
+    if (score < (intent === 'human' ? HUMAN_MIN_CONFIDENCE : ROUTE_MIN_CONFIDENCE)) {
+      const owner = this.vocabulary.ownerOf(content);
+      const agent = owner && this.agents.get(owner.slice(AGENT_INTENT_PREFIX.length));
+      if (agent && ranking[0]?.intent === owner)
+        return { ...decided({ kind: 'agent', agent }), score: ROUTE_MIN_CONFIDENCE };
       return decided({ kind: this.vocabulary.offTopic(guessed, content) ? 'off_topic' : 'unclear' });
+    }
     if (intent.startsWith(AGENT_INTENT_PREFIX)) {
       const agent = this.agents.get(intent.slice(AGENT_INTENT_PREFIX.length));
       if (agent) return decided({ kind: 'agent', agent });

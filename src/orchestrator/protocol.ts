@@ -19,7 +19,7 @@ import type { RequestPart, RouteDecision } from './intentRouter.js';
 export type { Agent, AgentRegistry } from './agent.js';
 export { isEmptySearch } from './citations.js';
 export { groundTruth, withoutUnsupported } from './grounding.js';
-export type { RequestPart, Route, RouteDecision } from './intentRouter.js';
+export { afterAcknowledgement, type RequestPart, type Route, type RouteDecision } from './intentRouter.js';
 export { groundingVerdict } from './review.js';
 export type { AnsweringAgent, Tool } from './tool.js';
 

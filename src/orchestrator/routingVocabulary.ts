@@ -67,6 +67,21 @@ export class RoutingVocabulary {
     return total > 0 ? rest.slice(1).map((c) => ({ intent: c.intent, score: c.score / total })) : rest;
   }
 
+  /**
+   * The one specialist the message's words point to when the classifier is unsure: some of its content words are
+   * that specialist's alone (trained with no other specialist, nor with chit-chat), and none are another's alone.
+   * "getting a new phone next week, what happens to my 2fa?" scored 0.36 for Technical Support; "2fa" is only its.
+   */
+  ownerOf(content: string[]): string | undefined {
+    const owners = new Set<string>();
+    for (const word of content) {
+      if (this.chitchat.has(word)) continue;
+      const having = [...this.specialistVocabulary].filter(([, known]) => known.has(word)).map(([intent]) => intent);
+      if (having.length === 1) owners.add(having[0]!);
+    }
+    return owners.size === 1 ? [...owners][0] : undefined;
+  }
+
   private isTopicWord(word: string): boolean {
     return !this.chitchat.has(word) && [...this.specialistVocabulary.values()].some((known) => known.has(word));
   }

@@ -25,6 +25,53 @@ export function alreadyAnswered(answer: string, messages: ChatMessage[]): boolea
   return answer.trim() !== '' && earlierAnswers(messages).some((earlier) => said(earlier) === said(answer));
 }
 
+/** A question: "what version fixes it?", "why is it stuck on that", "can I …". Answering it again is an answer. */
+const QUESTION =
+  /\?\s*$|^(?:(?:ok|okay|so|and|but|then|hm+|um+|haha|lol)[\s,.]+)*(?:can|could|would|will|how|what|whats|where|wheres|when|why|which|who|is|are|do|does|did|has|have)\b/i;
+
+export function isQuestion(text: string): boolean {
+  return QUESTION.test(text.trim());
+}
+
+/**
+ * The customer says what was suggested did not solve it: "tried all of that already, still nothing", "already asked
+ * the neighbours, nothing", "did all 4 steps, still broken".
+ */
+const NOT_SOLVED =
+  /\b(?:still (?:nothing|not\b|no\b|doesn'?t|isn'?t|broken|the same|crashes|crashing|happening)|nothing(?:\s+(?:happened|changed|works?))?$|no luck|(?:did|does) ?n[o']?t (?:help|work|fix)|didnt (?:help|work|fix)|doesnt (?:help|work|fix)|not (?:solved|fixed|helpful)|tried (?:that|it|all|everything|those)|same (?:problem|issue|thing))\b/i;
+
+/** Asking for something as well ("still crashes. can you report it?") is a request, not only a report of failure. */
+const ALSO_ASKS = /\b(?:can you|could you|please|pls|report|file|bug|person|human|someone)\b/i;
+
+export function saysNotSolved(text: string): boolean {
+  return NOT_SOLVED.test(text.trim()) && !ALSO_ASKS.test(text);
+}
+
+/** "so what now", "now what?", "what should I do": asking for the next step. */
+const WHAT_NOW =
+  /^(?:(?:so|ok|okay|and|well|hmm+|um+)[\s,.]+)*(?:what now|now what|what next|what should i do(?: now)?|what do i do(?: now)?|what can i do(?: now)?|what happens now)[\s?!.]*$/i;
+
+export function asksWhatNow(text: string): boolean {
+  return WHAT_NOW.test(text.trim());
+}
+
+/** The next steps there are, when the customer asks what now. */
+export function nextStepReply(people: boolean, can: string): string {
+  const person = people
+    ? ` If it's something else, or this didn't solve it, a person from our support team can take it from here. ${PERSON_OFFER}`
+    : " If it's something else, tell me what you need.";
+  return `From here I can help with ${can}${person}`;
+}
+
+/** What was suggested did not help: no more of the same, but the next steps there are. */
+export function notSolvedReply(people: boolean, canReport: boolean): string {
+  const report = canReport
+    ? ' I can file a bug report for our engineers: tell me your device and app version, and say "file a bug".'
+    : '';
+  const person = people ? ` A person from our support team can take it from here. ${PERSON_OFFER}` : '';
+  return `Sorry that didn't solve it.${report}${person}${report || person ? '' : ' Could you tell me what happens when you try?'}`;
+}
+
 /** Asking for news of something: "any update?", "check again", "still nothing?". The same answer then is news. */
 const ASKS_AGAIN = /\b(?:update\w*|again|still|now|yet|latest|news|status|anything new|changed?)\b/i;
 

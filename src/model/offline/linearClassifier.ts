@@ -57,9 +57,8 @@ export class LinearClassifier {
       const named = await LinearClassifier.namedFeatures(words, utterance);
       const features: Features = new Map();
       for (const [name, value] of named) {
-        let index = featureIndex.get(name);
-        if (index === undefined) featureIndex.set(name, (index = featureIndex.size));
-        features.set(index, value);
+        if (!featureIndex.has(name)) featureIndex.set(name, featureIndex.size);
+        features.set(featureIndex.get(name)!, value);
       }
       rows.push({ features, intent: intents.indexOf(intent) });
     }

@@ -8,6 +8,7 @@ import {
   APPROVAL_NOT_CONFIRMED,
   APPROVAL_QUEUED,
   APPROVAL_SKIPPED_FOR_STAFF,
+  afterAcknowledgement,
   askToolName,
   ESCALATE_TOOL_NAME,
   groundingVerdict,
@@ -16,6 +17,7 @@ import {
   isIdentityRequired,
   mergeDelegateAnswers,
   NOTE_FACT_TOOL_NAME,
+  PERSON_OFFER,
   type RequestRouter,
   type RouteDecision,
   type Tool,
@@ -33,9 +35,18 @@ import type {
   ToolCall,
   ToolSpec,
 } from '../types.js';
-import { allMatches, entityFor, fillArguments, looksUpById } from './argumentFiller.js';
+import { allMatches, entityFor, fillArguments, looksUpById, namesIdentifier } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
-import { acceptsPersonOffer, alreadyAnswered, repeatReply } from './followUp.js';
+import {
+  acceptsPersonOffer,
+  alreadyAnswered,
+  asksWhatNow,
+  isQuestion,
+  nextStepReply,
+  notSolvedReply,
+  repeatReply,
+  saysNotSolved,
+} from './followUp.js';
 import {
   bareNoReply,
   bareYesReply,
@@ -67,15 +78,74 @@ const BARE_YES_NO =
 
 /** The words around an email address given on its own: "my email is …", "you can reach me at …". */
 const EMAIL_FILLER =
-  /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure)\b/gi;
+  /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure|on|for|of|it|order|invoice|account)\b/gi;
+
+/**
+ * How sure asking for a person must be to leave a specialist's conversation: "pls get someone to look at it" (0.43)
+ * is a request for a person; a message naming an order or invoice is about that record first.
+ */
+const PERSON_IN_SPECIALIST_MIN_CONFIDENCE = 0.4;
+
+/** A route this sure wins over the id a message names: "refund for order 1004" is Billing's, not Orders'. */
+const SURE_ROUTE = 0.7;
 
 /** A specialist hands a message back to triage only when the router is this sure it belongs elsewhere. */
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
-/** A help-center search's result: passages, not a record. */
-const isSearchResult = (content: string) => Array.isArray((parseJson(content) as { passages?: unknown })?.passages);
+/** Whether the last tool result before the customer's message was a help article (a search that found passages). */
+function lastWasArticle(messages: ChatMessage[]): boolean {
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  const result = messages
+    .slice(0, lastUser)
+    .reverse()
+    .find((m) => m.role === 'tool');
+  const passages =
+    result?.role === 'tool' ? (parseJson(result.content) as { passages?: unknown[] })?.passages : undefined;
+  return Array.isArray(passages) && passages.length > 0;
+}
+
+/** Asking for a filing: "report it", "file a bug", "open a ticket", "log it". */
+const ASKS_TO_FILE = /\b(?:report|file|log|open|create|raise|submit)\b/i;
+
+const requiredOf = (tool: Tool) => (tool.parameters as { required?: string[] }).required ?? [];
+/** A tool asked in words: a search of articles or records. */
+const takesQuery = (tool: Tool) => requiredOf(tool).some((name) => /query|question|search/.test(name));
+/** A tool that files something new (a bug report, a ticket): neither a look-up nor a search. */
+const files = (tool: Tool) => !tool.mayNeedApproval && !looksUpById(tool) && !takesQuery(tool);
+
+/** The ids a message names (order, invoice): what says which specialist's records it is about. */
+const namedEntities = (text: string) =>
+  Object.keys(ENTITIES).filter((entity) => entity !== 'email' && allMatches(text, entity).length > 0);
+
+/** Whether a tool takes one of these entities as an argument. */
+function takes(tool: Tool, entities: string[]): boolean {
+  const properties = (tool.parameters as { properties?: Record<string, unknown> }).properties ?? {};
+  return Object.keys(properties).some((name) => entities.includes(entityFor(name) ?? ''));
+}
+
+/** Whether one of the agent's tools takes one of these entities. */
+const owns = (agent: Agent, entities: string[]) => (agent.tools ?? []).some((tool) => takes(tool, entities));
+
+/** The specialist the conversation was last handed to, from the transfers in its history. */
+function lastSpecialist(messages: ChatMessage[], defaultAgentId: string): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'assistant') continue;
+    for (const call of [...(m.tool_calls ?? [])].reverse()) {
+      const target = transferTarget(call.function.name);
+      if (target !== undefined && target !== defaultAgentId) return target;
+    }
+  }
+  return undefined;
+}
+
+/** "no", "nah leave it", "no its fine, keep it": nothing wanted, when no question of the bot's waits for it. */
+const NO_THANKS =
+  /^(?:no|nah|nope|no thanks)\b(?:[\s,.!]+(?:it'?s|its|is)?\s*(?:fine|ok(?:ay)?|all good|good|thanks|thank you|leave it|keep it|never ?mind|nvm|forget it|as it is))*[\s,.!]*$/i;
+
+const namesEntity = (text: string) => Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0);
 const canEscalate = (tools: ToolSpec[]) => tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
 const quoted = (text: string) =>
   text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text;
@@ -162,6 +232,10 @@ export class OfflineEngine implements ModelProvider {
       // customer hears there is no article on it, rather than being asked for an order id out of the blue.
       if (results.length === 1 && isEmptySearch(results[0]![1])) {
         const text = lastUserText(messages);
+        // A follow-up ("is there anything cheaper?" after the Pro plan's price) is searched again with the message
+        // before it, once.
+        const retry = this.withContext(call, text, messages);
+        if (retry) return { toolCalls: [retry] };
         const instead = await this.toolChoice.choose(agent, text, call.function.name);
         const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
         if (
@@ -184,7 +258,7 @@ export class OfflineEngine implements ModelProvider {
       if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED))
         return { text: queuedReply() };
       const answer = worded.join('\n\n');
-      if (await this.repeatsItself(agent, results, answer, messages))
+      if (this.repeatsItself(results, answer, messages))
         return { text: repeatReply(answer, by.request, by.people, lowerFirst(agent.description)) };
       return { text: answer };
     }
@@ -198,26 +272,19 @@ export class OfflineEngine implements ModelProvider {
   /**
    * Whether the answer only says again what this conversation already heard, to a message that did not ask for it:
    * "so what now" after an order's status, or "I don't have the backup codes either" after the 2FA article. A
-   * follow-up the same look-up answers ("and when will it arrive?", "ORD-1002?") is a question, not a repeat.
+   * question the same look-up or article answers ("and when will it arrive?", "what version fixes it?", "ORD-1002?")
+   * gets it again.
    */
-  private async repeatsItself(
-    agent: Agent,
-    results: Array<[ToolCall, string]>,
-    answer: string,
-    messages: ChatMessage[],
-  ): Promise<boolean> {
+  private repeatsItself(results: Array<[ToolCall, string]>, answer: string, messages: ChatMessage[]): boolean {
     if (!alreadyAnswered(answer, messages)) return false;
     if (results.some(([, content]) => isIdentityRequired(parseJson(content)))) return false;
     const text = lastUserText(messages);
-    if (Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0)) return false;
-    const { route } = await this.router.routeRequest(text);
-    const forThisAgent = route.kind === 'agent' && route.agent.id === agent.id;
-    return !forThisAgent || results.some(([, content]) => isSearchResult(content));
+    return !namesEntity(text) && !isQuestion(text);
   }
 
   /** An id, or a request clearly for this agent's topic: worth answering while a confirmation waits. */
   private async asksSomethingSpecific(text: string): Promise<boolean> {
-    if (Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0)) return true;
+    if (namesEntity(text)) return true;
     const { route, score } = await this.router.routeRequest(text);
     return route.kind === 'agent' && score >= TOPIC_CHANGE_MIN_CONFIDENCE;
   }
@@ -247,13 +314,14 @@ export class OfflineEngine implements ModelProvider {
     if (
       route.kind === 'human' &&
       people &&
-      (agent.id === this.agents.defaultAgentId || decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE)
+      (agent.id === this.agents.defaultAgentId || decision.score >= PERSON_IN_SPECIALIST_MIN_CONFIDENCE) &&
+      !namesEntity(text)
     )
       return this.escalate(`The customer wrote: "${quoted(text)}"`, text);
     if (agent.id === this.agents.defaultAgentId) {
       if ((agent.handoffs ?? []).length === 0 && (agent.tools ?? []).length > 0)
         return this.alone(agent, decision, text, messages, facts);
-      return (await this.fanOut(text, tools)) ?? this.triage(agent, decision);
+      return (await this.fanOut(text, tools)) ?? this.triage(agent, decision, text, messages);
     }
     const backTo = this.agents.defaultAgentId;
     // From the tools offered, not the agent's handoffs: a consulted specialist is not offered its way back.
@@ -270,8 +338,29 @@ export class OfflineEngine implements ModelProvider {
       route.kind === 'human' ||
       route.kind === 'capabilities' ||
       route.kind === 'off_topic';
-    const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE;
-    if (elsewhere && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
+    // Answering the bot's question ("what's the email on the order?") is not a new topic, whatever its words.
+    const answering = this.lastWithheldCall(messages, tools) !== undefined;
+    const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE && !answering;
+    // "ok and what about INV-2001" in an Orders conversation: an id only another specialist's tools take.
+    const othersId = !owns(agent, namedEntities(text)) && this.ownerOf(text) !== undefined;
+    if ((elsewhere || othersId) && canGoBack) return { toolCalls: [this.call(transferToolName(backTo))] };
+    // What was suggested did not help: say so and offer what is left, rather than the same answer again.
+    if (
+      saysNotSolved(text) &&
+      !namesEntity(text) &&
+      (lastWasArticle(messages) || lastAnswer(messages).includes(PERSON_OFFER))
+    )
+      return { text: notSolvedReply(canEscalate(tools), false) };
+    if (asksWhatNow(text)) return { text: nextStepReply(canEscalate(tools), lowerFirst(agent.description)) };
+    // Still answering "what's the email on the order?" without giving one: the record stays withheld, so ask again.
+    const withheld = answering && !namesEntity(text) ? this.lastWithheldCall(messages, tools) : undefined;
+    if (withheld)
+      return {
+        toolCalls: [
+          this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>),
+        ],
+      };
+    if (NO_THANKS.test(text.trim())) return { text: bareNoReply() };
     return this.useTool(agent, text, messages, facts);
   }
 
@@ -305,13 +394,45 @@ export class OfflineEngine implements ModelProvider {
     return reply !== undefined ? { text: reply } : this.useTool(agent, text, messages, facts);
   }
 
-  private triage(agent: Agent, decision: RouteDecision): Step {
+  private triage(agent: Agent, decision: RouteDecision, text: string, messages: ChatMessage[]): Step {
     const { route } = decision;
     const specialists = this.router.specialists;
+    const handsTo = (id: string | undefined) =>
+      id !== undefined && (agent.handoffs ?? []).includes(id)
+        ? { toolCalls: [this.call(transferToolName(id))] }
+        : undefined;
+    // An id only one specialist's tools take says whose it is ("INV-2001?" is Billing's), whatever the words around it.
+    const owner = this.ownerOf(text);
+    const surely = route.kind === 'agent' && (owns(route.agent, namedEntities(text)) || decision.score >= SURE_ROUTE);
+    if (owner && !surely) return handsTo(owner.id)!;
     if (route.kind === 'agent' && (agent.handoffs ?? []).includes(route.agent.id))
       return { toolCalls: [this.call(transferToolName(route.agent.id))] };
+    // Back from a specialist for small talk, "tried that, still nothing" or "so what now" is still about what that
+    // specialist was helping with.
+    if (route.kind === 'unclear' && (saysNotSolved(text) || asksWhatNow(text))) {
+      const back = handsTo(lastSpecialist(messages, this.agents.defaultAgentId));
+      if (back) return back;
+    }
     if (route.kind === 'off_topic') return { text: offTopicReply(specialists) };
     return { text: smallTalkReply(route, specialists) ?? clarifyingReply(specialists) };
+  }
+
+  /** The same search with the customer's previous message before this one, unless it was already that. */
+  private withContext(call: ToolCall, text: string, messages: ChatMessage[]): ToolCall | undefined {
+    const args = parseJson(call.function.arguments) as Record<string, unknown> | undefined;
+    const [name, query] = Object.entries(args ?? {}).find(([, value]) => value === text) ?? [];
+    const users = messages.filter((m) => m.role === 'user');
+    const previous = users.at(-2)?.content;
+    if (name === undefined || typeof query !== 'string' || previous === undefined) return undefined;
+    return this.call(call.function.name, { ...args, [name]: `${previous} ${query}` });
+  }
+
+  /** The one specialist whose tools take an id the message names (an order id: Orders), if exactly one does. */
+  private ownerOf(text: string): Agent | undefined {
+    const named = namedEntities(text);
+    if (named.length === 0) return undefined;
+    const owners = this.router.specialists.filter((specialist) => owns(specialist, named));
+    return owners.length === 1 ? owners[0] : undefined;
   }
 
   private async useTool(
@@ -320,7 +441,23 @@ export class OfflineEngine implements ModelProvider {
     messages: ChatMessage[],
     facts: Record<string, string>,
   ): Promise<Step> {
-    const tool = await this.toolChoice.choose(agent, text);
+    // "ok thanks, and how long does a refund take?": the tool is chosen by the request, not the thanks before it.
+    const chosen = await this.toolChoice.choose(agent, afterAcknowledgement(text) ?? text);
+    // "so when does order 1002 ship", "track TRK-55501": an id in the message is for the look-up it fills, rather
+    // than a help-center search.
+    const lookup =
+      chosen && !looksUpById(chosen) && namesIdentifier(text)
+        ? (agent.tools ?? []).find(
+            (t) =>
+              !t.mayNeedApproval && looksUpById(t) && fillArguments(t.parameters, text, [], facts).missing.length === 0,
+          )
+        : undefined;
+    // "what version fixes it?" is a question for the help center, not a request to file something.
+    const search =
+      chosen && !lookup && files(chosen) && isQuestion(text) && !ASKS_TO_FILE.test(text)
+        ? (agent.tools ?? []).find((t) => takesQuery(t))
+        : undefined;
+    const tool = lookup ?? search ?? chosen;
     if (!tool)
       return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
     return this.useToolNamed(tool, text, messages, facts);

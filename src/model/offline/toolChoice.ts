@@ -1,6 +1,6 @@
 import type { Agent, Tool } from '../../orchestrator/protocol.js';
 import { asksAboutAction } from './actionInquiry.js';
-import { LinearClassifier } from './linearClassifier.js';
+import { IntentClassifier } from './intentClassifier.js';
 
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
@@ -16,13 +16,13 @@ function namedAfter(tool: Tool): string[] {
 /** The offline engine's choice of an agent's tool for a message: a classifier per agent, over its tools. */
 export class ToolChoice {
   /** Each agent's classifier, and the tool names it was trained on. */
-  private readonly classifiers = new Map<string, { tools: string; classifier: Promise<LinearClassifier> }>();
+  private readonly classifiers = new Map<string, { tools: string; classifier: Promise<IntentClassifier> }>();
 
   /**
    * The classifier of the agent's tools, trained again when they change: an MCP server's tools can come and go
    * while the bot runs (notifications/tools/list_changed). Undefined for an agent with fewer than two tools.
    */
-  classifierFor(agent: Agent): Promise<LinearClassifier> | undefined {
+  classifierFor(agent: Agent): Promise<IntentClassifier> | undefined {
     const tools = agent.tools ?? [];
     if (tools.length < 2) return undefined;
     const names = tools.map((tool) => tool.name).join(',');
@@ -31,7 +31,7 @@ export class ToolChoice {
     const examples = tools.flatMap((tool) =>
       [tool.description, ...tool.examples, ...namedAfter(tool)].map((utterance) => ({ utterance, intent: tool.name })),
     );
-    const classifier = LinearClassifier.train(examples);
+    const classifier = IntentClassifier.train(examples);
     this.classifiers.set(agent.id, { tools: names, classifier });
     return classifier;
   }
@@ -50,7 +50,23 @@ export class ToolChoice {
     // An action the customer must confirm (a cancellation, a refund) is offered only when the message clearly asks
     // for it: a bare "ORD-1001" or "I want to return my mouse" scored 0.5-0.8 for cancel_order, clear requests 1.0.
     // Asking about it ("has it been cancelled?", "can I get a refund?") or declining it ("don't cancel") gets a look-up.
-    if (score < ACTION_MIN_CONFIDENCE || asksAboutAction(text)) return tools.find((t) => !t.mayNeedApproval);
+    if (score < ACTION_MIN_CONFIDENCE || asksAboutAction(text) || !(await this.names(agent, chosen, text)))
+      return tools.find((t) => !t.mayNeedApproval);
     return chosen;
+  }
+
+  /**
+   * Whether the message uses a word of this tool's name that no other tool of the agent's has ("cancel" for
+   * cancel_order, "refund" for request_refund). The classifier once scored "I want to return my webcam" 0.9 for
+   * cancel_order after other tools' examples changed: an action is offered only to a message that names it.
+   */
+  private async names(agent: Agent, tool: Tool, text: string): Promise<boolean> {
+    const classifier = await this.classifierFor(agent);
+    if (!classifier) return true;
+    const nameWords = (t: Tool) => classifier.words(t.name.replace(/[_-]+/g, ' '), { content: true });
+    const own = new Set(await nameWords(tool));
+    for (const other of agent.tools ?? [])
+      if (other.name !== tool.name) for (const word of await nameWords(other)) own.delete(word);
+    return (await classifier.words(text, { content: true })).some((word) => own.has(word));
   }
 }
