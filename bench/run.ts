@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: framework overhead per model call against @openai/agents, prompt tokens along a long thread,
- * throughput with many threads at once, fan-out wall time, and the help center's scale and retrieval quality.
+ * throughput with many threads at once, fan-out wall time, the help center's scale and retrieval quality, and how
+ * well the offline router routes messages it was not trained on (the eval set, and the held-back set).
  * Prints them and writes bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
 import { formatKnowledgeScale, type KnowledgeScaleReport } from './knowledgeScale.js';
 import { machineInfo } from './machine.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
+import { benchRouting, formatRoutingReport, HELD_OUT_SET_PATH, withLeaksHidden } from './routing.js';
 import { MODEL_CALLS_PER_TURN, USER_TEXT } from './scenario.js';
 import { formatThroughput, type ThroughputReport, type ThroughputStoreKind } from './throughput.js';
 import { benchTokens, formatTokens } from './tokens.js';
@@ -106,6 +108,9 @@ async function main(): Promise<void> {
   section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
   section('Help center at scale: 5,000 articles', formatKnowledgeScale(knowledgeScaleInChild()));
   section('Help-center retrieval quality', formatRetrieval(await benchRetrieval()));
+  section('Intent routing: the eval set (used for tuning)', formatRoutingReport(await benchRouting()));
+  const heldOut = await benchRouting({ file: HELD_OUT_SET_PATH, misroutesListed: 0 });
+  section('Intent routing: the held-back set (never tuned on)', formatRoutingReport(withLeaksHidden(heldOut)));
   const header = [
     '# Benchmark results',
     '',

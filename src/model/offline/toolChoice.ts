@@ -2,6 +2,21 @@ import type { Agent, Tool } from '../../orchestrator/protocol.js';
 import { asksAboutAction } from './actionInquiry.js';
 import { IntentClassifier } from './intentClassifier.js';
 
+/** Verbs that say nothing of what an action does: request_refund's action is "refund". */
+const GENERIC_VERBS = new Set([
+  'get',
+  'request',
+  'create',
+  'make',
+  'do',
+  'run',
+  'set',
+  'submit',
+  'send',
+  'perform',
+  'execute',
+]);
+
 /** How sure the tool classifier must be before the engine proposes an action that needs the customer's confirmation. */
 const ACTION_MIN_CONFIDENCE = 0.9;
 
@@ -56,17 +71,17 @@ export class ToolChoice {
   }
 
   /**
-   * Whether the message uses a word of this tool's name that no other tool of the agent's has ("cancel" for
-   * cancel_order, "refund" for request_refund). The classifier once scored "I want to return my webcam" 0.9 for
-   * cancel_order after other tools' examples changed: an action is offered only to a message that names it.
+   * Whether the message names the tool's action: the first word of its name that is not a generic verb ("cancel"
+   * for cancel_order and cancel_shipment, "refund" for request_refund). The classifier once scored "I want to
+   * return my webcam" 0.9 for cancel_order after other tools' examples changed: an action is offered only to a
+   * message that names it.
    */
   private async names(agent: Agent, tool: Tool, text: string): Promise<boolean> {
     const classifier = await this.classifierFor(agent);
     if (!classifier) return true;
-    const nameWords = (t: Tool) => classifier.words(t.name.replace(/[_-]+/g, ' '), { content: true });
-    const own = new Set(await nameWords(tool));
-    for (const other of agent.tools ?? [])
-      if (other.name !== tool.name) for (const word of await nameWords(other)) own.delete(word);
-    return (await classifier.words(text, { content: true })).some((word) => own.has(word));
+    const nameWords = tool.name.split(/[_-]+/).filter((word) => !GENERIC_VERBS.has(word.toLowerCase()));
+    if (nameWords.length === 0) return true;
+    const [action] = await classifier.words(nameWords[0]!);
+    return action === undefined || (await classifier.words(text)).includes(action);
   }
 }
