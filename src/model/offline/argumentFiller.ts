@@ -144,3 +144,40 @@ export function looksUpById(tool: { parameters: Record<string, unknown> }): bool
     return entity !== undefined ? entity !== 'email' : IDENTIFIER_ARGUMENT.test(name);
   });
 }
+
+/**
+ * "Where are ORD-1001 and ORD-1003?": the arguments of one call per id the message names, as a model would make, so
+ * none is dropped. Only for a tool that takes a single id or address; otherwise `args` alone.
+ */
+export function argumentsForEach(
+  parameters: Record<string, unknown>,
+  args: Record<string, string>,
+  text: string,
+): Array<Record<string, string>> {
+  const properties = Object.keys((parameters as { properties?: Record<string, unknown> }).properties ?? {});
+  const keyed = properties.flatMap((name) => {
+    const entity = entityFor(name);
+    return entity ? [{ name, entity }] : [];
+  });
+  if (keyed.length !== 1) return [args];
+  const [{ name, entity }] = keyed as [{ name: string; entity: string }];
+  const named = allMatches(text, entity);
+  if (named.length < 2) return [args];
+  return named.map((value) => ({ ...args, [name]: value }));
+}
+
+/** The words around an email address given on its own: "my email is …", "you can reach me at …". */
+const EMAIL_FILLER =
+  /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure|on|for|of|it|order|invoice|account)\b/gi;
+
+/** The email address of a message that gives one and says nothing else ("my email is li.wei@example.com"). */
+export function emailGivenAlone(text: string): string | undefined {
+  const [email, ...more] = allMatches(text, 'email');
+  if (!email || more.length > 0) return undefined;
+  const rest = text
+    .replace(ENTITIES.email!.pattern, ' ')
+    .replace(EMAIL_FILLER, ' ')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+  return rest === '' ? email : undefined;
+}

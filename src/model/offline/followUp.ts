@@ -1,5 +1,8 @@
-import { PERSON_OFFER } from '../../orchestrator/protocol.js';
-import type { ChatMessage } from '../types.js';
+import { isIdentityRequired, PERSON_OFFER } from '../../orchestrator/protocol.js';
+import { parseJson } from '../../parseJson.js';
+import type { ChatMessage, ToolCall } from '../types.js';
+import { lastUserText } from './requestHistory.js';
+import { namesEntity } from './toolKinds.js';
 
 /** A yes to an offer: "yes", "yes please", "ok", "sure, go ahead", "please do". */
 const ACCEPTS =
@@ -86,4 +89,41 @@ export function repeatReply(answer: string, text: string, people: boolean, can: 
     ? `If that didn't solve it, a person from our support team can take it from here. ${PERSON_OFFER}`
     : `If that didn't solve it, tell me what's still wrong and I'll try something else.`;
   return `That's what I have on this, as above. I can also help with ${can} ${next}`;
+}
+
+/** "no", "nah leave it", "no its fine, keep it": nothing wanted, when no question of the bot's waits for it. */
+const NO_THANKS =
+  /^(?:no|nah|nope|no thanks)\b(?:[\s,.!]+(?:it'?s|its|is)?\s*(?:fine|ok(?:ay)?|all good|good|thanks|thank you|leave it|keep it|never ?mind|nvm|forget it|as it is))*[\s,.!]*$/i;
+
+export function declinesAll(text: string): boolean {
+  return NO_THANKS.test(text.trim());
+}
+
+/**
+ * Whether the answer only says again what this conversation already heard, to a message that did not ask for it:
+ * "so what now" after an order's status, or "I don't have the backup codes either" after the 2FA article. A
+ * question the same look-up or article answers ("and when will it arrive?", "what version fixes it?", "ORD-1002?")
+ * gets it again, and so does a record withheld until the customer shows it is theirs.
+ */
+export function repeatsItself(results: string[], answer: string, messages: ChatMessage[]): boolean {
+  if (!alreadyAnswered(answer, messages)) return false;
+  if (results.some((content) => isIdentityRequired(parseJson(content)))) return false;
+  const text = lastUserText(messages);
+  return !namesEntity(text) && !isQuestion(text);
+}
+
+/**
+ * A search's arguments again, with the customer's previous message before this one: a follow-up ("is there anything
+ * cheaper?" after the Pro plan's price) searched with what it follows. Undefined unless the query was the message.
+ */
+export function withPreviousMessage(
+  call: ToolCall,
+  text: string,
+  messages: ChatMessage[],
+): Record<string, unknown> | undefined {
+  const args = parseJson(call.function.arguments) as Record<string, unknown> | undefined;
+  const [name, query] = Object.entries(args ?? {}).find(([, value]) => value === text) ?? [];
+  const previous = messages.filter((m) => m.role === 'user').at(-2)?.content;
+  if (name === undefined || typeof query !== 'string' || previous === undefined) return undefined;
+  return { ...args, [name]: `${previous} ${query}` };
 }

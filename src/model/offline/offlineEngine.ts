@@ -1,20 +1,12 @@
 import {
   type Agent,
   type AgentRegistry,
-  ANOTHER_APPROVAL_WAITING,
-  type AnsweringAgent,
-  APPROVAL_ALREADY_WAITING,
-  APPROVAL_DECLINED,
-  APPROVAL_NOT_CONFIRMED,
   APPROVAL_QUEUED,
-  APPROVAL_SKIPPED_FOR_STAFF,
-  afterAcknowledgement,
   askToolName,
   ESCALATE_TOOL_NAME,
   groundingVerdict,
   groundTruth,
   isEmptySearch,
-  isIdentityRequired,
   mergeDelegateAnswers,
   NOTE_FACT_TOOL_NAME,
   PERSON_OFFER,
@@ -35,35 +27,42 @@ import type {
   ToolCall,
   ToolSpec,
 } from '../types.js';
-import { allMatches, entityFor, fillArguments, looksUpById, namesIdentifier } from './argumentFiller.js';
-import { ENTITIES } from './entities.js';
+import { argumentsForEach, emailGivenAlone, fillArguments, looksUpById } from './argumentFiller.js';
 import {
   acceptsPersonOffer,
-  alreadyAnswered,
   asksWhatNow,
-  isQuestion,
+  declinesAll,
   nextStepReply,
   notSolvedReply,
   repeatReply,
+  repeatsItself,
   saysNotSolved,
+  withPreviousMessage,
 } from './followUp.js';
 import {
   bareNoReply,
   bareYesReply,
   clarifyingReply,
   goodbyeReply,
-  notDoneReply,
-  notedReply,
   nothingDoneYetReply,
   offTopicReply,
-  oneQuestionAtATimeReply,
   queuedReply,
   smallTalkReply,
   thanksReply,
-  toolFailedReply,
 } from './replies.js';
-import { consultedAnswers, findCall, lastAnswer, lastUserText, responseResults } from './requestHistory.js';
+import {
+  consultedAnswers,
+  findCall,
+  lastAnswer,
+  lastSpecialist,
+  lastUserText,
+  lastWasArticle,
+  lastWithheldCall,
+  responseResults,
+} from './requestHistory.js';
 import { ToolChoice } from './toolChoice.js';
+import { namedEntities, namesEntity, owns } from './toolKinds.js';
+import { wordResult } from './wording.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
 const HIGH_URGENCY =
@@ -75,10 +74,6 @@ const QUOTED_REASON_CHARS = 300;
 /** "yes" or "no" and nothing else; the first group is set for a yes. */
 const BARE_YES_NO =
   /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
-
-/** The words around an email address given on its own: "my email is …", "you can reach me at …". */
-const EMAIL_FILLER =
-  /\b(?:my|the|e-?mail|mail|address|is|it'?s|its|here|you|can|reach|me|at|contact|use|this|that|please|ok|okay|sure|on|for|of|it|order|invoice|account)\b/gi;
 
 /**
  * How sure asking for a person must be to leave a specialist's conversation: "pls get someone to look at it" (0.43)
@@ -94,58 +89,6 @@ export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
 
-/** Whether the last tool result before the customer's message was a help article (a search that found passages). */
-function lastWasArticle(messages: ChatMessage[]): boolean {
-  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-  const result = messages
-    .slice(0, lastUser)
-    .reverse()
-    .find((m) => m.role === 'tool');
-  const passages =
-    result?.role === 'tool' ? (parseJson(result.content) as { passages?: unknown[] })?.passages : undefined;
-  return Array.isArray(passages) && passages.length > 0;
-}
-
-/** Asking for a filing: "report it", "file a bug", "open a ticket", "log it". */
-const ASKS_TO_FILE = /\b(?:report|file|log|open|create|raise|submit)\b/i;
-
-const requiredOf = (tool: Tool) => (tool.parameters as { required?: string[] }).required ?? [];
-/** A tool asked in words: a search of articles or records. */
-const takesQuery = (tool: Tool) => requiredOf(tool).some((name) => /query|question|search/.test(name));
-/** A tool that files something new (a bug report, a ticket): neither a look-up nor a search. */
-const files = (tool: Tool) => !tool.mayNeedApproval && !looksUpById(tool) && !takesQuery(tool);
-
-/** The ids a message names (order, invoice): what says which specialist's records it is about. */
-const namedEntities = (text: string) =>
-  Object.keys(ENTITIES).filter((entity) => entity !== 'email' && allMatches(text, entity).length > 0);
-
-/** Whether a tool takes one of these entities as an argument. */
-function takes(tool: Tool, entities: string[]): boolean {
-  const properties = (tool.parameters as { properties?: Record<string, unknown> }).properties ?? {};
-  return Object.keys(properties).some((name) => entities.includes(entityFor(name) ?? ''));
-}
-
-/** Whether one of the agent's tools takes one of these entities. */
-const owns = (agent: Agent, entities: string[]) => (agent.tools ?? []).some((tool) => takes(tool, entities));
-
-/** The specialist the conversation was last handed to, from the transfers in its history. */
-function lastSpecialist(messages: ChatMessage[], defaultAgentId: string): string | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role !== 'assistant') continue;
-    for (const call of [...(m.tool_calls ?? [])].reverse()) {
-      const target = transferTarget(call.function.name);
-      if (target !== undefined && target !== defaultAgentId) return target;
-    }
-  }
-  return undefined;
-}
-
-/** "no", "nah leave it", "no its fine, keep it": nothing wanted, when no question of the bot's waits for it. */
-const NO_THANKS =
-  /^(?:no|nah|nope|no thanks)\b(?:[\s,.!]+(?:it'?s|its|is)?\s*(?:fine|ok(?:ay)?|all good|good|thanks|thank you|leave it|keep it|never ?mind|nvm|forget it|as it is))*[\s,.!]*$/i;
-
-const namesEntity = (text: string) => Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0);
 const canEscalate = (tools: ToolSpec[]) => tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
 const quoted = (text: string) =>
   text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text;
@@ -234,8 +177,8 @@ export class OfflineEngine implements ModelProvider {
         const text = lastUserText(messages);
         // A follow-up ("is there anything cheaper?" after the Pro plan's price) is searched again with the message
         // before it, once.
-        const retry = this.withContext(call, text, messages);
-        if (retry) return { toolCalls: [retry] };
+        const retry = withPreviousMessage(call, text, messages);
+        if (retry) return { toolCalls: [this.call(call.function.name, retry)] };
         const instead = await this.toolChoice.choose(agent, text, call.function.name);
         const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
         if (
@@ -251,14 +194,18 @@ export class OfflineEngine implements ModelProvider {
         request: lastUserText(messages),
         people: canEscalate(tools),
       };
-      const worded = results
-        .map(([c, content]) => this.wordResult(agent, c, content, by))
-        .filter((text) => text !== '');
+      const worded = results.map(([c, content]) => wordResult(agent, c, content, by)).filter((text) => text !== '');
       // Only queued behind someone else's question (nothing was asked this turn): say so rather than nothing.
       if (worded.length === 0 && results.some(([, content]) => content === APPROVAL_QUEUED))
         return { text: queuedReply() };
       const answer = worded.join('\n\n');
-      if (this.repeatsItself(results, answer, messages))
+      if (
+        repeatsItself(
+          results.map(([, content]) => content),
+          answer,
+          messages,
+        )
+      )
         return { text: repeatReply(answer, by.request, by.people, lowerFirst(agent.description)) };
       return { text: answer };
     }
@@ -267,19 +214,6 @@ export class OfflineEngine implements ModelProvider {
     // nothing was done; the run loop puts the question again.
     if (awaiting !== undefined && !(await this.asksSomethingSpecific(text))) return { text: nothingDoneYetReply() };
     return this.answerMessage(agent, text, messages, tools, facts);
-  }
-
-  /**
-   * Whether the answer only says again what this conversation already heard, to a message that did not ask for it:
-   * "so what now" after an order's status, or "I don't have the backup codes either" after the 2FA article. A
-   * question the same look-up or article answers ("and when will it arrive?", "what version fixes it?", "ORD-1002?")
-   * gets it again.
-   */
-  private repeatsItself(results: Array<[ToolCall, string]>, answer: string, messages: ChatMessage[]): boolean {
-    if (!alreadyAnswered(answer, messages)) return false;
-    if (results.some(([, content]) => isIdentityRequired(parseJson(content)))) return false;
-    const text = lastUserText(messages);
-    return !namesEntity(text) && !isQuestion(text);
   }
 
   /** An id, or a request clearly for this agent's topic: worth answering while a confirmation waits. */
@@ -339,7 +273,7 @@ export class OfflineEngine implements ModelProvider {
       route.kind === 'capabilities' ||
       route.kind === 'off_topic';
     // Answering the bot's question ("what's the email on the order?") is not a new topic, whatever its words.
-    const answering = this.lastWithheldCall(messages, tools) !== undefined;
+    const answering = lastWithheldCall(messages, tools) !== undefined;
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE && !answering;
     // "ok and what about INV-2001" in an Orders conversation: an id only another specialist's tools take.
     const othersId = !owns(agent, namedEntities(text)) && this.ownerOf(text) !== undefined;
@@ -353,14 +287,14 @@ export class OfflineEngine implements ModelProvider {
       return { text: notSolvedReply(canEscalate(tools), false) };
     if (asksWhatNow(text)) return { text: nextStepReply(canEscalate(tools), lowerFirst(agent.description)) };
     // Still answering "what's the email on the order?" without giving one: the record stays withheld, so ask again.
-    const withheld = answering && !namesEntity(text) ? this.lastWithheldCall(messages, tools) : undefined;
+    const withheld = answering && !namesEntity(text) ? lastWithheldCall(messages, tools) : undefined;
     if (withheld)
       return {
         toolCalls: [
           this.call(withheld.function.name, parseJson(withheld.function.arguments) as Record<string, unknown>),
         ],
       };
-    if (NO_THANKS.test(text.trim())) return { text: bareNoReply() };
+    if (declinesAll(text)) return { text: bareNoReply() };
     return this.useTool(agent, text, messages, facts);
   }
 
@@ -417,16 +351,6 @@ export class OfflineEngine implements ModelProvider {
     return { text: smallTalkReply(route, specialists) ?? clarifyingReply(specialists) };
   }
 
-  /** The same search with the customer's previous message before this one, unless it was already that. */
-  private withContext(call: ToolCall, text: string, messages: ChatMessage[]): ToolCall | undefined {
-    const args = parseJson(call.function.arguments) as Record<string, unknown> | undefined;
-    const [name, query] = Object.entries(args ?? {}).find(([, value]) => value === text) ?? [];
-    const users = messages.filter((m) => m.role === 'user');
-    const previous = users.at(-2)?.content;
-    if (name === undefined || typeof query !== 'string' || previous === undefined) return undefined;
-    return this.call(call.function.name, { ...args, [name]: `${previous} ${query}` });
-  }
-
   /** The one specialist whose tools take an id the message names (an order id: Orders), if exactly one does. */
   private ownerOf(text: string): Agent | undefined {
     const named = namedEntities(text);
@@ -441,23 +365,7 @@ export class OfflineEngine implements ModelProvider {
     messages: ChatMessage[],
     facts: Record<string, string>,
   ): Promise<Step> {
-    // "ok thanks, and how long does a refund take?": the tool is chosen by the request, not the thanks before it.
-    const chosen = await this.toolChoice.choose(agent, afterAcknowledgement(text) ?? text);
-    // "so when does order 1002 ship", "track TRK-55501": an id in the message is for the look-up it fills, rather
-    // than a help-center search.
-    const lookup =
-      chosen && !looksUpById(chosen) && namesIdentifier(text)
-        ? (agent.tools ?? []).find(
-            (t) =>
-              !t.mayNeedApproval && looksUpById(t) && fillArguments(t.parameters, text, [], facts).missing.length === 0,
-          )
-        : undefined;
-    // "what version fixes it?" is a question for the help center, not a request to file something.
-    const search =
-      chosen && !lookup && files(chosen) && isQuestion(text) && !ASKS_TO_FILE.test(text)
-        ? (agent.tools ?? []).find((t) => takesQuery(t))
-        : undefined;
-    const tool = lookup ?? search ?? chosen;
+    const tool = await this.toolChoice.chooseFor(agent, text, facts);
     if (!tool)
       return { text: `I'm ${agent.name}: ${agent.description} Could you tell me a bit more about what you need?` };
     return this.useToolNamed(tool, text, messages, facts);
@@ -473,7 +381,7 @@ export class OfflineEngine implements ModelProvider {
         .join(' and ');
       return { text: `I can help with that. To do it I need ${needs}. Could you send it?` };
     }
-    return { toolCalls: this.callsForEach(tool, args, text) };
+    return { toolCalls: argumentsForEach(tool.parameters, args, text).map((each) => this.call(tool.name, each)) };
   }
 
   /**
@@ -481,16 +389,10 @@ export class OfflineEngine implements ModelProvider {
    * agent and staff see it), with the agent the customer is talking to, instead of being routed as a request.
    */
   private noteGivenEmail(text: string, tools: ToolSpec[], messages: ChatMessage[]): Step | undefined {
-    const [email, ...more] = allMatches(text, 'email');
-    if (!email || more.length > 0) return undefined;
-    const rest = text
-      .replace(ENTITIES.email!.pattern, ' ')
-      .replace(EMAIL_FILLER, ' ')
-      .replace(/[^\p{L}\p{N}]+/gu, ' ')
-      .trim();
-    if (rest !== '') return undefined;
+    const email = emailGivenAlone(text);
+    if (!email) return undefined;
     // The answer to "what's the email address on the order?": the run loop has taken it as theirs, so ask again.
-    const withheld = this.lastWithheldCall(messages, tools);
+    const withheld = lastWithheldCall(messages, tools);
     if (withheld)
       return {
         toolCalls: [
@@ -499,45 +401,5 @@ export class OfflineEngine implements ModelProvider {
       };
     if (!tools.some((t) => t.name === NOTE_FACT_TOOL_NAME)) return undefined;
     return { toolCalls: [this.call(NOTE_FACT_TOOL_NAME, { key: 'customer_email', value: email })] };
-  }
-
-  /** The call of the latest tool result, when that result withheld a record until the customer shows it is theirs. */
-  private lastWithheldCall(messages: ChatMessage[], tools: ToolSpec[]): ToolCall | undefined {
-    const last = [...messages].reverse().find((m) => m.role === 'tool');
-    if (last?.role !== 'tool' || !isIdentityRequired(parseJson(last.content))) return undefined;
-    const call = findCall(messages, last.tool_call_id);
-    return call && tools.some((t) => t.name === call.function.name) ? call : undefined;
-  }
-
-  /**
-   * "Where are ORD-1001 and ORD-1003?": one call per id the message names, as a model would make, so none is
-   * dropped. Only for a tool that takes a single id or address; otherwise the one call with `args`.
-   */
-  private callsForEach(tool: Tool, args: Record<string, string>, text: string): ToolCall[] {
-    const properties = Object.keys((tool.parameters as { properties?: Record<string, unknown> }).properties ?? {});
-    const keyed = properties.flatMap((name) => {
-      const entity = entityFor(name);
-      return entity ? [{ name, entity }] : [];
-    });
-    if (keyed.length !== 1) return [this.call(tool.name, args)];
-    const [{ name, entity }] = keyed as [{ name: string; entity: string }];
-    const named = allMatches(text, entity);
-    if (named.length < 2) return [this.call(tool.name, args)];
-    return named.map((value) => this.call(tool.name, { ...args, [name]: value }));
-  }
-
-  private wordResult(agent: Agent, call: ToolCall, content: string, by: AnsweringAgent): string {
-    if (content.startsWith(APPROVAL_DECLINED) || content.startsWith(APPROVAL_NOT_CONFIRMED)) return notDoneReply();
-    if (content.startsWith('Error:')) return toolFailedReply(content.slice('Error:'.length).trim());
-    if (content === ANOTHER_APPROVAL_WAITING) return oneQuestionAtATimeReply();
-    // Asked about after this reply, or not at all (people took over): nothing to say about it here.
-    if (content === APPROVAL_QUEUED || content === APPROVAL_ALREADY_WAITING || content === APPROVAL_SKIPPED_FOR_STAFF)
-      return '';
-    if (call.function.name === NOTE_FACT_TOOL_NAME) return notedReply(parseJson(call.function.arguments));
-    const tool = (agent.tools ?? []).find((t) => t.name === call.function.name);
-    const result = parseJson(content);
-    const input = parseJson(call.function.arguments);
-    const worded = tool && result !== undefined ? tool.answer(result, input, by) : undefined;
-    return worded ?? `Here is what I found:\n${content}`;
   }
 }

@@ -1,5 +1,12 @@
-import { askTarget, type DelegateAnswer, parseDelegateAnswer } from '../../orchestrator/protocol.js';
-import type { AssistantMessage, ChatMessage, ToolCall } from '../types.js';
+import {
+  askTarget,
+  type DelegateAnswer,
+  isIdentityRequired,
+  parseDelegateAnswer,
+  transferTarget,
+} from '../../orchestrator/protocol.js';
+import { parseJson } from '../../parseJson.js';
+import type { AssistantMessage, ChatMessage, ToolCall, ToolSpec } from '../types.js';
 
 /** Reading the conversation a request carries: the customer's last words, a call and its results. */
 
@@ -50,4 +57,37 @@ export function responseResults(messages: ChatMessage[], call: ToolCall): Array<
   const results = new Map(messages.flatMap((m) => (m.role === 'tool' ? [[m.tool_call_id, m.content] as const] : [])));
   const calls = asking?.tool_calls ?? [call];
   return calls.flatMap((c) => (results.has(c.id) ? [[c, results.get(c.id)!] as [ToolCall, string]] : []));
+}
+
+/** Whether the last tool result before the customer's message was a help article (a search that found passages). */
+export function lastWasArticle(messages: ChatMessage[]): boolean {
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  const result = messages
+    .slice(0, lastUser)
+    .reverse()
+    .find((m) => m.role === 'tool');
+  const passages =
+    result?.role === 'tool' ? (parseJson(result.content) as { passages?: unknown[] })?.passages : undefined;
+  return Array.isArray(passages) && passages.length > 0;
+}
+
+/** The specialist the conversation was last handed to, from the transfers in its history. */
+export function lastSpecialist(messages: ChatMessage[], defaultAgentId: string): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'assistant') continue;
+    for (const call of [...(m.tool_calls ?? [])].reverse()) {
+      const target = transferTarget(call.function.name);
+      if (target !== undefined && target !== defaultAgentId) return target;
+    }
+  }
+  return undefined;
+}
+
+/** The call of the latest tool result, when that result withheld a record until the customer shows it is theirs. */
+export function lastWithheldCall(messages: ChatMessage[], tools: ToolSpec[]): ToolCall | undefined {
+  const last = [...messages].reverse().find((m) => m.role === 'tool');
+  if (last?.role !== 'tool' || !isIdentityRequired(parseJson(last.content))) return undefined;
+  const call = findCall(messages, last.tool_call_id);
+  return call && tools.some((t) => t.name === call.function.name) ? call : undefined;
 }

@@ -1,6 +1,9 @@
-import type { Agent, Tool } from '../../orchestrator/protocol.js';
+import { type Agent, afterAcknowledgement, type Tool } from '../../orchestrator/protocol.js';
 import { asksAboutAction } from './actionInquiry.js';
+import { fillArguments, looksUpById, namesIdentifier } from './argumentFiller.js';
+import { isQuestion } from './followUp.js';
 import { IntentClassifier } from './intentClassifier.js';
+import { ASKS_TO_FILE, files, takesQuery } from './toolKinds.js';
 
 /** Verbs that say nothing of what an action does: request_refund's action is "refund". */
 const GENERIC_VERBS = new Set([
@@ -49,6 +52,28 @@ export class ToolChoice {
     const classifier = IntentClassifier.train(examples);
     this.classifiers.set(agent.id, { tools: names, classifier });
     return classifier;
+  }
+
+  /**
+   * The tool for a message, as choose() picks it, and then:
+   * - chosen by the request, not the thanks before it ("ok thanks, and how long does a refund take?");
+   * - an id in the message goes to the look-up it fills, rather than a help-center search ("so when does order 1002
+   *   ship", "track TRK-55501");
+   * - a question goes to the help center, not to a tool that files something ("what version fixes it?").
+   */
+  async chooseFor(agent: Agent, text: string, facts: Record<string, string>): Promise<Tool | undefined> {
+    const chosen = await this.choose(agent, afterAcknowledgement(text) ?? text);
+    if (!chosen) return undefined;
+    const tools = agent.tools ?? [];
+    if (!looksUpById(chosen) && namesIdentifier(text)) {
+      const lookup = tools.find(
+        (t) =>
+          !t.mayNeedApproval && looksUpById(t) && fillArguments(t.parameters, text, [], facts).missing.length === 0,
+      );
+      if (lookup) return lookup;
+    }
+    if (files(chosen) && isQuestion(text) && !ASKS_TO_FILE.test(text)) return tools.find(takesQuery) ?? chosen;
+    return chosen;
   }
 
   /** The tool the message asks for; `besides` names one already tried, so the next best is chosen. */
