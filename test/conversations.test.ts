@@ -85,6 +85,12 @@ describe('conversations that follow the customer (offline engine, terminal)', ()
             `${where}: should call no tool`,
           );
         assert.doesNotMatch(printed, /New escalation/, `${where}: brought in a person unasked`);
+        // An action is put to the customer only where the conversation expects the question.
+        if (/Reply "yes" to go ahead/.test(outcome.reply) && !/I still need your answer/.test(outcome.reply))
+          assert.ok(
+            turn.expect.some((gist) => /yes/.test(gist)),
+            `${where}: proposed an action nobody asked for`,
+          );
       }
     });
   }

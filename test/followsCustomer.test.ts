@@ -77,15 +77,18 @@ describe('the offline bot follows the customer', () => {
     const twice = await say(maya, 'i was charged twice for INV-2001');
     assert.match(
       twice.reply,
-      /is paid on 2026-11-01\.\n\nWe have one payment for INV-2001\. If your statement shows a second charge/,
+      /is paid on 2026-11-01\.\n\nOur records show INV-2001 as paid on 2026-11-01\. If your statement shows a second charge/,
     );
-    assert.match(twice.reply, /refund the duplicate\. Would you like me to bring in a person/);
+    assert.match(twice.reply, /refund a duplicate\. Would you like me to bring in a person/);
     // ORD-1003 is Sam's: played as Sam, the order shows as delivered.
     const sam = await ConsoleSession.offlineForTest({ CONSOLE_USER_EMAIL: 'sam.ortiz@example.com' });
     const missing = await say(sam, 'ORD-1003 says delivered but i never got it');
     assert.match(missing.reply, /was delivered on 2026-11-03/);
     assert.match(missing.reply, /Sorry it hasn't reached you\..*USPS can say where it was left/s);
-    assert.match(missing.reply, /open a claim with the carrier/);
+    assert.match(
+      missing.reply,
+      /a person from our team can look into it with USPS\. Would you like me to bring in a person/,
+    );
     const ret = await say(sam, 'so how do i return it then');
     assert.match(ret.reply, /return/i);
     assert.match(ret.reply, /30 days/);
@@ -131,5 +134,39 @@ describe('the offline bot follows the customer', () => {
     assert.match(corrected.reply, /^To look up order ORD-1003, what's the email address on the order\?/);
     const bare = await say(chat, 'order 1004');
     assert.match(bare.reply, /^Order ORD-1004 is waiting for payment/);
+  });
+
+  test('a number inside a request is not an id: "cancel it but keep 1006" asks about the order in the thread', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await say(chat, 'where is ORD-1002');
+    const cancel = await say(chat, 'cancel it but keep 1006');
+    assert.match(cancel.reply, /^Cancel order ORD-1002\?/);
+    await say(chat, 'no');
+    for (const text of ['I paid 1499 for it', 'how long does delivery take to 90210?', 'I want to order 500 units']) {
+      const reply = await say(chat, text);
+      assert.doesNotMatch(reply.reply, /ORD-(?:1499|90210|500)\b/, text);
+    }
+  });
+
+  test('only a clear yes right after the offer brings a person in: not "ok", not "no thanks, I dont need a person"', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    const refused = await say(chat, 'refund INV-2001');
+    assert.match(refused.reply, /Would you like me to bring in a person from our support team\?$/);
+    const ok = await say(chat, 'ok');
+    assert.equal(ok.escalated, false);
+    await say(chat, 'refund INV-2001');
+    const no = await say(chat, 'no thanks, I dont need a person');
+    assert.equal(no.escalated, false);
+    assert.match(no.reply, /^Alright\./);
+  });
+
+  test('a question is not filed as a bug report, and "tried it, works now" is not a failure', async () => {
+    const chat = await ConsoleSession.offlineForTest();
+    await say(chat, 'app closes right after i hit log in');
+    const version = await say(chat, 'what version fixes it?');
+    assert.deepEqual(version.tools, ['search_knowledge_base']);
+    assert.match(version.reply, /4\.2\.1/);
+    const works = await say(chat, 'tried it, works now');
+    assert.doesNotMatch(works.reply, /didn't solve/);
   });
 });

@@ -41,13 +41,13 @@ async function findInvoice(records: RecordStore, id: string): Promise<Invoice | 
 const CHARGED_TWICE =
   /\b(?:twice|double(?:d)?|duplicate\w*|two (?:charges|payments|transactions)|charged (?:again|2x|two times)|2x|two times)\b/i;
 
-/** What the customer hears when an invoice shows one payment and they see two. */
+/** What the customer hears when they see two charges for an invoice our records show as paid. */
 function doubleChargeHelp(invoice: Invoice, people: boolean): string | undefined {
   if (invoice.status !== 'paid') return undefined;
-  const check = `We have one payment for ${invoice.id}. If your statement shows a second charge of ${invoice.amount.toFixed(2)} ${invoice.currency}, it may be a pending authorisation that drops off within 3–5 business days.`;
+  const check = `Our records show ${invoice.id} as paid on ${invoice.paidAt}.`;
   const next = people
-    ? `If it stays, a person from our billing team can trace it and refund the duplicate. ${PERSON_OFFER}`
-    : 'If it stays, send us the date and amount of both charges and our billing team will refund the duplicate.';
+    ? `If your statement shows a second charge for it, a person from our billing team can trace it and refund a duplicate. ${PERSON_OFFER}`
+    : 'If your statement shows a second charge for it, contact our billing team with the date and amount of both charges so they can trace it.';
   return `${check} ${next}`;
 }
 

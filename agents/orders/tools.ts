@@ -50,6 +50,10 @@ function noteOrder(facts: FactWriter, order: Order): void {
   facts.set('product', order.items.map((i) => i.name).join(', '));
 }
 
+/** The returns policy, as the demo pack's returns article states it. */
+const RETURN_WINDOW_DAYS = 30;
+const REFUND_DAYS = '5–10';
+
 const CANCELLABLE = new Set<Order['status']>(['pending_payment', 'processing']);
 
 /** The order, when it can be cancelled; otherwise why not, as cancel_order's result. */
@@ -63,7 +67,7 @@ function cancellable(order_id: string, order: Order | undefined) {
   if (CANCELLABLE.has(order.status)) return { ok: true as const, order };
   const what = order.status === 'delivered' ? 'been delivered' : 'shipped';
   return refused(
-    `The order has already ${what}, so it cannot be cancelled. It can be returned within 30 days of delivery.`,
+    `The order has already ${what}, so it cannot be cancelled. It can be returned within ${RETURN_WINDOW_DAYS} days of delivery.`,
     order.status,
   );
 }
@@ -91,13 +95,14 @@ const NOT_RECEIVED =
 function missingParcelHelp(order: Order, people: boolean): string | undefined {
   const late = order.status === 'shipped' && order.estimatedDelivery !== undefined && order.estimatedDelivery < today();
   if (order.status !== 'delivered' && !late) return undefined;
+  const carrier = order.carrier ?? 'the carrier';
   const check =
     order.status === 'delivered'
-      ? `Sorry it hasn't reached you. Parcels marked delivered sometimes turn up a day later, or with a neighbour or in a safe place; ${order.carrier ?? 'the carrier'} can say where it was left (tracking ${order.tracking ?? 'on the order'}).`
-      : `Sorry it's late: it's past its expected date.`;
+      ? `Sorry it hasn't reached you. Parcels marked delivered sometimes turn up a day later, or with a neighbour or in a safe place; ${carrier} can say where it was left.`
+      : "Sorry it's late: it's past its expected date.";
   const next = people
-    ? `If it's still missing, a person from our team can open a claim with the carrier and send a replacement or a refund. ${PERSON_OFFER}`
-    : "If it's still missing, we'll open a claim with the carrier and send a replacement or a refund.";
+    ? `If it's still missing, a person from our team can look into it with ${carrier}. ${PERSON_OFFER}`
+    : `If it's still missing, contact our support team with the order id so they can look into it with ${carrier}.`;
   return `${check} ${next}`;
 }
 
@@ -118,9 +123,9 @@ function orderHelp(order: Order, request: string, people: boolean): string | und
   if (ASKS_ABOUT_CANCELLING.test(request) && order.status !== 'cancelled')
     return CANCELLABLE.has(order.status)
       ? `It hasn't shipped, so it can still be cancelled: say "cancel ${order.id}" and I'll ask you to confirm.`
-      : 'It has already left us, so it can no longer be cancelled, but it can be returned within 30 days of delivery.';
+      : `It has already left us, so it can no longer be cancelled, but it can be returned within ${RETURN_WINDOW_DAYS} days of delivery.`;
   if (ASKS_ABOUT_RETURNING.test(request) && (order.status === 'shipped' || order.status === 'delivered'))
-    return 'Unused items can be returned within 30 days of delivery for a full refund to the original payment method: start a return from Orders → Return item. The refund reaches your card 5–10 business days after we receive the return.';
+    return `Unused items can be returned within ${RETURN_WINDOW_DAYS} days of delivery for a full refund to the original payment method: start a return from Orders → Return item. The refund reaches your card ${REFUND_DAYS} business days after we receive the return.`;
   return undefined;
 }
 
@@ -190,7 +195,7 @@ export const cancelOrder = defineTool({
       cancelled: true as const,
       order_id,
       cancelledAt,
-      refund: `${money(check.order.total)} will be refunded to the original payment method within 5–10 business days.`,
+      refund: `${money(check.order.total)} will be refunded to the original payment method within ${REFUND_DAYS} business days.`,
     };
   },
   examples: [

@@ -1,4 +1,4 @@
-import { ENTITIES } from '../model/offline/entities.js';
+import { namesEntity } from '../model/offline/entities.js';
 import { type Classification, NO_INTENT } from '../model/offline/intentClassifier.js';
 import { LinearClassifier } from '../model/offline/linearClassifier.js';
 import type { Agent, AgentRegistry } from './agent.js';
@@ -50,10 +50,11 @@ const REQUEST_AFTER_SMALL_TALK_MIN_CONFIDENCE = 0.7;
 const LEADING_JOINER = /^(?:also|plus|another thing)\b[,:]?\s*/i;
 /**
  * Acknowledgements a request may open with: "ok and what about INV-2003", "thanks, and how long does the export
- * take?", "lol ok. do you like pizza". What follows them is the message.
+ * take?", "lol ok. do you like pizza". What follows them is the message. Words that also start requests ("no one
+ * has called me", "great, …") count only when punctuation follows them.
  */
 const ACKNOWLEDGEMENT =
-  /^\s*(?:(?:ok(?:ay)?|k+|thanks?(?: you)?(?: so much)?|thx|ty|cheers|cool|great|nice|perfect|awesome|alright|all right|got it|i see|lol|haha|hm+|ah+|oh+|right|sure|fine|yeah|yes|no|nope|sorry)\b[\s,.!?;:-]*)+(?:(?:and|but|so|also|then|now)\b[\s,]*)*/i;
+  /^\s*(?:(?:(?:ok(?:ay)?|k+|thanks?(?: you)?(?: so much)?|thx|ty|cheers|cool|perfect|awesome|alright|all right|got it|i see|lol|haha|hm+|ah+|oh+)\b|(?:great|nice|right|sure|fine|yeah|yes|no|nope|sorry)(?=[,.!?;:-]))[\s,.!?;:-]*)+(?:(?:and|but|so|also|then|now)\b[\s,]*)*/i;
 
 /**
  * Routes the help center is asked about: a team's articles are about its own product, which the routing phrases
@@ -85,11 +86,6 @@ function asksOfAgent(decision: RouteDecision, text: string): boolean {
     decision.score >= REQUEST_AFTER_SMALL_TALK_MIN_CONFIDENCE ||
     (decision.score >= ASKING_MIN_CONFIDENCE && ASKS.test(text.trim()))
   );
-}
-
-/** Whether a text names an id or address (an order, an invoice, an email): a request about it, however short. */
-function namesEntity(text: string): boolean {
-  return Object.values(ENTITIES).some(({ pattern }) => text.match(pattern) !== null);
 }
 
 /**

@@ -5,7 +5,9 @@
  */
 
 /** Words of the actions that change something, as customers write them. */
-const ACTION_WORD = /\b(?:cancel\w*|refund\w*|reimburs\w*|money back|charge ?back|return(?:s|ed|ing)?)\b/i;
+const ACTIONS =
+  'cancel\\w*|refund\\w*|reimburs\\w*|money back|charge ?back|return\\w*|delet\\w*|remov\\w*|clos(?:e|es|ed|ing)|deactivat\\w*|disabl\\w*|unsubscrib\\w*|revok\\w*|suspend\\w*|archiv\\w*|eras\\w*|wip(?:e|es|ed|ing)';
+const ACTION_WORD = new RegExp(`\\b(?:${ACTIONS})\\b`, 'i');
 
 /** How a question opens (after any small talk): asking whether, why, when, or whether it is possible for me. */
 const QUESTION_OPENING =
@@ -16,11 +18,13 @@ const POLITE_REQUEST =
   /^(?:(?:can|could|would|will|can'?t) (?:you|u|ya|someone|somebody)|please|pls|plz|kindly|i (?:want|need|would like|'d like))\b/i;
 
 /**
- * Not wanting it done: "don't cancel", "I do not want a refund", "no need to cancel", "no refund please". The words
+ * Not wanting it done: "don't cancel", "I do not want a refund", "I didn't ask to cancel", "no refund please". The words
  * between stop at punctuation, so "I don't want it anymore, cancel it" stays a request.
  */
-const NEGATED_ACTION =
-  /\b(?:don'?t|dont|do not|never|no need to|not)\b(?:\s+[\w']+){0,3}?\s+(?:cancel\w*|refund\w*|return\w*|money back)\b|\bno (?:refund|cancellation|return)s?\b/i;
+const NEGATED_ACTION = new RegExp(
+  `\\b(?:don'?t|dont|do not|didn'?t|didnt|did not|never|no need to|not)\\b(?:\\s+[\\w']+){0,3}?\\s+(?:${ACTIONS})\\b|\\bno (?:refund|cancellation|return)s?\\b`,
+  'i',
+);
 
 /** Small talk that may open a sentence without changing what it asks: "ok thanks, has it shipped?". */
 const LEADING_SMALL_TALK =

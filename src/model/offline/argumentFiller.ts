@@ -49,11 +49,13 @@ const IDENTIFIER_ARGUMENT = /(?:^|_)(?:id|number|code|ref|reference|sku|tracking
 /** What such an identifier looks like when a customer writes one: TRK-55501, SKU_2231, AB12345, 88312. */
 const IDENTIFIER = /\b(?:[A-Za-z]{1,10}[-_]?\d{3,}[A-Za-z0-9-]*|\d{4,})\b/g;
 
+/** A code of letters and digits (TRK-55501, SKU_2231): an id, where digits alone may be an amount or a year. */
+const CODE = /\b[A-Za-z]{1,10}[-_]?\d{3,}[A-Za-z0-9-]*\b/;
+
 /** Whether a text holds something that looks like an id: an order or invoice id, a tracking number, a ticket code. */
 export function namesIdentifier(text: string): boolean {
   return (
-    text.match(IDENTIFIER) !== null ||
-    Object.keys(ENTITIES).some((e) => e !== 'email' && allMatches(text, e).length > 0)
+    text.match(CODE) !== null || Object.keys(ENTITIES).some((e) => e !== 'email' && allMatches(text, e).length > 0)
   );
 }
 

@@ -1,12 +1,23 @@
 import { isIdentityRequired, PERSON_OFFER } from '../../orchestrator/protocol.js';
 import { parseJson } from '../../parseJson.js';
 import type { ChatMessage, ToolCall } from '../types.js';
+import { namesEntity } from './entities.js';
 import { lastUserText } from './requestHistory.js';
-import { namesEntity } from './toolKinds.js';
 
-/** A yes to an offer: "yes", "yes please", "ok", "sure, go ahead", "please do". */
+/**
+ * A clear yes to an offer: "yes", "yes please", "sure, go ahead", "please do". Not "ok" or "please" alone: "ok" after
+ * an answer is as often an acknowledgement.
+ */
 const ACCEPTS =
-  /^(?:y|yes|yep|yeah|yup|ya|sure|ok(?:ay)?|please|pls|plz|yes please|yes pls|please do|go ahead|do it|that would be (?:great|good|nice)|i'?d like that|sounds good)(?:[\s,]+(?:please|pls|thanks|thank you|go ahead|do it|that would be great))*[.!]*$/i;
+  /^(?:yes|yep|yeah|yup|sure|yes please|yes pls|please do|go ahead|do it|that would be (?:great|good|nice)|i'?d like that)(?:[\s,]+(?:please|pls|thanks|thank you|go ahead|do it|that would be great))*[.!]*$/i;
+
+/** "no thanks, I don't need a person", "not a human, just tell me": not asking for one, whatever the words. */
+const DECLINES_PERSON =
+  /\b(?:don'?t|dont|do not|no need (?:for|of)?|not|never|without)\b(?:\s+\w+){0,3}?\s+(?:a |an |to (?:talk to |speak to )?(?:a |an )?)?(?:person|human|agent|someone|staff|people|manager|representative)\b/i;
+
+export function declinesPerson(text: string): boolean {
+  return DECLINES_PERSON.test(text);
+}
 
 /** The assistant's texts before the customer's last message, newest first. */
 function earlierAnswers(messages: ChatMessage[]): string[] {
@@ -17,9 +28,12 @@ function earlierAnswers(messages: ChatMessage[]): string[] {
     .reverse();
 }
 
-/** "yes" right after the bot offered a person: the offer is taken up. */
+/**
+ * "yes" right after the bot offered a person: the offer is taken up. Only when the answer ended with the offer, so the
+ * yes can be to nothing else ("…say 'cancel ORD-1002' and I'll ask you to confirm" after it is another question).
+ */
 export function acceptsPersonOffer(text: string, messages: ChatMessage[]): boolean {
-  return ACCEPTS.test(text.trim()) && (earlierAnswers(messages)[0]?.includes(PERSON_OFFER) ?? false);
+  return ACCEPTS.test(text.trim()) && (earlierAnswers(messages)[0]?.trimEnd().endsWith(PERSON_OFFER) ?? false);
 }
 
 /** Whether `answer` was already given in this conversation: saying it again would not help. */
@@ -30,7 +44,7 @@ export function alreadyAnswered(answer: string, messages: ChatMessage[]): boolea
 
 /** A question: "what version fixes it?", "why is it stuck on that", "can I …". Answering it again is an answer. */
 const QUESTION =
-  /\?\s*$|^(?:(?:ok|okay|so|and|but|then|hm+|um+|haha|lol)[\s,.]+)*(?:can|could|would|will|how|what|whats|where|wheres|when|why|which|who|is|are|do|does|did|has|have)\b/i;
+  /\?\s*$|^(?:(?:ok|okay|so|and|but|then|hm+|um+|haha|lol)[\s,.]+)*(?:(?:how|what|whats|where|wheres|when|why|which|who)\b|(?:can|could|would|will|is|are|do|does|did|has|have)\s+(?:you|u|i|it|my|this|that|there|the|we|they)\b)/i;
 
 export function isQuestion(text: string): boolean {
   return QUESTION.test(text.trim());
@@ -46,8 +60,11 @@ const NOT_SOLVED =
 /** Asking for something as well ("still crashes. can you report it?") is a request, not only a report of failure. */
 const ALSO_ASKS = /\b(?:can you|could you|please|pls|report|file|bug|person|human|someone)\b/i;
 
+/** "tried it, works now": solved after all. */
+const SOLVED = /\b(?:works? now|working now|worked|fixed|solved|sorted|that did it|all good now)\b/i;
+
 export function saysNotSolved(text: string): boolean {
-  return NOT_SOLVED.test(text.trim()) && !ALSO_ASKS.test(text);
+  return NOT_SOLVED.test(text.trim()) && !ALSO_ASKS.test(text) && !SOLVED.test(text);
 }
 
 /** "so what now", "now what?", "what should I do": asking for the next step. */
@@ -93,7 +110,7 @@ export function repeatReply(answer: string, text: string, people: boolean, can: 
 
 /** "no", "nah leave it", "no its fine, keep it": nothing wanted, when no question of the bot's waits for it. */
 const NO_THANKS =
-  /^(?:no|nah|nope|no thanks)\b(?:[\s,.!]+(?:it'?s|its|is)?\s*(?:fine|ok(?:ay)?|all good|good|thanks|thank you|leave it|keep it|never ?mind|nvm|forget it|as it is))*[\s,.!]*$/i;
+  /^(?:no|nah|nope|no thanks)\b(?:[\s,.!]+(?:it'?s|its|is)?\s*(?:fine|ok(?:ay)?|all good|thanks|thank you|leave it|keep it|never ?mind|nvm|forget it|as it is))*[\s,.!]*$/i;
 
 export function declinesAll(text: string): boolean {
   return NO_THANKS.test(text.trim());

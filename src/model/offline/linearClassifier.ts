@@ -1,3 +1,4 @@
+import { maskEntities } from './entities.js';
 import { type Classification, IntentClassifier, NO_INTENT, type TrainingExample } from './intentClassifier.js';
 
 /**
@@ -12,6 +13,8 @@ const LETTER_N = 4;
 
 const EPOCHS = 40;
 const LEARNING_RATE = 0.3;
+/** The learning rate falls as 1 / (1 + epoch × this): big steps first, fine ones last. */
+const LEARNING_RATE_DECAY = 0.1;
 /** L2 weight decay per step: keeps a single rare word from deciding a message alone. */
 const DECAY = 1e-4;
 
@@ -72,7 +75,7 @@ export class LinearClassifier {
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
-      const rate = LEARNING_RATE / (1 + epoch * 0.1);
+      const rate = LEARNING_RATE / (1 + epoch * LEARNING_RATE_DECAY);
       for (const r of order) {
         const { features, intent } = rows[r]!;
         LinearClassifier.softmax(weights, bias, features, probabilities);
@@ -106,7 +109,12 @@ export class LinearClassifier {
 
   private static async namedFeatures(words: IntentClassifier, text: string): Promise<Map<string, number>> {
     const stems = await words.words(text);
-    const raw = (text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []).map((w) => w.replace(/'/g, ''));
+    // Ids and addresses say which record, not which intent: their letters are no feature ("maya.chen@…" is no topic).
+    const raw = (
+      maskEntities(text)
+        .toLowerCase()
+        .match(/[\p{L}\p{N}']+/gu) ?? []
+    ).map((w) => w.replace(/'/g, ''));
     const named = new Map<string, number>();
     addGroup(
       named,
@@ -143,7 +151,8 @@ export class LinearClassifier {
       const index = this.featureIndex.get(name);
       if (index !== undefined) features.set(index, value);
     }
-    if (features.size === 0) return { intent: NO_INTENT, score: 1, ranking: [{ intent: NO_INTENT, score: 1 }] };
+    // Nothing it was trained on ("okta", "SSO"): no intent at all, so the router may still ask the help center.
+    if (features.size === 0) return { intent: NO_INTENT, score: 0, ranking: [] };
     const probabilities = new Float64Array(this.intents.length);
     LinearClassifier.softmax(this.weights, this.bias, features, probabilities);
     const ranking = this.intents

@@ -28,10 +28,12 @@ import type {
   ToolSpec,
 } from '../types.js';
 import { argumentsForEach, emailGivenAlone, fillArguments, looksUpById } from './argumentFiller.js';
+import { namesEntity } from './entities.js';
 import {
   acceptsPersonOffer,
   asksWhatNow,
   declinesAll,
+  declinesPerson,
   nextStepReply,
   notSolvedReply,
   repeatReply,
@@ -61,7 +63,7 @@ import {
   responseResults,
 } from './requestHistory.js';
 import { ToolChoice } from './toolChoice.js';
-import { namedEntities, namesEntity, owns } from './toolKinds.js';
+import { files, namedEntities, owns } from './toolKinds.js';
 import { wordResult } from './wording.js';
 
 /** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
@@ -237,6 +239,8 @@ export class OfflineEngine implements ModelProvider {
         `The customer accepted the offer of a person, after: "${quoted(lastAnswer(messages))}"`,
         text,
       );
+    // "no thanks, I don't need a person": neither a request for one nor anything else to act on.
+    if (declinesPerson(text)) return { text: bareNoReply() };
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
@@ -273,7 +277,7 @@ export class OfflineEngine implements ModelProvider {
       route.kind === 'capabilities' ||
       route.kind === 'off_topic';
     // Answering the bot's question ("what's the email on the order?") is not a new topic, whatever its words.
-    const answering = lastWithheldCall(messages, tools) !== undefined;
+    const answering = lastWithheldCall(messages, tools);
     const elsewhere = otherTopic && decision.score >= TOPIC_CHANGE_MIN_CONFIDENCE && !answering;
     // "ok and what about INV-2001" in an Orders conversation: an id only another specialist's tools take.
     const othersId = !owns(agent, namedEntities(text)) && this.ownerOf(text) !== undefined;
@@ -284,10 +288,10 @@ export class OfflineEngine implements ModelProvider {
       !namesEntity(text) &&
       (lastWasArticle(messages) || lastAnswer(messages).includes(PERSON_OFFER))
     )
-      return { text: notSolvedReply(canEscalate(tools), false) };
-    if (asksWhatNow(text)) return { text: nextStepReply(canEscalate(tools), lowerFirst(agent.description)) };
+      return { text: notSolvedReply(people, (agent.tools ?? []).some(files)) };
+    if (asksWhatNow(text)) return { text: nextStepReply(people, lowerFirst(agent.description)) };
     // Still answering "what's the email on the order?" without giving one: the record stays withheld, so ask again.
-    const withheld = answering && !namesEntity(text) ? lastWithheldCall(messages, tools) : undefined;
+    const withheld = !namesEntity(text) ? answering : undefined;
     if (withheld)
       return {
         toolCalls: [

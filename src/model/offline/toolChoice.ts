@@ -5,6 +5,31 @@ import { isQuestion } from './followUp.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { ASKS_TO_FILE, files, takesQuery } from './toolKinds.js';
 
+/** Verbs of actions that change something, as tool names use them. */
+const ACTION_VERBS = new Set([
+  'cancel',
+  'refund',
+  'delete',
+  'remove',
+  'close',
+  'deactivate',
+  'disable',
+  'unsubscribe',
+  'reset',
+  'revoke',
+  'suspend',
+  'archive',
+  'erase',
+  'wipe',
+  'pay',
+  'charge',
+  'transfer',
+  'approve',
+  'reject',
+  'replace',
+  'return',
+]);
+
 /** Verbs that say nothing of what an action does: request_refund's action is "refund". */
 const GENERIC_VERBS = new Set([
   'get',
@@ -96,17 +121,20 @@ export class ToolChoice {
   }
 
   /**
-   * Whether the message names the tool's action: the first word of its name that is not a generic verb ("cancel"
-   * for cancel_order and cancel_shipment, "refund" for request_refund). The classifier once scored "I want to
-   * return my webcam" 0.9 for cancel_order after other tools' examples changed: an action is offered only to a
-   * message that names it.
+   * Whether the message names the tool's action: one of the verbs of its name that change things ("cancel" for
+   * cancel_order, "refund" for request_refund, "delete" for ticket_delete), or else the first word of its name that
+   * is not a generic verb. The classifier once scored "I want to return my webcam" 0.9 for cancel_order after other
+   * tools' examples changed: an action is offered only to a message that names it.
    */
   private async names(agent: Agent, tool: Tool, text: string): Promise<boolean> {
     const classifier = await this.classifierFor(agent);
     if (!classifier) return true;
-    const nameWords = tool.name.split(/[_-]+/).filter((word) => !GENERIC_VERBS.has(word.toLowerCase()));
-    if (nameWords.length === 0) return true;
-    const [action] = await classifier.words(nameWords[0]!);
-    return action === undefined || (await classifier.words(text)).includes(action);
+    const nameWords = tool.name.toLowerCase().split(/[_-]+/);
+    const verbs = nameWords.filter((word) => ACTION_VERBS.has(word));
+    const named = verbs.length > 0 ? verbs : nameWords.filter((word) => !GENERIC_VERBS.has(word)).slice(0, 1);
+    if (named.length === 0) return true;
+    const said = new Set(await classifier.words(text));
+    for (const word of named) if ((await classifier.words(word)).some((stem) => said.has(stem))) return true;
+    return false;
   }
 }

@@ -25,7 +25,3 @@ export function takes(tool: Tool, entities: string[]): boolean {
 
 /** Whether one of the agent's tools takes one of these entities. */
 export const owns = (agent: Agent, entities: string[]) => (agent.tools ?? []).some((tool) => takes(tool, entities));
-
-/** Whether a text names an id or an email address. */
-export const namesEntity = (text: string) =>
-  Object.keys(ENTITIES).some((entity) => allMatches(text, entity).length > 0);
