@@ -5,6 +5,9 @@ import { isQuestion } from './followUp.js';
 import { IntentClassifier } from './intentClassifier.js';
 import { ASKS_TO_FILE, files, takesQuery } from './toolKinds.js';
 
+/** Asking how to do something: "how do I …", "how can I …", "where do I …", "how to …". */
+const HOW_TO = /\b(?:how|where) (?:do|can|should|would) (?:i|we|you)\b|\bhow to\b/i;
+
 /** Verbs of actions that change something, as tool names use them. */
 const ACTION_VERBS = new Set([
   'cancel',
@@ -84,7 +87,9 @@ export class ToolChoice {
    * - chosen by the request, not the thanks before it ("ok thanks, and how long does a refund take?");
    * - an id in the message goes to the look-up it fills, rather than a help-center search ("so when does order 1002
    *   ship", "track TRK-55501");
-   * - a question goes to the help center, not to a tool that files something ("what version fixes it?").
+   * - a question goes to the help center, not to a tool that files something ("what version fixes it?");
+   * - asking how to do something is for the help center too, not a record look-up, unless it names the record
+   *   ("how do I download that invoice", but "how do I return ORD-1001").
    */
   async chooseFor(agent: Agent, text: string, facts: Record<string, string>): Promise<Tool | undefined> {
     const chosen = await this.choose(agent, afterAcknowledgement(text) ?? text);
@@ -98,6 +103,7 @@ export class ToolChoice {
       if (lookup) return lookup;
     }
     if (files(chosen) && isQuestion(text) && !ASKS_TO_FILE.test(text)) return tools.find(takesQuery) ?? chosen;
+    if (looksUpById(chosen) && HOW_TO.test(text) && !namesIdentifier(text)) return tools.find(takesQuery) ?? chosen;
     return chosen;
   }
 
