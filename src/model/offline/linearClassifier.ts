@@ -18,7 +18,15 @@ const LEARNING_RATE_DECAY = 0.1;
 /** L2 weight decay per step: keeps a single rare word from deciding a message alone. */
 const DECAY = 1e-4;
 
-type Features = Map<number, number>;
+/** A message's features: indices into the weights, and each one's value (typed arrays: training walks them often). */
+interface Features {
+  indices: Int32Array;
+  values: Float64Array;
+}
+
+function featuresOf(entries: Array<[number, number]>): Features {
+  return { indices: Int32Array.from(entries.map(([i]) => i)), values: Float64Array.from(entries.map(([, v]) => v)) };
+}
 
 /** A small deterministic generator, so training (and so routing) is the same on every start. */
 function seededRandom(seed: number): () => number {
@@ -57,13 +65,12 @@ export class LinearClassifier {
     const rows: Array<{ features: Features; intent: number }> = [];
     for (const { utterance, intent } of examples) {
       if (utterance.trim() === '') continue;
-      const named = await LinearClassifier.namedFeatures(words, utterance);
-      const features: Features = new Map();
-      for (const [name, value] of named) {
+      const entries: Array<[number, number]> = [];
+      for (const [name, value] of await LinearClassifier.namedFeatures(words, utterance)) {
         if (!featureIndex.has(name)) featureIndex.set(name, featureIndex.size);
-        features.set(featureIndex.get(name)!, value);
+        entries.push([featureIndex.get(name)!, value]);
       }
-      rows.push({ features, intent: intents.indexOf(intent) });
+      rows.push({ features: featuresOf(entries), intent: intents.indexOf(intent) });
     }
     const weights = intents.map(() => new Float64Array(featureIndex.size));
     const bias = new Float64Array(intents.length);
@@ -78,11 +85,15 @@ export class LinearClassifier {
       const rate = LEARNING_RATE / (1 + epoch * LEARNING_RATE_DECAY);
       for (const r of order) {
         const { features, intent } = rows[r]!;
+        const { indices, values } = features;
         LinearClassifier.softmax(weights, bias, features, probabilities);
         for (let c = 0; c < intents.length; c++) {
           const gradient = probabilities[c]! - (c === intent ? 1 : 0);
           const w = weights[c]!;
-          for (const [index, value] of features) w[index] = w[index]! * (1 - DECAY) - rate * gradient * value;
+          for (let f = 0; f < indices.length; f++) {
+            const index = indices[f]!;
+            w[index] = w[index]! * (1 - DECAY) - rate * gradient * values[f]!;
+          }
           bias[c] = bias[c]! - rate * gradient;
         }
       }
@@ -95,7 +106,7 @@ export class LinearClassifier {
     for (let c = 0; c < weights.length; c++) {
       let sum = bias[c]!;
       const w = weights[c]!;
-      for (const [index, value] of features) sum += w[index]! * value;
+      for (let f = 0; f < features.indices.length; f++) sum += w[features.indices[f]!]! * features.values[f]!;
       out[c] = sum;
       if (sum > max) max = sum;
     }
@@ -146,13 +157,14 @@ export class LinearClassifier {
   }
 
   async classify(text: string): Promise<Classification> {
-    const features: Features = new Map();
+    const entries: Array<[number, number]> = [];
     for (const [name, value] of await LinearClassifier.namedFeatures(this.tokenizer, text)) {
       const index = this.featureIndex.get(name);
-      if (index !== undefined) features.set(index, value);
+      if (index !== undefined) entries.push([index, value]);
     }
+    const features = featuresOf(entries);
     // Nothing it was trained on ("okta", "SSO"): no intent at all, so the router may still ask the help center.
-    if (features.size === 0) return { intent: NO_INTENT, score: 0, ranking: [] };
+    if (entries.length === 0) return { intent: NO_INTENT, score: 0, ranking: [] };
     const probabilities = new Float64Array(this.intents.length);
     LinearClassifier.softmax(this.weights, this.bias, features, probabilities);
     const ranking = this.intents
