@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: framework overhead per model call against @openai/agents, prompt tokens along a long thread,
  * throughput with many threads at once, fan-out wall time, the help center's scale and retrieval quality, and how
- * well the offline router routes messages it was not trained on (the eval set, and the held-back set).
+ * well the offline router routes messages it was not trained on (the eval set, and the held-back set), and the whole
+ * path through Slack Socket Mode against a minimal Bolt + `openai` bot.
  * Prints them and writes bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchEndToEnd, END_TO_END_THREADS, type EndToEndReport, formatEndToEnd } from './endToEnd.js';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
 import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
@@ -83,6 +85,14 @@ function knowledgeScaleInChild(): KnowledgeScaleReport {
   return JSON.parse(output.trim().split('\n').at(-1)!) as KnowledgeScaleReport;
 }
 
+/** Each thread count for Switchboard, then for the minimal Bolt bot: each run in its own child process. */
+async function endToEndRuns(): Promise<EndToEndReport[]> {
+  const reports: EndToEndReport[] = [];
+  for (const threads of END_TO_END_THREADS)
+    for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
+  return reports;
+}
+
 function commit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -108,6 +118,7 @@ async function main(): Promise<void> {
   section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
   section('Help center at scale: 5,000 articles', formatKnowledgeScale(knowledgeScaleInChild()));
   section('Help-center retrieval quality', formatRetrieval(await benchRetrieval()));
+  section('End to end through Slack: Switchboard against a minimal Bolt bot', formatEndToEnd(await endToEndRuns()));
   section('Intent routing: the eval set (used for tuning)', formatRoutingReport(await benchRouting()));
   const heldOut = await benchRouting({ file: HELD_OUT_SET_PATH, misroutesListed: 0 });
   section('Intent routing: the held-back set (never tuned on)', formatRoutingReport(withLeaksHidden(heldOut)));

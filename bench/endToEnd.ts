@@ -1,0 +1,283 @@
+/**
+ * `npx tsx bench/endToEnd.ts`: the whole path a Slack user meets. The bot runs as `npm start` runs it (a child
+ * process, Socket Mode) against the fake Slack in test/ and a fake OpenAI-compatible model that answers after a fixed
+ * latency; N threads are opened at once by mentions asking about an order. The same load is then put on a minimal
+ * Bolt + `openai` bot (bench/minimalBoltBot.ts), in the same run, as the baseline.
+ *
+ * Efficiency: the ideal wall time (model calls per thread × latency) over the actual wall time until the last thread
+ * has its answer. Acks: from the envelope sent to its ack. CPU: the child's user + system time over the wall time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventEnvelope } from '../test/fakes/slackDelivery.js';
+import { BOT_USER_ID, FakeSlack, TEAM_ID } from '../test/fakes/slackServer.js';
+import { runIfEntryPoint } from './entry.js';
+import { type Percentiles, percentiles } from './measure.js';
+
+export const END_TO_END_THREADS = [100, 500, 1_000] as const;
+const LATENCY_MS = 300;
+const CHANNEL = 'C0BENCH0001';
+const CUSTOMER = 'U0BENCHUSR1';
+const QUESTION = 'where is my order ORD-1001?';
+const ANSWER = 'Your order ORD-1001 has shipped with UPS and should arrive on 2026-11-24.';
+/** Nothing in the run may take longer than this; a subject that does is reported as failed, not waited on forever. */
+const RUN_TIMEOUT_MS = 120_000;
+const POLL_MS = 10;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type Subject = 'switchboard' | 'baseline';
+
+export interface EndToEndReport {
+  subject: Subject;
+  threads: number;
+  latencyMs: number;
+  /** Model calls the subject made, per thread on average. */
+  modelCallsPerThread: number;
+  wallMs: number;
+  efficiency: number;
+  /** From the mention sent to the thread's answer posted in full. */
+  latency: Percentiles;
+  /** From the mention sent to the first words of the answer the customer can see. */
+  firstWords: Percentiles;
+  ack: Percentiles;
+  peakRssMB: number;
+  /** The child's CPU time over the wall time: 1 = one core busy throughout. */
+  cores: number;
+  answered: number;
+}
+
+/** An OpenAI-compatible model that answers every request after `latencyMs`: text, or a passing review verdict. */
+class FakeModel {
+  calls = 0;
+  private server: Server | undefined;
+
+  constructor(private readonly latencyMs: number) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  close(): Promise<void> {
+    this.server?.closeAllConnections();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let raw = '';
+    req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    req.on('end', () => {
+      this.calls += 1;
+      const body = JSON.parse(raw || '{}') as { stream?: boolean; response_format?: unknown; model?: string };
+      const content = body.response_format ? JSON.stringify({ approved: true, issues: [], score: 1 }) : ANSWER;
+      setTimeout(() => this.answer(res, body, content), this.latencyMs);
+    });
+  }
+
+  private answer(res: ServerResponse, body: { stream?: boolean; model?: string }, content: string): void {
+    const base = { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
+    const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage,
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta: unknown, finish: string | null) =>
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.end(
+      `${chunk({ role: 'assistant', content }, null)}${chunk({}, 'stop')}data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\ndata: [DONE]\n\n`,
+    );
+  }
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssMB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+}
+
+type Call = { method: string; args: Record<string, unknown>; response?: unknown };
+
+/** The thread each Web API call finishes an answer in: a post in it, or the end of a stream started in it. */
+function answeredThread(call: Call, streams: Map<string, string>): string | undefined {
+  const threadTs = typeof call.args.thread_ts === 'string' ? call.args.thread_ts : undefined;
+  const ts = (call.response as { ts?: string } | undefined)?.ts;
+  if (call.method === 'chat.startStream' && threadTs && ts) streams.set(ts, threadTs);
+  if (call.method === 'chat.postMessage') return threadTs;
+  if (call.method === 'chat.stopStream') return streams.get(String(call.args.ts));
+  return undefined;
+}
+
+/** The thread a call shows the customer words in: a post, or a stream's first or later text. */
+function textThread(call: Call, streams: Map<string, string>): string | undefined {
+  const hasText = ['text', 'markdown_text', 'chunks'].some((field) => String(call.args[field] ?? '').trim() !== '');
+  if (!hasText) return undefined;
+  if (call.method === 'chat.postMessage' || call.method === 'chat.startStream')
+    return typeof call.args.thread_ts === 'string' ? call.args.thread_ts : undefined;
+  if (call.method === 'chat.appendStream' || call.method === 'chat.stopStream')
+    return streams.get(String(call.args.ts));
+  return undefined;
+}
+
+function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
+  const script =
+    subject === 'switchboard' ? path.join(ROOT, 'src/main.ts') : path.join(ROOT, 'bench/minimalBoltBot.ts');
+  return spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export async function benchEndToEnd(
+  subject: Subject,
+  threads: number,
+  latencyMs = LATENCY_MS,
+): Promise<EndToEndReport> {
+  const slack = await new FakeSlack().start();
+  const model = new FakeModel(latencyMs);
+  const modelUrl = await model.start();
+  const data = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-'));
+  const child = startSubject(subject, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_APP_TOKEN: 'xapp-bench',
+    SLACK_API_URL: slack.apiUrl,
+    OPENAI_BASE_URL: modelUrl,
+    OPENAI_API_KEY: 'sk-bench',
+    DATA_DIR: data,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  try {
+    await slack.waitForSocket(30_000);
+    const pid = child.pid!;
+    const cpuBefore = cpuSeconds(pid);
+    const sent = new Map<string, number>();
+    const answered = new Map<string, number>();
+    const firstWords = new Map<string, number>();
+    const acks: number[] = [];
+    const started = performance.now();
+    const envelopes = Array.from({ length: threads }, (_, i) => {
+      const ts = `1720000000.${String(i + 1).padStart(6, '0')}`;
+      sent.set(ts, performance.now());
+      const event = {
+        type: 'app_mention',
+        channel: CHANNEL,
+        user: CUSTOMER,
+        text: `<@${BOT_USER_ID}> ${QUESTION}`,
+        ts,
+        event_ts: ts,
+        team: TEAM_ID,
+      };
+      return slack
+        .sendEnvelope('events_api', eventEnvelope(event), { timeoutMs: RUN_TIMEOUT_MS })
+        .then(() => acks.push(performance.now() - sent.get(ts)!));
+    });
+    const streams = new Map<string, string>();
+    let seen = 0;
+    while (answered.size < threads && performance.now() - started < RUN_TIMEOUT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      for (; seen < slack.calls.length; seen++) {
+        const call = slack.calls[seen]!;
+        const thread = answeredThread(call, streams);
+        const now = performance.now();
+        const words = textThread(call, streams);
+        if (words && sent.has(words) && !firstWords.has(words)) firstWords.set(words, now);
+        if (thread && sent.has(thread) && !answered.has(thread)) answered.set(thread, now);
+      }
+    }
+    const wallMs = performance.now() - started;
+    await Promise.allSettled(envelopes);
+    const cores = (cpuSeconds(pid) - cpuBefore) / (wallMs / 1000);
+    const callsPerThread = model.calls / threads;
+    return {
+      subject,
+      threads,
+      latencyMs,
+      modelCallsPerThread: callsPerThread,
+      wallMs,
+      efficiency: (callsPerThread * latencyMs) / wallMs,
+      latency: percentiles([...answered].map(([ts, at]) => at - sent.get(ts)!)),
+      firstWords: percentiles([...firstWords].map(([ts, at]) => at - sent.get(ts)!)),
+      ack: percentiles(acks),
+      peakRssMB: peakRssMB(pid),
+      cores,
+      answered: answered.size,
+    };
+  } catch (error) {
+    throw new Error(`${subject} at ${threads} threads: ${(error as Error).message}\n${stderr.slice(-2000)}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await slack.close();
+    await model.close();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+
+function row(r: EndToEndReport): string {
+  return [
+    `${r.subject.padEnd(12)}${String(r.threads).padStart(6)}`,
+    `${r.answered}/${r.threads}`.padStart(10),
+    r.modelCallsPerThread.toFixed(2).padStart(6),
+    pct(r.efficiency).padStart(8),
+    `${ms(r.firstWords.p50)} / ${ms(r.firstWords.p99)}`.padStart(22),
+    `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`.padStart(18),
+    `${ms(r.ack.p50)} / ${ms(r.ack.p99)}`.padStart(18),
+    `${r.peakRssMB.toFixed(0)} MB`.padStart(9),
+    r.cores.toFixed(2).padStart(6),
+  ].join('');
+}
+
+export function formatEndToEnd(reports: EndToEndReport[]): string {
+  const ratios = END_TO_END_THREADS.flatMap((threads) => {
+    const ours = reports.find((r) => r.subject === 'switchboard' && r.threads === threads);
+    const theirs = reports.find((r) => r.subject === 'baseline' && r.threads === threads);
+    return ours && theirs ? [`  ${threads} threads: ${(ours.efficiency / theirs.efficiency).toFixed(2)}`] : [];
+  });
+  return [
+    `End to end through Slack Socket Mode: N threads opened at once by a mention ("${QUESTION}"), fake model ${LATENCY_MS} ms per call`,
+    'switchboard: `node --import tsx src/main.ts` as `npm start` runs it, default settings; baseline: bench/minimalBoltBot.ts',
+    `machine: ${os.cpus().length} cores; each subject in its own child process, one after the other`,
+    '',
+    `${'subject'.padEnd(12)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
+    ...reports.map(row),
+    '',
+    'efficiency ratio, switchboard ÷ baseline (goal ≥ 3 at 1,000 threads):',
+    ...ratios,
+  ].join('\n');
+}
+
+/** `--threads=N` runs one thread count instead of 100, 500 and 1,000. */
+async function main(): Promise<void> {
+  const only = process.argv.find((a) => a.startsWith('--threads='))?.split('=')[1];
+  const counts = only ? [Number(only)] : [...END_TO_END_THREADS];
+  const reports: EndToEndReport[] = [];
+  for (const threads of counts)
+    for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
+  process.stdout.write(`${formatEndToEnd(reports)}\n`);
+}
+
+runIfEntryPoint(import.meta.url, main);
