@@ -114,15 +114,21 @@ const LOGGED: ReadonlySet<TelemetryType> = new Set([
   'budget.exhausted',
 ]);
 
-/** Logging is one subscriber of the stream; `budget.exhausted` is a warning, the rest are info. */
+/**
+ * The events logged at info: what changed something or went wrong. The rest (each model call, tool call, handoff,
+ * review, fact) are per-turn detail at debug: a turn's one info line is `turn.end`, with its model calls and tokens.
+ * At a dozen info lines a turn, logging was a seventh of the bot's CPU under load (issue 26's profile).
+ */
+const INFO: ReadonlySet<TelemetryType> = new Set(['approval']);
+
+/** Logging is one subscriber of the stream: `budget.exhausted` is a warning, approvals info, the rest debug. */
 export function logTelemetry(telemetry: Telemetry, log: Logger): () => void {
   return telemetry.on((event) => {
     if (!LOGGED.has(event.type)) return;
-    const level = event.type === 'budget.exhausted' ? 'warn' : 'info';
+    const level = event.type === 'budget.exhausted' ? 'warn' : INFO.has(event.type) ? 'info' : 'debug';
     // Several events per turn: skip building the line when the level is off.
     if (!log.isLevelEnabled(level)) return;
     const { type, ...fields } = event;
-    if (level === 'warn') log.warn(fields, type);
-    else log.info(fields, type);
+    log[level](fields, type);
   });
 }

@@ -285,7 +285,7 @@ describe('bounded context with a model', () => {
     const chat = ConsoleSession.openai(
       fake,
       { DATA_DIR: data.dir },
-      { log: createLogger({ level: 'info', destination: sink }) },
+      { log: createLogger({ level: 'debug', destination: sink }) },
     );
     const events: TelemetryEvent[] = [];
     const toolCalls: string[] = [];
@@ -366,6 +366,13 @@ describe('bounded context with a model', () => {
     assert.equal(logged.tool, 'cancel_order');
     assert.equal(logged.thread, THREAD);
     assert.equal(logged.ok, true);
+    // Per-turn detail is debug (pino level 20); a turn's info line (30) is turn.end, with its model calls.
+    const PINO_DEBUG = 20;
+    const PINO_INFO = 30;
+    assert.equal(logged.level, PINO_DEBUG);
+    assert.ok(lines.filter((l) => l.msg === 'model.call').every((l) => l.level === PINO_DEBUG));
+    const ends = lines.filter((l) => l.msg === 'turn.end');
+    assert.ok(ends.length > 0 && ends.every((l) => l.level === PINO_INFO && typeof l.modelCalls === 'number'));
     await chat.close();
     data.remove();
   });

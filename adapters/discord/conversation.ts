@@ -311,7 +311,7 @@ export class DiscordConversations {
         for (const question of asked) await this.postApproval(channel, question);
         await Promise.all(updates);
       }
-      log.info({ thread, status: outcome.status, agent: outcome.agent }, 'discord.replied');
+      log.debug({ thread, status: outcome.status, agent: outcome.agent }, 'discord.replied');
       return outcome;
     } finally {
       clearInterval(typing);

@@ -334,7 +334,7 @@ export class SlackConversations {
       await Promise.all(updates);
     }
     if (!reply.hasText && asked.length === 0) status('');
-    log.info({ thread, status: outcome.status, agent: outcome.agent }, 'slack.replied');
+    log.debug({ thread, status: outcome.status, agent: outcome.agent }, 'slack.replied');
     return outcome;
   }
 
