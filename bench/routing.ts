@@ -366,6 +366,7 @@ export function formatRoutingReport(report: RoutingReport): string {
 /**
  * `npm run bench:routing`: the tuning set, with its misroutes listed (`--misroutes=N` for more).
  * `npm run bench:routing -- --held-out`: the held-back set, figures only. Run it once tuning is done.
+ * `npm run bench:routing -- --file=<set.jsonl>`: another set never tuned on, figures only.
  */
 /** The held-back set's near-copies are counted, not shown. */
 const HIDDEN_LEAK = { text: '(held back)', trainedOn: '' };
@@ -378,8 +379,9 @@ export function withLeaksHidden(report: RoutingReport): RoutingReport {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const listed = Number(args.find((a) => a.startsWith('--misroutes='))?.split('=')[1] ?? MAX_MISROUTES_LISTED);
-  if (args.includes('--held-out')) {
-    const report = await benchRouting({ file: HELD_OUT_SET_PATH, misroutesListed: 0 });
+  const file = args.find((a) => a.startsWith('--file='))?.slice('--file='.length);
+  if (args.includes('--held-out') || file !== undefined) {
+    const report = await benchRouting({ file: file ? path.resolve(file) : HELD_OUT_SET_PATH, misroutesListed: 0 });
     process.stdout.write(`${formatRoutingReport(withLeaksHidden(report))}\n`);
     return;
   }
