@@ -158,6 +158,10 @@ describe('the offline bot follows the customer', () => {
     const no = await say(chat, 'no thanks, I dont need a person');
     assert.equal(no.escalated, false);
     assert.match(no.reply, /^Alright\./);
+    // Declining a person is not declining everything: the rest of the message is still the request.
+    const rest = await say(chat, "I don't want a person, just tell me the status of ORD-1002");
+    assert.equal(rest.escalated, false);
+    assert.match(rest.reply, /ORD-1002 is being prepared/);
   });
 
   test('a question is not filed as a bug report, and "tried it, works now" is not a failure', async () => {

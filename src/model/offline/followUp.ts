@@ -15,8 +15,19 @@ const ACCEPTS =
 const DECLINES_PERSON =
   /\b(?:don'?t|dont|do not|no need (?:for|of)?|not|never|without)\b(?:\s+\w+){0,3}?\s+(?:a |an |to (?:talk to |speak to )?(?:a |an )?)?(?:person|human|agent|someone|staff|people|manager|representative)\b/i;
 
-export function declinesPerson(text: string): boolean {
-  return DECLINES_PERSON.test(text);
+/** Words that carry no request of their own around a declined person: "no thanks, I just …". */
+const DECLINE_FILLER = /\b(?:no|nope|nah|thanks|thank you|thx|just|i|im|i'm|really|ok|okay|please|pls|but|and|so)\b/gi;
+
+/**
+ * For a message that declines a person, what else it says: '' when nothing ("no thanks, I don't need a person"),
+ * the rest when it asks for something ("I don't want a person, just refund INV-2001"). Undefined when it declines
+ * nothing.
+ */
+export function besidesDecliningPerson(text: string): string | undefined {
+  if (!DECLINES_PERSON.test(text)) return undefined;
+  const rest = text.replace(DECLINES_PERSON, ' ');
+  const words = rest.replace(DECLINE_FILLER, ' ').match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.length >= 2 || namesEntity(rest) ? rest.replace(/^[\s,.;:!-]+/, '').trim() : '';
 }
 
 /** The assistant's texts before the customer's last message, newest first. */

@@ -32,8 +32,8 @@ import { namesEntity } from './entities.js';
 import {
   acceptsPersonOffer,
   asksWhatNow,
+  besidesDecliningPerson,
   declinesAll,
-  declinesPerson,
   nextStepReply,
   notSolvedReply,
   repeatReply,
@@ -239,8 +239,11 @@ export class OfflineEngine implements ModelProvider {
         `The customer accepted the offer of a person, after: "${quoted(lastAnswer(messages))}"`,
         text,
       );
-    // "no thanks, I don't need a person": neither a request for one nor anything else to act on.
-    if (declinesPerson(text)) return { text: bareNoReply() };
+    // "no thanks, I don't need a person" is neither a request for one nor anything else to act on; "I don't want a
+    // person, just refund INV-2001" is the refund.
+    const besides = besidesDecliningPerson(text);
+    if (besides === '') return { text: bareNoReply() };
+    if (besides !== undefined) return this.answerMessage(agent, besides, messages, tools, facts);
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
     const bare = BARE_YES_NO.exec(text.trim());
     if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
