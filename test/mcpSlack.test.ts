@@ -4,7 +4,7 @@ import { FakeShopMcp } from './fakes/mcpShopServer.js';
 import { blockActionsPayload } from './fakes/slackDelivery.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { suiteFakeOpenAI, tempDir, waitFor, writeConfigFile } from './harness.js';
-import { approvalMessage, buttonValue, CHANNEL, CUSTOMER, SlackSession, threadMessages } from './slackHarness.js';
+import { askForApproval, buttonValue, CHANNEL, CUSTOMER, SlackSession, threadMessages } from './slackHarness.js';
 
 const folder = tempDir();
 after(() => folder.remove());
@@ -29,13 +29,13 @@ describe('a destructive MCP tool on Slack', () => {
         () => session.app.agents.get('orders')?.tools?.some((t) => t.name === 'cancel_shipment'),
         "the shop's tools",
       );
-      openai.script(
-        { toolCalls: [{ name: 'transfer_to_orders' }] },
-        { toolCalls: [{ name: 'cancel_shipment', arguments: { tracking_number: 'TRK-80001' } }] },
+      const { ts, question } = await askForApproval(
+        session,
+        slack,
+        openai,
+        { name: 'cancel_shipment', arguments: { tracking_number: 'TRK-80001' } },
+        `<@${BOT_USER_ID}> cancel shipment TRK-80001`,
       );
-      const ts = await session.mention(`<@${BOT_USER_ID}> cancel shipment TRK-80001`);
-      const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
-      await session.idle();
       assert.match(question.text, /Please confirm: Cancel shipment \(tracking number "TRK-80001"\)\?/);
       assert.equal(shop.calls.filter((c) => c.tool === 'cancel_shipment').length, 0, 'not run before the press');
 

@@ -6,7 +6,7 @@ import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackD
 import { BOT_ID, BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
 import { ORDER_ANSWER, scriptOrderLookup, suiteFakeOpenAI, tempDir, waitFor } from './harness.js';
 import {
-  approvalMessage,
+  askForApproval,
   botMessages,
   buttonValue,
   CHANNEL,
@@ -323,18 +323,14 @@ describe('Slack with a session per test', () => {
   });
 
   describe('approvals', () => {
-    async function askToCancel(
-      session: SlackSession,
-    ): Promise<{ ts: string; question: NonNullable<ReturnType<typeof approvalMessage>> }> {
-      openai.script(
-        { toolCalls: [{ name: 'transfer_to_orders' }] },
-        { toolCalls: [{ name: 'cancel_order', arguments: { order_id: 'ORD-1002' } }] },
+    const askToCancel = (session: SlackSession) =>
+      askForApproval(
+        session,
+        slack,
+        openai,
+        { name: 'cancel_order', arguments: { order_id: 'ORD-1002' } },
+        `<@${BOT_USER_ID}> please cancel ORD-1002`,
       );
-      const ts = await session.mention(`<@${BOT_USER_ID}> please cancel ORD-1002`);
-      const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
-      await session.idle();
-      return { ts, question };
-    }
 
     test('buttons: a press by someone else gets an ephemeral note; the requester confirms, across a restart', async () => {
       let session = await SlackSession.start(slack, openai, { dataDir: data.dir });

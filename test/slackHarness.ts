@@ -7,7 +7,7 @@ import { type App, createApp, escalationDeps } from '../src/main.js';
 import { OpenAIProvider } from '../src/model/openaiProvider.js';
 import { deliverAction, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { type FakeSlack, type SlackCall, TEAM_ID } from './fakes/slackServer.js';
-import { type FakeOpenAI, TEST_REPLY_RETRY_DELAYS_MS, testConfig } from './harness.js';
+import { type FakeOpenAI, TEST_REPLY_RETRY_DELAYS_MS, testConfig, waitFor } from './harness.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const CUSTOMER = 'U0CUSTOMER1';
@@ -131,6 +131,24 @@ export function approvalMessage(
   return threadMessages(slack, channel, threadTs).find(
     (m) => JSON.stringify(m.blocks ?? []).includes('switchboard_approval_confirm') && m.text.includes(containing),
   );
+}
+
+/**
+ * Mentions the bot with `text` while the model, after handing to Orders, asks for `call`: resolves once the
+ * confirmation buttons are posted in the thread and the turn is over.
+ */
+export async function askForApproval(
+  session: SlackSession,
+  slack: FakeSlack,
+  openai: FakeOpenAI,
+  call: { name: string; arguments: Record<string, unknown> },
+  text: string,
+): Promise<{ ts: string; question: BotMessage }> {
+  openai.script({ toolCalls: [{ name: 'transfer_to_orders' }] }, { toolCalls: [call] });
+  const ts = await session.mention(text);
+  const question = await waitFor(() => approvalMessage(slack, CHANNEL, ts), 'the approval buttons');
+  await session.idle();
+  return { ts, question };
 }
 
 /** The value the confirmation buttons carry (the approval id). */

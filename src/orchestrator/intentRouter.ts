@@ -238,8 +238,8 @@ export class IntentRouter {
 
   async route(text: string): Promise<RouteDecision> {
     const started = performance.now();
-    const guessed = (await this.classifier.classify(text)).ranking;
-    const words = await this.classifier.words(text);
+    const { classification: guessedAs, words } = await this.classifier.read(text);
+    const guessed = guessedAs.ranking;
     const content = this.classifier.contentOf(words);
     const ranking = this.vocabulary.rank(guessed, text, content);
     const { intent, score } = ranking[0] ?? { intent: NO_INTENT, score: 0 };

@@ -2,7 +2,7 @@ import { isIdentityRequired, PERSON_OFFER } from '../../orchestrator/protocol.js
 import { parseJson } from '../../parseJson.js';
 import type { ChatMessage, ToolCall } from '../types.js';
 import { namesEntity } from './entities.js';
-import { lastUserText } from './requestHistory.js';
+import { earlierAnswers, lastUserText } from './requestHistory.js';
 
 /**
  * A clear yes to an offer: "yes", "yes please", "sure, go ahead", "please do". Not "ok" or "please" alone: "ok" after
@@ -30,13 +30,31 @@ export function besidesDecliningPerson(text: string): string | undefined {
   return words.length >= 2 || namesEntity(rest) ? rest.replace(/^[\s,.;:!-]+/, '').trim() : '';
 }
 
-/** The assistant's texts before the customer's last message, newest first. */
-function earlierAnswers(messages: ChatMessage[]): string[] {
-  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-  return messages
-    .slice(0, lastUser)
-    .flatMap((m) => (m.role === 'assistant' && m.content ? [m.content] : []))
-    .reverse();
+/** An agent's description inside a sentence: "Order status, …" → "order status, …". */
+const lowerFirst = (text: string) => text.replace(/^./, (c) => c.toLowerCase());
+
+/** "yes" or "no" and nothing else, when no question of the bot's waits for it. */
+const BARE_YES_NO =
+  /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
+
+export function bareYesOrNo(text: string): 'yes' | 'no' | undefined {
+  const bare = BARE_YES_NO.exec(text.trim());
+  return bare ? (bare[1] ? 'yes' : 'no') : undefined;
+}
+
+/** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
+const HIGH_URGENCY =
+  /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
+
+/** The customer's words quoted as the escalation reason are cut to this. */
+const QUOTED_REASON_CHARS = 300;
+
+export const quoted = (text: string) =>
+  text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text;
+
+/** escalate_to_human's arguments: why, and how urgent the customer's words make it. */
+export function escalationArguments(reason: string, text: string): { reason: string; urgency: 'high' | 'normal' } {
+  return { reason, urgency: HIGH_URGENCY.test(text) ? 'high' : 'normal' };
 }
 
 /**
@@ -48,7 +66,7 @@ export function acceptsPersonOffer(text: string, messages: ChatMessage[]): boole
 }
 
 /** Whether `answer` was already given in this conversation: saying it again would not help. */
-export function alreadyAnswered(answer: string, messages: ChatMessage[]): boolean {
+function alreadyAnswered(answer: string, messages: ChatMessage[]): boolean {
   const said = (text: string) => text.trim();
   return answer.trim() !== '' && earlierAnswers(messages).some((earlier) => said(earlier) === said(answer));
 }
@@ -87,7 +105,8 @@ export function asksWhatNow(text: string): boolean {
 }
 
 /** The next steps there are, when the customer asks what now. */
-export function nextStepReply(people: boolean, can: string): string {
+export function nextStepReply(people: boolean, description: string): string {
+  const can = lowerFirst(description);
   const person = people
     ? ` If it's something else, or this didn't solve it, a person from our support team can take it from here. ${PERSON_OFFER}`
     : " If it's something else, tell me what you need.";
@@ -110,7 +129,8 @@ const ASKS_AGAIN = /\b(?:update\w*|again|still|now|yet|latest|news|status|anythi
  * The answer already given, asked for again: when the customer asked for news, say nothing changed; otherwise
  * (they said "so what now", or that it did not help) say so instead of repeating it, and offer a next step.
  */
-export function repeatReply(answer: string, text: string, people: boolean, can: string): string {
+export function repeatReply(answer: string, text: string, people: boolean, description: string): string {
+  const can = lowerFirst(description);
   if (ASKS_AGAIN.test(text) && !/\bwhat now\b/i.test(text))
     return `Nothing has changed since I last checked: ${answer}`;
   const next = people

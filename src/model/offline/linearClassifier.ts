@@ -66,7 +66,7 @@ export class LinearClassifier {
     for (const { utterance, intent } of examples) {
       if (utterance.trim() === '') continue;
       const entries: Array<[number, number]> = [];
-      for (const [name, value] of await LinearClassifier.namedFeatures(words, utterance)) {
+      for (const [name, value] of LinearClassifier.namedFeatures(await words.words(utterance), utterance)) {
         if (!featureIndex.has(name)) featureIndex.set(name, featureIndex.size);
         entries.push([featureIndex.get(name)!, value]);
       }
@@ -118,8 +118,7 @@ export class LinearClassifier {
     for (let c = 0; c < weights.length; c++) out[c] = out[c]! / total;
   }
 
-  private static async namedFeatures(words: IntentClassifier, text: string): Promise<Map<string, number>> {
-    const stems = await words.words(text);
+  private static namedFeatures(stems: string[], text: string): Map<string, number> {
     // Ids and addresses say which record, not which intent: their letters are no feature ("maya.chen@…" is no topic).
     const raw = (
       maskEntities(text)
@@ -156,9 +155,15 @@ export class LinearClassifier {
     return this.tokenizer.contentOf(words);
   }
 
-  async classify(text: string): Promise<Classification> {
+  /** The classification of a text, with the stemmed words it was made from (the router needs both). */
+  async read(text: string): Promise<{ classification: Classification; words: string[] }> {
+    const words = await this.tokenizer.words(text);
+    return { classification: this.classifyWords(words, text), words };
+  }
+
+  private classifyWords(stems: string[], text: string): Classification {
     const entries: Array<[number, number]> = [];
-    for (const [name, value] of await LinearClassifier.namedFeatures(this.tokenizer, text)) {
+    for (const [name, value] of LinearClassifier.namedFeatures(stems, text)) {
       const index = this.featureIndex.get(name);
       if (index !== undefined) entries.push([index, value]);
     }

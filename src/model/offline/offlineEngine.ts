@@ -32,10 +32,13 @@ import { namesEntity } from './entities.js';
 import {
   acceptsPersonOffer,
   asksWhatNow,
+  bareYesOrNo,
   besidesDecliningPerson,
   declinesAll,
+  escalationArguments,
   nextStepReply,
   notSolvedReply,
+  quoted,
   repeatReply,
   repeatsItself,
   saysNotSolved,
@@ -53,6 +56,7 @@ import {
   thanksReply,
 } from './replies.js';
 import {
+  beforeLastUserMessage,
   consultedAnswers,
   findCall,
   lastAnswer,
@@ -63,19 +67,8 @@ import {
   responseResults,
 } from './requestHistory.js';
 import { ToolChoice } from './toolChoice.js';
-import { files, namedEntities, owns } from './toolKinds.js';
+import { canEscalate, files, namedEntities, owns } from './toolKinds.js';
 import { wordResult } from './wording.js';
-
-/** Words that make an escalation more than routine: the customer is upset, or it is about money or safety. */
-const HIGH_URGENCY =
-  /\b(angry|furious|unacceptable|terrible|worst|ridiculous|useless|complain\w*|lawyer|fraud|scam|charged twice|immediately|urgent\w*|asap)\b/i;
-
-/** The customer's words quoted as the escalation reason are cut to this. */
-const QUOTED_REASON_CHARS = 300;
-
-/** "yes" or "no" and nothing else; the first group is set for a yes. */
-const BARE_YES_NO =
-  /^(?:(y|yes|yep|yeah|yup|sure|sure thing|yes please|please do|go ahead|do it)|n|no|nope|nah|no thanks|no thank you)[.!]*$/i;
 
 /**
  * How sure asking for a person must be to leave a specialist's conversation: "pls get someone to look at it" (0.43)
@@ -90,11 +83,6 @@ const SURE_ROUTE = 0.7;
 export const TOPIC_CHANGE_MIN_CONFIDENCE = 0.8;
 
 const NO_USAGE = { promptTokens: 0, completionTokens: 0 };
-
-const canEscalate = (tools: ToolSpec[]) => tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
-const quoted = (text: string) =>
-  text.length > QUOTED_REASON_CHARS ? `${text.slice(0, QUOTED_REASON_CHARS - 1)}…` : text;
-const lowerFirst = (text: string) => text.replace(/^./, (c) => c.toLowerCase());
 
 type Step = { text?: string; toolCalls?: ToolCall[] };
 
@@ -131,8 +119,7 @@ export class OfflineEngine implements ModelProvider {
   }
 
   private escalate(reason: string, text: string): Step {
-    const urgency = HIGH_URGENCY.test(text) ? 'high' : 'normal';
-    return { toolCalls: [this.call(ESCALATE_TOOL_NAME, { reason, urgency })] };
+    return { toolCalls: [this.call(ESCALATE_TOOL_NAME, escalationArguments(reason, text))] };
   }
 
   private call(name: string, args: Record<string, unknown> = {}): ToolCall {
@@ -182,7 +169,7 @@ export class OfflineEngine implements ModelProvider {
         const retry = withPreviousMessage(call, text, messages);
         if (retry) return { toolCalls: [this.call(call.function.name, retry)] };
         const instead = await this.toolChoice.choose(agent, text, call.function.name);
-        const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
+        const earlier = beforeLastUserMessage(messages);
         if (
           instead &&
           !instead.mayNeedApproval &&
@@ -208,7 +195,7 @@ export class OfflineEngine implements ModelProvider {
           messages,
         )
       )
-        return { text: repeatReply(answer, by.request, by.people, lowerFirst(agent.description)) };
+        return { text: repeatReply(answer, by.request, by.people, agent.description) };
       return { text: answer };
     }
     const text = lastUserText(messages);
@@ -245,8 +232,8 @@ export class OfflineEngine implements ModelProvider {
     if (besides === '') return { text: bareNoReply() };
     if (besides !== undefined) return this.answerMessage(agent, besides, messages, tools, facts);
     // A bare yes or no reaches the model only when no question of the bot's waits for this person's answer.
-    const bare = BARE_YES_NO.exec(text.trim());
-    if (bare) return { text: bare[1] ? bareYesReply() : bareNoReply() };
+    const bare = bareYesOrNo(text);
+    if (bare) return { text: bare === 'yes' ? bareYesReply() : bareNoReply() };
     const noted = this.noteGivenEmail(text, tools, messages);
     if (noted) return noted;
     const decision = await this.router.routeRequest(text);
@@ -292,7 +279,7 @@ export class OfflineEngine implements ModelProvider {
       (lastWasArticle(messages) || lastAnswer(messages).includes(PERSON_OFFER))
     )
       return { text: notSolvedReply(people, (agent.tools ?? []).some(files)) };
-    if (asksWhatNow(text)) return { text: nextStepReply(people, lowerFirst(agent.description)) };
+    if (asksWhatNow(text)) return { text: nextStepReply(people, agent.description) };
     // Still answering "what's the email on the order?" without giving one: the record stays withheld, so ask again.
     const withheld = !namesEntity(text) ? answering : undefined;
     if (withheld)
@@ -380,7 +367,7 @@ export class OfflineEngine implements ModelProvider {
 
   private useToolNamed(tool: Tool, text: string, messages: ChatMessage[], facts: Record<string, string>): Step {
     // The current message is the last user message; earlier ones are context for ids mentioned before.
-    const earlier = messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
+    const earlier = beforeLastUserMessage(messages);
     const { args, missing } = fillArguments(tool.parameters, text, earlier, facts);
     if (missing.length) {
       const needs = missing

@@ -18,14 +18,21 @@ export function lastUserText(messages: ChatMessage[]): string {
   return '';
 }
 
+/** The conversation before the customer's last message: what was said and looked up before it. */
+export function beforeLastUserMessage(messages: ChatMessage[]): ChatMessage[] {
+  return messages.slice(0, messages.map((m) => m.role).lastIndexOf('user'));
+}
+
+/** The assistant's texts before the customer's last message, newest first. */
+export function earlierAnswers(messages: ChatMessage[]): string[] {
+  return beforeLastUserMessage(messages)
+    .flatMap((m) => (m.role === 'assistant' && m.content ? [m.content] : []))
+    .reverse();
+}
+
 /** The assistant's last text before the customer's last message ('' when there is none). */
 export function lastAnswer(messages: ChatMessage[]): string {
-  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-  for (let i = lastUser - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role === 'assistant' && m.content) return m.content;
-  }
-  return '';
+  return earlierAnswers(messages)[0] ?? '';
 }
 
 export function findCall(messages: ChatMessage[], id: string): ToolCall | undefined {
@@ -61,9 +68,7 @@ export function responseResults(messages: ChatMessage[], call: ToolCall): Array<
 
 /** Whether the last tool result before the customer's message was a help article (a search that found passages). */
 export function lastWasArticle(messages: ChatMessage[]): boolean {
-  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-  const result = messages
-    .slice(0, lastUser)
+  const result = beforeLastUserMessage(messages)
     .reverse()
     .find((m) => m.role === 'tool');
   const passages =

@@ -1,4 +1,5 @@
-import type { Agent, Tool } from '../../orchestrator/protocol.js';
+import { type Agent, ESCALATE_TOOL_NAME, type Tool } from '../../orchestrator/protocol.js';
+import type { ToolSpec } from '../types.js';
 import { allMatches, entityFor, looksUpById } from './argumentFiller.js';
 import { ENTITIES } from './entities.js';
 
@@ -7,7 +8,7 @@ import { ENTITIES } from './entities.js';
 /** Asking for a filing: "report it", "file a bug", "open a ticket", "log it". */
 export const ASKS_TO_FILE = /\b(?:report|file|log|open|create|raise|submit)\b/i;
 
-export const requiredOf = (tool: Tool) => (tool.parameters as { required?: string[] }).required ?? [];
+const requiredOf = (tool: Tool) => (tool.parameters as { required?: string[] }).required ?? [];
 /** A tool asked in words: a search of articles or records. */
 export const takesQuery = (tool: Tool) => requiredOf(tool).some((name) => /query|question|search/.test(name));
 /** A tool that files something new (a bug report, a ticket): neither a look-up nor a search. */
@@ -25,3 +26,6 @@ export function takes(tool: Tool, entities: string[]): boolean {
 
 /** Whether one of the agent's tools takes one of these entities. */
 export const owns = (agent: Agent, entities: string[]) => (agent.tools ?? []).some((tool) => takes(tool, entities));
+
+/** Whether a person can be brought in: the run loop offers escalate_to_human while a staff channel is connected. */
+export const canEscalate = (tools: ToolSpec[]) => tools.some((tool) => tool.name === ESCALATE_TOOL_NAME);
