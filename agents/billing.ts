@@ -38,7 +38,7 @@ export const billing = (helpCenter: HelpCenter): Agent => ({
     searchKnowledgeBase(helpCenter, { tags: ['billing'], examples: SEARCH_EXAMPLES }),
   ],
   handoffs: ['triage'],
-  review: true,
+  checkFacts: true,
   examples: [
     ...ROUTING_PHRASES.billing,
     'I was charged twice',

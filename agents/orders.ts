@@ -38,7 +38,7 @@ export const orders = (helpCenter: HelpCenter): Agent => ({
   ],
   handoffs: ['triage'],
   // Dates, amounts and tracking numbers are where an invented detail hurts most: check them against the lookup.
-  review: true,
+  checkFacts: true,
   examples: [
     ...ROUTING_PHRASES.orders,
     'where is my order ORD-1001?',

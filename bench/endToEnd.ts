@@ -24,7 +24,11 @@ const LATENCY_MS = 300;
 const CHANNEL = 'C0BENCH0001';
 const CUSTOMER = 'U0BENCHUSR1';
 const QUESTION = 'where is my order ORD-1001?';
-const ANSWER = 'Your order ORD-1001 has shipped with UPS and should arrive on 2026-11-24.';
+/** The fake model streams the answer's first sentence FIRST_TOKEN_LEAD_MS before the rest, which ends the call. */
+const ANSWER = ['Your order ORD-1001 is on its way. ', 'I can look up anything else about it for you.'];
+const FIRST_TOKEN_LEAD_MS = 100;
+/** Each mention carries its thread's number, so the fake model knows which thread a request is for. */
+const MARK = /\(ref (\d+)\)/;
 /** Nothing in the run may take longer than this; a subject that does is reported as failed, not waited on forever. */
 const RUN_TIMEOUT_MS = 120_000;
 const POLL_MS = 10;
@@ -44,6 +48,8 @@ export interface EndToEndReport {
   latency: Percentiles;
   /** From the mention sent to the first words of the answer the customer can see. */
   firstWords: Percentiles;
+  /** From the model's first streamed token to those first words reaching Slack; undefined when nothing streamed. */
+  afterFirstToken: Percentiles | undefined;
   ack: Percentiles;
   peakRssMB: number;
   /** The child's CPU time over the wall time: 1 = one core busy throughout. */
@@ -51,9 +57,14 @@ export interface EndToEndReport {
   answered: number;
 }
 
-/** An OpenAI-compatible model that answers every request after `latencyMs`: text, or a passing review verdict. */
+/**
+ * An OpenAI-compatible model that answers every request after `latencyMs`: text, or a passing review verdict. A
+ * streamed answer's first sentence goes out FIRST_TOKEN_LEAD_MS earlier, and when is recorded per thread.
+ */
 class FakeModel {
   calls = 0;
+  /** Thread number → when its first token went out. */
+  readonly firstToken = new Map<number, number>();
   private server: Server | undefined;
 
   constructor(private readonly latencyMs: number) {}
@@ -75,13 +86,34 @@ class FakeModel {
     req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
     req.on('end', () => {
       this.calls += 1;
-      const body = JSON.parse(raw || '{}') as { stream?: boolean; response_format?: unknown; model?: string };
-      const content = body.response_format ? JSON.stringify({ approved: true, issues: [], score: 1 }) : ANSWER;
+      const body = JSON.parse(raw || '{}') as ModelBody;
+      if (body.stream && !body.response_format) {
+        setTimeout(() => this.stream(res, body), this.latencyMs - FIRST_TOKEN_LEAD_MS);
+        return;
+      }
+      const content = body.response_format ? JSON.stringify({ approved: true, issues: [], score: 1 }) : ANSWER.join('');
       setTimeout(() => this.answer(res, body, content), this.latencyMs);
     });
   }
 
-  private answer(res: ServerResponse, body: { stream?: boolean; model?: string }, content: string): void {
+  private stream(res: ServerResponse, body: ModelBody): void {
+    const base = { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
+    const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
+    const chunk = (delta: unknown, finish: string | null) =>
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const asked = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content;
+    const thread = Number(MARK.exec(typeof asked === 'string' ? asked : '')?.[1] ?? -1);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: ANSWER[0] }, null));
+    if (!this.firstToken.has(thread)) this.firstToken.set(thread, performance.now());
+    setTimeout(() => {
+      res.end(
+        `${chunk({ content: ANSWER[1] }, null)}${chunk({}, 'stop')}data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\ndata: [DONE]\n\n`,
+      );
+    }, FIRST_TOKEN_LEAD_MS);
+  }
+
+  private answer(res: ServerResponse, body: ModelBody, content: string): void {
     const base = { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
     const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
     if (!body.stream) {
@@ -105,6 +137,13 @@ class FakeModel {
   }
 }
 
+interface ModelBody {
+  stream?: boolean;
+  response_format?: unknown;
+  model?: string;
+  messages?: Array<{ role: string; content?: unknown }>;
+}
+
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -117,7 +156,7 @@ function peakRssMB(pid: number): number {
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
 
-type Call = { method: string; args: Record<string, unknown>; response?: unknown };
+type Call = { method: string; args: Record<string, unknown>; response?: unknown; at: number };
 
 /** The thread each Web API call finishes an answer in: a post in it, or the end of a stream started in it. */
 function answeredThread(call: Call, streams: Map<string, string>): string | undefined {
@@ -140,10 +179,19 @@ function textThread(call: Call, streams: Map<string, string>): string | undefine
   return undefined;
 }
 
+const threadTs = (i: number) => `1720000000.${String(i + 1).padStart(6, '0')}`;
+const threadNumber = (ts: string) => Number(ts.split('.')[1]) - 1;
+
 function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
   const script =
     subject === 'switchboard' ? path.join(ROOT, 'src/main.ts') : path.join(ROOT, 'bench/minimalBoltBot.ts');
-  return spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // E2E_NODE_ARGS adds node flags to the subject, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where it spends.
+  const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...extra, '--import', 'tsx', script], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 export async function benchEndToEnd(
@@ -177,13 +225,13 @@ export async function benchEndToEnd(
     const acks: number[] = [];
     const started = performance.now();
     const envelopes = Array.from({ length: threads }, (_, i) => {
-      const ts = `1720000000.${String(i + 1).padStart(6, '0')}`;
+      const ts = threadTs(i);
       sent.set(ts, performance.now());
       const event = {
         type: 'app_mention',
         channel: CHANNEL,
         user: CUSTOMER,
-        text: `<@${BOT_USER_ID}> ${QUESTION}`,
+        text: `<@${BOT_USER_ID}> ${QUESTION} (ref ${i})`,
         ts,
         event_ts: ts,
         team: TEAM_ID,
@@ -199,10 +247,9 @@ export async function benchEndToEnd(
       for (; seen < slack.calls.length; seen++) {
         const call = slack.calls[seen]!;
         const thread = answeredThread(call, streams);
-        const now = performance.now();
         const words = textThread(call, streams);
-        if (words && sent.has(words) && !firstWords.has(words)) firstWords.set(words, now);
-        if (thread && sent.has(thread) && !answered.has(thread)) answered.set(thread, now);
+        if (words && sent.has(words) && !firstWords.has(words)) firstWords.set(words, call.at);
+        if (thread && sent.has(thread) && !answered.has(thread)) answered.set(thread, call.at);
       }
     }
     const wallMs = performance.now() - started;
@@ -218,6 +265,14 @@ export async function benchEndToEnd(
       efficiency: (callsPerThread * latencyMs) / wallMs,
       latency: percentiles([...answered].map(([ts, at]) => at - sent.get(ts)!)),
       firstWords: percentiles([...firstWords].map(([ts, at]) => at - sent.get(ts)!)),
+      afterFirstToken: model.firstToken.size
+        ? percentiles(
+            [...firstWords].flatMap(([ts, at]) => {
+              const token = model.firstToken.get(threadNumber(ts));
+              return token === undefined ? [] : [at - token];
+            }),
+          )
+        : undefined,
       ack: percentiles(acks),
       peakRssMB: peakRssMB(pid),
       cores,
@@ -244,6 +299,7 @@ function row(r: EndToEndReport): string {
     r.modelCallsPerThread.toFixed(2).padStart(6),
     pct(r.efficiency).padStart(8),
     `${ms(r.firstWords.p50)} / ${ms(r.firstWords.p99)}`.padStart(22),
+    (r.afterFirstToken ? `${ms(r.afterFirstToken.p50)} / ${ms(r.afterFirstToken.p99)}` : '(not streamed)').padStart(20),
     `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`.padStart(18),
     `${ms(r.ack.p50)} / ${ms(r.ack.p99)}`.padStart(18),
     `${r.peakRssMB.toFixed(0)} MB`.padStart(9),
@@ -258,13 +314,14 @@ export function formatEndToEnd(reports: EndToEndReport[]): string {
     return ours && theirs ? [`  ${threads} threads: ${(ours.efficiency / theirs.efficiency).toFixed(2)}`] : [];
   });
   return [
-    `End to end through Slack Socket Mode: N threads opened at once by a mention ("${QUESTION}"), fake model ${LATENCY_MS} ms per call`,
+    `End to end through Slack Socket Mode: N threads opened at once by a mention ("${QUESTION}"), fake model ${LATENCY_MS} ms per call (a streamed answer's first sentence ${FIRST_TOKEN_LEAD_MS} ms before the end)`,
     'switchboard: `node --import tsx src/main.ts` as `npm start` runs it, default settings; baseline: bench/minimalBoltBot.ts',
     `machine: ${os.cpus().length} cores; each subject in its own child process, one after the other`,
     '',
-    `${'subject'.padEnd(12)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
+    `${'subject'.padEnd(12)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
     ...reports.map(row),
     '',
+    "token→words: from the fake model's first streamed token to the first words reaching Slack (goal ≤ 100 ms)",
     'efficiency ratio, switchboard ÷ baseline (goal ≥ 3 at 1,000 threads):',
     ...ratios,
   ].join('\n');

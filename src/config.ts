@@ -27,6 +27,8 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** Comma-separated agent ids; `none` is an empty list, unset is undefined (each agent's own setting). */
+const agentList = optionalString.transform((v) => (v === 'none' ? [] : v?.toLowerCase().split(/[\s,]+/)));
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const DURATION_UNITS_MS: Record<string, number> = {
@@ -124,20 +126,8 @@ const envSchema = z
     TOOL_RESULT_HISTORY_CHARS: positiveInt(1_500),
     THREAD_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(0),
     THREAD_BUDGET_ACTION: z.enum(['reply', 'escalate']).default('reply'),
-    REVIEWED_AGENTS: z
-      .string()
-      .trim()
-      .optional()
-      .transform((v) =>
-        v === undefined || v === ''
-          ? undefined
-          : v === 'none'
-            ? []
-            : v
-                .split(/[\s,]+/)
-                .filter(Boolean)
-                .map((id) => id.toLowerCase()),
-      ),
+    REVIEWED_AGENTS: agentList,
+    CHECKED_AGENTS: agentList,
     REVIEW_MAX_REVISIONS: z.coerce.number().int().min(0).max(5).default(2),
     DELEGATION: z.enum(['parallel', 'sequential']).default('parallel'),
     TRIAGE_FASTPATH: z
@@ -260,7 +250,7 @@ export interface Config {
     budgetAction: 'reply' | 'escalate';
   };
   /** Grounded answers: agent ids whose replies are reviewed (undefined: as each agent declares), and the revision cap. */
-  review: { agents: string[] | undefined; maxRevisions: number };
+  review: { agents: string[] | undefined; maxRevisions: number; checked: string[] | undefined };
   platforms: { slack: SlackConfig | undefined; discord: DiscordConfig | undefined };
   escalation: EscalationConfig;
   /** Port of /healthz, /readyz and /metrics when a platform adapter runs; undefined (OPS_PORT=off) turns them off. */
@@ -376,7 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
       dailyTokenBudget: e.THREAD_DAILY_TOKEN_BUDGET,
       budgetAction: e.THREAD_BUDGET_ACTION,
     },
-    review: { agents: e.REVIEWED_AGENTS, maxRevisions: e.REVIEW_MAX_REVISIONS },
+    review: { agents: e.REVIEWED_AGENTS, maxRevisions: e.REVIEW_MAX_REVISIONS, checked: e.CHECKED_AGENTS },
     platforms: { slack: slackConfig(e), discord: discordConfig(e) },
     opsPort: e.OPS_PORT,
     escalation: {

@@ -20,6 +20,12 @@ export function reviewFor(config: Config) {
   };
 }
 
+/** CHECKED_AGENTS, when set, decides which agents' replies get the id, figure and date check; otherwise `checkFacts`. */
+export function checksFactsFor(config: Config) {
+  const listed = config.review.checked;
+  return (agent: Agent): boolean => (listed === undefined ? agent.checkFacts === true : listed.includes(agent.id));
+}
+
 /** What one platform adapter needs for escalation: the desk, and the staff channel when it is on that platform. */
 export function escalationDeps(config: Config, desk: EscalationDesk, platform: 'slack' | 'discord') {
   const staffChannel = config.escalation.channel;

@@ -55,6 +55,7 @@ const agentSettingsSchema = z
     model: z.string().trim().min(1).optional(),
     examples: z.array(z.string().trim().min(1)).optional(),
     review: z.boolean().optional(),
+    checkFacts: z.boolean().optional(),
     handoffs: z.array(agentId).optional(),
     delegates: z.array(agentId).optional(),
     /** The agent's tools, by name, from the tools the agent pack ships (a new agent's, or a shipped one's new set). */

@@ -11,7 +11,14 @@ import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
 import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { describeModel, escalationDeps, knowledgeAgentIn, modelFor, reviewFor } from './configChoices.js';
+import {
+  checksFactsFor,
+  describeModel,
+  escalationDeps,
+  knowledgeAgentIn,
+  modelFor,
+  reviewFor,
+} from './configChoices.js';
 import { loadConfigFile } from './configFile.js';
 import { ConversationService } from './conversation/service.js';
 import { createStore, type Store, sqlitePath } from './conversation/store.js';
@@ -162,6 +169,7 @@ export function createApp(config: Config, log: Logger, parts: AppParts): App {
     telemetry,
     context: { ...config.context, summaries: parts.provider.name === 'offline' ? 'extractive' : 'model' },
     reviewFor: reviewFor(config),
+    checksFacts: checksFactsFor(config),
   });
   const service = new ConversationService({
     store,

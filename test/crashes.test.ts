@@ -4,9 +4,12 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { ChildReplica } from './childReplica.js';
 import { BOT_USER_ID, FakeSlack } from './fakes/slackServer.js';
 import { FakeOpenAI, REDIS_URL, tempDir, waitFor } from './harness.js';
-import { CHANNEL, mentionEvent, SlackSession, threadMessages } from './slackHarness.js';
+import { type BotMessage, CHANNEL, mentionEvent, SlackSession, threadMessages } from './slackHarness.js';
 
 const ANSWER = 'Here is the answer you asked for.';
+
+/** A reply once it is whole: its last message carries the agent's name in a context block. */
+const finished = (reply: BotMessage | undefined) => (reply?.blocks ? reply : undefined);
 
 /** A thread ts no other test (or rerun on the same Redis) uses. */
 function freshTs(): string {
@@ -72,7 +75,11 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
       doomed.kill('SIGKILL');
       const killedAt = Date.now();
       await doomed.exited;
-      const reply = await waitFor(() => threadMessages(slack, CHANNEL, ts)[0], 'the survivor to answer', 20_000);
+      const reply = await waitFor(
+        () => finished(threadMessages(slack, CHANNEL, ts)[0]),
+        'the survivor to answer',
+        20_000,
+      );
       const tookMs = Date.now() - killedAt;
       await survivor.idle();
       await survivor.app.service.recover();
@@ -133,7 +140,11 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     assert.equal(threadMessages(slack, CHANNEL, ts).length, 0, 'nothing was posted');
 
     const restarted = await child(env);
-    const reply = await waitFor(() => threadMessages(slack, CHANNEL, ts)[0], 'the restarted bot to answer', 20_000);
+    const reply = await waitFor(
+      () => finished(threadMessages(slack, CHANNEL, ts)[0]),
+      'the restarted bot to answer',
+      20_000,
+    );
     assert.equal(reply.text, ANSWER);
     restarted.kill('SIGTERM');
     assert.equal(await restarted.exited, 0);
@@ -155,7 +166,11 @@ describe('crashes and shutdowns mid-turn lose nothing and answer once', () => {
     first.kill('SIGKILL');
     await first.exited;
     const restarted = await child(env);
-    const reply = await waitFor(() => threadMessages(slack, CHANNEL, ts)[0], 'the restarted bot to answer', 20_000);
+    const reply = await waitFor(
+      () => finished(threadMessages(slack, CHANNEL, ts)[0]),
+      'the restarted bot to answer',
+      20_000,
+    );
     assert.equal(reply.text, ANSWER);
     restarted.kill('SIGTERM');
     assert.equal(await restarted.exited, 0);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import type { ThreadState } from '../src/conversation/threadState.js';
@@ -20,6 +22,8 @@ const TRACKING = '1Z999AA10123456784';
 const INVENTED = 'Order ORD-1001 has shipped. It will arrive on December 25.';
 const CORRECTED = 'Order ORD-1001 has shipped with UPS and should arrive on November 24.';
 const REVIEWED = { REVIEWED_AGENTS: 'orders' };
+/** As shipped: no reviewer, and Orders' own `checkFacts`. */
+const CHECKED = { REVIEWED_AGENTS: 'none', CHECKED_AGENTS: '' };
 
 const firstSystem = (request: RecordedRequest) =>
   request.body.messages[0]?.role === 'system' ? (request.body.messages[0].content ?? '') : '';
@@ -312,22 +316,49 @@ describe('grounded answers with a model reviewer', () => {
     assert.ok(text.includes(`[Orders] ${CORRECTED}`), text);
   });
 
-  test('REVIEWED_AGENTS=none: no reviewer call, and the draft streams as it is written', async () => {
+  test('without a reviewer, checked Orders streams sentence by sentence and never shows an invented date', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The first chunk is the first sentence and the space after it; the rest waits for the gate.
+    play(fake, { draft: { text: INVENTED, chunkChars: 28, gate }, review: () => verdict(true, 1) });
+    const data = tempDir();
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, ...CHECKED });
+    chat.type(QUESTION);
+    await chat.waitForText('[Orders] Order ORD-1001 has shipped.');
+    assert.ok(!chat.text.includes('December'), 'the checked first sentence was shown before the model finished');
+    release();
+    await chat.end();
+    assert.equal(fake.requests.length, 3, 'transfer, lookup, draft: no reviewer call');
+    assert.ok(!chat.text.includes('December 25'), chat.text);
+    assert.equal(lastAssistant(await chat.state()), 'Order ORD-1001 has shipped.', 'history holds what was shown');
+    await chat.close();
+    data.remove();
+  });
+
+  test('with checkFacts off (config file), the draft streams as it is written, invented date and all', async () => {
+    const data = tempDir();
+    const file = path.join(data.dir, 'team.yaml');
+    writeFileSync(file, 'agents:\n  orders:\n    checkFacts: false\n');
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     play(fake, { draft: { text: INVENTED, chunkChars: 6, gate }, review: () => verdict(true, 1) });
-    const data = tempDir();
-    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, REVIEWED_AGENTS: 'none' });
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir, SWITCHBOARD_CONFIG: file, CHECKED_AGENTS: '' });
     chat.type(QUESTION);
     await chat.waitForText('[Orders] Order ');
-    assert.ok(!chat.text.includes('December'), 'the first piece was shown before the model finished');
+    assert.ok(!chat.text.includes('shipped'), 'the first six characters were shown before the model finished');
     release();
     await chat.end();
-    assert.equal(fake.requests.length, 3, 'transfer, lookup, draft: nothing else');
-    assert.equal(reviewRequests(fake).length, 0);
-    assert.ok(chat.text.includes(`[Orders] ${INVENTED}`), 'unreviewed replies go out as written');
+    assert.ok(chat.text.includes(`[Orders] ${INVENTED}`), 'unchecked replies go out as written');
     await chat.close();
     data.remove();
+  });
+
+  test('a checked reply whose every sentence is unsupported becomes the could-not-confirm reply', async () => {
+    play(fake, { draft: 'It will arrive on December 25.', review: () => verdict(true, 1) });
+    const { text, state } = await ask(fake, CHECKED);
+    assert.ok(!text.includes('December 25'), text);
+    assert.ok(text.includes(`[Orders] ${UNCONFIRMED_REPLY}`), text);
+    assert.equal(lastAssistant(state), UNCONFIRMED_REPLY);
   });
 });
 
@@ -368,7 +399,7 @@ describe('grounded answers offline', () => {
     assert.deepEqual(approved, { approved: true, issues: [], score: 1 });
   });
 
-  test('"where is my order ORD-1001?" gets the full template answer: the review approves it and strips nothing', async () => {
+  test('"where is my order ORD-1001?" gets the full template answer: the check strips nothing, with no review', async () => {
     const data = tempDir();
     const chat = await ConsoleSession.offline({ DATA_DIR: data.dir });
     const reviews: Array<TelemetryOf<'review'>> = [];
@@ -379,11 +410,7 @@ describe('grounded answers offline', () => {
       chat.text,
       /\[Orders\] Order ORD-1001 has shipped with UPS \(tracking 1Z999AA10123456784\) and should arrive on 2026-11-24\. Items: Mechanical keyboard \(75%\) ×1; total \$129\.00\./,
     );
-    assert.deepEqual(
-      reviews.map((r) => [r.agent, r.revision, r.approved, r.score]),
-      [['orders', 0, true, 1]],
-      'Orders is reviewed by default, once',
-    );
+    assert.deepEqual(reviews, [], 'Orders is checked, not reviewed, by default');
     const state = await chat.state();
     assert.equal(state.activeAgent, 'orders');
     assert.match(String(lastAssistant(state)), /tracking 1Z999AA10123456784\) and should arrive on 2026-11-24/);

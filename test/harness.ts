@@ -57,11 +57,17 @@ export function tempDir(): { dir: string; remove(): void } {
 }
 
 /**
- * Scripted model conversations predate grounded answers, so their replies go out unreviewed unless a test asks
- * for review (REVIEWED_AGENTS); the offline sessions keep the agent pack's own settings.
+ * Scripted model conversations predate grounded answers, so their replies go out unreviewed and unchecked unless a
+ * test asks (REVIEWED_AGENTS, CHECKED_AGENTS); the offline sessions keep the agent pack's own settings.
  */
 export function testConfig(env: Record<string, string>): Config {
-  return loadConfig({ OPENAI_API_KEY: 'sk-test-key', OPENAI_MAX_RETRIES: '0', REVIEWED_AGENTS: 'none', ...env });
+  return loadConfig({
+    OPENAI_API_KEY: 'sk-test-key',
+    OPENAI_MAX_RETRIES: '0',
+    REVIEWED_AGENTS: 'none',
+    CHECKED_AGENTS: 'none',
+    ...env,
+  });
 }
 
 export interface SessionOptions {

@@ -86,6 +86,8 @@ export interface ApprovalPress {
  */
 export class SlackConversations {
   private nativeStreaming = true;
+  /** A native stream has started since this process began: first words need not wait for a full buffer. */
+  private nativeStarted = false;
   private readonly nativeRefusedIn = new Set<string>();
   /** Posted approval questions by approval id, so the message can show the outcome however it was answered. */
   private readonly approvalMessages: ApprovalMessages;
@@ -278,6 +280,8 @@ export class SlackConversations {
         { channel: ref.channel, threadTs: ref.threadTs, userId: post.userId, userTeam: post.userTeam },
         {
           native: this.nativeStreaming && !this.nativeRefusedIn.has(ref.channel),
+          eager: this.nativeStarted,
+          onNativeStarted: () => (this.nativeStarted = true),
           log,
           onNativeRefused: (reason) => {
             if (APP_WIDE_STREAM_ERRORS.has(reason)) this.nativeStreaming = false;

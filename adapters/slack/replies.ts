@@ -8,8 +8,13 @@ import { agentContextBlock, MAX_SECTION_CHARS, MAX_STREAMED_MESSAGE_CHARS, secti
 
 /** The fallback edits its message at most this often, well inside Slack's per-channel rate limit. */
 export const UPDATE_INTERVAL_MS = 1_000;
-/** Characters gathered before each streaming call, so a reply costs a handful of calls, not one per token. */
+/**
+ * Text is gathered into streaming calls of this many characters, so a reply costs a handful of calls, not one per
+ * token. Once native streaming has worked for the app (`eager`), the first words go out at once and later text at
+ * least every STREAM_FLUSH_MS.
+ */
 const STREAM_BUFFER_CHARS = 256;
+const STREAM_FLUSH_MS = 250;
 /** Platform errors that say nothing about whether streaming is allowed here: try streaming again next time. */
 const TRANSIENT_ERRORS = new Set([
   'internal_error',
@@ -31,6 +36,13 @@ export interface ReplyTarget {
 export interface ReplyOptions {
   /** Try Slack's native streaming first; false goes straight to post-and-update. */
   native: boolean;
+  /**
+   * Native streaming has worked for this app before: send the first words the moment they arrive. Until then they
+   * wait for a full buffer or the end, so a refusal found on the first try costs no early post.
+   */
+  eager?: boolean;
+  /** Called when Slack has started a native stream. */
+  onNativeStarted?(): void;
   log: Logger;
   /** Called when Slack refuses native streaming here (not for transient errors), so later replies skip it. */
   onNativeRefused(reason: string): void;
@@ -66,6 +78,7 @@ export class SlackReply {
   /** Native: the message being streamed, how much of it Slack shows, and text not sent yet. */
   private stream: { ts: string; chars: number } | undefined;
   private pending = '';
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Characters of `text` that finished streamed messages and the current one already show. */
   private shown = 0;
   /** Fallback: where in `text` the posted messages start, and those messages, one per piece. */
@@ -124,8 +137,16 @@ export class SlackReply {
       this.edited.schedule(() => this.fallbackPieces());
       return;
     }
+    const first = this.text === delta;
     this.pending += delta;
-    if (this.pending.length >= STREAM_BUFFER_CHARS) this.enqueue(() => this.sendPending(false));
+    if ((first && this.options.eager) || this.pending.length >= STREAM_BUFFER_CHARS) {
+      this.enqueue(() => this.sendPending(false));
+    } else if (this.options.eager && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.enqueue(() => this.sendPending(false));
+      }, STREAM_FLUSH_MS);
+    }
   }
 
   /** Adds a whole paragraph (an apology, a refusal) after whatever was said. */
@@ -139,6 +160,7 @@ export class SlackReply {
    */
   async finish(): Promise<void> {
     this.edited.cancel();
+    clearTimeout(this.flushTimer);
     // Steps while the text streamed in are best effort: whatever they missed, the final step writes.
     await this.chain;
     if (this.text === '') return;
@@ -182,6 +204,7 @@ export class SlackReply {
             chunks,
           });
           if (!started.ts) throw new Error('chat.startStream returned no ts');
+          this.options.onNativeStarted?.();
           this.firstMessage(started.ts);
           this.stream = { ts: started.ts, chars: 0 };
         }

@@ -17,8 +17,16 @@ export interface Agent {
    * side by side, each with its own context, and this agent merges their answers and keeps the conversation.
    */
   delegates?: string[];
-  /** Check each reply against the tool results and sources it used before it is sent (see review.ts). */
+  /**
+   * A reviewer model call checks each reply against the tool results and sources it used before it is sent (see
+   * review.ts): one more model round trip per reply, and the reply is not streamed.
+   */
   review?: boolean | ReviewOptions;
+  /**
+   * Each sentence of a reply is checked for ids, figures and dates its sources lack before it goes out, and dropped
+   * if it states one; the reply still streams, sentence by sentence. No model call. A reviewed reply always is.
+   */
+  checkFacts?: boolean;
   /** Model for this agent; OPENAI_MODEL_<ID> overrides it, OPENAI_MODEL is the fallback. */
   model?: string;
   /** Example user messages this agent handles; they train the offline router. */

@@ -119,6 +119,7 @@ function changed(
     ...(own.model !== undefined && { model: own.model }),
     ...(own.examples !== undefined && { examples: own.examples }),
     ...(own.review !== undefined && { review: own.review }),
+    ...(own.checkFacts !== undefined && { checkFacts: own.checkFacts }),
     ...(own.handoffs !== undefined && { handoffs: own.handoffs }),
     ...(own.delegates !== undefined && { delegates: own.delegates }),
     tools,

@@ -10,14 +10,25 @@ import {
   reviewDraft,
   reviewPrompt,
   revisionPrompt,
+  UNCONFIRMED_REPLY,
 } from './review.js';
+import { SentenceGate } from './sentenceGate.js';
 import type { Turn } from './turn.js';
+
+/** How one model response's text reaches the customer while the model writes it. */
+export interface ResponseStream {
+  /** Passed to the model call; undefined when the text is held until the response is complete. */
+  onText: ((text: string) => void) | undefined;
+  /** What the customer was shown of a streamed response's `text`; undefined when it was held. */
+  shown(text: string, final: boolean): string | undefined;
+}
 
 export interface FinalTextOptions {
   calls: ModelCalls;
   telemetry: Telemetry;
   /** The agent's system prompt for this turn, for a revision. */
   systemFor(turn: Turn, agent: Agent): string;
+  checksFacts(agent: Agent): boolean;
 }
 
 /**
@@ -27,10 +38,35 @@ export interface FinalTextOptions {
 export class FinalText {
   constructor(private readonly options: FinalTextOptions) {}
 
+  /**
+   * Streams the next response as the model writes it, unless it is reviewed first, merges specialists' answers or
+   * answers a consulting agent. A checked agent's (`checkFacts`) streams sentence by sentence, each sentence once the
+   * id, figure and date check has passed it.
+   */
+  stream(turn: Turn, review: ReviewOptions | undefined): ResponseStream {
+    if (review !== undefined || turn.delegations.length > 0 || turn.delegated)
+      return { onText: undefined, shown: () => undefined };
+    const agent = turn.agent;
+    const emit = (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text });
+    if (!this.options.checksFacts(agent)) return { onText: emit, shown: (text) => text };
+    const gate = new SentenceGate(groundTruth(sourcesOf(turn)), emit);
+    return {
+      onText: (text) => gate.push(text),
+      shown: (text, final) => {
+        const passed = gate.finish();
+        if (passed !== '' || !final || text.trim() === '') return passed;
+        emit(UNCONFIRMED_REPLY);
+        return UNCONFIRMED_REPLY;
+      },
+    };
+  }
+
   /** The agent's last words, after review when it opted in; a merge of specialists' answers may add no figure of its own. */
   async of(turn: Turn, draft: string, review: ReviewOptions | undefined): Promise<string> {
     if (draft.trim() === '') return draft;
     if (review) return this.reviewed(turn, draft, review);
+    if (this.options.checksFacts(turn.agent))
+      draft = withoutUnsupported(draft, groundTruth(sourcesOf(turn))) || UNCONFIRMED_REPLY;
     if (turn.delegations.length === 0) return draft;
     const sources = [
       customerSource(turn.input.text),
@@ -44,7 +80,7 @@ export class FinalText {
 
   private async reviewed(turn: Turn, draft: string, review: ReviewOptions): Promise<string> {
     const agent = turn.agent;
-    const sources = this.sourcesOf(turn);
+    const sources = sourcesOf(turn);
     return reviewDraft(draft, sources, review.maxRevisions ?? DEFAULT_MAX_REVISIONS, {
       review: (text, listed) =>
         this.options.calls.aside(turn, agent, 'review', {
@@ -76,15 +112,14 @@ export class FinalText {
         }),
     });
   }
+}
 
-  /** What a reviewed reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
-  private sourcesOf(turn: Turn): string[] {
-    const sources = [policySource(turn.agent.instructions)];
-    for (const m of turn.state.history)
-      if (m.role === 'tool' || m.role === 'user')
-        sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
-    for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
-    if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
-    return sources;
-  }
+/** What a checked reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
+function sourcesOf(turn: Turn): string[] {
+  const sources = [policySource(turn.agent.instructions)];
+  for (const m of turn.state.history)
+    if (m.role === 'tool' || m.role === 'user') sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
+  for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
+  if (!turn.delegated && turn.state.summary) sources.push(turn.state.summary);
+  return sources;
 }

@@ -66,16 +66,20 @@ export class ModelCalls {
     return Object.fromEntries(Object.entries(turn.facts).map(([key, fact]) => [key, fact.value]));
   }
 
-  /** The active agent's next step; text streams to the user unless `stream` is false (a reply that is reviewed first). */
-  async reply(turn: Turn, system: string, tools: ToolSpec[], stream: boolean): Promise<ModelResponse> {
+  /** The active agent's next step; its text goes to `onText` as it is written, when given. */
+  async reply(
+    turn: Turn,
+    system: string,
+    tools: ToolSpec[],
+    onText: ((text: string) => void) | undefined,
+  ): Promise<ModelResponse> {
     const agent = turn.agent;
     turn.modelCalls += 1;
-    const onDelta = stream ? (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text }) : undefined;
     const pending = turn.root.state.pendingApproval;
     const context: ModelRequest['context'] = { facts: this.factValues(turn) };
     if (!turn.delegated && pending && turn.root.heldApproval === pending.id)
       context.awaitingConfirmation = pending.question;
-    return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context }, onDelta);
+    return this.call(turn, agent, 'reply', { system, messages: turn.state.history, tools, context }, onText);
   }
 
   /** A review, revision or summary on behalf of `agent`; a failure is logged and returns undefined, never throws. */

@@ -74,6 +74,8 @@ export interface TurnRunnerOptions {
   context?: ContextOptions | undefined;
   /** The review settings of an agent, or undefined when its replies go out unreviewed (default: the agent's own `review`). */
   reviewFor?: ((agent: Agent) => ReviewOptions | undefined) | undefined;
+  /** Whether an agent's replies get the id, figure and date check (default: the agent's own `checkFacts`). */
+  checksFacts?: ((agent: Agent) => boolean) | undefined;
   /**
    * This process run: its id and start time (ms). A typed yes to a question put before this run started, by another
    * run, gets the question again before anything is done (the customer may not have it in view after a restart).
@@ -128,6 +130,7 @@ export class TurnRunner {
       calls: this.calls,
       telemetry: this.telemetry,
       systemFor: (turn, agent) => this.systemFor(turn, agent),
+      checksFacts: options.checksFacts ?? ((agent) => agent.checkFacts === true),
     });
     this.handoffs = new Handoffs({
       agents: options.agents,
@@ -262,29 +265,30 @@ export class TurnRunner {
       }
       const agent = turn.agent;
       const review = (this.options.reviewFor ?? agentReview)(agent);
-      // A reply that is checked before it is sent, or that merges specialists' answers, is not streamed as written.
-      const held = review !== undefined || turn.delegations.length > 0;
+      const stream = this.finalText.stream(turn, review);
       const response = await this.calls.reply(
         turn,
         this.systemFor(turn, agent),
         this.toolsFor(turn, agent),
-        !held && !turn.delegated,
+        stream.onText,
       );
       if (response.toolCalls.length === 0) {
-        const text = await this.finalText.of(turn, response.text, review);
+        const shown = stream.shown(response.text, true);
+        const text = shown ?? (await this.finalText.of(turn, response.text, review));
         turn.state.history.push({ role: 'assistant', content: text === '' ? null : text, agent: agent.id });
         if (text === '') return;
         turn.said.push(text);
-        if (held) turn.emit({ type: 'text.delta', agent: agent.name, text });
+        if (shown === undefined) turn.emit({ type: 'text.delta', agent: agent.name, text });
         return;
       }
+      const shown = stream.shown(response.text, false);
       turn.state.history.push({
         role: 'assistant',
-        content: response.text === '' ? null : response.text,
+        content: (shown ?? response.text) || null,
         tool_calls: response.toolCalls,
         agent: agent.id,
       });
-      if (response.text && !held) turn.said.push(response.text);
+      if (shown) turn.said.push(shown);
 
       const handoffCalls = turn.delegated
         ? []

@@ -13,6 +13,8 @@ export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
   token: string | undefined;
+  /** When the request arrived (performance.now()). */
+  at: number;
   /** What the fake answered: HTTP status and JSON body. */
   status?: number;
   response?: unknown;
@@ -293,7 +295,12 @@ export class FakeSlack {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const bodyToken = typeof args.token === 'string' ? args.token : undefined;
     delete args.token;
-    const call: SlackCall = { method: path.slice('/api/'.length), args, token: bearer ?? bodyToken };
+    const call: SlackCall = {
+      method: path.slice('/api/'.length),
+      args,
+      token: bearer ?? bodyToken,
+      at: performance.now(),
+    };
     this.calls.push(call);
     const scripted = this.onceResponses.get(call.method)?.shift() ?? this.alwaysResponses.get(call.method);
     if (scripted?.drop) {
