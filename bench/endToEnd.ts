@@ -7,7 +7,7 @@
  * Efficiency: the ideal wall time (model calls per thread × latency) over the actual wall time until the last thread
  * has its answer. Acks: from the envelope sent to its ack. CPU: the child's user + system time over the wall time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -183,15 +183,20 @@ const threadTs = (i: number) => `1720000000.${String(i + 1).padStart(6, '0')}`;
 const threadNumber = (ts: string) => Number(ts.split('.')[1]) - 1;
 
 function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
-  const script =
-    subject === 'switchboard' ? path.join(ROOT, 'src/main.ts') : path.join(ROOT, 'bench/minimalBoltBot.ts');
-  // E2E_NODE_ARGS adds node flags to the subject, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where it spends.
+  // Switchboard starts as `npm start` starts it; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
   const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return spawn(process.execPath, [...extra, '--import', 'tsx', script], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args =
+    subject === 'switchboard'
+      ? [path.join(ROOT, 'scripts/start.mjs')]
+      : ['--import', 'tsx', path.join(ROOT, 'bench/minimalBoltBot.ts')];
+  return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** `npm run build` unless the build is current, so `npm start` runs compiled JavaScript as in production. */
+export async function buildForStart(): Promise<string> {
+  const { buildIsCurrent } = (await import(path.join(ROOT, 'scripts/start.mjs'))) as { buildIsCurrent(): boolean };
+  if (!buildIsCurrent()) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
+  return buildIsCurrent() ? 'the compiled build' : 'TypeScript through tsx (the build is not current)';
 }
 
 export async function benchEndToEnd(
@@ -307,7 +312,7 @@ function row(r: EndToEndReport): string {
   ].join('');
 }
 
-export function formatEndToEnd(reports: EndToEndReport[]): string {
+export function formatEndToEnd(reports: EndToEndReport[], started: string): string {
   const ratios = END_TO_END_THREADS.flatMap((threads) => {
     const ours = reports.find((r) => r.subject === 'switchboard' && r.threads === threads);
     const theirs = reports.find((r) => r.subject === 'baseline' && r.threads === threads);
@@ -315,7 +320,7 @@ export function formatEndToEnd(reports: EndToEndReport[]): string {
   });
   return [
     `End to end through Slack Socket Mode: N threads opened at once by a mention ("${QUESTION}"), fake model ${LATENCY_MS} ms per call (a streamed answer's first sentence ${FIRST_TOKEN_LEAD_MS} ms before the end)`,
-    'switchboard: `node --import tsx src/main.ts` as `npm start` runs it, default settings; baseline: bench/minimalBoltBot.ts',
+    `switchboard: \`npm start\` (scripts/start.mjs, running ${started}), default settings; baseline: bench/minimalBoltBot.ts`,
     `machine: ${os.cpus().length} cores; each subject in its own child process, one after the other`,
     '',
     `${'subject'.padEnd(12)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
@@ -331,10 +336,11 @@ export function formatEndToEnd(reports: EndToEndReport[]): string {
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--threads='))?.split('=')[1];
   const counts = only ? [Number(only)] : [...END_TO_END_THREADS];
+  const started = await buildForStart();
   const reports: EndToEndReport[] = [];
   for (const threads of counts)
     for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
-  process.stdout.write(`${formatEndToEnd(reports)}\n`);
+  process.stdout.write(`${formatEndToEnd(reports, started)}\n`);
 }
 
 runIfEntryPoint(import.meta.url, main);

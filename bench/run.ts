@@ -8,11 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchEndToEnd, END_TO_END_THREADS, type EndToEndReport, formatEndToEnd } from './endToEnd.js';
+import { benchEndToEnd, buildForStart, END_TO_END_THREADS, type EndToEndReport, formatEndToEnd } from './endToEnd.js';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
 import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
 import { formatKnowledgeScale, type KnowledgeScaleReport } from './knowledgeScale.js';
+import { benchLogRedaction } from './logRedaction.js';
 import { machineInfo } from './machine.js';
 import { benchOverhead, DEFAULT_ITERATIONS, type OverheadReport, type SubjectReport } from './overhead.js';
 import { benchRouting, formatRoutingReport, HELD_OUT_SET_PATH, withLeaksHidden } from './routing.js';
@@ -86,11 +87,12 @@ function knowledgeScaleInChild(): KnowledgeScaleReport {
 }
 
 /** Each thread count for Switchboard, then for the minimal Bolt bot: each run in its own child process. */
-async function endToEndRuns(): Promise<EndToEndReport[]> {
+async function endToEnd(): Promise<string> {
+  const started = await buildForStart();
   const reports: EndToEndReport[] = [];
   for (const threads of END_TO_END_THREADS)
     for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
-  return reports;
+  return formatEndToEnd(reports, started);
 }
 
 function commit(): string {
@@ -118,7 +120,8 @@ async function main(): Promise<void> {
   section('Fan-out: two requests in one message', formatFanout(await benchFanout()));
   section('Help center at scale: 5,000 articles', formatKnowledgeScale(knowledgeScaleInChild()));
   section('Help-center retrieval quality', formatRetrieval(await benchRetrieval()));
-  section('End to end through Slack: Switchboard against a minimal Bolt bot', formatEndToEnd(await endToEndRuns()));
+  section('End to end through Slack: Switchboard against a minimal Bolt bot', await endToEnd());
+  section('Log redaction: what it adds to a line', benchLogRedaction());
   section('Intent routing: the eval set (used for tuning)', formatRoutingReport(await benchRouting()));
   const heldOut = await benchRouting({ file: HELD_OUT_SET_PATH, misroutesListed: 0 });
   section('Intent routing: the held-back set (never tuned on)', formatRoutingReport(withLeaksHidden(heldOut)));

@@ -63,3 +63,24 @@ export function knowledgeAgentIn(agents: AgentRegistry, id: string): Agent {
   }
   return agent;
 }
+
+/** An MCP server's env variable or header that holds a secret, by its name. */
+const SECRET_NAME = /key|token|secret|password|auth|credential/i;
+
+/** Every secret value the deployment was given: keys, tokens, and the secret env and headers of its MCP servers. */
+export function secretsOf(config: Config): string[] {
+  const { slack, discord } = config.platforms;
+  const servers = Object.values(config.mcpServers).flatMap((server) =>
+    Object.entries({ ...('env' in server ? server.env : {}), ...('headers' in server ? server.headers : {}) })
+      .filter(([name]) => SECRET_NAME.test(name))
+      .flatMap(([, value]) => [value, value.replace(/^(Bearer|Basic|Token)\s+/i, '')]),
+  );
+  return [
+    config.model.apiKey,
+    slack?.botToken,
+    slack?.appToken,
+    slack?.signingSecret,
+    discord?.botToken,
+    ...servers,
+  ].filter((v): v is string => v !== undefined);
+}

@@ -18,6 +18,7 @@ import {
   knowledgeAgentIn,
   modelFor,
   reviewFor,
+  secretsOf,
 } from './configChoices.js';
 import { loadConfigFile } from './configFile.js';
 import { ConversationService } from './conversation/service.js';
@@ -250,6 +251,7 @@ async function main(): Promise<number> {
     level: config.logLevel ?? (platformMode ? 'info' : 'warn'),
     destination: logToStderr ? process.stderr : process.stdout,
     pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
+    secrets: secretsOf(config),
   });
   // A library promise nobody awaits (e.g. a failed Socket Mode reconnect) would end the process silently on Node 20;
   // say why, and exit non-zero so the supervisor restarts the bot instead of leaving it deaf.

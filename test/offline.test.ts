@@ -201,7 +201,7 @@ describe('fast-path triage in LLM mode', () => {
         done();
       },
     });
-    return { lines, log: createLogger({ level: 'info', destination: sink }) };
+    return { lines, log: createLogger({ level: 'debug', destination: sink }) };
   }
 
   test('a clear first message skips the triage model call and logs triage.fastpath with its score', async () => {

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { secretsOf } from '../src/configChoices.js';
 import { createLogger } from '../src/log.js';
 import { suiteFakeOpenAI, tempDir } from './harness.js';
 
@@ -35,9 +36,9 @@ function runInRepo(command: string, args: string[], env: Record<string, string> 
   });
 }
 
-/** Runs the bot as `npm start` does (without npm in between). */
+/** Runs the bot as `npm start` does (without npm in between): the build when it is current, else through tsx. */
 function startBot(env: Record<string, string>, stdin: string): Promise<RunResult> {
-  return runInRepo(process.execPath, ['--import', 'tsx', 'src/main.ts'], env, stdin);
+  return runInRepo(process.execPath, ['scripts/start.mjs'], env, stdin);
 }
 
 describe("the Docker image's start command", () => {
@@ -134,7 +135,7 @@ describe('npm start with piped input', () => {
 });
 
 describe('logging', () => {
-  test('keys and tokens are redacted, at any depth', () => {
+  test('secret fields are redacted, and the configured secrets wherever they appear', () => {
     let out = '';
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -142,19 +143,27 @@ describe('logging', () => {
         done();
       },
     });
-    const log = createLogger({ level: 'info', destination: sink });
+    const config = loadConfig({
+      OPENAI_API_KEY: 'sk-live-configured-2',
+      SLACK_BOT_TOKEN: 'xoxb-configured-3',
+      SLACK_APP_TOKEN: 'xapp-configured-5',
+    });
+    const log = createLogger({ level: 'info', destination: sink, secrets: secretsOf(config) });
     log.info(
       {
         apiKey: 'sk-live-1',
-        config: { model: { apiKey: 'sk-live-2' }, platforms: { token: 'xoxb-3' } },
+        config: { model: { apiKey: 'sk-live-configured-2' }, platforms: { slack: { note: 'xoxb-configured-3' } } },
         headers: { authorization: 'Bearer sk-live-4' },
+        err: { message: 'socket closed for xapp-configured-5', headers: { authorization: 'Bearer sk-live-6' } },
       },
       'config.loaded',
     );
-    for (const secret of ['sk-live-1', 'sk-live-2', 'xoxb-3', 'sk-live-4'])
+    log.warn('a "quoted" xoxb-configured-3 in a message');
+    for (const secret of ['sk-live-1', 'sk-live-configured-2', 'xoxb-configured-3', 'sk-live-4', 'xapp', 'sk-live-6'])
       assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
     assert.match(out, /"msg":"config.loaded"/);
-    assert.match(out, /\[redacted\]/);
+    assert.match(out, /"msg":"a \\"quoted\\" \[redacted\] in a message"/);
+    assert.equal(out.match(/\[redacted\]/g)?.length, 7);
   });
 });
 

@@ -53,7 +53,7 @@ export class Handoffs {
       function: { name: transferToolName(route.agent.id), arguments: '{}' },
     };
     turn.state.history.push({ role: 'assistant', content: null, tool_calls: [call], agent: turn.agent.id });
-    this.options.log.info(
+    this.options.log.debug(
       {
         thread: turn.input.thread,
         to: route.agent.id,
