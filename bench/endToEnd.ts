@@ -87,55 +87,46 @@ class FakeModel {
     req.on('end', () => {
       this.calls += 1;
       const body = JSON.parse(raw || '{}') as ModelBody;
-      if (body.stream && !body.response_format) {
-        setTimeout(() => this.stream(res, body), this.latencyMs - FIRST_TOKEN_LEAD_MS);
-        return;
-      }
-      const content = body.response_format ? JSON.stringify({ approved: true, issues: [], score: 1 }) : ANSWER.join('');
-      setTimeout(() => this.answer(res, body, content), this.latencyMs);
+      const pieces = body.response_format ? [JSON.stringify({ approved: true, issues: [], score: 1 })] : ANSWER;
+      if (body.stream) setTimeout(() => this.stream(res, body, pieces), this.latencyMs - FIRST_TOKEN_LEAD_MS);
+      else setTimeout(() => this.answer(res, body, pieces.join('')), this.latencyMs);
     });
   }
 
-  private stream(res: ServerResponse, body: ModelBody): void {
-    const base = { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
-    const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
+  private stream(res: ServerResponse, body: ModelBody, [first, ...rest]: string[]): void {
+    const base = this.base(body);
     const chunk = (delta: unknown, finish: string | null) =>
       `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     const asked = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content;
     const thread = Number(MARK.exec(typeof asked === 'string' ? asked : '')?.[1] ?? -1);
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(chunk({ role: 'assistant', content: ANSWER[0] }, null));
+    res.write(chunk({ role: 'assistant', content: first }, null));
     if (!this.firstToken.has(thread)) this.firstToken.set(thread, performance.now());
-    setTimeout(() => {
-      res.end(
-        `${chunk({ content: ANSWER[1] }, null)}${chunk({}, 'stop')}data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\ndata: [DONE]\n\n`,
-      );
-    }, FIRST_TOKEN_LEAD_MS);
+    const end = `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: USAGE })}\n\ndata: [DONE]\n\n`;
+    setTimeout(
+      () => res.end(`${rest.map((content) => chunk({ content }, null)).join('')}${chunk({}, 'stop')}${end}`),
+      FIRST_TOKEN_LEAD_MS,
+    );
   }
 
   private answer(res: ServerResponse, body: ModelBody, content: string): void {
-    const base = { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
-    const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
-    if (!body.stream) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          ...base,
-          object: 'chat.completion',
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-          usage,
-        }),
-      );
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const chunk = (delta: unknown, finish: string | null) =>
-      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
-      `${chunk({ role: 'assistant', content }, null)}${chunk({}, 'stop')}data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\ndata: [DONE]\n\n`,
+      JSON.stringify({
+        ...this.base(body),
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        usage: USAGE,
+      }),
     );
   }
+
+  private base(body: ModelBody) {
+    return { id: `chatcmpl-${this.calls}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'fake' };
+  }
 }
+
+const USAGE = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
 
 interface ModelBody {
   stream?: boolean;
@@ -181,21 +172,20 @@ function textThread(call: Call, streams: Map<string, string>): string | undefine
 
 const WARM_UP_TS = '1719999999.000001';
 
+/** The customer mentions the bot in the channel, opening thread `ts`; resolves when the envelope is acked. */
+function mention(slack: FakeSlack, ts: string, text: string): Promise<unknown> {
+  const event = { type: 'app_mention', channel: CHANNEL, user: CUSTOMER, text: `<@${BOT_USER_ID}> ${text}`, ts };
+  return slack.sendEnvelope('events_api', eventEnvelope({ ...event, event_ts: ts, team: TEAM_ID }), {
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
+}
+
 /**
  * One thread answered before the burst, as a bot that has been running has: Switchboard streams a reply's first
  * words at once only after a native stream has worked in the process (see adapters/slack/replies.ts).
  */
 async function warmUp(slack: FakeSlack): Promise<void> {
-  const event = {
-    type: 'app_mention',
-    channel: CHANNEL,
-    user: CUSTOMER,
-    text: `<@${BOT_USER_ID}> ${QUESTION}`,
-    ts: WARM_UP_TS,
-    event_ts: WARM_UP_TS,
-    team: TEAM_ID,
-  };
-  await slack.sendEnvelope('events_api', eventEnvelope(event), { timeoutMs: RUN_TIMEOUT_MS });
+  await mention(slack, WARM_UP_TS, QUESTION);
   const streams = new Map<string, string>();
   const started = performance.now();
   while (!slack.calls.some((call) => answeredThread(call, streams) === WARM_UP_TS)) {
@@ -260,18 +250,7 @@ export async function benchEndToEnd(
     const envelopes = Array.from({ length: threads }, (_, i) => {
       const ts = threadTs(i);
       sent.set(ts, performance.now());
-      const event = {
-        type: 'app_mention',
-        channel: CHANNEL,
-        user: CUSTOMER,
-        text: `<@${BOT_USER_ID}> ${QUESTION} (ref ${i})`,
-        ts,
-        event_ts: ts,
-        team: TEAM_ID,
-      };
-      return slack
-        .sendEnvelope('events_api', eventEnvelope(event), { timeoutMs: RUN_TIMEOUT_MS })
-        .then(() => acks.push(performance.now() - sent.get(ts)!));
+      return mention(slack, ts, `${QUESTION} (ref ${i})`).then(() => acks.push(performance.now() - sent.get(ts)!));
     });
     const streams = new Map<string, string>();
     let seen = callsBefore;

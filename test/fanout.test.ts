@@ -237,6 +237,25 @@ describe('fan-out: one message, several specialists', () => {
     data.remove();
   });
 
+  test('what a consulted specialist says before calling a tool is part of its answer to triage', async () => {
+    const data = tempDir();
+    const saying: Part = {
+      ...orderPart,
+      replies: [
+        { text: 'ORD-1001 is yours.', toolCalls: [{ name: 'lookup_order', arguments: { order_id: 'ORD-1001' } }] },
+        orderPart.replies[1]!,
+      ],
+    };
+    fake.respondWith(fanOutResponder(fake, [saying, invoicePart('INV-2001 is paid.')], 'Both done.').responder);
+    const chat = ConsoleSession.openai(fake, { DATA_DIR: data.dir });
+    await chat.chat.send(LOOKUPS);
+    const merge = fake.requests.findIndex((r) => agentOf(r) === 'triage' && r.body.messages.at(-1)?.role === 'tool');
+    const answers = toolMessages(fake, merge).join('\n');
+    assert.match(answers, /ORD-1001 is yours\.\\n\\nORD-1001 has shipped with UPS\./, answers);
+    await chat.close();
+    data.remove();
+  });
+
   test('a specialist that answers with a question keeps the thread, so the follow-up goes to it', async () => {
     const data = tempDir();
     const merged = 'ORD-1001 has shipped with UPS. Billing asks: would you like a copy of INV-2001 by email?';

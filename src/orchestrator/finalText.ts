@@ -19,7 +19,10 @@ import type { Turn } from './turn.js';
 export interface ResponseStream {
   /** Passed to the model call; undefined when the text is held until the response is complete. */
   onText: ((text: string) => void) | undefined;
-  /** What the customer was shown of a streamed response's `text`; undefined when it was held. */
+  /**
+   * What the response's `text` becomes in what was said: as streamed (or as checked), the words of a consulted agent
+   * before its tool calls as they are; undefined when it waits for `FinalText.of` (a held or consulted reply).
+   */
   shown(text: string, final: boolean): string | undefined;
 }
 
@@ -44,8 +47,11 @@ export class FinalText {
    * id, figure and date check has passed it.
    */
   stream(turn: Turn, review: ReviewOptions | undefined): ResponseStream {
-    if (review !== undefined || turn.delegations.length > 0 || turn.delegated)
-      return { onText: undefined, shown: () => undefined };
+    const held = review !== undefined || turn.delegations.length > 0;
+    // A consulted agent's words are its answer to the caller: none reach the customer as they come, and what it says
+    // before calling a tool stays part of that answer.
+    if (held || turn.delegated)
+      return { onText: undefined, shown: (text, final) => (held || final ? undefined : text) };
     const agent = turn.agent;
     const emit = (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text });
     if (!this.options.checksFacts(agent)) return { onText: emit, shown: (text) => text };

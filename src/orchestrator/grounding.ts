@@ -152,12 +152,20 @@ export function checkGrounding(draft: string, truth: Set<string>): GroundingChec
   return { claims, unsupported, score: Math.round(score * 1000) / 1000 };
 }
 
+/** Where one sentence ends and the next begins within a line: after . ! or ? and whitespace, but not after "e.g.". */
+export const SENTENCE_BREAK = /(?<=[.!?])(?<!\be\.g\.|\bi\.e\.|\betc\.)[^\S\n]+/;
+
+/** Whether a sentence states no id, figure or date the sources lack. */
+export function isSupported(sentence: string, truth: Set<string>): boolean {
+  return checkGrounding(sentence, truth).unsupported.length === 0;
+}
+
 /** The draft without the sentences that state something the sources do not; line breaks are kept. */
 export function withoutUnsupported(draft: string, truth: Set<string>): string {
   const lines = draft.split('\n').map((line) =>
     line
-      .split(/(?<=[.!?])(?<!\be\.g\.|\bi\.e\.|\betc\.)\s+/)
-      .filter((sentence) => checkGrounding(sentence, truth).unsupported.length === 0)
+      .split(SENTENCE_BREAK)
+      .filter((sentence) => isSupported(sentence, truth))
       .join(' '),
   );
   return lines

@@ -1,11 +1,10 @@
-import { checkGrounding } from './grounding.js';
+import { isSupported, SENTENCE_BREAK } from './grounding.js';
 
 /**
- * Where a sentence ends, as `withoutUnsupported` splits them: after . ! or ? and the whitespace that follows (not
- * after "e.g." and the like), or at a line break. Only whitespace that has arrived ends one, so "$12.50" and
- * "ORD-1001." at the very end wait for more text or the end of the reply.
+ * Where a sentence ends, as `withoutUnsupported` splits them: at a sentence break or a line break. Only whitespace
+ * that has arrived ends one, so "$12.50" and "ORD-1001." at the very end wait for more text or the end of the reply.
  */
-const SENTENCE_END = /(?<=[.!?])(?<!\be\.g\.|\bi\.e\.|\betc\.)[^\S\n]+|\n+/;
+const SENTENCE_END = new RegExp(`${SENTENCE_BREAK.source}|\\n+`);
 
 /**
  * A checked agent's reply, streamed sentence by sentence: each sentence goes out once the id, figure and date check
@@ -21,11 +20,6 @@ export class SentenceGate {
     private readonly emit: (text: string) => void,
   ) {}
 
-  /** What has passed the check so far, as the customer sees it. */
-  get text(): string {
-    return this.sent.replace(/\n{3,}/g, '\n\n').trim();
-  }
-
   push(delta: string): void {
     this.pending += delta;
     for (let end = SENTENCE_END.exec(this.pending); end; end = SENTENCE_END.exec(this.pending)) {
@@ -39,11 +33,11 @@ export class SentenceGate {
   finish(): string {
     if (this.pending !== '') this.release(this.pending, '');
     this.pending = '';
-    return this.text;
+    return this.sent.trim();
   }
 
   private release(sentence: string, separator: string): void {
-    const supported = sentence.trim() === '' || checkGrounding(sentence, this.truth).unsupported.length === 0;
+    const supported = sentence.trim() === '' || isSupported(sentence, this.truth);
     // A dropped sentence keeps its line break (a list stays a list), but never adds a third in a row.
     const out = supported ? sentence + separator : separator.includes('\n') ? '\n' : '';
     const shown = (this.sent + out).replace(/\n{3,}/g, '\n\n');
