@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { AnyChunk, KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { EditedReply } from '../../src/conversation/editedReply.js';
 import { splitText } from '../../src/conversation/messageSplit.js';
@@ -193,6 +193,13 @@ export class SlackReply {
         if (this.stream && this.stream.chars >= MAX_STREAMED_MESSAGE_CHARS) await this.stopStream([]);
         const piece = this.pending.slice(0, MAX_STREAMED_MESSAGE_CHARS - (this.stream?.chars ?? 0));
         const chunks = [{ type: 'markdown_text' as const, text: piece }];
+        if (final && this.stream && piece === this.pending) {
+          // The last text rides on the stop, as Slack's own ChatStreamer does: one call instead of two.
+          await this.stopStream([agentContextBlock(this.agent ?? '')], chunks);
+          this.shown += piece.length;
+          this.pending = '';
+          return;
+        }
         if (this.stream) {
           await this.client.chat.appendStream({ channel: this.target.channel, ts: this.stream.ts, chunks });
         } else {
@@ -218,9 +225,14 @@ export class SlackReply {
     }
   }
 
-  private async stopStream(blocks: KnownBlock[]): Promise<void> {
+  private async stopStream(blocks: KnownBlock[], chunks: AnyChunk[] = []): Promise<void> {
     const { ts } = this.stream!;
-    await this.client.chat.stopStream({ channel: this.target.channel, ts, ...(blocks.length ? { blocks } : {}) });
+    await this.client.chat.stopStream({
+      channel: this.target.channel,
+      ts,
+      ...(chunks.length ? { chunks } : {}),
+      ...(blocks.length ? { blocks } : {}),
+    });
     this.stream = undefined;
   }
 
