@@ -8,6 +8,7 @@ import {
   settingOfVariable,
   settingsAsEnv,
 } from './configFile.js';
+import { workerProblems, workersSetting } from './ops/workers.js';
 import {
   type DiscordConfig,
   discordConfig,
@@ -116,6 +117,7 @@ const envSchema = z
     THREAD_RETENTION: duration('90d'),
     THREAD_LOCK_TTL: duration('30s').pipe(z.number().min(100, 'must be at least 100ms')),
     SHUTDOWN_DEADLINE: duration('10s'),
+    WORKERS: workersSetting,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     MAX_MODEL_CALLS_PER_TURN: positiveInt(10),
     MAX_HANDOFFS_PER_TURN: positiveInt(3),
@@ -172,6 +174,7 @@ const envSchema = z
       .transform((v) => ['on', 'true', '1'].includes(v)),
   })
   .superRefine((env, ctx) => {
+    for (const message of workerProblems(env)) ctx.addIssue({ code: 'custom', path: ['WORKERS'], message });
     if (env.KNOWLEDGE_EMBEDDINGS_MODEL && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -233,6 +236,8 @@ export interface Config {
   lockTtlMs: number;
   /** How long SIGTERM/SIGINT wait for turns under way before leaving them to be resumed. */
   shutdownDeadlineMs: number;
+  /** Bot processes sharing the load (WORKERS; 1 runs the bot in this process); more than 1 needs Redis and Slack. */
+  workers: number;
   logLevel: string | undefined;
   limits: {
     maxModelCallsPerTurn: number;
@@ -351,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
     },
     lockTtlMs: e.THREAD_LOCK_TTL,
     shutdownDeadlineMs: e.SHUTDOWN_DEADLINE,
+    workers: e.WORKERS,
     logLevel: e.LOG_LEVEL,
     limits: {
       maxModelCallsPerTurn: e.MAX_MODEL_CALLS_PER_TURN,

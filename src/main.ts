@@ -37,6 +37,8 @@ import { OpenAIProvider } from './model/openaiProvider.js';
 import type { ModelProvider } from './model/types.js';
 import { createMetrics } from './ops/metrics.js';
 import { type ReadinessCheck, startOpsServer } from './ops/opsServer.js';
+import { stopOnSignals } from './ops/shutdown.js';
+import { serveAsWorker, superviseWorkers, workerCommand, workerNumber } from './ops/workers.js';
 import type { AgentRegistry } from './orchestrator/agent.js';
 import { IntentRouter } from './orchestrator/intentRouter.js';
 import { TurnRunner } from './orchestrator/turnRunner.js';
@@ -247,12 +249,19 @@ async function main(): Promise<number> {
   const platformMode = slack !== undefined || discord !== undefined;
   // In the terminal chat, logs go to stderr at warn level so the conversation on stdout stays readable.
   const logToStderr = !platformMode;
-  const log = createLogger({
+  const rootLog = createLogger({
     level: config.logLevel ?? (platformMode ? 'info' : 'warn'),
     destination: logToStderr ? process.stderr : process.stdout,
     pretty: logToStderr ? process.stderr.isTTY : process.stdout.isTTY,
     secrets: secretsOf(config),
   });
+  const worker = workerNumber(process.env);
+  if (config.workers > 1 && worker === undefined) {
+    const { workers, opsPort, shutdownDeadlineMs } = config;
+    const command = workerCommand(import.meta.url);
+    return superviseWorkers({ workers, command, opsPort, shutdownDeadlineMs, log: rootLog });
+  }
+  const log = worker ? rootLog.child({ worker }) : rootLog;
   // A library promise nobody awaits (e.g. a failed Socket Mode reconnect) would end the process silently on Node 20;
   // say why, and exit non-zero so the supervisor restarts the bot instead of leaving it deaf.
   process.on('unhandledRejection', (err) => {
@@ -285,26 +294,7 @@ async function main(): Promise<number> {
   const where = app.store.kind === 'redis' ? 'Redis' : sqlitePath(config.store);
   const stoppers: Array<() => Promise<void>> = [];
 
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutdown');
-    app.service.stopRecovery();
-    const deadline = new Promise<'deadline'>((resolve) =>
-      setTimeout(() => resolve('deadline'), config.shutdownDeadlineMs).unref(),
-    );
-    const finished = Promise.allSettled(stoppers.map((stop) => stop())).then(() =>
-      Promise.all([app.desk.stop(), app.service.drain()]),
-    );
-    if ((await Promise.race([finished, deadline])) === 'deadline') {
-      // What is unfinished stays in the inbox; letting go of its locks lets another replica (or our restart) resume it now.
-      log.warn({ deadlineMs: config.shutdownDeadlineMs, threads: app.gate.held() }, 'shutdown.deadline');
-      await app.gate.releaseAll();
-    }
-    await app.store.close().catch(() => undefined);
-    log.info({ signal }, 'shutdown.done');
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals(app, stoppers, config.shutdownDeadlineMs, log);
 
   if (platformMode) {
     const staffChannel = config.escalation.channel;
@@ -332,14 +322,15 @@ async function main(): Promise<number> {
       const { port } = await adapter.start();
       Object.assign(started, { slack: slack.mode, port });
     }
-    if (discord) {
+    // Discord sends a bot's events to one gateway connection: the first worker holds it.
+    if (discord && (worker ?? 1) === 1) {
       const adapter = createDiscordAdapter(discord, app.service, { log, escalation: escalation('discord') });
       stoppers.push(() => adapter.stop());
       checks.push({ name: 'discord', check: () => adapter.ready() });
       await adapter.start();
       started.discord = true;
     }
-    if (config.opsPort !== undefined) {
+    if (config.opsPort !== undefined && worker === undefined) {
       try {
         const ops = await startOpsServer({
           port: config.opsPort,
@@ -358,6 +349,7 @@ async function main(): Promise<number> {
       }
     }
     app.start();
+    if (worker) serveAsWorker(checks, app.metrics);
     log.info(started, 'switchboard.started');
     // Runs until a signal arrives.
     return new Promise<number>(() => {});

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 
 /** A part /readyz checks: the store, or a platform connection. */
@@ -26,6 +25,17 @@ async function passes(check: ReadinessCheck): Promise<boolean> {
   }
 }
 
+/** Every check's result by name, each run at once and each given READINESS_CHECK_TIMEOUT_MS. */
+export async function checkAll(checks: ReadinessCheck[]): Promise<Record<string, boolean>> {
+  return Object.fromEntries(await Promise.all(checks.map(async (check) => [check.name, await passes(check)] as const)));
+}
+
+/** Prometheus text: a prom-client Registry, or the primary's view of all workers. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 /**
  * `/healthz` (the process answers), `/readyz` (store reachable, adapters connected) and `/metrics` (Prometheus).
  * Rejects with the listen error (EADDRINUSE, EACCES) when the port cannot be had.
@@ -33,7 +43,7 @@ async function passes(check: ReadinessCheck): Promise<boolean> {
 export async function startOpsServer(options: {
   port: number;
   host?: string;
-  registry: Registry;
+  registry: MetricsSource;
   checks: ReadinessCheck[];
   /** Shown on /readyz beside the checks without deciding readiness (MCP servers: one down only degrades its tools). */
   details?: () => Record<string, unknown>;
@@ -44,14 +54,12 @@ export async function startOpsServer(options: {
     if (req.method !== 'GET') return void res.writeHead(405).end();
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     if (path === '/readyz') {
-      void Promise.all(options.checks.map(async (check) => [check.name, await passes(check)] as const)).then(
-        (results) => {
-          const ready = results.every(([, ok]) => ok);
-          res
-            .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ ready, checks: Object.fromEntries(results), ...options.details?.() }));
-        },
-      );
+      void checkAll(options.checks).then((checks) => {
+        const ready = Object.values(checks).every(Boolean);
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ready, checks, ...options.details?.() }));
+      });
       return;
     }
     if (path === '/metrics') {

@@ -31,6 +31,16 @@ export interface ScriptedResponse {
 export interface SocketAck {
   envelopeId: string;
   payload: unknown;
+  /** Which Socket Mode connection acked it: 1 for the first the fake greeted, 2 for the next, and so on. */
+  connection: number;
+}
+
+export interface FakeSlackOptions {
+  /**
+   * Spread envelopes over every open connection in turn, as Slack does for an app with several (up to 10). By
+   * default each goes to the newest connection, the one a reconnecting client has just opened.
+   */
+  spread?: boolean;
 }
 
 export type EnvelopeType = 'events_api' | 'interactive' | 'slash_commands';
@@ -85,6 +95,12 @@ export class FakeSlack {
   private tsSequence = 0;
   private socket: WebSocket | undefined;
   private greetedSocket: WebSocket | undefined;
+  /** Every greeted connection by number, while it is open. */
+  private readonly open = new Map<WebSocket, number>();
+  private greeted = 0;
+  private turn = 0;
+
+  constructor(private readonly options: FakeSlackOptions = {}) {}
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
@@ -175,13 +191,23 @@ export class FakeSlack {
     }
   }
 
-  /** Sends an envelope to the most recent client and resolves with its ack. */
+  /** Resolves once `count` Socket Mode connections are open and greeted. */
+  async waitForSockets(count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.open.size < count) {
+      if (Date.now() > until)
+        throw new Error(`fake slack: ${this.open.size} of ${count} Socket Mode connections open after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  /** Sends an envelope to the most recent client (or, spreading, to the next in turn) and resolves with its ack. */
   sendEnvelope(
     type: EnvelopeType,
     payload: unknown,
     opts: EnvelopeOptions = {},
   ): Promise<{ envelopeId: string; ackPayload?: unknown }> {
-    const socket = this.connectedSocket();
+    const socket = this.options.spread ? this.nextSocket() : this.connectedSocket();
     if (!socket)
       return Promise.reject(new Error('fake slack: no Socket Mode client connected; await waitForSocket() first'));
     const envelopeId = randomUUID();
@@ -221,6 +247,11 @@ export class FakeSlack {
     this.connectedSocket()?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake' } }));
   }
 
+  private nextSocket(): WebSocket | undefined {
+    const open = [...this.open.keys()].filter((socket) => socket.readyState === WebSocket.OPEN);
+    return open.length ? open[this.turn++ % open.length] : undefined;
+  }
+
   private connectedSocket(): WebSocket | undefined {
     const socket = this.socket;
     return socket && socket === this.greetedSocket && socket.readyState === WebSocket.OPEN ? socket : undefined;
@@ -243,24 +274,27 @@ export class FakeSlack {
   private greet(ws: WebSocket): void {
     this.socket = ws;
     ws.on('error', () => undefined);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(ws, data, isBinary));
     ws.on('close', () => {
+      this.open.delete(ws);
       for (const [envelopeId, pending] of this.pendingAcks) {
         if (pending.socket === ws) this.failAck(envelopeId, pending, 'lost: the socket closed before the ack');
       }
     });
     const hello = {
       type: 'hello',
-      num_connections: 1,
+      num_connections: this.open.size + 1,
       debug_info: { host: 'fake', approximate_connection_time: 18060 },
       connection_info: { app_id: APP_ID },
     };
     ws.send(JSON.stringify(hello), (error) => {
-      if (!error) this.greetedSocket = ws;
+      if (error) return;
+      this.greetedSocket = ws;
+      this.open.set(ws, ++this.greeted);
     });
   }
 
-  private receive(data: RawData, isBinary: boolean): void {
+  private receive(ws: WebSocket, data: RawData, isBinary: boolean): void {
     if (isBinary) return;
     let frame: unknown;
     try {
@@ -272,7 +306,7 @@ export class FakeSlack {
     if (typeof frame !== 'object' || frame === null) return;
     const { envelope_id: envelopeId, payload } = frame as { envelope_id?: unknown; payload?: unknown };
     if (typeof envelopeId !== 'string') return;
-    const ack = { envelopeId, payload };
+    const ack = { envelopeId, payload, connection: this.open.get(ws) ?? 0 };
     this.acks.push(ack);
     const pending = this.pendingAcks.get(envelopeId);
     if (!pending) return;
