@@ -34,7 +34,10 @@ const RUN_TIMEOUT_MS = 120_000;
 const POLL_MS = 10;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export type Subject = 'switchboard' | 'baseline';
+/** `switchboard ×2`: WORKERS=2 with the Redis store (REDIS_URL, or 127.0.0.1:6379), one Socket Mode connection each. */
+export type Subject = 'switchboard' | 'switchboard ×2' | 'baseline';
+export const END_TO_END_SUBJECTS: readonly Subject[] = ['switchboard', 'switchboard ×2', 'baseline'];
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface EndToEndReport {
   subject: Subject;
@@ -52,7 +55,7 @@ export interface EndToEndReport {
   afterFirstToken: Percentiles | undefined;
   ack: Percentiles;
   peakRssMB: number;
-  /** The child's CPU time over the wall time: 1 = one core busy throughout. */
+  /** The subject's CPU time (all its processes) over the wall time: 1 = one core busy throughout. */
   cores: number;
   answered: number;
 }
@@ -135,16 +138,31 @@ interface ModelBody {
   messages?: Array<{ role: string; content?: unknown }>;
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** The subject's processes: the child, and its own children (the workers, with WORKERS). */
+function processTree(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return [pid, ...(children ? children.split(/\s+/).map(Number) : [])];
 }
 
-function peakRssMB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+function cpuSeconds(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return total;
+}
+
+/** The sum of each process's own peak: an upper bound on the subject's peak when it has several. */
+function peakRssMB(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmHWM:'));
+    total += Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+  }
+  return total;
 }
 
 type Call = { method: string; args: Record<string, unknown>; response?: unknown; at: number };
@@ -201,7 +219,7 @@ function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
   // Switchboard starts as `npm start` starts it; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
   const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
-    subject === 'switchboard'
+    subject !== 'baseline'
       ? [path.join(ROOT, 'scripts/start.mjs')]
       : ['--import', 'tsx', path.join(ROOT, 'bench/minimalBoltBot.ts')];
   return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -219,7 +237,8 @@ export async function benchEndToEnd(
   threads: number,
   latencyMs = LATENCY_MS,
 ): Promise<EndToEndReport> {
-  const slack = await new FakeSlack().start();
+  const workers = subject === 'switchboard ×2' ? 2 : 1;
+  const slack = await new FakeSlack({ spread: true }).start();
   const model = new FakeModel(latencyMs);
   const modelUrl = await model.start();
   const data = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-'));
@@ -232,15 +251,16 @@ export async function benchEndToEnd(
     OPENAI_BASE_URL: modelUrl,
     OPENAI_API_KEY: 'sk-bench',
     DATA_DIR: data,
+    ...(workers > 1 ? { WORKERS: String(workers), STORE_URL: REDIS_URL, STORE_NAMESPACE: path.basename(data) } : {}),
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   try {
-    await slack.waitForSocket(30_000);
+    await slack.waitForSockets(workers, 30_000);
     await warmUp(slack);
     model.calls = 0;
-    const pid = child.pid!;
-    const cpuBefore = cpuSeconds(pid);
+    const pids = processTree(child.pid!);
+    const cpuBefore = cpuSeconds(pids);
     const sent = new Map<string, number>();
     const answered = new Map<string, number>();
     const firstWords = new Map<string, number>();
@@ -266,7 +286,7 @@ export async function benchEndToEnd(
     }
     const wallMs = performance.now() - started;
     await Promise.allSettled(envelopes);
-    const cores = (cpuSeconds(pid) - cpuBefore) / (wallMs / 1000);
+    const cores = (cpuSeconds(pids) - cpuBefore) / (wallMs / 1000);
     const callsPerThread = model.calls / threads;
     return {
       subject,
@@ -286,7 +306,7 @@ export async function benchEndToEnd(
           )
         : undefined,
       ack: percentiles(acks),
-      peakRssMB: peakRssMB(pid),
+      peakRssMB: peakRssMB(pids),
       cores,
       answered: answered.size,
     };
@@ -306,7 +326,7 @@ const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFix
 
 function row(r: EndToEndReport): string {
   return [
-    `${r.subject.padEnd(12)}${String(r.threads).padStart(6)}`,
+    `${r.subject.padEnd(15)}${String(r.threads).padStart(6)}`,
     `${r.answered}/${r.threads}`.padStart(10),
     r.modelCallsPerThread.toFixed(2).padStart(6),
     pct(r.efficiency).padStart(8),
@@ -321,19 +341,21 @@ function row(r: EndToEndReport): string {
 
 export function formatEndToEnd(reports: EndToEndReport[], started: string): string {
   const ratios = END_TO_END_THREADS.flatMap((threads) => {
-    const ours = reports.find((r) => r.subject === 'switchboard' && r.threads === threads);
     const theirs = reports.find((r) => r.subject === 'baseline' && r.threads === threads);
-    return ours && theirs ? [`  ${threads} threads: ${(ours.efficiency / theirs.efficiency).toFixed(2)}`] : [];
+    const ours = reports.filter((r) => r.subject !== 'baseline' && r.threads === threads);
+    const each = ours.map((r) => `${r.subject} ${theirs ? (r.efficiency / theirs.efficiency).toFixed(2) : '?'}`);
+    return theirs && each.length ? [`  ${threads} threads: ${each.join(', ')}`] : [];
   });
   return [
     `End to end through Slack Socket Mode: N threads opened at once by a mention ("${QUESTION}"), fake model ${LATENCY_MS} ms per call (a streamed answer's first sentence ${FIRST_TOKEN_LEAD_MS} ms before the end)`,
-    `switchboard: \`npm start\` (scripts/start.mjs, running ${started}), default settings; baseline: bench/minimalBoltBot.ts`,
+    `switchboard: \`npm start\` (scripts/start.mjs, running ${started}), default settings (SQLite); switchboard ×2: WORKERS=2 and the Redis store; baseline: bench/minimalBoltBot.ts`,
     `machine: ${os.cpus().length} cores; each subject in its own child process, one after the other; each answers one thread (a warm-up) before the burst is measured`,
     '',
-    `${'subject'.padEnd(12)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
+    `${'subject'.padEnd(15)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
     ...reports.map(row),
     '',
     "token→words: from the fake model's first streamed token to the first words reaching Slack (goal ≤ 100 ms)",
+    "cores and peak RSS cover all of a subject's processes; with workers, peak RSS is the sum of each process's own peak",
     'efficiency ratio, switchboard ÷ baseline (goal ≥ 3 at 1,000 threads):',
     ...ratios,
   ].join('\n');
@@ -346,7 +368,7 @@ async function main(): Promise<void> {
   const started = await buildForStart();
   const reports: EndToEndReport[] = [];
   for (const threads of counts)
-    for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
+    for (const subject of END_TO_END_SUBJECTS) reports.push(await benchEndToEnd(subject, threads));
   process.stdout.write(`${formatEndToEnd(reports, started)}\n`);
 }
 

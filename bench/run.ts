@@ -8,7 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchEndToEnd, buildForStart, END_TO_END_THREADS, type EndToEndReport, formatEndToEnd } from './endToEnd.js';
+import {
+  benchEndToEnd,
+  buildForStart,
+  END_TO_END_SUBJECTS,
+  END_TO_END_THREADS,
+  type EndToEndReport,
+  formatEndToEnd,
+} from './endToEnd.js';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
 import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
@@ -91,7 +98,7 @@ async function endToEnd(): Promise<string> {
   const started = await buildForStart();
   const reports: EndToEndReport[] = [];
   for (const threads of END_TO_END_THREADS)
-    for (const subject of ['switchboard', 'baseline'] as const) reports.push(await benchEndToEnd(subject, threads));
+    for (const subject of END_TO_END_SUBJECTS) reports.push(await benchEndToEnd(subject, threads));
   return formatEndToEnd(reports, started);
 }
 
