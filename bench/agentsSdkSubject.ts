@@ -4,20 +4,18 @@ import {
   type ModelRequest,
   type ModelResponse,
   type ModelRetryAdviceRequest,
-  OpenAIChatCompletionsModel,
+  OpenAIProvider,
   type RunContext,
   Runner,
   type StreamEvent,
   setTracingDisabled,
   tool,
 } from '@openai/agents';
-import OpenAI from 'openai';
 import { z } from 'zod';
 import { agentPack, DEFAULT_AGENT_ID } from '../agents/registry.js';
 import type { RecordStore, Tool } from '../src/index.js';
 import type { Logger } from '../src/log.js';
 import { BENCH_CUSTOMER_EMAIL, type BenchSubject, checkReply, USER_TEXT } from './scenario.js';
-import { MODEL_TIMEOUT_MS } from './switchboardSubject.js';
 
 /** What our tools need from a run; the SDK carries it as the run context. */
 export interface BenchRunContext {
@@ -162,16 +160,23 @@ export function sdkAgentPack(model: Model, records: RecordStore, log: Logger): A
   return byId.get(DEFAULT_AGENT_ID)!;
 }
 
-/** Our agent pack as SDK agents, run by the SDK's Runner against the fake model server. */
-export function createAgentsSdkSubject(baseURL: string, records: RecordStore, log: Logger): BenchSubject {
+/**
+ * Our agent pack as SDK agents, run by the SDK's Runner against the fake model server. The SDK's own provider
+ * builds the client, from the `openai` release the SDK depends on (7.x for 0.20, where we use 6.x).
+ */
+export async function createAgentsSdkSubject(
+  baseURL: string,
+  records: RecordStore,
+  log: Logger,
+): Promise<BenchSubject> {
   setTracingDisabled(true);
-  const client = new OpenAI({ baseURL, apiKey: 'sk-bench', maxRetries: 0, timeout: MODEL_TIMEOUT_MS });
-  const model = new TimedModel(new OpenAIChatCompletionsModel(client, 'gpt-4o-mini'));
+  const provider = new OpenAIProvider({ baseURL, apiKey: 'sk-bench', useResponses: false });
+  const model = new TimedModel(await provider.getModel('gpt-4o-mini'));
   const triage = sdkAgentPack(model, records, log);
   const runner = new Runner({ tracingDisabled: true });
   return {
     label: '@openai/agents',
-    mode: 'streamed chat completions (OpenAIChatCompletionsModel, run with stream: true), no session',
+    mode: 'streamed chat completions (OpenAIProvider with useResponses: false, run with stream: true), no session',
     async turn(index) {
       model.ms = 0;
       model.calls = 0;

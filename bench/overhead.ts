@@ -106,7 +106,7 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Over
     log,
   );
   const ours = createSwitchboardSubject(fake.baseURL, path.join(dataDir, 'switchboard'));
-  const theirs = createAgentsSdkSubject(fake.baseURL, sdkStore.records, log);
+  const theirs = await createAgentsSdkSubject(fake.baseURL, sdkStore.records, log);
   const diagnostics = (['sqlite-memory', 'map'] as const).map((kind) =>
     createSwitchboardSubject(fake.baseURL, dataDir, kind),
   );
