@@ -34,4 +34,6 @@ EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const p = process.env.OPS_PORT || '9090'; if (p === 'off') process.exit(0); fetch('http://127.0.0.1:' + p + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
 # node directly, not npm start: npm does not reliably pass SIGTERM on, and graceful shutdown needs it.
-CMD ["node", "dist/src/main.js"]
+# --max-semi-space-size=8: about 40 MB less peak memory under a burst than the default 16, at the same throughput
+# (bench/endToEnd.ts); `npm start` passes it too.
+CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]

@@ -215,13 +215,21 @@ async function warmUp(slack: FakeSlack): Promise<void> {
 const threadTs = (i: number) => `1720000000.${String(i + 1).padStart(6, '0')}`;
 const threadNumber = (ts: string) => Number(ts.split('.')[1]) - 1;
 
+/** `npm start`'s command (`node <flags> scripts/start.mjs`), run with this node and without npm in between. */
+function npmStartArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start runs ${node}, not node: the bench cannot start it the same way`);
+  return args;
+}
+
 function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
   // Switchboard starts as `npm start` starts it; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
   const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
-    subject !== 'baseline'
-      ? [path.join(ROOT, 'scripts/start.mjs')]
-      : ['--import', 'tsx', path.join(ROOT, 'bench/minimalBoltBot.ts')];
+    subject !== 'baseline' ? npmStartArgs() : ['--import', 'tsx', path.join(ROOT, 'bench/minimalBoltBot.ts')];
   return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 

@@ -4,9 +4,6 @@
  */
 import dotenv from 'dotenv';
 import type { Registry } from 'prom-client';
-import { createConsoleAdapter } from '../adapters/console/index.js';
-import { createDiscordAdapter } from '../adapters/discord/index.js';
-import { createSlackAdapter } from '../adapters/slack/index.js';
 import { DEMO_CUSTOMER, DEMO_CUSTOMER_NOTICE } from '../agents/demoCustomer.js';
 import { DEMO_KNOWLEDGE_DIR } from '../agents/knowledge/search.js';
 import { createAgentRegistry, DEFAULT_KNOWLEDGE_AGENT_ID, suggestedPrompts } from '../agents/registry.js';
@@ -312,6 +309,8 @@ async function main(): Promise<number> {
       );
     const checks: ReadinessCheck[] = [{ name: 'store', check: () => app.store.ping().then(() => true) }];
     if (slack) {
+      // Each platform's library is loaded only where it is used (discord.js alone is about 20 MB).
+      const { createSlackAdapter } = await import('../adapters/slack/index.js');
       const adapter = createSlackAdapter(slack, app.service, {
         log,
         suggestedPrompts,
@@ -324,6 +323,7 @@ async function main(): Promise<number> {
     }
     // Discord sends a bot's events to one gateway connection: the first worker holds it.
     if (discord && (worker ?? 1) === 1) {
+      const { createDiscordAdapter } = await import('../adapters/discord/index.js');
       const adapter = createDiscordAdapter(discord, app.service, { log, escalation: escalation('discord') });
       stoppers.push(() => adapter.stop());
       checks.push({ name: 'discord', check: () => adapter.ready() });
@@ -359,6 +359,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `Switchboard: model ${describeModel(config)}; threads stored in ${where}; ${knowledge}.${interactive ? ' Type /help for commands, /quit to leave.' : ''}\n`,
   );
+  const { createConsoleAdapter } = await import('../adapters/console/index.js');
   const chat = createConsoleAdapter(
     {
       input: process.stdin,

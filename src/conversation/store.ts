@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import KeyvRedis from '@keyv/redis';
+import type KeyvRedisClass from '@keyv/redis';
 import { Keyv } from 'keyv';
 import type { Logger } from '../log.js';
 import type { ThreadInbox, ThreadLocks } from './inbox.js';
@@ -72,6 +73,9 @@ export function createStore(options: StoreOptions, log: Logger): Store {
   let coordination: { inbox: ThreadInbox; locks: ThreadLocks };
   let sets: SetStore;
   if (isRedis) {
+    // Loaded only for a Redis store (its client is about 15 MB), and synchronously, so createStore stays sync: the
+    // package ships the same build for require.
+    const KeyvRedis = createRequire(import.meta.url)('@keyv/redis').default as typeof KeyvRedisClass;
     const adapter = new KeyvRedis(options.url, {
       namespace,
       throwOnConnectError: true,

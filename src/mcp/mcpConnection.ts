@@ -1,8 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, McpError, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerSettings } from '../configFile.js';
 import type { Logger } from '../log.js';
 
@@ -23,6 +21,32 @@ export type McpStatus = 'connecting' | 'ready' | 'failed' | 'closed';
  * tools (again whenever the server says they changed), and reconnects with backoff when it will not start, crashes
  * or drops the connection. A server that is down never throws out of here except from `call`, with a clear error.
  */
+/** The MCP SDK, loaded by the first connection: a bot with no MCP servers never pays its memory (about 10 MB). */
+let sdk:
+  | Promise<{
+      Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
+      McpError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
+      StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
+      getDefaultEnvironment: typeof import('@modelcontextprotocol/sdk/client/stdio.js').getDefaultEnvironment;
+      StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
+    }>
+  | undefined;
+function mcpSdk() {
+  sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]).then(([client, types, stdio, http]) => ({
+    Client: client.Client,
+    McpError: types.McpError,
+    StdioClientTransport: stdio.StdioClientTransport,
+    getDefaultEnvironment: stdio.getDefaultEnvironment,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+  }));
+  return sdk;
+}
+
 export class McpConnection {
   status: McpStatus = 'connecting';
   /** Why the server is not ready, when it is not. */
@@ -44,6 +68,8 @@ export class McpConnection {
   /** Connects once; on failure schedules retries and resolves anyway (the bot starts without this server). */
   async start(): Promise<void> {
     if (this.closed) return;
+    const { Client } = await mcpSdk();
+    if (this.closed) return;
     const client = new Client(
       { name: 'switchboard', version: '1' },
       {
@@ -58,7 +84,7 @@ export class McpConnection {
       },
     );
     try {
-      const transport = this.transport();
+      const transport = await this.transport();
       client.onclose = () => {
         if (this.client === client) this.failed(new Error('the connection closed'));
       };
@@ -77,8 +103,9 @@ export class McpConnection {
     }
   }
 
-  private transport(): Transport {
+  private async transport(): Promise<Transport> {
     const { settings } = this;
+    const { StreamableHTTPClientTransport, StdioClientTransport, getDefaultEnvironment } = await mcpSdk();
     if ('url' in settings)
       return new StreamableHTTPClientTransport(new URL(settings.url), {
         requestInit: { headers: settings.headers ?? {} },
@@ -128,6 +155,7 @@ export class McpConnection {
     if (!client || this.status !== 'ready')
       throw new Error(`the ${this.name} service is not available right now (${this.problem ?? 'still connecting'})`);
     const timeout = this.settings.timeoutMs ?? MCP_CALL_TIMEOUT_MS;
+    const { McpError } = await mcpSdk();
     try {
       return (await client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, {
         signal,
