@@ -10,7 +10,10 @@ describe('the sentence gate', () => {
   const truth = groundTruth(['{"id":"ORD-1001","total":129.5,"estimatedDelivery":"2026-11-24"}']);
   const stream = (pieces: string[]) => {
     const shown: string[] = [];
-    const gate = new SentenceGate(truth, (text) => shown.push(text));
+    const gate = new SentenceGate(
+      () => truth,
+      (text) => shown.push(text),
+    );
     for (const piece of pieces) gate.push(piece);
     const beforeEnd = shown.join('');
     return { beforeEnd, final: gate.finish(), shown: shown.join('') };

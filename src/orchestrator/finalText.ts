@@ -55,7 +55,7 @@ export class FinalText {
     const agent = turn.agent;
     const emit = (text: string) => turn.emit({ type: 'text.delta', agent: agent.name, text });
     if (!this.options.checksFacts(agent)) return { onText: emit, shown: (text) => text };
-    const gate = new SentenceGate(groundTruth(sourcesOf(turn)), emit);
+    const gate = new SentenceGate(() => truthOf(turn), emit);
     return {
       onText: (text) => gate.push(text),
       shown: (text, final) => {
@@ -71,8 +71,7 @@ export class FinalText {
   async of(turn: Turn, draft: string, review: ReviewOptions | undefined): Promise<string> {
     if (draft.trim() === '') return draft;
     if (review) return this.reviewed(turn, draft, review);
-    if (this.options.checksFacts(turn.agent))
-      draft = withoutUnsupported(draft, groundTruth(sourcesOf(turn))) || UNCONFIRMED_REPLY;
+    if (this.options.checksFacts(turn.agent)) draft = withoutUnsupported(draft, truthOf(turn)) || UNCONFIRMED_REPLY;
     if (turn.delegations.length === 0) return draft;
     const sources = [
       customerSource(turn.input.text),
@@ -120,9 +119,39 @@ export class FinalText {
   }
 }
 
+/** Policy sources by instructions text: the same few agents' instructions, turn after turn. */
+const policies = new Map<string, string>();
+const MAX_POLICIES = 64;
+
+function policyOf(instructions: string): string {
+  let policy = policies.get(instructions);
+  if (policy === undefined) {
+    if (policies.size >= MAX_POLICIES) policies.clear();
+    policy = policySource(instructions);
+    policies.set(instructions, policy);
+  }
+  return policy;
+}
+
+/**
+ * The ids, figures and dates a checked reply may state, worked out once per turn and again only when its sources
+ * have grown (a tool result, a new fact): a streamed reply and its final check share one.
+ */
+const truths = new WeakMap<Turn, { signature: string; truth: Set<string> }>();
+
+function truthOf(turn: Turn): Set<string> {
+  const facts = Object.values(turn.facts).map((fact) => fact.value);
+  const signature = `${turn.agent.id}|${turn.state.history.length}|${turn.state.summary?.length}|${facts.join('\u0000')}`;
+  const known = truths.get(turn);
+  if (known?.signature === signature) return known.truth;
+  const truth = groundTruth(sourcesOf(turn));
+  truths.set(turn, { signature, truth });
+  return truth;
+}
+
 /** What a checked reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
 function sourcesOf(turn: Turn): string[] {
-  const sources = [policySource(turn.agent.instructions)];
+  const sources = [policyOf(turn.agent.instructions)];
   for (const m of turn.state.history)
     if (m.role === 'tool' || m.role === 'user') sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
   for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);

@@ -15,8 +15,9 @@ export class SentenceGate {
   private pending = '';
   private sent = '';
 
+  /** `truth` is asked for only once a sentence needs checking, so a response that is all tool calls costs nothing. */
   constructor(
-    private readonly truth: Set<string>,
+    private readonly truth: () => Set<string>,
     private readonly emit: (text: string) => void,
   ) {}
 
@@ -37,7 +38,7 @@ export class SentenceGate {
   }
 
   private release(sentence: string, separator: string): void {
-    const supported = sentence.trim() === '' || isSupported(sentence, this.truth);
+    const supported = sentence.trim() === '' || isSupported(sentence, this.truth());
     // A dropped sentence keeps its line break (a list stays a list), but never adds a third in a row.
     const out = supported ? sentence + separator : separator.includes('\n') ? '\n' : '';
     const shown = (this.sent + out).replace(/\n{3,}/g, '\n\n');
