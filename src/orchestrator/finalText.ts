@@ -119,18 +119,18 @@ export class FinalText {
   }
 }
 
-/** Policy sources by instructions text: the same few agents' instructions, turn after turn. */
-const policies = new Map<string, string>();
+/** What an agent's policy text establishes, by instructions text: the same few agents' instructions, turn after turn. */
+const policies = new Map<string, Set<string>>();
 const MAX_POLICIES = 64;
 
-function policyOf(instructions: string): string {
-  let policy = policies.get(instructions);
-  if (policy === undefined) {
+function policyTruth(instructions: string): Set<string> {
+  let truth = policies.get(instructions);
+  if (truth === undefined) {
     if (policies.size >= MAX_POLICIES) policies.clear();
-    policy = policySource(instructions);
-    policies.set(instructions, policy);
+    truth = groundTruth([policySource(instructions)]);
+    policies.set(instructions, truth);
   }
-  return policy;
+  return truth;
 }
 
 /**
@@ -144,14 +144,20 @@ function truthOf(turn: Turn): Set<string> {
   const signature = `${turn.agent.id}|${turn.state.history.length}|${turn.state.summary?.length}|${facts.join('\u0000')}`;
   const known = truths.get(turn);
   if (known?.signature === signature) return known.truth;
-  const truth = groundTruth(sourcesOf(turn));
+  const truth = new Set(policyTruth(turn.agent.instructions));
+  for (const key of groundTruth(recordsOf(turn))) truth.add(key);
   truths.set(turn, { signature, truth });
   return truth;
 }
 
 /** What a checked reply may state: the agent's own policy text, tool results, the facts and summary; the customer's words as their claims. */
 function sourcesOf(turn: Turn): string[] {
-  const sources = [policyOf(turn.agent.instructions)];
+  return [policySource(turn.agent.instructions), ...recordsOf(turn)];
+}
+
+/** The sources of a turn besides its agent's policy text. */
+function recordsOf(turn: Turn): string[] {
+  const sources: string[] = [];
   for (const m of turn.state.history)
     if (m.role === 'tool' || m.role === 'user') sources.push(m.role === 'user' ? customerSource(m.content) : m.content);
   for (const [key, fact] of Object.entries(turn.facts)) sources.push(`${key}: ${fact.value}`);
