@@ -10,12 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   benchEndToEnd,
-  buildForStart,
   END_TO_END_SUBJECTS,
   END_TO_END_THREADS,
   type EndToEndReport,
   formatEndToEnd,
 } from './endToEnd.js';
+import { buildForStart } from './endToEndParts.js';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
 import { benchRetrieval, formatRetrieval } from './knowledgeEval.js';
