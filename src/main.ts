@@ -253,11 +253,6 @@ async function main(): Promise<number> {
     secrets: secretsOf(config),
   });
   const worker = workerNumber(process.env);
-  if (config.workers > 1 && worker === undefined) {
-    const { workers, opsPort, shutdownDeadlineMs } = config;
-    const command = workerCommand(import.meta.url);
-    return superviseWorkers({ workers, command, opsPort, shutdownDeadlineMs, log: rootLog });
-  }
   const log = worker ? rootLog.child({ worker }) : rootLog;
   // A library promise nobody awaits (e.g. a failed Socket Mode reconnect) would end the process silently on Node 20;
   // say why, and exit non-zero so the supervisor restarts the bot instead of leaving it deaf.
@@ -265,6 +260,11 @@ async function main(): Promise<number> {
     log.fatal({ err }, 'process.unhandled_rejection');
     process.exit(1);
   });
+  if (config.workers > 1 && worker === undefined) {
+    const { workers, opsPort, shutdownDeadlineMs } = config;
+    const command = workerCommand(import.meta.url);
+    return superviseWorkers({ workers, command, opsPort, shutdownDeadlineMs, log });
+  }
 
   let model: Awaited<ReturnType<typeof createModel>>;
   try {

@@ -15,7 +15,8 @@ export interface RunningBot {
 /**
  * On SIGINT or SIGTERM: stop taking messages (`stoppers`: the adapters, the ops server), let turns under way finish
  * within `deadlineMs`, then exit. What is unfinished by then stays in the inbox, its locks let go, so another
- * replica (or this one restarted) resumes it at once.
+ * replica (or this one restarted) resumes it at once. A second signal while stopping changes nothing: the deadline
+ * bounds the wait.
  */
 export function stopOnSignals(
   bot: RunningBot,
@@ -38,6 +39,13 @@ export function stopOnSignals(
     log.info({ signal }, 'shutdown.done');
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // One shutdown, however many signals: a worker gets Ctrl-C's SIGINT from the terminal and then the primary's SIGTERM.
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

@@ -137,7 +137,8 @@ export async function superviseWorkers(options: SupervisorOptions): Promise<numb
     log.info({ signal, workers: slots.size }, 'workers.stopping');
     const live = [...slots.values()].filter((slot) => !slot.worker.isDead());
     if (live.length === 0) return finish(code);
-    for (const slot of live) slot.worker.process.kill(signal);
+    // SIGTERM whichever signal came: a worker handles both alike, and Ctrl-C has already sent it SIGINT itself.
+    for (const slot of live) slot.worker.process.kill('SIGTERM');
     setTimeout(() => {
       for (const slot of slots.values()) if (!slot.worker.isDead()) slot.worker.process.kill('SIGKILL');
     }, options.shutdownDeadlineMs + KILL_GRACE_MS).unref();
@@ -193,15 +194,23 @@ export async function superviseWorkers(options: SupervisorOptions): Promise<numb
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   if (options.opsPort !== undefined) {
     const metrics = new AggregatorRegistry();
-    const checks = Array.from({ length: options.workers }, (_, i) => ({
-      name: `worker ${i + 1}`,
-      check: () => ask(slots.get(i + 1)!),
-    }));
+    // Ready while any worker is: the others' share of the events goes to the connections that are open. Each
+    // worker's own answer is listed beside it.
+    let answered: Record<string, boolean> = {};
+    const workers: ReadinessCheck = {
+      name: 'workers',
+      check: async () => {
+        const ready = await Promise.all([...slots.values()].map(async (slot) => [slot.number, await ask(slot)]));
+        answered = Object.fromEntries(ready);
+        return Object.values(answered).some(Boolean);
+      },
+    };
     try {
       ops = await startOpsServer({
         port: options.opsPort,
         registry: { contentType: metrics.contentType, metrics: () => metrics.clusterMetrics() },
-        checks,
+        checks: [workers],
+        details: () => ({ workers: answered }),
         log,
       });
     } catch (err) {
