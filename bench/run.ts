@@ -2,7 +2,7 @@
  * `npm run bench`: framework overhead per model call against @openai/agents, prompt tokens along a long thread,
  * throughput with many threads at once, fan-out wall time, the help center's scale and retrieval quality, and how
  * well the offline router routes messages it was not trained on (the eval set, and the held-back set), and the whole
- * path through Slack Socket Mode against a minimal Bolt + `openai` bot.
+ * path through Slack Socket Mode and through Discord, each against a minimal bot on the same libraries.
  * Prints them and writes bench/RESULTS.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +15,13 @@ import {
   type EndToEndReport,
   formatEndToEnd,
 } from './endToEnd.js';
+import {
+  benchEndToEndDiscord,
+  END_TO_END_DISCORD_SUBJECTS,
+  END_TO_END_DISCORD_THREADS,
+  type EndToEndDiscordReport,
+  formatEndToEndDiscord,
+} from './endToEndDiscord.js';
 import { buildForStart } from './endToEndParts.js';
 import { runIfEntryPoint } from './entry.js';
 import { benchFanout, formatFanout } from './fanout.js';
@@ -102,6 +109,15 @@ async function endToEnd(): Promise<string> {
   return formatEndToEnd(reports, started);
 }
 
+/** 1,000 threads on Discord, Switchboard then the minimal discord.js bot. */
+async function endToEndDiscord(): Promise<string> {
+  const started = await buildForStart();
+  const reports: EndToEndDiscordReport[] = [];
+  for (const subject of END_TO_END_DISCORD_SUBJECTS)
+    reports.push(await benchEndToEndDiscord(subject, END_TO_END_DISCORD_THREADS));
+  return formatEndToEndDiscord(reports, started);
+}
+
 function commit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
   section('Help center at scale: 5,000 articles', formatKnowledgeScale(knowledgeScaleInChild()));
   section('Help-center retrieval quality', formatRetrieval(await benchRetrieval()));
   section('End to end through Slack: Switchboard against a minimal Bolt bot', await endToEnd());
+  section('End to end through Discord: Switchboard against a minimal discord.js bot', await endToEndDiscord());
   section('Log redaction: what it adds to a line', benchLogRedaction());
   section('Intent routing: the eval set (used for tuning)', formatRoutingReport(await benchRouting()));
   const heldOut = await benchRouting({ file: HELD_OUT_SET_PATH, misroutesListed: 0 });

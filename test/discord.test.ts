@@ -63,11 +63,27 @@ describe('Discord adapter', () => {
     assert.equal(visibleText(message.content), ORDER_ANSWER);
     assert.equal(agentLine(message.content), 'Orders');
     assert.equal(replies(discord, TEXT_CHANNEL_ID).length, 0, 'nothing in the channel itself');
-    assert.ok(discord.callsTo('POST', new RegExp(`/channels/${thread.id}/typing`)).length >= 1, 'typing shown');
     assert.equal(
       (await session.app.service.loadState(discordThreadKey({ guild: GUILD_ID, channel: thread.id }))).activeAgent,
       'orders',
     );
+  });
+
+  test('an answer slow to start shows "is typing…" until its first words', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    openai.script(async () => {
+      await gate;
+      return { text: 'Let me look into that for you.' };
+    });
+    discord.userMessage({ channelId: TEXT_CHANNEL_ID, content: 'my app keeps crashing', mentionsBot: true });
+    const thread = await waitFor(() => discord.threads()[0], 'the thread');
+    const typing = new RegExp(`/channels/${thread.id}/typing`);
+    await waitFor(() => discord.callsTo('POST', typing)[0], 'typing while the model has said nothing');
+    release();
+    await reply(thread.id);
+    await session.idle();
+    assert.equal(discord.callsTo('POST', typing).length, 1, 'shown once: the words came before it ran out');
   });
 
   test('a follow-up in the thread needs no mention; threads the bot did not start need one', async () => {

@@ -83,6 +83,8 @@ export interface DiscordCall {
   authorization: string | undefined;
   status: number;
   response: unknown;
+  /** When the request arrived (performance.now()). */
+  at: number;
 }
 
 export interface FileUpload {
@@ -657,6 +659,7 @@ export class FakeDiscord {
       authorization: req.headers.authorization,
       status: 0,
       response: undefined,
+      at: performance.now(),
     };
     const reply = underApi ? this.reply(call) : apiError(404, 0, '404: Not Found');
     call.status = reply.status;
