@@ -283,6 +283,7 @@ export class DiscordConversations {
       const outcome = await run((event) => {
         switch (event.type) {
           case 'turn.start':
+            clearInterval(typing);
             typing = setTimeout(() => {
               showTyping();
               typing = setInterval(showTyping, TYPING_RENEW_MS);

@@ -188,8 +188,10 @@ export async function superviseWorkers(options: SupervisorOptions): Promise<numb
     });
 
   for (let number = 1; number <= options.workers; number++) fork(number);
-  process.once('SIGTERM', () => stop('SIGTERM', 0));
-  process.once('SIGINT', () => stop('SIGINT', 0));
+  // Every signal is heard, and the first one counts: a second Ctrl-C must not kill the primary while its workers
+  // wind down (they would lose its IPC channel and exit at once).
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
 
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   if (options.opsPort !== undefined) {
