@@ -7,7 +7,6 @@
  * Efficiency: the ideal wall time (model calls per thread × latency) over the actual wall time until the last thread
  * has its answer. Acks: from the envelope sent to its ack. CPU: the child's user + system time over the wall time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,9 @@ import {
   cpuSeconds,
   FakeModel,
   FIRST_TOKEN_LEAD_MS,
-  npmStartArgs,
   peakRssMB,
   processTree,
-  ROOT,
+  startSubjectProcess,
 } from './endToEndParts.js';
 import { runIfEntryPoint } from './entry.js';
 import { type Percentiles, percentiles } from './measure.js';
@@ -111,14 +109,6 @@ async function warmUp(slack: FakeSlack): Promise<void> {
 const threadTs = (i: number) => `1720000000.${String(i + 1).padStart(6, '0')}`;
 const threadNumber = (ts: string) => Number(ts.split('.')[1]) - 1;
 
-function startSubject(subject: Subject, env: NodeJS.ProcessEnv): ChildProcess {
-  // Switchboard starts as `npm start` starts it; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
-  const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args =
-    subject !== 'baseline' ? npmStartArgs() : ['--import', 'tsx', path.join(ROOT, 'bench/minimalBoltBot.ts')];
-  return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 export async function benchEndToEnd(
   subject: Subject,
   threads: number,
@@ -129,7 +119,7 @@ export async function benchEndToEnd(
   const model = new FakeModel(latencyMs);
   const modelUrl = await model.start();
   const data = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-'));
-  const child = startSubject(subject, {
+  const child = startSubjectProcess(subject === 'baseline' ? 'bench/minimalBoltBot.ts' : undefined, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     SLACK_BOT_TOKEN: 'xoxb-bench',

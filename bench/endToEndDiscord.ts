@@ -8,7 +8,6 @@
  * Efficiency: the ideal wall time (model calls per thread × latency) over the actual wall time until the last answer
  * is complete. CPU: the child's user + system time over the wall time. Discord's gateway has no envelope acks.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,10 +19,9 @@ import {
   cpuSeconds,
   FakeModel,
   FIRST_TOKEN_LEAD_MS,
-  npmStartArgs,
   peakRssMB,
   processTree,
-  ROOT,
+  startSubjectProcess,
 } from './endToEndParts.js';
 import { runIfEntryPoint } from './entry.js';
 import { percentiles } from './measure.js';
@@ -86,18 +84,14 @@ function mention(discord: FakeDiscord, text: string): string {
 async function warmUp(discord: FakeDiscord): Promise<void> {
   const question = mention(discord, QUESTION);
   const started = performance.now();
-  while (!discord.calls.some((call) => answerIn(call)?.question === question && answerIn(call)?.complete)) {
+  const answers = (call: DiscordCall) => {
+    const answer = answerIn(call);
+    return answer?.question === question && answer.complete;
+  };
+  while (!discord.calls.some(answers)) {
     if (performance.now() - started > RUN_TIMEOUT_MS) throw new Error('the warm-up question was never answered');
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-function startSubject(subject: DiscordSubject, env: NodeJS.ProcessEnv): ChildProcess {
-  // Switchboard starts as `npm start` starts it; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
-  const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args =
-    subject === 'switchboard' ? npmStartArgs() : ['--import', 'tsx', path.join(ROOT, 'bench/minimalDiscordBot.ts')];
-  return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export async function benchEndToEndDiscord(
@@ -109,7 +103,7 @@ export async function benchEndToEndDiscord(
   const model = new FakeModel(latencyMs);
   const modelUrl = await model.start();
   const data = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-discord-'));
-  const child = startSubject(subject, {
+  const child = startSubjectProcess(subject === 'baseline' ? 'bench/minimalDiscordBot.ts' : undefined, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     // Any non-empty string: the config takes the token as it is, and the fake checks only `Bot <token>`.

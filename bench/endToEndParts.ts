@@ -2,7 +2,7 @@
  * What the end-to-end benchmarks share: the fake model, how a subject is started as `npm start` starts it, and how
  * its processes' CPU and memory are read.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,13 +122,23 @@ export function peakRssMB(pids: number[]): number {
 }
 
 /** `npm start`'s command (`node <flags> scripts/start.mjs`), run with this node and without npm in between. */
-export function npmStartArgs(): string[] {
+function npmStartArgs(): string[] {
   const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
   const [node, ...args] = scripts.start.split(/\s+/);
   if (node !== 'node') throw new Error(`npm start runs ${node}, not node: the bench cannot start it the same way`);
   return args;
+}
+
+/**
+ * A subject in its own process: Switchboard as `npm start` starts it, or a baseline script through tsx. Its stderr
+ * is piped, for the report of a run that fails; E2E_NODE_ARGS adds node flags, e.g. `--cpu-prof`.
+ */
+export function startSubjectProcess(baselineScript: string | undefined, env: NodeJS.ProcessEnv): ChildProcess {
+  const extra = (process.env.E2E_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = baselineScript ? ['--import', 'tsx', path.join(ROOT, baselineScript)] : npmStartArgs();
+  return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** `npm run build` unless the build is current, so `npm start` runs compiled JavaScript as in production. */

@@ -16,37 +16,31 @@ const RETRY_MAX_MS = 60_000;
 
 export type McpStatus = 'connecting' | 'ready' | 'failed' | 'closed';
 
-/**
- * One configured MCP server, through the official SDK client over stdio or Streamable HTTP. It connects, lists its
- * tools (again whenever the server says they changed), and reconnects with backoff when it will not start, crashes
- * or drops the connection. A server that is down never throws out of here except from `call`, with a clear error.
- */
 /** The MCP SDK, loaded by the first connection: a bot with no MCP servers never pays its memory (about 10 MB). */
-let sdk:
-  | Promise<{
-      Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
-      McpError: typeof import('@modelcontextprotocol/sdk/types.js').McpError;
-      StdioClientTransport: typeof import('@modelcontextprotocol/sdk/client/stdio.js').StdioClientTransport;
-      getDefaultEnvironment: typeof import('@modelcontextprotocol/sdk/client/stdio.js').getDefaultEnvironment;
-      StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
-    }>
-  | undefined;
-function mcpSdk() {
-  sdk ??= Promise.all([
+async function loadSdk() {
+  const [client, types, stdio, http] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
     import('@modelcontextprotocol/sdk/types.js'),
     import('@modelcontextprotocol/sdk/client/stdio.js'),
     import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
-  ]).then(([client, types, stdio, http]) => ({
+  ]);
+  return {
     Client: client.Client,
     McpError: types.McpError,
     StdioClientTransport: stdio.StdioClientTransport,
     getDefaultEnvironment: stdio.getDefaultEnvironment,
     StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
-  }));
-  return sdk;
+  };
 }
+type McpSdk = Awaited<ReturnType<typeof loadSdk>>;
+let sdk: Promise<McpSdk> | undefined;
+const mcpSdk = () => (sdk ??= loadSdk());
 
+/**
+ * One configured MCP server, through the official SDK client over stdio or Streamable HTTP. It connects, lists its
+ * tools (again whenever the server says they changed), and reconnects with backoff when it will not start, crashes
+ * or drops the connection. A server that is down never throws out of here except from `call`, with a clear error.
+ */
 export class McpConnection {
   status: McpStatus = 'connecting';
   /** Why the server is not ready, when it is not. */
@@ -68,9 +62,10 @@ export class McpConnection {
   /** Connects once; on failure schedules retries and resolves anyway (the bot starts without this server). */
   async start(): Promise<void> {
     if (this.closed) return;
-    const { Client } = await mcpSdk();
+    const loaded = await mcpSdk();
+    // Closed while the SDK loaded (the bot is stopping).
     if (this.closed) return;
-    const client = new Client(
+    const client = new loaded.Client(
       { name: 'switchboard', version: '1' },
       {
         listChanged: {
@@ -84,7 +79,7 @@ export class McpConnection {
       },
     );
     try {
-      const transport = await this.transport();
+      const transport = this.transport(loaded);
       client.onclose = () => {
         if (this.client === client) this.failed(new Error('the connection closed'));
       };
@@ -103,9 +98,8 @@ export class McpConnection {
     }
   }
 
-  private async transport(): Promise<Transport> {
+  private transport({ StreamableHTTPClientTransport, StdioClientTransport, getDefaultEnvironment }: McpSdk): Transport {
     const { settings } = this;
-    const { StreamableHTTPClientTransport, StdioClientTransport, getDefaultEnvironment } = await mcpSdk();
     if ('url' in settings)
       return new StreamableHTTPClientTransport(new URL(settings.url), {
         requestInit: { headers: settings.headers ?? {} },
