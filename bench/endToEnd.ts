@@ -238,14 +238,20 @@ export function formatEndToEnd(reports: EndToEndReport[], started: string): stri
   ].join('\n');
 }
 
-/** `--threads=N` runs one thread count instead of 100, 500 and 1,000. */
+/**
+ * `--threads=N` runs one thread count instead of 100, 500 and 1,000; `--subjects=switchboard,baseline` runs only
+ * those subjects (names as in the table, `switchboard×2` for the workers).
+ */
 async function main(): Promise<void> {
-  const only = process.argv.find((a) => a.startsWith('--threads='))?.split('=')[1];
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const only = arg('threads');
   const counts = only ? [Number(only)] : [...END_TO_END_THREADS];
+  const named = arg('subjects')?.split(',');
+  const subjects = END_TO_END_SUBJECTS.filter((s) => !named || named.includes(s.replace(' ', '')));
   const started = await buildForStart();
   const reports: EndToEndReport[] = [];
   for (const threads of counts)
-    for (const subject of END_TO_END_SUBJECTS) reports.push(await benchEndToEnd(subject, threads));
+    for (const subject of subjects) reports.push(await benchEndToEnd(subject, threads));
   process.stdout.write(`${formatEndToEnd(reports, started)}\n`);
 }
 

@@ -18,6 +18,7 @@ import { REPLY_RETRY_DELAYS_MS } from '../../src/conversation/replyRetries.js';
 import type { ConversationService } from '../../src/conversation/service.js';
 import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
+import { leanFetch } from '../../src/ops/leanFetch.js';
 import { APPROVAL_ACTION_PATTERN, CONFIRM_ACTION_ID, parseButtonValue, questionFromBlocks } from './approvals.js';
 import { SlackConversations } from './conversation.js';
 import { CLAIM_ACTION_ID, ESCALATION_ACTION_PATTERN, SlackDirectory, SlackEscalationSide } from './escalation.js';
@@ -128,6 +129,7 @@ export function createSlackAdapter(
   const clientOptions = {
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
     retryConfig: deps.retryConfig ?? webApi.retryPolicies.fiveRetriesInFiveMinutes,
+    fetch: leanFetch(),
   };
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { leanFetch } from '../ops/leanFetch.js';
 import {
   type ChatMessage,
   ModelError,
@@ -72,6 +73,7 @@ export class OpenAIProvider implements ModelProvider {
       baseURL: options.baseURL,
       maxRetries: options.maxRetries,
       timeout: options.timeoutMs,
+      fetch: leanFetch(),
     });
   }
 
