@@ -250,8 +250,7 @@ async function main(): Promise<void> {
   const subjects = END_TO_END_SUBJECTS.filter((s) => !named || named.includes(s.replace(' ', '')));
   const started = await buildForStart();
   const reports: EndToEndReport[] = [];
-  for (const threads of counts)
-    for (const subject of subjects) reports.push(await benchEndToEnd(subject, threads));
+  for (const threads of counts) for (const subject of subjects) reports.push(await benchEndToEnd(subject, threads));
   process.stdout.write(`${formatEndToEnd(reports, started)}\n`);
 }
 
