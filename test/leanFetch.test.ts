@@ -25,6 +25,8 @@ describe('leanFetch: the fetch the model and Slack clients use, over a real HTTP
         });
         return res.end(JSON.stringify({ echoed: body }));
       }
+      if (req.url === '/big-error')
+        return res.writeHead(500, { 'content-type': 'text/plain' }).end('x'.repeat(200_000));
       if (req.url === '/moved') return res.writeHead(302, { location: '/json' }).end();
       if (req.url === '/slow') return; // never answers: the caller aborts
       if (req.url === '/stream') {
@@ -75,6 +77,19 @@ describe('leanFetch: the fetch the model and Slack clients use, over a real HTTP
     assert.equal(response.status, 404);
     assert.equal(response.ok, false);
     assert.equal(await response.text(), 'no such path');
+  });
+
+  test('a failed call that is never read still frees its connection for the next call', {
+    timeout: 10_000,
+  }, async () => {
+    // openai skips the body of a 429 or 5xx it retries. On one connection, a large unread body that held its socket
+    // left the next call waiting for undici's body timeout (300 s).
+    const fetch = leanFetch({ connections: 1 });
+    const first = await fetch(`${base}/big-error`);
+    assert.equal(first.status, 500);
+    assert.equal(first.statusText, 'Internal Server Error');
+    const second = await fetch(`${base}/big-error`);
+    assert.equal((await second.text()).length, 200_000);
   });
 
   test('the body arrives as it is sent, as an async iterable of bytes', async () => {

@@ -7,7 +7,6 @@ import type {
   RunTurn,
   TurnOutcome,
 } from '../../src/conversation/service.js';
-import { TurnStarts } from '../../src/conversation/turnStarts.js';
 import { manualEscalationReason } from '../../src/escalation/staffCommands.js';
 import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
@@ -94,7 +93,6 @@ export class SlackConversations {
   private readonly approvalMessages: ApprovalMessages;
   /** Events being handled right now, so shutdown (and tests) can wait for their replies. */
   private readonly inFlight = new InFlight();
-  private readonly starts = new TurnStarts();
   /** Who wrote each message: name and verified email, for the requester every tool sees. */
   private readonly profiles: SlackProfiles;
 
@@ -149,10 +147,6 @@ export class SlackConversations {
       log.debug({ channel: fields.channel, ts: fields.ts, reason: ignored }, 'slack.ignored');
       return undefined;
     }
-    // Bolt has acked the envelope by now. The turn waits for the socket to be read, so a burst's envelopes are acked
-    // before its turns run, instead of each read waiting for the turns before it (at 1,000 at once the last acks
-    // took over a second; Slack retries after 3 s).
-    await this.starts.next();
     // The staff channel is not a customer channel: only its escalation threads matter (a mention arrives twice).
     if (fields.channel === staffChannel) {
       if (source === 'message' && staff) await staff.onStaffChannelMessage(client, fields, team, botUserId);

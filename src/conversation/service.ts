@@ -11,6 +11,7 @@ import {
 } from './messageTurn.js';
 import type { Lease, ThreadGate } from './threadGate.js';
 import { loadThreadState, type ThreadState } from './threadState.js';
+import { TurnStarts } from './turnStarts.js';
 
 export type { EscalationHooks, InboundMessage, TurnOutcome, TurnStatus } from './messageTurn.js';
 
@@ -77,6 +78,7 @@ export class ConversationService {
   private readonly replyFailures = new Map<string, number>();
   private recoveryTimer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
+  private readonly starts = new TurnStarts();
 
   constructor(private readonly options: ConversationServiceOptions) {
     this.turns = new MessageTurns(options);
@@ -117,6 +119,8 @@ export class ConversationService {
     const local: LocalMessage = { message: entry, respond };
     this.local.set(entry.id, local);
     try {
+      // Saved in the inbox, so a crash from here on loses nothing; in a burst the turn waits its group's start.
+      await this.starts.next();
       await this.drainThread(entry.thread);
     } catch (err) {
       // The store failed mid-way: the message may still be waiting, and is answered when the store is back.

@@ -2,10 +2,11 @@
 export const STARTS_PER_PASS = 16;
 
 /**
- * Paces the start of turns that arrive in a burst. A turn's first steps (dedupe, the inbox write, routing, the
- * model request) run without awaiting I/O, so a thousand of them started at once hold the event loop for a second or
- * more, and envelopes still unread on the socket wait that long for their ack. Here turns start STARTS_PER_PASS at a
- * time, in arrival order, with the event loop's I/O between each group.
+ * Paces the start of turns that arrive in a burst. A turn's first steps (loading the thread, routing, the model
+ * request) run without awaiting I/O, so a thousand of them started at once hold the event loop for a second or more,
+ * and envelopes still unread on the socket wait that long for their ack (Slack retries after 3 s). Here turns start
+ * STARTS_PER_PASS at a time, in arrival order, with the event loop's I/O between each group. A message waits here
+ * only after its inbox write, so a crash while it waits loses nothing.
  */
 export class TurnStarts {
   private readonly waiting: Array<() => void> = [];

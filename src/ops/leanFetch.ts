@@ -6,25 +6,35 @@
  *
  * What it answers with is a Response for what these clients read: status, headers, url, text(), json(),
  * arrayBuffer(), and a body they iterate (openai's server-sent events). Requests it cannot send this way (a Request
- * object, a form or stream body, a redirect to follow) go to the bundled fetch unchanged.
+ * object, a form or stream body) go to the bundled fetch unchanged.
  */
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher, interceptors, request } from 'undici';
 
 type Body = Dispatcher.ResponseData['body'];
 
-/** The part of a Response the clients read, over undici's body (a Node stream with text(), json() and arrayBuffer()). */
+/**
+ * The part of a Response the clients read. A success keeps undici's body (a Node stream with text(), json() and
+ * arrayBuffer()) for the caller to stream. A failure's body is read at once: clients often skip it before a retry,
+ * and openai's "cancel" of an async-iterable body that was never read does not release it, which kept a socket
+ * busy until undici's body timeout.
+ */
 class LeanResponse {
   readonly ok: boolean;
-  readonly statusText = '';
   readonly redirected = false;
   readonly type = 'basic';
   readonly headers: Headers;
+  readonly body: AsyncIterable<Uint8Array> & { readonly bodyUsed?: boolean };
+  private readonly read:
+    | Body
+    | { text(): Promise<string>; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> };
 
   constructor(
     readonly url: string,
     readonly status: number,
+    readonly statusText: string,
     headers: Dispatcher.ResponseData['headers'],
-    readonly body: Body,
+    body: Body | Buffer,
   ) {
     this.ok = status >= 200 && status < 300;
     const list = new Headers();
@@ -33,26 +43,39 @@ class LeanResponse {
       for (const one of Array.isArray(value) ? value : [value]) list.append(name, one);
     }
     this.headers = list;
+    if (Buffer.isBuffer(body)) {
+      this.body = Readable.from([body]);
+      this.read = {
+        text: async () => body.toString('utf8'),
+        json: async () => JSON.parse(body.toString('utf8')),
+        arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer,
+      };
+    } else {
+      this.body = body;
+      this.read = body;
+    }
   }
 
   get bodyUsed(): boolean {
-    return this.body.bodyUsed;
+    return this.body.bodyUsed ?? false;
   }
   text(): Promise<string> {
-    return this.body.text();
+    return this.read.text();
   }
   json(): Promise<unknown> {
-    return this.body.json();
+    return this.read.json();
   }
   arrayBuffer(): Promise<ArrayBuffer> {
-    return this.body.arrayBuffer();
+    return this.read.arrayBuffer();
   }
 }
 
 function headerList(headers: HeadersInit | undefined): Record<string, string> {
   if (!headers) return {};
   const list: Record<string, string> = {};
-  const entries = headers instanceof Headers || Array.isArray(headers) ? headers : Object.entries(headers);
+  // Headers of any implementation, and pairs, iterate; a plain object does not.
+  const entries: Iterable<[string, string]> =
+    Symbol.iterator in headers ? (headers as Iterable<[string, string]>) : Object.entries(headers);
   for (const [name, value] of entries) {
     const key = name.toLowerCase();
     list[key] = key in list ? `${list[key]}, ${value}` : value;
@@ -63,9 +86,12 @@ function headerList(headers: HeadersInit | undefined): Record<string, string> {
 const sendable = (body: unknown): body is string | Uint8Array | undefined | null =>
   body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
 
-/** A fetch over its own keep-alive pool per origin (undici's defaults: no cap on sockets, as the bundled fetch). */
-export function leanFetch(): typeof fetch {
-  const pool = new Agent();
+/**
+ * A fetch over its own keep-alive pool per origin. By default the pool has no cap on sockets, as the bundled fetch;
+ * `connections` caps each origin's (the rest queue).
+ */
+export function leanFetch(options: { connections?: number } = {}): typeof fetch {
+  const pool = new Agent({ connections: options.connections ?? null });
   // fetch follows redirects unless told not to; with `redirect: 'error'` (Slack's) a 3xx fails the call.
   const following = pool.compose(interceptors.redirect({ maxRedirections: 20 }));
   return (async (input: string | URL | Request, init?: RequestInit) => {
@@ -83,6 +109,9 @@ export function leanFetch(): typeof fetch {
       await response.body.dump();
       throw new TypeError(`fetch failed: ${url} redirected (${response.statusCode}) and redirect is 'error'`);
     }
-    return new LeanResponse(url, response.statusCode, response.headers, response.body) as unknown as Response;
+    const { statusCode, statusText, headers, body } = response;
+    const ok = statusCode >= 200 && statusCode < 300;
+    const kept = ok ? body : Buffer.from(await body.arrayBuffer());
+    return new LeanResponse(url, statusCode, statusText, headers, kept) as unknown as Response;
   }) as typeof fetch;
 }
