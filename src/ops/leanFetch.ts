@@ -110,8 +110,7 @@ export function leanFetch(options: { connections?: number } = {}): typeof fetch 
       throw new TypeError(`fetch failed: ${url} redirected (${response.statusCode}) and redirect is 'error'`);
     }
     const { statusCode, statusText, headers, body } = response;
-    const ok = statusCode >= 200 && statusCode < 300;
-    const kept = ok ? body : Buffer.from(await body.arrayBuffer());
+    const kept = statusCode >= 200 && statusCode < 300 ? body : Buffer.from(await body.arrayBuffer());
     return new LeanResponse(url, statusCode, statusText, headers, kept) as unknown as Response;
   }) as typeof fetch;
 }
