@@ -231,10 +231,14 @@ export class ConversationService {
   private async answerWaiting(thread: string, lease: Lease): Promise<void> {
     const { inbox } = this.options.store;
     const { log } = this.options;
-    // Atomically: the oldest waiting message or, with none, let go of the thread. A separate read and release
-    // would leave a gap in which another replica's message, finding the thread held, waits for recovery.
-    let stored = await inbox.complete(thread, NO_MESSAGE, lease.token);
-    if (!stored) lease.released = true;
+    // The oldest waiting message: a plain read, since only the lock's holder takes messages off the thread. With
+    // none, atomically look again or let go of the thread; a separate read and release would leave a gap in which
+    // another replica's message, finding the thread held, waits for recovery.
+    let stored = await inbox.head(thread);
+    if (!stored) {
+      stored = await inbox.complete(thread, NO_MESSAGE, lease.token);
+      if (!stored) lease.released = true;
+    }
     while (stored) {
       // A message received here is the one admitted; only another process's is read back from the store.
       const local = this.local.get(stored.id);
