@@ -13,6 +13,8 @@ import { Agent, type Dispatcher, interceptors, request } from 'undici';
 
 type Body = Dispatcher.ResponseData['body'];
 
+const succeeded = (status: number) => status >= 200 && status < 300;
+
 /**
  * The part of a Response the clients read. A success keeps undici's body (a Node stream with text(), json() and
  * arrayBuffer()) for the caller to stream. A failure's body is read at once: clients often skip it before a retry,
@@ -21,13 +23,9 @@ type Body = Dispatcher.ResponseData['body'];
  */
 class LeanResponse {
   readonly ok: boolean;
-  readonly redirected = false;
-  readonly type = 'basic';
   readonly headers: Headers;
-  readonly body: AsyncIterable<Uint8Array> & { readonly bodyUsed?: boolean };
-  private readonly read:
-    | Body
-    | { text(): Promise<string>; json(): Promise<unknown>; arrayBuffer(): Promise<ArrayBuffer> };
+  readonly body: AsyncIterable<Uint8Array>;
+  private readonly read: Pick<Body, 'text' | 'json' | 'arrayBuffer'>;
 
   constructor(
     readonly url: string,
@@ -36,7 +34,7 @@ class LeanResponse {
     headers: Dispatcher.ResponseData['headers'],
     body: Body | Buffer,
   ) {
-    this.ok = status >= 200 && status < 300;
+    this.ok = succeeded(status);
     const list = new Headers();
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined) continue;
@@ -56,9 +54,6 @@ class LeanResponse {
     }
   }
 
-  get bodyUsed(): boolean {
-    return this.body.bodyUsed ?? false;
-  }
   text(): Promise<string> {
     return this.read.text();
   }
@@ -110,7 +105,7 @@ export function leanFetch(options: { connections?: number } = {}): typeof fetch 
       throw new TypeError(`fetch failed: ${url} redirected (${response.statusCode}) and redirect is 'error'`);
     }
     const { statusCode, statusText, headers, body } = response;
-    const kept = statusCode >= 200 && statusCode < 300 ? body : Buffer.from(await body.arrayBuffer());
+    const kept = succeeded(statusCode) ? body : Buffer.from(await body.arrayBuffer());
     return new LeanResponse(url, statusCode, statusText, headers, kept) as unknown as Response;
   }) as typeof fetch;
 }
