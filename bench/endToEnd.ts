@@ -56,6 +56,12 @@ export interface EndToEndReport {
   peakRssMB: number;
   /** The subject's CPU time (all its processes) over the wall time: 1 = one core busy throughout. */
   cores: number;
+  /** The subject's CPU time per thread, in ms. */
+  cpuMsPerThread: number;
+  /** The fakes' CPU time per thread, in ms: this process, which plays Slack and the model on the same cores. */
+  rigCpuMsPerThread: number;
+  /** Slack Web API calls the subject made in the burst, per thread on average. */
+  apiCallsPerThread: number;
   answered: number;
 }
 
@@ -138,6 +144,7 @@ export async function benchEndToEnd(
     model.calls = 0;
     const pids = processTree(child.pid!);
     const cpuBefore = cpuSeconds(pids);
+    const rigBefore = process.cpuUsage();
     const sent = new Map<string, number>();
     const answered = new Map<string, number>();
     const firstWords = new Map<string, number>();
@@ -162,8 +169,9 @@ export async function benchEndToEnd(
       }
     }
     const wallMs = performance.now() - started;
+    const rig = process.cpuUsage(rigBefore);
     await Promise.allSettled(envelopes);
-    const cores = (cpuSeconds(pids) - cpuBefore) / (wallMs / 1000);
+    const cpuSecondsUsed = cpuSeconds(pids) - cpuBefore;
     const callsPerThread = model.calls / threads;
     return {
       subject,
@@ -184,7 +192,10 @@ export async function benchEndToEnd(
         : undefined,
       ack: percentiles(acks),
       peakRssMB: peakRssMB(pids),
-      cores,
+      cores: cpuSecondsUsed / (wallMs / 1000),
+      cpuMsPerThread: (cpuSecondsUsed * 1000) / threads,
+      rigCpuMsPerThread: (rig.user + rig.system) / 1000 / threads,
+      apiCallsPerThread: (slack.calls.length - callsBefore) / threads,
       answered: answered.size,
     };
   } catch (error) {
@@ -198,6 +209,27 @@ export async function benchEndToEnd(
   }
 }
 
+/** Efficiency goal at 1,000 threads, for the CPU budget line. */
+const GOAL_EFFICIENCY = 0.4;
+const BUDGET_THREADS = 1_000;
+
+/**
+ * What the efficiency goal leaves for CPU: the last answer within latency ÷ goal means at most that much wall time,
+ * so on this machine's cores at most cores × that time of CPU for bot and rig together.
+ */
+function cpuBudget(reports: EndToEndReport[]): string[] {
+  const at = reports.filter((r) => r.threads === BUDGET_THREADS);
+  if (at.length === 0) return [];
+  const budgetMs = (os.cpus().length * LATENCY_MS) / GOAL_EFFICIENCY / BUDGET_THREADS;
+  return [
+    `CPU budget for ${pct(GOAL_EFFICIENCY)} at ${BUDGET_THREADS} threads on ${os.cpus().length} cores: ${budgetMs.toFixed(2)} ms per thread, subject and rig together; this run:`,
+    ...at.map(
+      (r) =>
+        `  ${r.subject}: ${(r.cpuMsPerThread + r.rigCpuMsPerThread).toFixed(2)} ms (${r.cpuMsPerThread.toFixed(2)} + rig ${r.rigCpuMsPerThread.toFixed(2)})`,
+    ),
+  ];
+}
+
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
 
@@ -206,6 +238,7 @@ function row(r: EndToEndReport): string {
     `${r.subject.padEnd(15)}${String(r.threads).padStart(6)}`,
     `${r.answered}/${r.threads}`.padStart(10),
     r.modelCallsPerThread.toFixed(2).padStart(6),
+    r.apiCallsPerThread.toFixed(2).padStart(5),
     pct(r.efficiency).padStart(8),
     `${ms(r.firstWords.p50)} / ${ms(r.firstWords.p99)}`.padStart(22),
     (r.afterFirstToken ? `${ms(r.afterFirstToken.p50)} / ${ms(r.afterFirstToken.p99)}` : '(not streamed)').padStart(20),
@@ -213,6 +246,8 @@ function row(r: EndToEndReport): string {
     `${ms(r.ack.p50)} / ${ms(r.ack.p99)}`.padStart(18),
     `${r.peakRssMB.toFixed(0)} MB`.padStart(9),
     r.cores.toFixed(2).padStart(6),
+    r.cpuMsPerThread.toFixed(2).padStart(5),
+    r.rigCpuMsPerThread.toFixed(2).padStart(5),
   ].join('');
 }
 
@@ -228,10 +263,13 @@ export function formatEndToEnd(reports: EndToEndReport[], started: string): stri
     `switchboard: \`npm start\` (scripts/start.mjs, running ${started}), default settings (SQLite); switchboard ×2: WORKERS=2 and the Redis store; baseline: bench/minimalBoltBot.ts`,
     `machine: ${os.cpus().length} cores; each subject in its own child process, one after the other; each answers one thread (a warm-up) before the burst is measured`,
     '',
-    `${'subject'.padEnd(15)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}`,
+    `${'subject'.padEnd(15)}${'threads'.padStart(6)}${'answered'.padStart(10)}${'calls'.padStart(6)}${'API'.padStart(5)}${'effic.'.padStart(8)}${'first words p50 / p99'.padStart(22)}${'token→words p50/p99'.padStart(20)}${'answer p50 / p99'.padStart(18)}${'ack p50 / p99'.padStart(18)}${'peak RSS'.padStart(9)}${'cores'.padStart(6)}${'CPU'.padStart(5)}${'rig'.padStart(5)}`,
     ...reports.map(row),
     '',
+    'calls: model calls per thread; API: Slack Web API calls per thread in the burst',
     "token→words: from the fake model's first streamed token to the first words reaching Slack (goal ≤ 100 ms)",
+    'CPU: ms of CPU per thread in the subject; rig: ms of CPU per thread in the fake Slack and model, on the same cores',
+    ...cpuBudget(reports),
     "cores and peak RSS cover all of a subject's processes; with workers, peak RSS is the sum of each process's own peak",
     'efficiency ratio, switchboard ÷ baseline (goal ≥ 3 at 1,000 threads):',
     ...ratios,

@@ -41,7 +41,8 @@ const EXIT_DEADLINE_MS = 20_000;
 export type DiscordSubject = 'switchboard' | 'baseline';
 export const END_TO_END_DISCORD_SUBJECTS: readonly DiscordSubject[] = ['switchboard', 'baseline'];
 
-export interface EndToEndDiscordReport extends Omit<EndToEndReport, 'subject' | 'ack'> {
+export interface EndToEndDiscordReport
+  extends Omit<EndToEndReport, 'subject' | 'ack' | 'cpuMsPerThread' | 'rigCpuMsPerThread' | 'apiCallsPerThread'> {
   subject: DiscordSubject;
   /** REST calls the subject made to Discord during the burst, per thread on average. */
   restCallsPerThread: number;

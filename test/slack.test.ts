@@ -131,10 +131,16 @@ describe('Slack adapter (HTTP Events API)', () => {
   });
 
   test('a stream that fails midway continues as a posted message with only the rest: nothing twice', async () => {
-    const text = Array.from({ length: 12 }, (_, i) => `Sentence number ${i + 1} of a long answer.`).join(' ');
+    const text = Array.from({ length: 20 }, (_, i) => `Sentence number ${i + 1} of a long answer.`).join(' ');
     slack.respondOnce('chat.appendStream', { body: { ok: false, error: 'internal_error' } });
-    openai.script({ text, chunkChars: 60 });
+    // The model holds the end back until the second chunk's append has been tried: the failure comes midway, while
+    // text is still to come (text left when the reply finishes would ride on the stop instead).
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    openai.script({ text, chunkChars: 300, gate, gateAfterChunk: 1 });
     const ts = await session.mention(`<@${BOT_USER_ID}> explain`);
+    await slack.waitForCall('chat.appendStream');
+    release();
     await session.idle();
     const messages = threadMessages(slack, CHANNEL, ts);
     assert.deepEqual(

@@ -60,6 +60,27 @@ describe('Slack reply writer', () => {
     assert.equal(message!.text, `${OPENING}${TAIL}`);
   });
 
+  test('text that arrives while the stream starts, with the reply finishing, rides on the stop too', async () => {
+    // Slack is slow to start the stream (as under load): the rest of the answer comes and the turn ends meanwhile.
+    const release = slack.holdNext('chat.startStream');
+    const { writer, started } = reply();
+    writer.append('orders', OPENING);
+    await slack.waitForCall('chat.startStream');
+    writer.append('orders', TAIL);
+    const finished = writer.finish();
+    release();
+    await started;
+    await finished;
+    assert.deepEqual(
+      slack.calls.map((call) => call.method),
+      ['chat.startStream', 'chat.stopStream'],
+    );
+    assert.deepEqual(slack.callsTo('chat.stopStream')[0]!.args.chunks, [{ type: 'markdown_text', text: TAIL }]);
+    const [message, ...more] = threadMessages(slack, CHANNEL, THREAD);
+    assert.equal(more.length, 0);
+    assert.equal(message!.text, `${OPENING}${TAIL}`);
+  });
+
   test('when that stop fails, the tail is posted instead: nothing lost, nothing twice', async () => {
     slack.respondOnce('chat.stopStream', { body: { ok: false, error: 'message_not_in_streaming_state' } });
     const { writer, started } = reply();

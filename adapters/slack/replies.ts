@@ -79,6 +79,8 @@ export class SlackReply {
   private stream: { ts: string; chars: number } | undefined;
   private pending = '';
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Set once finish() has begun: the text still coming is sent by its final step, on the stop. */
+  private finishing = false;
   /** Characters of `text` that finished streamed messages and the current one already show. */
   private shown = 0;
   /** Fallback: where in `text` the posted messages start, and those messages, one per piece. */
@@ -159,6 +161,7 @@ export class SlackReply {
    * when Slack still has not taken it: the caller then leaves the message waiting, to be finished later.
    */
   async finish(): Promise<void> {
+    this.finishing = true;
     this.edited.cancel();
     clearTimeout(this.flushTimer);
     // Steps while the text streamed in are best effort: whatever they missed, the final step writes.
@@ -188,7 +191,8 @@ export class SlackReply {
   private async sendPending(final: boolean): Promise<void> {
     if (!this.native) return;
     try {
-      while (this.pending !== '') {
+      // A step under way when the reply finishes leaves what arrived meanwhile to the stop: one call, not two.
+      while (this.pending !== '' && (final || !this.finishing)) {
         // A streamed message holds at most MAX_STREAMED_MESSAGE_CHARS; the reply continues in the next one.
         if (this.stream && this.stream.chars >= MAX_STREAMED_MESSAGE_CHARS) await this.stopStream([]);
         const piece = this.pending.slice(0, MAX_STREAMED_MESSAGE_CHARS - (this.stream?.chars ?? 0));

@@ -15,8 +15,10 @@ export type FakeReply =
       usage?: { prompt: number; completion: number };
       /** Characters per streamed text chunk. */
       chunkChars?: number;
-      /** Streaming pauses after the first text chunk until this settles. */
+      /** Streaming pauses after a text chunk (the first, or the one `gateAfterChunk` numbers) until this settles. */
       gate?: Promise<unknown>;
+      /** Which text chunk, counted from 0, the gate pauses after. */
+      gateAfterChunk?: number;
     }
   | { status: number; error?: string; headers?: Record<string, string> };
 
@@ -250,7 +252,7 @@ export class FakeOpenAI {
     const size = reply.chunkChars ?? DEFAULT_CHUNK_CHARS;
     for (let i = 0; i < text.length; i += size) {
       send({ content: text.slice(i, i + size) });
-      if (i === 0 && reply.gate) await reply.gate;
+      if (i === (reply.gateAfterChunk ?? 0) * size && reply.gate) await reply.gate;
     }
     toolCalls.forEach((call, index) => {
       send({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });

@@ -87,6 +87,7 @@ export class FakeSlack {
   /** Every envelope ack the Socket Mode client sent, in arrival order. */
   readonly acks: SocketAck[] = [];
   private readonly onceResponses = new Map<string, ScriptedResponse[]>();
+  private readonly holds = new Map<string, Array<Promise<void>>>();
   private readonly alwaysResponses = new Map<string, ScriptedResponse>();
   private readonly pendingAcks = new Map<string, PendingAck>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -166,6 +167,18 @@ export class FakeSlack {
   respondAlways(method: string, response: ScriptedResponse | undefined): void {
     if (response === undefined) this.alwaysResponses.delete(method);
     else this.alwaysResponses.set(method, response);
+  }
+
+  /**
+   * The next call of `method` is recorded when it arrives but answered (as it would have been) only once the returned
+   * function is called, as a slow Slack would: what the client does meanwhile can be driven and checked.
+   */
+  holdNext(method: string): () => void {
+    let release!: () => void;
+    const queue = this.holds.get(method) ?? [];
+    queue.push(new Promise<void>((resolve) => (release = resolve)));
+    this.holds.set(method, queue);
+    return () => release();
   }
 
   /** The next `count` calls of `method` fail (a 500 unless told otherwise); the calls after them succeed again. */
@@ -336,6 +349,7 @@ export class FakeSlack {
       at: performance.now(),
     };
     this.calls.push(call);
+    await this.holds.get(call.method)?.shift();
     const scripted = this.onceResponses.get(call.method)?.shift() ?? this.alwaysResponses.get(call.method);
     if (scripted?.drop) {
       call.status = 0;
