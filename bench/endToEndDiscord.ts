@@ -42,7 +42,10 @@ export type DiscordSubject = 'switchboard' | 'baseline';
 export const END_TO_END_DISCORD_SUBJECTS: readonly DiscordSubject[] = ['switchboard', 'baseline'];
 
 export interface EndToEndDiscordReport
-  extends Omit<EndToEndReport, 'subject' | 'ack' | 'cpuMsPerThread' | 'rigCpuMsPerThread' | 'apiCallsPerThread'> {
+  extends Omit<
+    EndToEndReport,
+    'subject' | 'ack' | 'cpuMsPerThread' | 'rigCpuMsPerThread' | 'apiCallsPerThread' | 'warmUpThreads'
+  > {
   subject: DiscordSubject;
   /** REST calls the subject made to Discord during the burst, per thread on average. */
   restCallsPerThread: number;

@@ -14,6 +14,9 @@ import {
   END_TO_END_THREADS,
   type EndToEndReport,
   formatEndToEnd,
+  WARM_SUBJECTS,
+  WARM_THREADS,
+  WARM_UP_THREADS,
 } from './endToEnd.js';
 import {
   benchEndToEndDiscord,
@@ -106,6 +109,8 @@ async function endToEnd(): Promise<string> {
   const reports: EndToEndReport[] = [];
   for (const threads of END_TO_END_THREADS)
     for (const subject of END_TO_END_SUBJECTS) reports.push(await benchEndToEnd(subject, threads));
+  for (const threads of WARM_THREADS)
+    for (const subject of WARM_SUBJECTS) reports.push(await benchEndToEnd(subject, threads, WARM_UP_THREADS));
   return formatEndToEnd(reports, started);
 }
 
