@@ -311,6 +311,30 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.doesNotMatch(logged, /xoxb-test-token/, 'the bot token never reaches the logs');
     assert.doesNotMatch(logged, /where is my order ORD-1001/, "the customer's conversation stays out of the logs");
   });
+
+  test("at debug level Bolt's own debug lines reach the log, without the token; at info they do not", async () => {
+    const logs = { debug: '', info: '' };
+    for (const level of ['debug', 'info'] as const) {
+      await session.stop();
+      const destination = new Writable({
+        write: (chunk, _enc, done) => {
+          logs[level] += String(chunk);
+          done();
+        },
+      });
+      session = await SlackSession.start(slack, openai, {
+        dataDir: data.dir,
+        log: createLogger({ level, destination }),
+      });
+      openai.script({ text: 'Happy to help.' });
+      await session.mention(`<@${BOT_USER_ID}> hello there`);
+      await session.idle();
+    }
+    const boltLines = (logged: string) => logged.split('\n').filter((line) => line.includes('"slack.bolt"'));
+    assert.ok(boltLines(logs.debug).length > 0, "Bolt's debug lines are logged at debug level");
+    assert.deepEqual(boltLines(logs.info), [], 'and not at info');
+    assert.doesNotMatch(logs.debug, /xoxb-test-token/, 'the bot token never reaches the logs');
+  });
 });
 
 /** The approval question message (the one with Confirm/Cancel buttons) in a thread. */

@@ -73,9 +73,13 @@ function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.INFO;
   const text = (parts: unknown[]) =>
     parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
+  // Bolt and its clients say several debug lines per event and call; unless they are logged, they are not formatted.
+  const debug = (msg: unknown[]) => {
+    if (log.isLevelEnabled('debug')) log.debug({ bolt: text(msg) }, 'slack.bolt');
+  };
   return {
-    debug: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
-    info: (...msg) => log.debug({ bolt: text(msg) }, 'slack.bolt'),
+    debug: (...msg) => debug(msg),
+    info: (...msg) => debug(msg),
     warn: (...msg) => log.warn({ bolt: text(msg) }, 'slack.bolt'),
     error: (...msg) => log.error({ bolt: text(msg) }, 'slack.bolt'),
     setLevel: (next) => {
@@ -160,7 +164,9 @@ export function createSlackAdapter(
     receiver = httpReceiver;
     rejectSkewedRequests(httpReceiver, log);
   }
-  const app = new App({ token: config.botToken, receiver, logger, clientOptions });
+  // convoStore: false drops Bolt's in-memory conversation store: thread state lives in our store, shared by replicas,
+  // and the store's middleware would look up (and, finding nothing, make an Error for) every event.
+  const app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   const escalation = deps.escalation;
   let staff: SlackStaffSide | undefined;
   // One cache of people for the whole adapter: writers' verified emails and staff display names.
