@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { discordThreadKey } from '../adapters/discord/index.js';
+import { createLogger } from '../src/log.js';
 import { agentLine, DiscordSession, visibleText } from './discordHarness.js';
 import {
   APPLICATION_ID,
@@ -181,6 +183,50 @@ describe('Discord adapter', () => {
     );
     const edits = patches.filter((c) => c.status === 200).length;
     assert.ok(edits >= 1 && edits <= Math.ceil((Date.now() - started) / 1000) + 1, `${edits} edits`);
+  });
+
+  test('while REST calls are backed up, an answer skips its early post and goes out once, finished', async () => {
+    await session.stop();
+    const logged: string[] = [];
+    const destination = new Writable({
+      write: (chunk, _enc, done) => {
+        logged.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogger({ level: 'debug', destination });
+    session = await DiscordSession.start(discord, openai, { dataDir: data.dir, log, backedUpRestCalls: 1 });
+    await discord.waitForReady();
+    const paused = () => {
+      let resume!: () => void;
+      const gate = new Promise<void>((resolve) => (resume = resolve));
+      return { gate, resume };
+    };
+    // The first customer's answer pauses after its first words, and Discord holds their early post, as a backed-up
+    // queue would: one call under way.
+    const held = discord.holdNext('POST', new RegExp(`/channels/${DM_CHANNEL_ID}/messages$`));
+    const first = paused();
+    openai.script({ text: 'Your order is on its way; it left on Monday.', chunkChars: 6, gate: first.gate });
+    discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order?' });
+    await held.arrived;
+    // The second customer's answer pauses after its first words too, which are not posted while the queue is backed up.
+    const otherDm = '1500000000000000002';
+    const second = paused();
+    openai.script({ text: 'Your invoice is paid; nothing more is due.', chunkChars: 6, gate: second.gate });
+    discord.userMessage({ channelId: otherDm, content: 'is my invoice paid?', authorId: OTHER_USER_ID, guild: false });
+    await waitFor(() => logged.some((line) => line.includes('"discord.reply_held_back"')), 'the early post held back');
+    second.resume();
+    const answer = await reply(otherDm);
+    assert.equal(visibleText(answer.content), 'Your invoice is paid; nothing more is due.');
+    assert.equal(discord.callsTo('POST', new RegExp(`/channels/${otherDm}/messages$`)).length, 1, 'posted once');
+    assert.equal(discord.callsTo('PATCH', new RegExp(`/channels/${otherDm}/messages/`)).length, 0, 'never edited');
+    // Once the queue moves, the first answer finishes as usual: its early post, then the edit that ends it.
+    held.release();
+    first.resume();
+    const done = await reply(DM_CHANNEL_ID);
+    await session.idle();
+    assert.equal(visibleText(done.content), 'Your order is on its way; it left on Monday.');
+    assert.equal(discord.callsTo('PATCH', new RegExp(`/channels/${DM_CHANNEL_ID}/messages/${done.id}$`)).length, 1);
   });
 
   test('a duplicate MESSAGE_CREATE (after a restart, when discord.js has no cache) gets one reply', async () => {

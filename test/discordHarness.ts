@@ -10,6 +10,8 @@ export interface DiscordSessionOptions {
   env?: Record<string, string>;
   dataDir: string;
   log?: Logger;
+  /** REST calls under way from which replies stop showing text early (the adapter's default otherwise). */
+  backedUpRestCalls?: number;
 }
 
 /** The bot wired as `npm start` wires it with a Discord token, against a fake Discord and a fake model. */
@@ -41,6 +43,7 @@ export class DiscordSession {
       log,
       escalation: escalationDeps(config, this.app.desk, 'discord'),
       replyRetryDelaysMs: TEST_REPLY_RETRY_DELAYS_MS,
+      backedUpRestCalls: options.backedUpRestCalls,
     });
   }
 

@@ -21,6 +21,7 @@ import type { Logger } from '../../src/log.js';
 import type { TurnEvent } from '../../src/orchestrator/events.js';
 import { approvalButtons, approvalOutcome, approvalQuestion, parseApprovalButton } from './approvals.js';
 import { DiscordReply, sourcesLine } from './replies.js';
+import type { RestPressure } from './restPressure.js';
 import type { DiscordStaffSide } from './staff.js';
 import { channelFor, openThread, type PendingThread, pendingThreadOf } from './threadStart.js';
 import {
@@ -57,6 +58,8 @@ export interface DiscordConversationsOptions {
   staff?: DiscordStaffSide | undefined;
   /** Pauses between tries to post a reply's final text (REPLY_RETRY_DELAYS_MS in production). */
   replyRetryDelaysMs: readonly number[];
+  /** The adapter's REST calls under way, shared by every reply. */
+  pressure: RestPressure;
 }
 
 interface DiscordPost {
@@ -261,23 +264,26 @@ export class DiscordConversations {
     inboundId: string,
     run: RunTurn,
   ): Promise<TurnOutcome> {
-    const { log, service } = this.options;
+    const { log, service, pressure } = this.options;
     // A thread still to be started is started now; if that fails, the message waits in the inbox for the next pass.
-    const channel = typeof target === 'function' ? await target() : target;
+    const channel = typeof target === 'function' ? await pressure.track(target()) : target;
     const thread = discordThreadKey(ref);
     const replyOptions = {
       log,
       retryDelaysMs: this.options.replyRetryDelaysMs,
       logFields: { thread, message: inboundId },
       onFirstMessage: (id: string) => service.recordReply(inboundId, id),
+      pressure,
     };
     let reply = new DiscordReply(channel, replyOptions);
     const asked: Array<Extract<TurnEvent, { type: 'approval.requested' }>> = [];
     const updates: Array<Promise<void>> = [];
     let typing: NodeJS.Timeout | undefined;
     const showTyping = () => {
-      if (reply.hasText) return;
-      void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
+      if (reply.hasText || pressure.backedUp) return;
+      void pressure
+        .track(channel.sendTyping())
+        .catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
     };
     try {
       const outcome = await run((event) => {

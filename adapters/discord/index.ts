@@ -6,6 +6,7 @@ import type { EscalationDesk } from '../../src/escalation/desk.js';
 import type { Logger } from '../../src/log.js';
 import { DiscordConversations } from './conversation.js';
 import { DiscordEscalationSide } from './escalation.js';
+import { RestPressure } from './restPressure.js';
 import { DiscordStaffSide } from './staff.js';
 
 export { discordThreadKey, parseDiscordThreadKey } from './threads.js';
@@ -43,6 +44,8 @@ export interface DiscordAdapterDeps {
     | undefined;
   /** Pauses between tries to post a reply's final text. Default: REPLY_RETRY_DELAYS_MS. */
   replyRetryDelaysMs?: readonly number[];
+  /** REST calls under way from which replies stop showing text before it is finished. Default: BACKED_UP_REST_CALLS. */
+  backedUpRestCalls?: number;
 }
 
 export function createDiscordAdapter(
@@ -75,6 +78,7 @@ export function createDiscordAdapter(
     staffChannel: escalation?.staffChannel,
     staff,
     replyRetryDelaysMs: deps.replyRetryDelaysMs ?? REPLY_RETRY_DELAYS_MS,
+    pressure: new RestPressure(deps.backedUpRestCalls),
   });
   // Messages another replica received, or a crash left waiting, are answered here through this client.
   service.respondVia('discord', conversations.responder(client));

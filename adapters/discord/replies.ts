@@ -5,6 +5,7 @@ import { postWithRetries } from '../../src/conversation/replyRetries.js';
 import { markdownSourceLinks } from '../../src/conversation/sourceLinks.js';
 import type { Logger } from '../../src/log.js';
 import type { Source } from '../../src/orchestrator/citations.js';
+import type { RestPressure } from './restPressure.js';
 
 /** Discord's limit for a bot message. */
 export const MAX_MESSAGE_CHARS = 2_000;
@@ -30,6 +31,8 @@ export interface DiscordReplyOptions {
   onFirstMessage?(id: string): void;
   /** The reply's first message, posted by an earlier try: it is edited into the full reply instead of posting anew. */
   resume?: Message | undefined;
+  /** The adapter's REST calls under way: while they are backed up, the text is not shown before it is finished. */
+  pressure?: RestPressure | undefined;
 }
 
 /**
@@ -44,32 +47,37 @@ export function discordRetryable(err: unknown): boolean {
 /**
  * One reply, written as the turn produces it: a posted message edited at most once a second, continued in a new
  * message at Discord's 2,000-character limit (on paragraph or line breaks, never inside a code fence). Calls are
- * chained, so edits land in order and the last edit always carries the full final text, even after a 429.
+ * chained, so edits land in order and the last edit always carries the full final text, even after a 429. While the
+ * adapter's REST calls are backed up, the posts and edits before the final one are skipped (see RestPressure).
  */
 export class DiscordReply {
   private text = '';
   private agent: string | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly edited: EditedReply<Message>;
+  private heldBack = false;
 
   constructor(
     channel: ReplyChannel,
     private readonly options: DiscordReplyOptions,
   ) {
     const content = (text: string, last: boolean) => (last ? `${text}\n-# ${this.agent ?? ''}` : text);
+    const tracked = <T>(call: Promise<T>) => options.pressure?.track(call) ?? call;
     let first = options.resume === undefined;
     this.edited = new EditedReply<Message>(
       {
         post: async (text, last) => {
-          const message = await channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS });
+          const message = await tracked(channel.send({ content: content(text, last), allowedMentions: NO_MENTIONS }));
           if (first) options.onFirstMessage?.(message.id);
           first = false;
           return message;
         },
-        edit: (message, text, last) => message.edit({ content: content(text, last), allowedMentions: NO_MENTIONS }),
+        edit: (message, text, last) =>
+          tracked(message.edit({ content: content(text, last), allowedMentions: NO_MENTIONS })),
       },
       EDIT_INTERVAL_MS,
-      (step) => this.enqueue(step),
+      // Only the in-between syncs come through here; finish() writes the final text whatever the queue.
+      (step) => this.enqueue(() => (options.pressure?.backedUp ? this.holdBack() : step())),
     );
     if (options.resume) this.edited.adopt(options.resume);
   }
@@ -105,6 +113,12 @@ export class DiscordReply {
       log,
       fields: { platform: 'discord', ...logFields },
     });
+  }
+
+  private async holdBack(): Promise<void> {
+    if (this.heldBack) return;
+    this.heldBack = true;
+    this.options.log.debug(this.options.logFields, 'discord.reply_held_back');
   }
 
   private enqueue(step: () => Promise<void>): void {

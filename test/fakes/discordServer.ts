@@ -256,6 +256,7 @@ export class FakeDiscord {
   /** Frames the fake sent over the gateway, in order. */
   readonly gatewaySent: GatewayFrame[] = [];
   private readonly onceScripts: Script[] = [];
+  private readonly holds: Array<{ method: string; pattern: RegExp; arrived: () => void; released: Promise<void> }> = [];
   private readonly alwaysScripts: Script[] = [];
   /** Guild roles of each user (the bot's own role aside); tests may grant more. */
   readonly memberRoles = new Map<string, string[]>([[STAFF_USER_ID, [STAFF_ROLE_ID]]]);
@@ -336,6 +337,19 @@ export class FakeDiscord {
   /** The next matching call gets this response instead of the fake's behaviour (no state change, no gateway event); queued in order. */
   respondOnce(method: string, pathPattern: RegExp, response: ScriptedResponse): void {
     this.onceScripts.push({ method: method.toUpperCase(), pattern: pathPattern, response });
+  }
+
+  /**
+   * The next matching call is answered (as it would have been) only once `release` is called, as a backed-up Discord
+   * would; `arrived` resolves when it comes in.
+   */
+  holdNext(method: string, pathPattern: RegExp): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ method: method.toUpperCase(), pattern: pathPattern, arrived, released });
+    return { arrived: arrival, release };
   }
 
   /** The next `count` matching calls fail (a 500 unless told otherwise); the calls after them succeed again. */
@@ -661,6 +675,12 @@ export class FakeDiscord {
       response: undefined,
       at: performance.now(),
     };
+    const held = this.holds.findIndex((h) => h.method === call.method && h.pattern.test(call.path));
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold!.arrived();
+      await hold!.released;
+    }
     const reply = underApi ? this.reply(call) : apiError(404, 0, '404: Not Found');
     call.status = reply.status;
     call.response = reply.body;

@@ -1,0 +1,29 @@
+/**
+ * Calls under way from which Discord's queue counts as backed up. discord.js sends at most 50 REST calls a second
+ * for the whole bot and queues the rest, so this many waiting is half a second of queue or more.
+ */
+export const BACKED_UP_REST_CALLS = 25;
+
+/**
+ * How many of the adapter's REST calls (thread starts, reply posts and edits, typing) are under way. While Discord's
+ * queue is backed up, a call that only shows text early (or "is typing…") lengthens the queue every answer waits in,
+ * and the early words themselves reach the customer no sooner: such calls are skipped, and the finished answer goes
+ * out in one post (bench/endToEndDiscord.ts at 1,000 threads).
+ */
+export class RestPressure {
+  private underWay = 0;
+
+  constructor(private readonly backedUpAt = BACKED_UP_REST_CALLS) {}
+
+  /** Counts `call` as under way until it settles; resolves or rejects as it does. */
+  track<T>(call: Promise<T>): Promise<T> {
+    this.underWay += 1;
+    return call.finally(() => {
+      this.underWay -= 1;
+    });
+  }
+
+  get backedUp(): boolean {
+    return this.underWay >= this.backedUpAt;
+  }
+}
