@@ -110,7 +110,8 @@ async function endToEnd(): Promise<string> {
   for (const threads of END_TO_END_THREADS)
     for (const subject of END_TO_END_SUBJECTS) reports.push(await benchEndToEnd(subject, threads));
   for (const threads of WARM_THREADS)
-    for (const subject of WARM_SUBJECTS) reports.push(await benchEndToEnd(subject, threads, WARM_UP_THREADS));
+    for (const subject of WARM_SUBJECTS)
+      reports.push(await benchEndToEnd(subject, threads, { warmUpThreads: WARM_UP_THREADS }));
   return formatEndToEnd(reports, started);
 }
 

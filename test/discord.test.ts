@@ -185,7 +185,12 @@ describe('Discord adapter', () => {
     assert.ok(edits >= 1 && edits <= Math.ceil((Date.now() - started) / 1000) + 1, `${edits} edits`);
   });
 
-  test('while REST calls are backed up, an answer skips its early post and goes out once, finished', async () => {
+  /**
+   * A session whose replies count one call under way as backed up, with one: the first customer's answer pauses
+   * after its first words, and Discord holds their early post, as a backed-up queue would. Then a second customer
+   * asks, and their answer pauses after its first words too, which are held back.
+   */
+  async function backedUpQueue() {
     await session.stop();
     const logged: string[] = [];
     const destination = new Writable({
@@ -202,31 +207,50 @@ describe('Discord adapter', () => {
       const gate = new Promise<void>((resolve) => (resume = resolve));
       return { gate, resume };
     };
-    // The first customer's answer pauses after its first words, and Discord holds their early post, as a backed-up
-    // queue would: one call under way.
     const held = discord.holdNext('POST', new RegExp(`/channels/${DM_CHANNEL_ID}/messages$`));
     const first = paused();
     openai.script({ text: 'Your order is on its way; it left on Monday.', chunkChars: 6, gate: first.gate });
     discord.userMessage({ channelId: DM_CHANNEL_ID, content: 'where is my order?' });
     await held.arrived;
-    // The second customer's answer pauses after its first words too, which are not posted while the queue is backed up.
-    const otherDm = '1500000000000000002';
     const second = paused();
     openai.script({ text: 'Your invoice is paid; nothing more is due.', chunkChars: 6, gate: second.gate });
-    discord.userMessage({ channelId: otherDm, content: 'is my invoice paid?', authorId: OTHER_USER_ID, guild: false });
+    discord.userMessage({ channelId: OTHER_DM, content: 'is my invoice paid?', authorId: OTHER_USER_ID, guild: false });
     await waitFor(() => logged.some((line) => line.includes('"discord.reply_held_back"')), 'the early post held back');
+    return { held, first, second };
+  }
+  const OTHER_DM = '1500000000000000002';
+  const postsIn = (channel: string) => discord.callsTo('POST', new RegExp(`/channels/${channel}/messages$`));
+  const editsIn = (channel: string) => discord.callsTo('PATCH', new RegExp(`/channels/${channel}/messages/`));
+
+  test('while REST calls are backed up, an answer skips its early post and goes out once, finished', async () => {
+    const { held, first, second } = await backedUpQueue();
     second.resume();
-    const answer = await reply(otherDm);
+    const answer = await reply(OTHER_DM);
     assert.equal(visibleText(answer.content), 'Your invoice is paid; nothing more is due.');
-    assert.equal(discord.callsTo('POST', new RegExp(`/channels/${otherDm}/messages$`)).length, 1, 'posted once');
-    assert.equal(discord.callsTo('PATCH', new RegExp(`/channels/${otherDm}/messages/`)).length, 0, 'never edited');
+    assert.equal(postsIn(OTHER_DM).length, 1, 'posted once');
+    assert.equal(editsIn(OTHER_DM).length, 0, 'never edited');
     // Once the queue moves, the first answer finishes as usual: its early post, then the edit that ends it.
     held.release();
     first.resume();
     const done = await reply(DM_CHANNEL_ID);
     await session.idle();
     assert.equal(visibleText(done.content), 'Your order is on its way; it left on Monday.');
-    assert.equal(discord.callsTo('PATCH', new RegExp(`/channels/${DM_CHANNEL_ID}/messages/${done.id}$`)).length, 1);
+    assert.equal(editsIn(DM_CHANNEL_ID).length, 1);
+  });
+
+  test('held-back words are shown once the queue drains, even before any more text comes', async () => {
+    const { held, first, second } = await backedUpQueue();
+    held.release();
+    // The second answer is still paused after its first words: they go out on the next look at the queue.
+    const early = await waitFor(() => postsIn(OTHER_DM)[0], 'the early post after the queue drained');
+    assert.equal((early.body as { content?: string }).content, 'Your i');
+    second.resume();
+    first.resume();
+    const answer = await reply(OTHER_DM);
+    await session.idle();
+    assert.equal(visibleText(answer.content), 'Your invoice is paid; nothing more is due.');
+    assert.equal(postsIn(OTHER_DM).length, 1, 'one message, edited into the answer');
+    assert.equal(editsIn(OTHER_DM).length, 1);
   });
 
   test('a duplicate MESSAGE_CREATE (after a restart, when discord.js has no cache) gets one reply', async () => {

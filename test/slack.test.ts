@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { boltLogger } from '../adapters/slack/index.js';
 import { createLogger } from '../src/log.js';
 import { blockActionsPayload, deliverEvent, eventEnvelope } from './fakes/slackDelivery.js';
 import { BOT_ID, BOT_USER_ID, FakeSlack, TEAM_ID } from './fakes/slackServer.js';
@@ -334,6 +335,14 @@ describe('Slack adapter (HTTP Events API)', () => {
     assert.ok(boltLines(logs.debug).length > 0, "Bolt's debug lines are logged at debug level");
     assert.deepEqual(boltLines(logs.info), [], 'and not at info');
     assert.doesNotMatch(logs.debug, /xoxb-test-token/, 'the bot token never reaches the logs');
+    // Below debug, a line is not even formatted: Bolt and its clients say several per event and per call.
+    let formatted = 0;
+    const part = { toJSON: () => `formatted ${++formatted}` };
+    boltLogger(createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, done) => done() }) })).debug(
+      'a part:',
+      part,
+    );
+    assert.equal(formatted, 0);
   });
 });
 

@@ -281,9 +281,8 @@ export class DiscordConversations {
     let typing: NodeJS.Timeout | undefined;
     const showTyping = () => {
       if (reply.hasText || pressure.backedUp) return;
-      void pressure
-        .track(channel.sendTyping())
-        .catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
+      // Not counted as under way: a typing call is dropped whenever the queue is backed up, and nothing waits on it.
+      void channel.sendTyping().catch((err: unknown) => log.debug({ err, thread }, 'discord.typing_failed'));
     };
     try {
       const outcome = await run((event) => {

@@ -56,6 +56,8 @@ export class DiscordReply {
   private chain: Promise<void> = Promise.resolve();
   private readonly edited: EditedReply<Message>;
   private heldBack = false;
+  /** While held back: the next look at the queue, even if no more text comes (a lead-in before a slow tool). */
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     channel: ReplyChannel,
@@ -90,7 +92,8 @@ export class DiscordReply {
     if (delta === '') return;
     this.agent = agent;
     this.text += delta;
-    this.edited.schedule(() => this.pieces());
+    // Held back, the text waits for the next look at the queue rather than asking again with every chunk.
+    if (!this.retryTimer) this.edited.schedule(() => this.pieces());
   }
 
   appendParagraph(agent: string, text: string): void {
@@ -103,6 +106,8 @@ export class DiscordReply {
    */
   async finish(): Promise<void> {
     this.edited.cancel();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     // Edits while the text streamed in are best effort: whatever they missed, the final sync writes.
     await this.chain;
     if (this.text === '') return;
@@ -116,6 +121,10 @@ export class DiscordReply {
   }
 
   private async holdBack(): Promise<void> {
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      this.edited.schedule(() => this.pieces());
+    }, EDIT_INTERVAL_MS);
     if (this.heldBack) return;
     this.heldBack = true;
     this.options.log.debug(this.options.logFields, 'discord.reply_held_back');

@@ -5,10 +5,11 @@
 export const BACKED_UP_REST_CALLS = 25;
 
 /**
- * How many of the adapter's REST calls (thread starts, reply posts and edits, typing) are under way. While Discord's
- * queue is backed up, a call that only shows text early (or "is typing…") lengthens the queue every answer waits in,
- * and the early words themselves reach the customer no sooner: such calls are skipped, and the finished answer goes
- * out in one post (bench/endToEndDiscord.ts at 1,000 threads).
+ * How many of this process's reply calls (thread starts, reply posts and edits) are under way, waiting in
+ * discord.js's queue or on the wire. While Discord's queue is backed up, a call that only shows text early (or
+ * "is typing…") lengthens the queue every answer waits in, and the early words themselves reach the customer no
+ * sooner: such calls are skipped, and the finished answer goes out in one post (bench/endToEndDiscord.ts at 1,000
+ * threads). A rough signal by design: it counts calls in flight as well as queued, and not the staff side's calls.
  */
 export class RestPressure {
   private underWay = 0;

@@ -69,7 +69,7 @@ export interface SlackAdapter {
 }
 
 /** pino underneath Bolt, so its warnings and errors land in our logs (redacted like everything else). */
-function boltLogger(log: Logger): BoltLogger {
+export function boltLogger(log: Logger): BoltLogger {
   let level = LogLevel.INFO;
   const text = (parts: unknown[]) =>
     parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ');
