@@ -17,6 +17,8 @@ import {
   cpuSeconds,
   FakeModel,
   FIRST_TOKEN_LEAD_MS,
+  p50p99,
+  pct,
   peakRssMB,
   processTree,
   startSubjectProcess,
@@ -268,9 +270,6 @@ function cpuBudget(reports: EndToEndReport[]): string[] {
   );
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
-
 function row(r: EndToEndReport): string {
   return [
     `${r.subject.padEnd(15)}${String(r.threads).padStart(6)}`,
@@ -278,10 +277,10 @@ function row(r: EndToEndReport): string {
     r.modelCallsPerThread.toFixed(2).padStart(6),
     r.apiCallsPerThread.toFixed(2).padStart(5),
     pct(r.efficiency).padStart(8),
-    `${ms(r.firstWords.p50)} / ${ms(r.firstWords.p99)}`.padStart(22),
-    (r.afterFirstToken ? `${ms(r.afterFirstToken.p50)} / ${ms(r.afterFirstToken.p99)}` : '(not streamed)').padStart(20),
-    `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`.padStart(18),
-    `${ms(r.ack.p50)} / ${ms(r.ack.p99)}`.padStart(18),
+    p50p99(r.firstWords).padStart(22),
+    p50p99(r.afterFirstToken, '(not streamed)').padStart(20),
+    p50p99(r.latency).padStart(18),
+    p50p99(r.ack).padStart(18),
     `${r.peakRssMB.toFixed(0)} MB`.padStart(9),
     r.cores.toFixed(2).padStart(6),
     r.cpuMsPerThread.toFixed(2).padStart(5),

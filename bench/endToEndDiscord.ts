@@ -19,6 +19,8 @@ import {
   cpuSeconds,
   FakeModel,
   FIRST_TOKEN_LEAD_MS,
+  p50p99,
+  pct,
   peakRssMB,
   processTree,
   startSubjectProcess,
@@ -191,9 +193,6 @@ export async function benchEndToEndDiscord(
   }
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
-
 const HEADER = [
   'subject'.padEnd(13),
   'threads'.padStart(7),
@@ -215,9 +214,9 @@ function row(r: EndToEndDiscordReport): string {
     r.modelCallsPerThread.toFixed(2).padStart(6),
     r.restCallsPerThread.toFixed(2).padStart(6),
     pct(r.efficiency).padStart(8),
-    `${ms(r.firstWords.p50)} / ${ms(r.firstWords.p99)}`.padStart(22),
-    (r.afterFirstToken ? `${ms(r.afterFirstToken.p50)} / ${ms(r.afterFirstToken.p99)}` : '(not streamed)').padStart(20),
-    `${ms(r.latency.p50)} / ${ms(r.latency.p99)}`.padStart(20),
+    p50p99(r.firstWords).padStart(22),
+    p50p99(r.afterFirstToken, '(not streamed)').padStart(20),
+    p50p99(r.latency).padStart(20),
     `${r.peakRssMB.toFixed(0)} MB`.padStart(9),
     r.cores.toFixed(2).padStart(6),
   ].join('');

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Percentiles } from './measure.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The fake model streams the answer's first sentence FIRST_TOKEN_LEAD_MS before the rest, which ends the call. */
@@ -140,6 +141,13 @@ export function startSubjectProcess(baselineScript: string | undefined, env: Nod
   const args = baselineScript ? ['--import', 'tsx', path.join(ROOT, baselineScript)] : npmStartArgs();
   return spawn(process.execPath, [...extra, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+/** A fraction as a percentage with one decimal, for the end-to-end tables. */
+export const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+/** A duration in ms, shown in seconds from one second up. */
+export const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+/** A table cell: `p50 / p99`, or `missing` when nothing was measured. */
+export const p50p99 = (p: Percentiles | undefined, missing = '–') => (p ? `${ms(p.p50)} / ${ms(p.p99)}` : missing);
 
 /** `npm run build` unless the build is current, so `npm start` runs compiled JavaScript as in production. */
 export async function buildForStart(): Promise<string> {
